@@ -1,0 +1,101 @@
+/**
+ * npm run bench:api — throughput and latency of the legacy APIs against a bare Fastify route.
+ *
+ * Parley (`parley serve`, built) and the baseline run as child processes; autocannon runs here.
+ * Targets (issue 2): getMeetingStatus ≥ 60% of the baseline's req/s; createMeeting p99 < 10 ms at
+ * 500 req/s. Results are printed and written to bench/results/.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
+
+function start(args: string[], env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) resolve({ child, url: m[1], output: () => out });
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}:\n${out}`)));
+  });
+}
+
+interface Row { name: string; rps: number; p50: number; p99: number; non2xx: number; errors: number }
+
+async function run(name: string, opts: autocannon.Options): Promise<Row> {
+  const r = await autocannon({ connections: CONNECTIONS, duration: DURATION, ...opts });
+  return { name, rps: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors };
+}
+
+const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+const form = 'application/x-www-form-urlencoded';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
+const parley = await start(['bin/parley.js', 'serve'], {
+  DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', QUOTA_MAX_MEETINGS: '10000000',
+});
+const baseline = await start(['bench/baseline.mjs'], {});
+try {
+  const out = parley.output();
+  const sid = /AccountSid: (\S+)/.exec(out)![1];
+  const token = /AuthToken:\s+(\S+)/.exec(out)![1];
+  const apiToken = /Bearer:\s+(\S+)/.exec(out)![1];
+  const auth = basic(sid, token);
+  const created = await fetch(`${parley.url}/createMeeting`, { method: 'POST', headers: { authorization: auth, 'content-type': form }, body: 'meetingKey=bench&hostid=host-1' });
+  if (!created.ok) throw new Error(`setup failed: ${await created.text()}`);
+
+  const statusRequest = { method: 'POST' as const, headers: { authorization: auth, 'content-type': form }, body: 'meetingKey=bench' };
+  // Warm both servers up (JIT, statement cache) before measuring.
+  await autocannon({ url: `${baseline.url}/getMeetingStatus`, ...statusRequest, connections: 10, duration: 2 });
+  await autocannon({ url: `${parley.url}/getMeetingStatus`, ...statusRequest, connections: 10, duration: 2 });
+
+  const rows: Row[] = [];
+  rows.push(await run('baseline: bare Fastify POST', { url: `${baseline.url}/getMeetingStatus`, ...statusRequest }));
+  rows.push(await run('getMeetingStatus', { url: `${parley.url}/getMeetingStatus`, ...statusRequest }));
+  if (process.env.BENCH_ONLY !== 'status') rows.push(await run('createMeeting @ 500 req/s', {
+    url: `${parley.url}/createMeeting`, method: 'POST', headers: { authorization: auth, 'content-type': form },
+    body: 'hostid=host-1&title=Bench&time=2030-01-01 10:00:00&duration=1', overallRate: 500, connections: 10,
+  }));
+  if (process.env.BENCH_ONLY !== 'status') rows.push(await run('createMeeting (max)', {
+    url: `${parley.url}/createMeeting`, method: 'POST', headers: { authorization: auth, 'content-type': form },
+    body: 'hostid=host-1&title=Bench',
+  }));
+  if (process.env.BENCH_ONLY !== 'status') rows.push(await run('POST /api/v1/meetings (max)', {
+    url: `${parley.url}/api/v1/meetings`, method: 'POST', headers: { authorization: `Bearer ${apiToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ title: 'Bench', startsAt: '2030-01-01T10:00:00Z', endsAt: '2030-01-01T11:00:00Z' }),
+  }));
+
+  const base = rows[0].rps;
+  console.log(`\nParley API bench: ${DURATION} s per run, ${CONNECTIONS} connections, Node ${process.version}\n`);
+  console.log('run'.padEnd(32), 'req/s'.padStart(8), 'p50 ms'.padStart(8), 'p99 ms'.padStart(8), 'vs base'.padStart(8), 'non-2xx'.padStart(8));
+  for (const r of rows) {
+    console.log(r.name.padEnd(32), String(r.rps).padStart(8), String(r.p50).padStart(8), String(r.p99).padStart(8),
+      `${Math.round((r.rps / base) * 100)}%`.padStart(8), String(r.non2xx + r.errors).padStart(8));
+  }
+  const status = rows[1];
+  const create = rows[2] ?? { p99: NaN };
+  console.log(`\ntarget getMeetingStatus ≥ 60% of baseline: ${Math.round((status.rps / base) * 100)}% ${status.rps / base >= 0.6 ? 'MET' : 'MISSED'}`);
+  console.log(`target createMeeting p99 < 10 ms at 500 req/s: ${create.p99} ms ${create.p99 < 10 ? 'MET' : 'MISSED'}`);
+  if (rows.some((r) => r.non2xx + r.errors > 0)) console.log('warning: some requests failed; the figures above include them');
+
+  mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+  const file = join(ROOT, 'bench/results', `api-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), duration: DURATION, connections: CONNECTIONS, rows }, null, 2));
+  console.log(`results written to ${file}`);
+} finally {
+  parley.child.removeAllListeners('exit');
+  baseline.child.removeAllListeners('exit');
+  parley.child.kill('SIGTERM');
+  baseline.child.kill('SIGTERM');
+  rmSync(dataDir, { recursive: true, force: true });
+}

@@ -1,0 +1,93 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Core } from '../../core/index.js';
+import { liveboxApi, LIVEBOX_PREFIX } from '../livebox/routes.js';
+import { liveMinutesApi } from '../liveminutes/routes.js';
+import { adminRoutes } from '../native/admin.js';
+import { accountRoutes, nativeConventions } from '../native/routes.js';
+import { linkPages } from '../pages/routes.js';
+import { renderNotFound } from '../pages/render.js';
+import { registerBodyParsers } from './body.js';
+
+export interface AppOptions {
+  core: Core;
+  bodyLimit: number;
+  logger: FastifyServerOptions['logger'];
+  trustProxy?: boolean | string;
+  version?: string;
+}
+
+/** Paths whose last segment is a credential (personal links, conference keys): never logged. */
+export function redactUrl(url: string): string {
+  return url
+    .replace(/\/(e|embed)\/[^/?#]+/g, '/$1/[redacted]')
+    .replace(/([?&]key=)[^&#]*/g, '$1[redacted]');
+}
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { core } = options;
+  const app = Fastify({
+    logger: options.logger,
+    bodyLimit: options.bodyLimit,
+    trustProxy: options.trustProxy ?? false,
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false, verbose: true } },
+  });
+  registerBodyParsers(app);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Parley native API',
+        version: options.version ?? '1',
+        description: 'Resource-oriented JSON API for meetings, participants, presets, users and the media service. '
+          + 'Authenticate with `Authorization: Bearer <API token>`. Errors are `{"error": {"code", "message", "details"}}`. '
+          + 'Lists are paged with `limit` and `cursor`; creations accept an `Idempotency-Key` header.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+      tags: [
+        { name: 'meetings' }, { name: 'participants' }, { name: 'presets' }, { name: 'users' },
+        { name: 'account' }, { name: 'service' }, { name: 'admin', description: 'Operator endpoints: use the admin token' },
+      ],
+    },
+    hideUntagged: true, // the legacy surfaces and pages are documented in docs/, not here
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, uiConfig: { docExpansion: 'list', deepLinking: true } });
+
+  await app.register(liveMinutesApi, { core });
+  await app.register(liveboxApi, { core, prefix: LIVEBOX_PREFIX });
+  await app.register(async (api) => {
+    nativeConventions(api);
+    api.get('/openapi.json', async () => app.swagger());
+    await api.register(accountRoutes, { core });
+    await api.register(adminRoutes, { core, prefix: '/admin' });
+  }, { prefix: '/api/v1' });
+  await app.register(linkPages, { core });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    try {
+      await core.store.settings.get('service.running');
+      return { status: 'ready', mediaService: core.service.running ? 'running' : 'stopped' };
+    } catch {
+      return reply.status(503).send({ status: 'unavailable', reason: 'database unreachable' });
+    }
+  });
+
+  // Unknown paths answer in the shape of the surface they were aimed at.
+  app.setNotFoundHandler(async (request, reply) => {
+    const path = request.url.split('?')[0];
+    if (path.startsWith('/api/')) {
+      return reply.status(404).send({ error: { code: 'not_found', message: `no such endpoint: ${request.method} ${path}`, details: {} } });
+    }
+    if (path.startsWith('/livebox/')) {
+      return reply.status(404).send({ status: 'error', code: 'not_found', message: `no such operation: ${path}` });
+    }
+    if (request.method === 'POST') return reply.status(404).send({ resultcode: 0, message: `no such method: ${path}` });
+    return reply.status(404).type('text/html; charset=utf-8').send(renderNotFound());
+  });
+
+  return app;
+}

@@ -1,0 +1,153 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Core } from '../../core/index.js';
+import { CoreError, LIMITS, time } from '../../core/index.js';
+import type { AccountRecord } from '../../store/index.js';
+import { acceptJsonAsPlainText } from '../http/body.js';
+import { toFailure } from '../http/errors.js';
+import { AddParticipantBody, CreateMeetingBody, MeetingKeyBody, ParticipantBody, Responses } from './schemas.js';
+
+/** The document's names for the core's fields, for error messages. */
+const FIELDS: Record<string, string> = {
+  key: 'meetingKey', externalId: 'puid', name: 'nickname', language: 'lang', startsAt: 'time', endsAt: 'duration',
+};
+const HOST_FIELDS: Record<string, string> = { ...FIELDS, externalId: 'hostid', name: 'hostnickname', email: 'hostemail' };
+
+export const LIVEMINUTES_METHODS = [
+  'createMeeting', 'addParticipant', 'getParticipantUrl', 'getMeetingUrl',
+  'cancelMeeting', 'cancelParticipant', 'getMeetingStatus', 'getParticipantStatus',
+] as const;
+
+function parseTime(text: string, timeZone: string): Date {
+  const wall = time.parseIsoLocal(text);
+  if (!wall) throw new CoreError('invalid', 'must be a real date and time as yyyy-MM-dd HH:mm:ss', { field: 'startsAt' });
+  return time.instantOf(wall, timeZone);
+}
+
+function parseDuration(value: number | string): number {
+  const hours = typeof value === 'number' ? value : Number(value.trim());
+  if (typeof value === 'string' && !/^\s*\d+(\.\d+)?\s*$/.test(value)) {
+    throw new CoreError('invalid', 'must be a number of hours such as 1.5', { field: 'endsAt' });
+  }
+  if (!Number.isFinite(hours) || hours <= 0 || hours > LIMITS.durationHours) {
+    throw new CoreError('invalid', `must be more than 0 and at most ${LIMITS.durationHours} hours`, { field: 'endsAt' });
+  }
+  return hours;
+}
+
+function basicCredentials(request: FastifyRequest): { sid: string; token: string } {
+  const header = request.headers.authorization ?? '';
+  const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
+  if (!m) throw new CoreError('unauthenticated', 'HTTP Basic authentication with AccountSid:AuthToken is required');
+  const decoded = Buffer.from(m[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) throw new CoreError('unauthenticated', 'HTTP Basic credentials must be AccountSid:AuthToken');
+  return { sid: decoded.slice(0, colon), token: decoded.slice(colon + 1) };
+}
+
+/** LiveMinutes-compatible API: eight POST methods at the root, HTTP Basic, `resultcode` 1 or 0. */
+export async function liveMinutesApi(parent: FastifyInstance, opts: { core: Core }): Promise<void> {
+  const { core } = opts;
+  const app = parent.withTypeProvider<TypeBoxTypeProvider>();
+  const accounts = new WeakMap<FastifyRequest, AccountRecord>();
+  const accountOf = (request: FastifyRequest) => accounts.get(request) as AccountRecord; // set by the onRequest hook
+
+  acceptJsonAsPlainText(app);
+  app.setErrorHandler((error, request, reply) => {
+    const fields = (request.routeOptions.config as { fields?: Record<string, string> }).fields ?? FIELDS;
+    const failure = toFailure(error, request, fields);
+    if (failure.httpStatus === 401) reply.header('WWW-Authenticate', 'Basic realm="Parley", charset="UTF-8"');
+    return reply.status(failure.httpStatus).send({ resultcode: 0, message: failure.message });
+  });
+
+  app.addHook('onRequest', async (request) => {
+    if (request.method !== 'POST') return;
+    const { sid, token } = basicCredentials(request);
+    accounts.set(request, await core.accounts.authenticateLiveMinutes(sid, token));
+  });
+
+  for (const method of LIVEMINUTES_METHODS) {
+    app.route({
+      method: ['GET', 'PUT', 'PATCH', 'DELETE'], url: `/${method}`,
+      handler: async (_request, reply) => reply.status(405).header('Allow', 'POST').send({ resultcode: 0, message: `${method} must be called with POST` }),
+    });
+  }
+
+  app.post('/createMeeting', {
+    schema: { body: CreateMeetingBody, response: { 200: Responses.createMeeting } },
+    config: { fields: HOST_FIELDS },
+  }, async (request) => {
+    const account = accountOf(request);
+    const b = request.body;
+    const startsAt = b.time?.trim() ? parseTime(b.time, account.timeZone) : null;
+    const hasDuration = b.duration !== undefined && String(b.duration).trim() !== '';
+    // A duration without a time runs from now.
+    const endsAt = hasDuration ? new Date((startsAt ?? new Date()).getTime() + parseDuration(b.duration as number | string) * 3600_000) : null;
+    const { meeting, host } = await core.meetings.create(account, {
+      key: b.meetingKey,
+      title: b.title,
+      description: b.description,
+      language: b.lang,
+      startsAt,
+      endsAt,
+      host: { externalId: b.hostid, name: b.hostnickname, email: b.hostemail },
+      via: 'liveminutes',
+      from: request.ip,
+    });
+    return {
+      resultcode: 1 as const,
+      meetingKey: meeting.key,
+      meetingUrl: core.links.meetingUrl(meeting),
+      hostUrl: core.links.participantUrl(host as NonNullable<typeof host>), // create() returns the host it was given
+    };
+  });
+
+  app.post('/addParticipant', { schema: { body: AddParticipantBody, response: { 200: Responses.addParticipant } } }, async (request) => {
+    const account = accountOf(request);
+    const b = request.body;
+    const meeting = await core.meetings.getByKey(account, b.meetingKey, 'meetingKey');
+    const { participant } = await core.participants.add(account, meeting, { externalId: b.puid, name: b.nickname, email: b.email });
+    return { resultcode: 1 as const, meetingKey: meeting.key, participantUrl: core.links.participantUrl(participant) };
+  });
+
+  app.post('/getParticipantUrl', { schema: { body: ParticipantBody, response: { 200: Responses.getParticipantUrl } } }, async (request) => {
+    const participant = await invited(request, request.body);
+    return { resultcode: 1 as const, participantUrl: core.links.participantUrl(participant) };
+  });
+
+  app.post('/getMeetingUrl', { schema: { body: MeetingKeyBody, response: { 200: Responses.getMeetingUrl } } }, async (request) => {
+    const meeting = await core.meetings.getByKey(accountOf(request), request.body.meetingKey, 'meetingKey');
+    return { resultcode: 1 as const, meetingUrl: core.links.meetingUrl(meeting) };
+  });
+
+  app.post('/cancelMeeting', { schema: { body: MeetingKeyBody, response: { 200: Responses.meetingKey } } }, async (request) => {
+    const meeting = await core.meetings.getByKey(accountOf(request), request.body.meetingKey, 'meetingKey');
+    await core.meetings.cancel(meeting);
+    return { resultcode: 1 as const, meetingKey: meeting.key };
+  });
+
+  app.post('/cancelParticipant', { schema: { body: ParticipantBody, response: { 200: Responses.meetingKey } } }, async (request) => {
+    const meeting = await core.meetings.getByKey(accountOf(request), request.body.meetingKey, 'meetingKey');
+    const participant = await core.participants.getByExternalId(meeting, request.body.puid, 'puid');
+    await core.participants.cancel(participant);
+    return { resultcode: 1 as const, meetingKey: meeting.key };
+  });
+
+  app.post('/getMeetingStatus', { schema: { body: MeetingKeyBody, response: { 200: Responses.status } } }, async (request) => {
+    const meeting = await core.meetings.getByKey(accountOf(request), request.body.meetingKey, 'meetingKey');
+    return { resultcode: 1 as const, status: String(meeting.status) };
+  });
+
+  app.post('/getParticipantStatus', { schema: { body: ParticipantBody, response: { 200: Responses.status } } }, async (request) => {
+    const participant = await invited(request, request.body);
+    return { resultcode: 1 as const, status: String(participant.status) };
+  });
+
+  /** A participant whose invitation stands (a cancelled one has no link and no status). */
+  async function invited(request: FastifyRequest, b: { meetingKey: string; puid: string }) {
+    const meeting = await core.meetings.getByKey(accountOf(request), b.meetingKey, 'meetingKey');
+    const participant = await core.participants.getByExternalId(meeting, b.puid, 'puid');
+    if (participant.cancelledAt) throw new CoreError('conflict', `participant "${b.puid}" was cancelled; addParticipant invites them again`);
+    return participant;
+  }
+}

@@ -1,0 +1,226 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type, type Static } from 'typebox';
+import type { Core, MeetingInput } from '../../core/index.js';
+import type { AccessSettings, AccountRecord } from '../../store/index.js';
+import { toFailure } from '../http/errors.js';
+import { exactJsonBodies } from '../http/validation.js';
+import * as S from './schemas.js';
+import { bearerToken, idempotentCreate, pageQuery, toPage } from './support.js';
+import { accountView, meetingView, participantView, presetView, userView } from './views.js';
+
+/** The native API's names for the core's fields, where they differ. */
+const FIELDS: Record<string, string> = {
+  presetName: 'preset', signupPreset: 'access.signupPreset', guestPreset: 'access.guestPreset',
+};
+
+const errors = { 400: S.ErrorResponse, 401: S.ErrorResponse, 403: S.ErrorResponse, 404: S.ErrorResponse, 409: S.ErrorResponse };
+const NoContent = Type.Null({ description: 'no content' });
+
+function meetingInput(b: Static<typeof S.MeetingUpdate>): MeetingInput {
+  const input: MeetingInput = {
+    title: b.title, description: b.description, language: b.language, enabled: b.enabled, presetName: b.preset,
+    pin: b.pin, maxParticipants: b.maxParticipants, lobby: b.lobby,
+  };
+  if (b.startsAt !== undefined) input.startsAt = b.startsAt === null ? null : new Date(b.startsAt);
+  if (b.endsAt !== undefined) input.endsAt = b.endsAt === null ? null : new Date(b.endsAt);
+  if (b.access) {
+    const access: Partial<AccessSettings> = {};
+    if (b.access.mode !== undefined) access.authentication = b.access.mode === 'restricted';
+    if (b.access.usernamePassword !== undefined) access.usernamePassword = b.access.usernamePassword;
+    if (b.access.pin !== undefined) access.pin = b.access.pin;
+    if (b.access.signupPreset !== undefined) access.signupPreset = b.access.signupPreset;
+    if (b.access.guestPreset !== undefined) access.guestPreset = b.access.guestPreset;
+    input.access = access;
+  }
+  return input;
+}
+
+/** What every native-API scope shares: exact JSON validation and one error shape. */
+export function nativeConventions(app: FastifyInstance): void {
+  exactJsonBodies(app);
+  app.setErrorHandler((error, request, reply) => {
+    const failure = toFailure(error, request, FIELDS);
+    if (failure.httpStatus === 401) reply.header('WWW-Authenticate', 'Bearer realm="Parley"');
+    return reply.status(failure.httpStatus).send({
+      error: { code: failure.code, message: failure.message, details: failure.field ? { field: FIELDS[failure.field] ?? failure.field } : {} },
+    });
+  });
+}
+
+/** Native API, account scope: Bearer API token. */
+export async function accountRoutes(parent: FastifyInstance, opts: { core: Core }): Promise<void> {
+  const { core } = opts;
+  const app = parent.withTypeProvider<TypeBoxTypeProvider>();
+  const accounts = new WeakMap<FastifyRequest, AccountRecord>();
+  const accountOf = (request: FastifyRequest) => accounts.get(request) as AccountRecord; // set by the onRequest hook
+  nativeConventions(app);
+
+  app.addHook('onRequest', async (request) => {
+    accounts.set(request, (await core.accounts.authenticateBearer(bearerToken(request))).account);
+  });
+
+  const meetingOf = (request: FastifyRequest<{ Params: { id: string } }>) => core.meetings.get(accountOf(request), request.params.id);
+
+  // ---- account -----------------------------------------------------------------------------
+  app.get('/account', { schema: { tags: ['account'], summary: 'The calling account', response: { 200: S.Account, ...errors } } },
+    async (request) => accountView(core, accountOf(request)));
+
+  // ---- meetings ----------------------------------------------------------------------------
+  app.post('/meetings', {
+    schema: {
+      tags: ['meetings'], summary: 'Create a meeting', description: 'Send an Idempotency-Key header to make retries safe.',
+      body: S.MeetingCreate, response: { 201: S.Meeting, ...errors },
+    },
+  }, async (request, reply) => {
+    const account = accountOf(request);
+    return idempotentCreate(core, account.id, request, reply, async () => {
+      const b = request.body;
+      const { meeting, pin } = await core.meetings.create(account, { ...meetingInput(b), key: b.key, host: b.host, via: 'native', from: request.ip });
+      return { statusCode: 201, payload: meetingView(core, meeting, pin) };
+    });
+  });
+
+  app.get('/meetings', { schema: { tags: ['meetings'], summary: 'List meetings, oldest first', querystring: S.PageQuery, response: { 200: S.Page(S.Meeting), ...errors } } },
+    async (request) => {
+      const q = pageQuery(request.query);
+      return toPage(await core.meetings.list(accountOf(request), q), q, (m) => meetingView(core, m));
+    });
+
+  app.get('/meetings/:id', { schema: { tags: ['meetings'], summary: 'Get a meeting', params: S.IdParams, response: { 200: S.Meeting, ...errors } } },
+    async (request) => meetingView(core, await meetingOf(request)));
+
+  app.patch('/meetings/:id', { schema: { tags: ['meetings'], summary: 'Change a meeting', params: S.IdParams, body: S.MeetingUpdate, response: { 200: S.Meeting, ...errors } } },
+    async (request) => {
+      const { meeting, pin } = await core.meetings.update(accountOf(request), await meetingOf(request), meetingInput(request.body));
+      return meetingView(core, meeting, pin);
+    });
+
+  app.delete('/meetings/:id', { schema: { tags: ['meetings'], summary: 'Delete a meeting and its participants (ends a live session)', params: S.IdParams, response: { 204: NoContent, ...errors } } },
+    async (request, reply) => {
+      await core.meetings.remove(await meetingOf(request));
+      return reply.status(204).send(null);
+    });
+
+  app.post('/meetings/:id/end', { schema: { tags: ['meetings'], summary: 'End the meeting for everyone', params: S.IdParams, response: { 200: S.Meeting, ...errors } } },
+    async (request) => meetingView(core, await core.meetings.endForAll(await meetingOf(request))));
+
+  app.post('/meetings/:id/cancel', { schema: { tags: ['meetings'], summary: 'Cancel the meeting (links say so; statuses stay readable)', params: S.IdParams, response: { 200: S.Meeting, ...errors } } },
+    async (request) => meetingView(core, await core.meetings.cancel(await meetingOf(request))));
+
+  // ---- participants ------------------------------------------------------------------------
+  app.post('/meetings/:id/participants', {
+    schema: {
+      tags: ['participants'], summary: 'Invite a participant',
+      description: 'Inviting an externalId that is already invited returns that participant (200) instead of creating one (201).',
+      params: S.IdParams, body: S.ParticipantCreate, response: { 200: S.Participant, 201: S.Participant, ...errors },
+    },
+  }, async (request, reply) => {
+    const account = accountOf(request);
+    const meeting = await meetingOf(request);
+    return idempotentCreate(core, account.id, request, reply, async () => {
+      const b = request.body;
+      const { participant, created } = await core.participants.add(account, meeting, { externalId: b.externalId, name: b.name, email: b.email, role: b.role, presetName: b.preset });
+      return { statusCode: created ? 201 : 200, payload: participantView(core, participant) };
+    });
+  });
+
+  app.get('/meetings/:id/participants', {
+    schema: { tags: ['participants'], summary: 'List participants', params: S.IdParams, querystring: S.PageQuery, response: { 200: S.Page(S.Participant), ...errors } },
+  }, async (request) => {
+    const meeting = await meetingOf(request);
+    const q = pageQuery(request.query);
+    return toPage(await core.participants.list(meeting, q), q, (p) => participantView(core, p));
+  });
+
+  app.get('/meetings/:id/participants/:pid', {
+    schema: { tags: ['participants'], summary: 'Get a participant', params: S.ParticipantParams, response: { 200: S.Participant, ...errors } },
+  }, async (request) => participantView(core, await core.participants.get(await meetingOf(request), request.params.pid)));
+
+  app.delete('/meetings/:id/participants/:pid', {
+    schema: { tags: ['participants'], summary: 'Remove a participant (their link stops working)', params: S.ParticipantParams, response: { 204: NoContent, ...errors } },
+  }, async (request, reply) => {
+    await core.participants.delete(await core.participants.get(await meetingOf(request), request.params.pid));
+    return reply.status(204).send(null);
+  });
+
+  // ---- presets -----------------------------------------------------------------------------
+  app.post('/presets', { schema: { tags: ['presets'], summary: 'Create a preset', body: S.PresetCreate, response: { 201: S.Preset, ...errors } } },
+    async (request, reply) => {
+      const account = accountOf(request);
+      return idempotentCreate(core, account.id, request, reply, async () => ({ statusCode: 201, payload: presetView(await core.presets.create(account, request.body)) }));
+    });
+
+  app.get('/presets', { schema: { tags: ['presets'], summary: 'List presets', querystring: S.PageQuery, response: { 200: S.Page(S.Preset), ...errors } } },
+    async (request) => {
+      const q = pageQuery(request.query);
+      return toPage(await core.presets.list(accountOf(request), q), q, presetView);
+    });
+
+  app.get('/presets/:id', { schema: { tags: ['presets'], summary: 'Get a preset', params: S.IdParams, response: { 200: S.Preset, ...errors } } },
+    async (request) => presetView(await core.presets.get(accountOf(request), request.params.id)));
+
+  app.patch('/presets/:id', { schema: { tags: ['presets'], summary: 'Change a preset (a rename follows into meetings)', params: S.IdParams, body: S.PresetUpdate, response: { 200: S.Preset, ...errors } } },
+    async (request) => presetView(await core.presets.update(accountOf(request), request.params.id, request.body)));
+
+  app.delete('/presets/:id', { schema: { tags: ['presets'], summary: 'Delete a preset no meeting uses', params: S.IdParams, response: { 204: NoContent, ...errors } } },
+    async (request, reply) => {
+      await core.presets.delete(accountOf(request), request.params.id);
+      return reply.status(204).send(null);
+    });
+
+  // ---- users -------------------------------------------------------------------------------
+  app.post('/users', { schema: { tags: ['users'], summary: 'Register a user', body: S.UserCreate, response: { 201: S.User, ...errors } } },
+    async (request, reply) => {
+      const account = accountOf(request);
+      return idempotentCreate(core, account.id, request, reply, async () => {
+        const { user, apiKey } = await core.users.create(account, { ...request.body, withApiKey: request.body.apiKey });
+        return { statusCode: 201, payload: userView(user, apiKey) };
+      });
+    });
+
+  app.get('/users', { schema: { tags: ['users'], summary: 'List users', querystring: S.PageQuery, response: { 200: S.Page(S.User), ...errors } } },
+    async (request) => {
+      const q = pageQuery(request.query);
+      return toPage(await core.users.list(accountOf(request), q), q, (u) => userView(u));
+    });
+
+  app.get('/users/:id', { schema: { tags: ['users'], summary: 'Get a user', params: S.IdParams, response: { 200: S.User, ...errors } } },
+    async (request) => userView(await core.users.get(accountOf(request), request.params.id)));
+
+  app.patch('/users/:id', { schema: { tags: ['users'], summary: 'Change a user (grant or withdraw API permission here)', params: S.IdParams, body: S.UserUpdate, response: { 200: S.User, ...errors } } },
+    async (request) => userView(await core.users.update(accountOf(request), request.params.id, request.body)));
+
+  app.delete('/users/:id', { schema: { tags: ['users'], summary: 'Delete a user', params: S.IdParams, response: { 204: NoContent, ...errors } } },
+    async (request, reply) => {
+      await core.users.delete(accountOf(request), request.params.id);
+      return reply.status(204).send(null);
+    });
+
+  app.post('/users/:id/api-key', { schema: { tags: ['users'], summary: 'Issue a new Livebox API key (the old one stops working)', params: S.IdParams, response: { 200: S.User, ...errors } } },
+    async (request) => {
+      const account = accountOf(request);
+      const apiKey = await core.users.rotateApiKey(account, request.params.id);
+      return userView(await core.users.get(account, request.params.id), apiKey);
+    });
+
+  // ---- service -----------------------------------------------------------------------------
+  app.get('/service', { schema: { tags: ['service'], summary: 'Media service state', response: { 200: S.ServiceState, ...errors } } },
+    async () => ({ running: core.service.running, addresses: core.service.addresses }));
+
+  app.post('/service', {
+    schema: { tags: ['service'], summary: 'Start, stop or restart the media service, or re-read its addresses', body: S.ServiceAction, response: { 200: S.ServiceState, ...errors } },
+  }, async (request) => {
+    await controlService(core, { account: accountOf(request) }, request.body.action);
+    return { running: core.service.running, addresses: core.service.addresses };
+  });
+}
+
+export async function controlService(core: Core, actor: Parameters<Core['service']['stop']>[0], action: Static<typeof S.ServiceAction>['action']) {
+  switch (action) {
+    case 'start': return core.service.start(actor);
+    case 'stop': return core.service.stop(actor);
+    case 'restart': return core.service.restart(actor);
+    case 'refresh-addresses': core.service.refresh(actor);
+  }
+}

@@ -1,0 +1,239 @@
+import { Type, type TSchema } from 'typebox';
+import { LIMITS } from '../../core/index.js';
+
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+const Timestamp = Type.String({ format: 'date-time', description: 'an ISO 8601 date-time with offset, e.g. 2026-12-01T09:00:00Z' });
+
+export const ErrorResponse = Type.Object({
+  error: Type.Object({
+    code: Type.String({ description: 'invalid, unauthenticated, forbidden, not_found, conflict, quota_exceeded, unavailable, unsupported_media_type or internal' }),
+    message: Type.String(),
+    details: Type.Object({ field: Type.Optional(Type.String()) }, { additionalProperties: true }),
+  }),
+}, { title: 'Error' });
+
+export const PageQuery = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.pageSize, default: 20 })),
+  cursor: Type.Optional(Type.String({ maxLength: 200, description: 'nextCursor of the previous page' })),
+});
+
+export const Page = <T extends TSchema>(item: T) => Type.Object({
+  data: Type.Array(item),
+  nextCursor: Nullable(Type.String({ description: 'pass as cursor to get the next page; null on the last page' })),
+});
+
+export const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+export const ParticipantParams = Type.Object({ id: Type.String({ maxLength: 64 }), pid: Type.String({ maxLength: 64 }) });
+
+// ---- meetings -----------------------------------------------------------------------------
+
+const AccessBody = Type.Object({
+  mode: Type.Optional(Type.Enum(['open', 'restricted'], {
+    description: 'open: anyone with the meeting link enters with a name; restricted: only personal links and the ways enabled below',
+  })),
+  usernamePassword: Type.Optional(Type.Boolean({ description: "the account's registered users sign in" })),
+  pin: Type.Optional(Type.Boolean({ description: 'a PIN lets people in' })),
+  signupPreset: Type.Optional(Nullable(Type.String({ maxLength: LIMITS.presetName, description: 'visitors may register and get this preset' }))),
+  guestPreset: Type.Optional(Nullable(Type.String({ maxLength: LIMITS.presetName, description: 'guests may enter with a name and get this preset' }))),
+}, { additionalProperties: false });
+
+const MeetingFields = {
+  title: Type.Optional(Type.String({ maxLength: LIMITS.title })),
+  description: Type.Optional(Type.String({ maxLength: LIMITS.description })),
+  language: Type.Optional(Type.String({ maxLength: LIMITS.language })),
+  startsAt: Type.Optional(Nullable(Timestamp)),
+  endsAt: Type.Optional(Nullable(Timestamp)),
+  enabled: Type.Optional(Type.Boolean({ description: 'only an enabled meeting can be joined (default true)' })),
+  preset: Type.Optional(Type.String({ maxLength: LIMITS.presetName, description: 'preset of participants without one of their own (default Preset-1)' })),
+  access: Type.Optional(AccessBody),
+  pin: Type.Optional(Type.String({ minLength: LIMITS.pinMin, maxLength: LIMITS.pinMax, pattern: '^[0-9]+$', description: `${LIMITS.pinMin} to ${LIMITS.pinMax} digits` })),
+  maxParticipants: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: LIMITS.maxParticipants }))),
+  lobby: Type.Optional(Type.Boolean({ description: 'people wait until a host or moderator admits them' })),
+};
+
+export const MeetingCreate = Type.Object({
+  key: Type.Optional(Type.String({ maxLength: LIMITS.meetingKey, description: 'your unique key for the meeting (LiveMinutes meetingKey, Livebox name); generated when absent' })),
+  ...MeetingFields,
+  host: Type.Optional(Type.Object({
+    externalId: Type.String({ minLength: 1, maxLength: LIMITS.externalId }),
+    name: Type.Optional(Type.String({ maxLength: LIMITS.personName })),
+    email: Type.Optional(Type.String({ maxLength: LIMITS.email })),
+  }, { additionalProperties: false })),
+}, { additionalProperties: false });
+
+export const MeetingUpdate = Type.Object(MeetingFields, { additionalProperties: false });
+
+export const Meeting = Type.Object({
+  id: Type.String(),
+  key: Type.String(),
+  title: Type.String(),
+  description: Type.String(),
+  language: Type.String(),
+  status: Type.String({ description: 'created (1), in_progress (8), host_left (11) or ended (12)' }),
+  statusCode: Type.Integer({ description: 'the LiveMinutes status code: 1, 8, 11 or 12' }),
+  endReason: Nullable(Type.String({ description: 'host_ended, scheduled_end, idle, cancelled, disabled or service_stopped' })),
+  availability: Type.String({ description: 'what a link shows now: open, not_started, ended, cancelled, disabled or service_stopped' }),
+  enabled: Type.Boolean(),
+  startsAt: Nullable(Timestamp),
+  endsAt: Nullable(Timestamp),
+  preset: Type.String(),
+  access: Type.Object({
+    mode: Type.String(),
+    usernamePassword: Type.Boolean(),
+    pin: Type.Boolean(),
+    signupPreset: Nullable(Type.String()),
+    guestPreset: Nullable(Type.String()),
+  }),
+  maxParticipants: Nullable(Type.Integer()),
+  lobby: Type.Boolean(),
+  hostExternalId: Nullable(Type.String()),
+  links: Type.Object({
+    meeting: Type.String({ description: 'the public link (LiveMinutes meetingUrl)' }),
+    conference: Type.String({ description: 'the Livebox conference link' }),
+    embed: Type.String({ description: 'iframe src' }),
+  }),
+  pin: Type.Optional(Type.String({ description: 'present only in the answer that generated or set the PIN' })),
+  createdVia: Type.String(),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+  startedAt: Nullable(Timestamp),
+  endedAt: Nullable(Timestamp),
+  cancelledAt: Nullable(Timestamp),
+}, { title: 'Meeting' });
+
+// ---- participants -------------------------------------------------------------------------
+
+export const ParticipantCreate = Type.Object({
+  externalId: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: LIMITS.externalId, description: 'your id for the person; inviting the same id again returns the same participant' }))),
+  name: Type.Optional(Type.String({ maxLength: LIMITS.personName })),
+  email: Type.Optional(Type.String({ maxLength: LIMITS.email })),
+  role: Type.Optional(Type.Enum(['host', 'moderator', 'participant', 'viewer'])),
+  preset: Type.Optional(Nullable(Type.String({ maxLength: LIMITS.presetName }))),
+}, { additionalProperties: false });
+
+export const Participant = Type.Object({
+  id: Type.String(),
+  meetingId: Type.String(),
+  externalId: Nullable(Type.String()),
+  name: Type.String(),
+  email: Type.String(),
+  role: Type.String(),
+  preset: Nullable(Type.String()),
+  status: Type.String({ description: 'invited (2), declined (3), in_progress (10) or left (11)' }),
+  statusCode: Type.Integer(),
+  cancelled: Type.Boolean(),
+  joinUrl: Nullable(Type.String({ description: 'personal link; null once cancelled' })),
+  joinedAt: Nullable(Timestamp),
+  leftAt: Nullable(Timestamp),
+  createdAt: Timestamp,
+}, { title: 'Participant' });
+
+// ---- presets ------------------------------------------------------------------------------
+
+const PermissionFields = {
+  publishAudio: Type.Optional(Type.Boolean()),
+  publishVideo: Type.Optional(Type.Boolean()),
+  shareScreen: Type.Optional(Type.Boolean()),
+  chat: Type.Optional(Type.Boolean()),
+  moderate: Type.Optional(Type.Boolean({ description: 'mute and remove others, admit from the lobby, end for all' })),
+  startAudioMuted: Type.Optional(Type.Boolean()),
+  startVideoOff: Type.Optional(Type.Boolean()),
+};
+
+export const PresetCreate = Type.Object({ name: Type.String({ minLength: 1, maxLength: LIMITS.presetName }), ...PermissionFields }, { additionalProperties: false });
+export const PresetUpdate = Type.Object({ name: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.presetName })), ...PermissionFields }, { additionalProperties: false });
+export const Preset = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  publishAudio: Type.Boolean(),
+  publishVideo: Type.Boolean(),
+  shareScreen: Type.Boolean(),
+  chat: Type.Boolean(),
+  moderate: Type.Boolean(),
+  startAudioMuted: Type.Boolean(),
+  startVideoOff: Type.Boolean(),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+}, { title: 'Preset' });
+
+// ---- users --------------------------------------------------------------------------------
+
+export const UserCreate = Type.Object({
+  username: Type.String({ minLength: 1, maxLength: LIMITS.username }),
+  displayName: Type.Optional(Type.String({ maxLength: LIMITS.personName })),
+  email: Type.Optional(Type.String({ maxLength: LIMITS.email })),
+  password: Type.Optional(Type.String({ minLength: LIMITS.passwordMin, maxLength: LIMITS.passwordMax })),
+  apiPermission: Type.Optional(Type.Boolean({ description: 'may call the Livebox API with an API key' })),
+  apiKey: Type.Optional(Type.Boolean({ description: 'issue a Livebox API key now (returned once)' })),
+}, { additionalProperties: false });
+
+export const UserUpdate = Type.Object({
+  displayName: Type.Optional(Type.String({ maxLength: LIMITS.personName })),
+  email: Type.Optional(Type.String({ maxLength: LIMITS.email })),
+  password: Type.Optional(Nullable(Type.String({ minLength: LIMITS.passwordMin, maxLength: LIMITS.passwordMax }))),
+  apiPermission: Type.Optional(Type.Boolean()),
+}, { additionalProperties: false });
+
+export const User = Type.Object({
+  id: Type.String(),
+  username: Type.String(),
+  displayName: Type.String(),
+  email: Type.String(),
+  hasPassword: Type.Boolean(),
+  apiPermission: Type.Boolean(),
+  hasApiKey: Type.Boolean(),
+  apiKey: Type.Optional(Type.String({ description: 'present only in the answer that issued it' })),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+}, { title: 'User' });
+
+// ---- account, service, admin --------------------------------------------------------------
+
+export const Account = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  timeZone: Type.String(),
+  accountSid: Type.String(),
+  maxMeetings: Type.Integer(),
+  maxUsers: Type.Integer(),
+  serviceControl: Type.Boolean(),
+  createdAt: Timestamp,
+}, { title: 'Account' });
+
+export const ServiceState = Type.Object({
+  running: Type.Boolean(),
+  addresses: Type.Array(Type.String(), { description: 'addresses media announces in ICE candidates' }),
+}, { title: 'ServiceState' });
+
+export const ServiceAction = Type.Object({
+  action: Type.Enum(['start', 'stop', 'restart', 'refresh-addresses']),
+});
+
+export const AccountCreate = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 100 }),
+  timeZone: Type.Optional(Type.String({ maxLength: 64 })),
+  serviceControl: Type.Optional(Type.Boolean()),
+}, { additionalProperties: false });
+
+export const AccountUpdate = Type.Object({
+  name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+  timeZone: Type.Optional(Type.String({ maxLength: 64 })),
+  maxMeetings: Type.Optional(Nullable(Type.Integer({ minimum: 0 }))),
+  maxUsers: Type.Optional(Nullable(Type.Integer({ minimum: 0 }))),
+  serviceControl: Type.Optional(Type.Boolean()),
+}, { additionalProperties: false });
+
+export const Credentials = Type.Object({
+  accountId: Type.String(),
+  accountSid: Type.String(),
+  authToken: Type.String(),
+  apiUsername: Type.String(),
+  apiKey: Type.String(),
+  serverKey: Type.String(),
+  nativeAppKey: Type.String(),
+  apiToken: Type.String(),
+}, { title: 'Credentials' });
+
+export const RotateBody = Type.Object({
+  secret: Type.Enum(['auth-token', 'server-key', 'native-app-key', 'api-key', 'api-token']),
+});

@@ -1,0 +1,172 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../config.js';
+import { CoreError, type RotatableSecret } from '../core/index.js';
+import { openCore, startServer } from '../server.js';
+
+const USAGE = `Parley: self-hosted video meetings with LiveMinutes-, Livebox-compatible and native APIs.
+
+Usage:
+  parley serve [--port N] [--host H] [--public-url URL] [--data-dir DIR]
+  parley account create --name NAME [--time-zone ZONE] [--no-service-control] [--json]
+  parley account list [--json]
+  parley account update --account ID [--name NAME] [--time-zone ZONE] [--max-meetings N|default]
+                        [--max-users N|default] [--service-control on|off] [--json]
+  parley account rotate --account ID --secret auth-token|server-key|native-app-key|api-key|api-token [--json]
+  parley admin rotate-token
+  parley help
+
+Configuration comes from the environment (PORT, HOST, PUBLIC_URL, DATA_DIR, DATABASE_URL,
+TIME_ZONE, QUOTA_MAX_MEETINGS, QUOTA_MAX_USERS, …; see docs/operations.md). The account
+commands work on DATA_DIR's database, also while the server runs.`;
+
+const SECRETS: RotatableSecret[] = ['auth-token', 'server-key', 'native-app-key', 'api-key', 'api-token'];
+
+class UsageError extends Error {}
+
+function flags(args: string[], options: Record<string, { type: 'string' | 'boolean' }>) {
+  try {
+    return parseArgs({ args, options, allowPositionals: false, strict: true }).values as Record<string, string | boolean | undefined>;
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+const str = (v: string | boolean | undefined) => (typeof v === 'string' ? v : undefined);
+
+function quota(name: string, v: string | boolean | undefined): number | null | undefined {
+  if (typeof v !== 'string') return undefined;
+  if (v === 'default') return null;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} must be a whole number or "default"`);
+  return n;
+}
+
+async function serve(args: string[]) {
+  const f = flags(args, { port: { type: 'string' }, host: { type: 'string' }, 'public-url': { type: 'string' }, 'data-dir': { type: 'string' } });
+  const config = loadConfig(process.env, { port: str(f.port), host: str(f.host), 'public-url': str(f['public-url']), 'data-dir': str(f['data-dir']) });
+  const server = await startServer({ config });
+  if (server.firstStart) {
+    const { demo, adminToken } = server.firstStart;
+    // Printed once: the database keeps only hashes of these.
+    process.stdout.write([
+      '',
+      '================ Parley: first start ================',
+      'Save these now; they are not shown again.',
+      `Admin token (native API /api/v1/admin):   ${adminToken}`,
+      'Demo account:',
+      `  LiveMinutes  AccountSid: ${demo.accountSid}`,
+      `               AuthToken:  ${demo.authToken}`,
+      `  Livebox      username:   ${demo.apiUsername}`,
+      `               key:        ${demo.apiKey}`,
+      `               Serverkey:  ${demo.serverKey}`,
+      `               Nativeappkey: ${demo.nativeAppKey}`,
+      `  Native API   Bearer:     ${demo.apiToken}`,
+      '=====================================================',
+      '',
+    ].join('\n') + '\n');
+  }
+  process.stdout.write(`Parley is listening on ${server.url} (public URL ${server.core.links.base}); API reference at ${server.core.links.base}/docs\n`);
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    server.app.log.info(`${signal}: shutting down`);
+    await server.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+async function account(args: string[]) {
+  const [sub, ...rest] = args;
+  const config = loadConfig();
+  const { core, store } = await openCore(config);
+  try {
+    switch (sub) {
+      case 'create': {
+        const f = flags(rest, { name: { type: 'string' }, 'time-zone': { type: 'string' }, 'no-service-control': { type: 'boolean' }, json: { type: 'boolean' } });
+        if (!str(f.name)) throw new UsageError('account create needs --name');
+        const { account, credentials } = await core.accounts.create({ name: str(f.name) as string, timeZone: str(f['time-zone']), serviceControl: !f['no-service-control'] });
+        if (f.json) {
+          const { accountId, accountSid, authToken, apiUsername, apiKey, serverKey, nativeAppKey, apiToken } = credentials;
+          process.stdout.write(JSON.stringify({ accountId, accountSid, authToken, apiUsername, apiKey, serverKey, nativeAppKey, apiToken }) + '\n');
+        } else {
+          process.stdout.write(`Account ${account.name} (${account.id}) created. Save these secrets now; they are not shown again:\n`);
+          for (const [k, v] of Object.entries(credentials)) process.stdout.write(`  ${k.padEnd(13)} ${v}\n`);
+        }
+        return;
+      }
+      case 'list': {
+        const f = flags(rest, { json: { type: 'boolean' } });
+        const accounts = await core.accounts.list();
+        if (f.json) {
+          process.stdout.write(JSON.stringify(accounts.map((a) => ({ id: a.id, name: a.name, accountSid: a.accountSid, timeZone: a.timeZone, ...core.accounts.quotas(a), serviceControl: a.serviceControl, createdAt: a.createdAt }))) + '\n');
+          return;
+        }
+        for (const a of accounts) process.stdout.write(`${a.id}  ${a.accountSid}  ${a.timeZone.padEnd(16)} ${a.name}\n`);
+        if (accounts.length === 0) process.stdout.write('no accounts\n');
+        return;
+      }
+      case 'update': {
+        const f = flags(rest, {
+          account: { type: 'string' }, name: { type: 'string' }, 'time-zone': { type: 'string' }, 'max-meetings': { type: 'string' },
+          'max-users': { type: 'string' }, 'service-control': { type: 'string' }, json: { type: 'boolean' },
+        });
+        if (!str(f.account)) throw new UsageError('account update needs --account ID');
+        const sc = str(f['service-control']);
+        if (sc !== undefined && sc !== 'on' && sc !== 'off') throw new UsageError('--service-control must be on or off');
+        const updated = await core.accounts.update(str(f.account) as string, {
+          name: str(f.name), timeZone: str(f['time-zone']), maxMeetings: quota('max-meetings', f['max-meetings']),
+          maxUsers: quota('max-users', f['max-users']), serviceControl: sc === undefined ? undefined : sc === 'on',
+        });
+        process.stdout.write(f.json ? JSON.stringify({ id: updated.id, name: updated.name, timeZone: updated.timeZone, ...core.accounts.quotas(updated), serviceControl: updated.serviceControl }) + '\n' : `Account ${updated.id} updated.\n`);
+        return;
+      }
+      case 'rotate': {
+        const f = flags(rest, { account: { type: 'string' }, secret: { type: 'string' }, json: { type: 'boolean' } });
+        const which = str(f.secret) as RotatableSecret | undefined;
+        if (!str(f.account) || !which || !SECRETS.includes(which)) throw new UsageError(`account rotate needs --account ID and --secret ${SECRETS.join('|')}`);
+        const secret = await core.accounts.rotate(str(f.account) as string, which);
+        process.stdout.write(f.json ? JSON.stringify({ secret: which, value: secret }) + '\n' : `New ${which}: ${secret}\nThe old one no longer works.\n`);
+        return;
+      }
+      default:
+        throw new UsageError(`unknown account command "${sub ?? ''}"`);
+    }
+  } finally {
+    await store.close();
+  }
+}
+
+async function admin(args: string[]) {
+  if (args[0] !== 'rotate-token') throw new UsageError(`unknown admin command "${args[0] ?? ''}"`);
+  const { core, store } = await openCore(loadConfig());
+  try {
+    process.stdout.write(`New admin token: ${await core.admin.rotateToken()}\nThe old one no longer works.\n`);
+  } finally {
+    await store.close();
+  }
+}
+
+async function main(argv: string[]) {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'serve': return serve(rest);
+    case 'account': return account(rest);
+    case 'admin': return admin(rest);
+    case undefined: case 'help': case '--help': case '-h':
+      process.stdout.write(USAGE + '\n');
+      return;
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof UsageError) process.stderr.write(`parley: ${error.message}\n\n${USAGE}\n`);
+  else if (error instanceof ConfigError) process.stderr.write(`parley: configuration: ${error.message}\n`);
+  else if (error instanceof CoreError) process.stderr.write(`parley: ${error.message}\n`);
+  else process.stderr.write(`parley: ${(error as Error)?.stack ?? String(error)}\n`);
+  process.exit(error instanceof UsageError ? 64 : 1);
+});

@@ -1,0 +1,238 @@
+import type { AccountRecord, ApiTokenRecord, Store, UserRecord } from '../store/index.js';
+import { CoreError, invalid, notFound } from './errors.js';
+import { requiredText } from './limits.js';
+import type { PresetService } from './presets.js';
+import { newId, newSecret, randomBase32, safeEqual, sha256Hex } from './secrets.js';
+import { isValidTimeZone } from './time.js';
+import { AuthCache } from './auth-cache.js';
+
+/** Every secret of a new account, shown once: the store keeps only their hashes. */
+export interface AccountCredentials {
+  accountId: string;
+  accountSid: string;
+  authToken: string;
+  apiUsername: string;
+  apiKey: string;
+  serverKey: string;
+  nativeAppKey: string;
+  apiToken: string;
+}
+
+export type RotatableSecret = 'auth-token' | 'server-key' | 'native-app-key' | 'api-key' | 'api-token';
+
+export interface LiveboxCaller {
+  account: AccountRecord;
+  user: UserRecord;
+  /** A native-app key may manage conferences but not the service. */
+  client: 'server' | 'native';
+}
+
+export interface AccountDefaults {
+  timeZone: string;
+  maxMeetings: number;
+  maxUsers: number;
+}
+
+const unauthenticated = (reason: string) => new CoreError('unauthenticated', reason);
+
+// Compared against when no record matched, so a miss costs the same time as a wrong secret.
+const DUMMY_HASH = sha256Hex('parley-no-such-credential');
+
+export class AccountService {
+  private readonly liveMinutesCache: AuthCache<AccountRecord>;
+  private readonly liveboxCache: AuthCache<LiveboxCaller>;
+  private readonly bearerCache: AuthCache<{ account: AccountRecord; token: ApiTokenRecord }>;
+
+  constructor(
+    private readonly store: Store,
+    private readonly presets: PresetService,
+    private readonly defaults: AccountDefaults,
+  ) {
+    this.liveMinutesCache = new AuthCache(store);
+    this.liveboxCache = new AuthCache(store);
+    this.bearerCache = new AuthCache(store);
+  }
+
+  /** Every change to an account, user or token goes through here, so no cached login outlives it. */
+  credentialsChanged(): void {
+    this.liveMinutesCache.clear();
+    this.liveboxCache.clear();
+    this.bearerCache.clear();
+  }
+
+  async create(input: { name: string; timeZone?: string; serviceControl?: boolean }): Promise<{ account: AccountRecord; credentials: AccountCredentials }> {
+    const name = requiredText('name', input.name, 100);
+    const timeZone = input.timeZone ?? this.defaults.timeZone;
+    if (!isValidTimeZone(timeZone)) throw invalid('timeZone', 'must be an IANA time zone name such as Europe/Paris');
+    const now = new Date();
+    const credentials = {
+      accountSid: `AC${randomBase32(26)}`,
+      authToken: newSecret(''),
+      apiUsername: 'apiuser',
+      apiKey: newSecret('lbk_'),
+      serverKey: newSecret('lbs_'),
+      nativeAppKey: newSecret('lbn_'),
+      apiToken: newSecret('pk_'),
+    };
+    const account: AccountRecord = {
+      id: newId('acc'),
+      name,
+      timeZone,
+      accountSid: credentials.accountSid,
+      authTokenHash: sha256Hex(credentials.authToken),
+      serverKeyHash: sha256Hex(credentials.serverKey),
+      nativeAppKeyHash: sha256Hex(credentials.nativeAppKey),
+      maxMeetings: null,
+      maxUsers: null,
+      serviceControl: input.serviceControl ?? true,
+      createdAt: now,
+    };
+    await this.store.transaction(async (tx) => {
+      await tx.accounts.insert(account);
+      await tx.users.insert({
+        id: newId('usr'), accountId: account.id, username: credentials.apiUsername, displayName: 'API user', email: '',
+        passwordHash: null, apiKeyHash: sha256Hex(credentials.apiKey), apiPermission: true, createdAt: now, updatedAt: now,
+      });
+      await tx.apiTokens.insert({ id: newId('tok'), accountId: account.id, name: 'default', tokenHash: sha256Hex(credentials.apiToken), createdAt: now, revokedAt: null });
+      await this.presets.insertDefault(tx, account.id, now);
+    });
+    return { account, credentials: { accountId: account.id, ...credentials } };
+  }
+
+  list(): Promise<AccountRecord[]> {
+    return this.store.accounts.list();
+  }
+
+  async get(id: string): Promise<AccountRecord> {
+    const account = await this.store.accounts.findById(id);
+    if (!account) throw notFound('account');
+    return account;
+  }
+
+  async update(id: string, patch: { name?: string; timeZone?: string; maxMeetings?: number | null; maxUsers?: number | null; serviceControl?: boolean }): Promise<AccountRecord> {
+    const account = await this.get(id);
+    if (patch.name !== undefined) patch.name = requiredText('name', patch.name, 100);
+    if (patch.timeZone !== undefined && !isValidTimeZone(patch.timeZone)) throw invalid('timeZone', 'must be an IANA time zone name such as Europe/Paris');
+    for (const field of ['maxMeetings', 'maxUsers'] as const) {
+      const v = patch[field];
+      if (v !== undefined && v !== null && (!Number.isInteger(v) || v < 0)) throw invalid(field, 'must be a whole number, 0 or more');
+    }
+    await this.store.accounts.update(id, patch);
+    this.credentialsChanged();
+    return { ...account, ...patch } as AccountRecord;
+  }
+
+  /** Replaces one secret; the old one stops working at once. Returns the new secret (shown once). */
+  async rotate(accountId: string, which: RotatableSecret): Promise<string> {
+    const account = await this.get(accountId);
+    try {
+      return await this.replaceSecret(account, which);
+    } finally {
+      this.credentialsChanged();
+    }
+  }
+
+  private async replaceSecret(account: AccountRecord, which: RotatableSecret): Promise<string> {
+    switch (which) {
+      case 'auth-token': {
+        const secret = newSecret('');
+        await this.store.accounts.update(account.id, { authTokenHash: sha256Hex(secret) });
+        return secret;
+      }
+      case 'server-key': {
+        const secret = newSecret('lbs_');
+        await this.store.accounts.update(account.id, { serverKeyHash: sha256Hex(secret) });
+        return secret;
+      }
+      case 'native-app-key': {
+        const secret = newSecret('lbn_');
+        await this.store.accounts.update(account.id, { nativeAppKeyHash: sha256Hex(secret) });
+        return secret;
+      }
+      case 'api-key': {
+        const user = await this.store.users.findByUsername(account.id, 'apiuser');
+        if (!user) throw notFound('API user "apiuser"');
+        const secret = newSecret('lbk_');
+        await this.store.users.update(user.id, { apiKeyHash: sha256Hex(secret), updatedAt: new Date() });
+        return secret;
+      }
+      case 'api-token': {
+        const secret = newSecret('pk_');
+        const now = new Date();
+        await this.store.transaction(async (tx) => {
+          for (const token of await tx.apiTokens.listByAccount(account.id)) {
+            if (!token.revokedAt) await tx.apiTokens.revoke(token.id, now);
+          }
+          await tx.apiTokens.insert({ id: newId('tok'), accountId: account.id, name: 'default', tokenHash: sha256Hex(secret), createdAt: now, revokedAt: null });
+        });
+        return secret;
+      }
+    }
+  }
+
+  /** LiveMinutes: HTTP Basic AccountSid:AuthToken. */
+  async authenticateLiveMinutes(accountSid: string, authToken: string): Promise<AccountRecord> {
+    const tokenHash = sha256Hex(authToken);
+    const cacheKey = `${accountSid}\u0000${tokenHash}`;
+    const cached = this.liveMinutesCache.get(cacheKey);
+    if (cached) return cached;
+    const account = accountSid ? await this.store.accounts.findBySid(accountSid) : undefined;
+    const matches = safeEqual(tokenHash, account?.authTokenHash ?? DUMMY_HASH);
+    if (!account || !matches) throw unauthenticated('wrong AccountSid or AuthToken');
+    this.liveMinutesCache.set(cacheKey, account);
+    return account;
+  }
+
+  /** Livebox: an API user's username + key, and the account's server or native-app key. */
+  async authenticateLivebox(input: { username?: string; key?: string; serverKey?: string; nativeAppKey?: string }): Promise<LiveboxCaller> {
+    if (!input.username || !input.key) throw unauthenticated('username and key are required');
+    const keyHash = sha256Hex(input.key);
+    const cacheKey = [input.username, keyHash, sha256Hex(input.serverKey ?? ''), sha256Hex(input.nativeAppKey ?? '')].join('\u0000');
+    const cached = this.liveboxCache.get(cacheKey);
+    if (cached) return cached;
+    const caller = await this.checkLivebox(input, keyHash);
+    this.liveboxCache.set(cacheKey, caller);
+    return caller;
+  }
+
+  private async checkLivebox(input: { username?: string; serverKey?: string; nativeAppKey?: string }, keyHash: string): Promise<LiveboxCaller> {
+    const user = await this.store.users.findByApiKeyHash(keyHash);
+    const nameMatches = safeEqual(input.username ?? '', user?.username ?? '\u0000');
+    if (!user || !nameMatches) throw unauthenticated('wrong username or key');
+    if (!user.apiPermission) throw new CoreError('forbidden', 'API permission is not enabled for this user; an administrator must enable it');
+    const account = await this.store.accounts.findById(user.accountId);
+    if (!account) throw unauthenticated('wrong username or key');
+    if (input.serverKey !== undefined && input.serverKey !== '') {
+      if (!safeEqual(sha256Hex(input.serverKey), account.serverKeyHash)) throw unauthenticated('wrong Serverkey');
+      return { account, user, client: 'server' };
+    }
+    if (input.nativeAppKey !== undefined && input.nativeAppKey !== '') {
+      if (!safeEqual(sha256Hex(input.nativeAppKey), account.nativeAppKeyHash)) throw unauthenticated('wrong Nativeappkey');
+      return { account, user, client: 'native' };
+    }
+    throw unauthenticated('Serverkey (server-side apps) or Nativeappkey (native apps) is required');
+  }
+
+  /** Native API: Bearer token. */
+  async authenticateBearer(token: string): Promise<{ account: AccountRecord; token: ApiTokenRecord }> {
+    const tokenHash = sha256Hex(token);
+    const cached = this.bearerCache.get(tokenHash);
+    if (cached) return cached;
+    // The lookup is by hash: a wrong token finds nothing, and timing reveals nothing about right ones.
+    const record = token ? await this.store.apiTokens.findByHash(tokenHash) : undefined;
+    if (!record || record.revokedAt) throw unauthenticated('missing, wrong or revoked API token');
+    const account = await this.store.accounts.findById(record.accountId);
+    if (!account) throw unauthenticated('missing, wrong or revoked API token');
+    const result = { account, token: record };
+    this.bearerCache.set(tokenHash, result);
+    return result;
+  }
+
+  quotas(account: AccountRecord): { maxMeetings: number; maxUsers: number } {
+    return {
+      maxMeetings: account.maxMeetings ?? this.defaults.maxMeetings,
+      maxUsers: account.maxUsers ?? this.defaults.maxUsers,
+    };
+  }
+}
+

@@ -1,0 +1,41 @@
+import { EventEmitter } from 'node:events';
+import type { EndReason, MeetingStatus, ParticipantStatus } from '../store/index.js';
+
+/** What the core announces. Signaling, media control, webhooks and metrics listen; none of them set state. */
+export interface CoreEvents {
+  'meeting.status': { accountId: string; meetingId: string; status: MeetingStatus; previous: MeetingStatus; endReason: EndReason | null };
+  /** A live session must stop now (ended for all, disabled, removed, cancelled, service stopped). */
+  'meeting.closed': { accountId: string; meetingId: string; reason: EndReason | 'removed' | 'reset' };
+  'meeting.changed': { accountId: string; meetingId: string };
+  'participant.status': { accountId: string; meetingId: string; participantId: string; status: ParticipantStatus; previous: ParticipantStatus };
+  /** A personal link was cancelled or deleted: its holder must be removed from the room. */
+  'participant.revoked': { accountId: string; meetingId: string; participantId: string };
+  'service.state': { running: boolean };
+  'service.addresses': { addresses: string[] };
+}
+
+export class CoreEventBus {
+  private readonly emitter = new EventEmitter();
+
+  /** A failing listener is reported here and never breaks the core operation that emitted. */
+  constructor(private readonly onListenerError: (error: unknown, event: string) => void = () => {}) {
+    this.emitter.setMaxListeners(100);
+  }
+
+  on<E extends keyof CoreEvents>(event: E, listener: (payload: CoreEvents[E]) => void | Promise<void>): () => void {
+    const safe = (payload: CoreEvents[E]) => {
+      try {
+        const result = listener(payload);
+        if (result instanceof Promise) result.catch((error: unknown) => this.onListenerError(error, event));
+      } catch (error) {
+        this.onListenerError(error, event);
+      }
+    };
+    this.emitter.on(event, safe);
+    return () => this.emitter.off(event, safe);
+  }
+
+  emit<E extends keyof CoreEvents>(event: E, payload: CoreEvents[E]): void {
+    this.emitter.emit(event, payload);
+  }
+}

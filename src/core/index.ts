@@ -1,0 +1,100 @@
+import type { Store } from '../store/index.js';
+import { AccountService } from './accounts.js';
+import { AdminService } from './admin.js';
+import { CoreEventBus } from './events.js';
+import { IdempotencyService } from './idempotency.js';
+import { Links } from './links.js';
+import { MeetingService } from './meetings.js';
+import { ParticipantService } from './participants.js';
+import { PresenceService } from './presence.js';
+import { PresetService } from './presets.js';
+import { ServiceControl } from './service.js';
+import { UserService } from './users.js';
+
+export { CoreError, type CoreErrorCode } from './errors.js';
+export type { CoreEvents } from './events.js';
+export type { AccountCredentials, LiveboxCaller, RotatableSecret } from './accounts.js';
+export type { CreateMeetingInput, MeetingInput, MeetingResult } from './meetings.js';
+export type { ParticipantInput } from './participants.js';
+export type { Actor } from './service.js';
+export type { Availability } from './status.js';
+export { DEFAULT_PRESET, PERMISSION_FIELDS } from './presets.js';
+export { ROLES } from './participants.js';
+export { LIMITS, PATTERNS } from './limits.js';
+export { MEETING_STATUS, PARTICIPANT_STATUS } from './status.js';
+export * as time from './time.js';
+
+export interface CoreOptions {
+  store: Store;
+  publicUrl: string;
+  /** Server secret from which link tokens are derived. */
+  secret: Buffer;
+  /** Default time zone of new accounts. */
+  timeZone: string;
+  maxMeetings: number;
+  maxUsers: number;
+  /** The addresses media should announce, as configured or detected now. */
+  detectAddresses: () => string[];
+  /** How long after its scheduled end a meeting still runs before it is ended. */
+  scheduleGraceMs: number;
+  /** How often schedules are checked. */
+  sweepIntervalMs?: number;
+  onError?: (error: unknown, where: string) => void;
+}
+
+export class Core {
+  readonly events: CoreEventBus;
+  readonly links: Links;
+  readonly presets: PresetService;
+  readonly accounts: AccountService;
+  readonly users: UserService;
+  readonly participants: ParticipantService;
+  readonly meetings: MeetingService;
+  readonly presence: PresenceService;
+  readonly service: ServiceControl;
+  readonly admin: AdminService;
+  readonly idempotency: IdempotencyService;
+  private timer?: NodeJS.Timeout;
+
+  constructor(private readonly options: CoreOptions) {
+    const { store } = options;
+    this.events = new CoreEventBus((error, event) => options.onError?.(error, `listener of ${event}`));
+    this.links = new Links(options.publicUrl, options.secret);
+    this.presets = new PresetService(store);
+    this.accounts = new AccountService(store, this.presets, {
+      timeZone: options.timeZone, maxMeetings: options.maxMeetings, maxUsers: options.maxUsers,
+    });
+    this.users = new UserService(store, () => this.accounts.credentialsChanged());
+    this.participants = new ParticipantService(store, this.accounts, this.presets, this.links, this.events);
+    this.service = new ServiceControl(store, this.events, () => this.meetings, options.detectAddresses);
+    this.meetings = new MeetingService(store, this.accounts, this.presets, this.participants, this.links, this.events, () => this.service.running);
+    this.presence = new PresenceService(store, this.meetings, this.participants);
+    this.admin = new AdminService(store);
+    this.idempotency = new IdempotencyService(store);
+  }
+
+  get store(): Store {
+    return this.options.store;
+  }
+
+  /** Loads persisted state and starts the schedule sweeper. */
+  async start(): Promise<void> {
+    await this.service.load();
+    await this.sweep();
+    this.timer = setInterval(() => void this.sweep(), this.options.sweepIntervalMs ?? 5000);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  private async sweep(): Promise<void> {
+    try {
+      await this.meetings.sweep(new Date(), this.options.scheduleGraceMs);
+      await this.idempotency.purgeExpired();
+    } catch (error) {
+      this.options.onError?.(error, 'schedule sweep');
+    }
+  }
+}

@@ -1,0 +1,324 @@
+import { randomInt } from 'node:crypto';
+import { hash } from '@node-rs/argon2';
+import type {
+  AccessSettings, AccountRecord, ApiSurface, EndReason, MeetingRecord, PageQuery, ParticipantRecord, Repositories, Store,
+} from '../store/index.js';
+import { UniqueViolation } from '../store/index.js';
+import type { AccountService } from './accounts.js';
+import { CoreError, conflict, invalid, notFound } from './errors.js';
+import type { CoreEventBus } from './events.js';
+import { freeText, LIMITS, matching, optionalText, PATTERNS, requiredText } from './limits.js';
+import type { Links } from './links.js';
+import type { ParticipantService } from './participants.js';
+import { DEFAULT_PRESET, type PresetService } from './presets.js';
+import { newId, randomBase32 } from './secrets.js';
+import { assertNotNativeApp, type Actor } from './service.js';
+import { meetingAvailability, nextMeetingState, type Availability, type MeetingEvent } from './status.js';
+
+/** Fields every API may set on a meeting; absent fields keep their value (or the default). */
+export interface MeetingInput {
+  title?: string;
+  description?: string;
+  language?: string;
+  startsAt?: Date | null;
+  endsAt?: Date | null;
+  enabled?: boolean;
+  presetName?: string;
+  access?: Partial<AccessSettings>;
+  /** Sets the PIN; when PIN entry is on and no PIN exists, one is generated and returned once. */
+  pin?: string;
+  maxParticipants?: number | null;
+  lobby?: boolean;
+}
+
+export interface CreateMeetingInput extends MeetingInput {
+  /** Empty or absent: generated. */
+  key?: string;
+  host?: { externalId: string; name?: string; email?: string };
+  via: ApiSurface;
+  from?: string | null;
+}
+
+export interface MeetingResult {
+  meeting: MeetingRecord;
+  /** Plain PIN, present only when this call generated or set it. */
+  pin?: string;
+}
+
+const OPEN_ACCESS: AccessSettings = { authentication: false, usernamePassword: false, pin: false, signupPreset: null, guestPreset: null };
+
+function checkWindow(startsAt: Date | null, endsAt: Date | null) {
+  for (const [field, value] of [['startsAt', startsAt], ['endsAt', endsAt]] as const) {
+    if (value && Number.isNaN(value.getTime())) throw invalid(field, 'is not a valid time');
+  }
+  if (startsAt && endsAt && endsAt.getTime() <= startsAt.getTime()) throw invalid('endsAt', 'must be after the start');
+}
+
+function checkPin(pin: string): string {
+  if (pin.length < LIMITS.pinMin || pin.length > LIMITS.pinMax || !PATTERNS.pin.test(pin)) {
+    throw invalid('pin', `must be ${LIMITS.pinMin} to ${LIMITS.pinMax} digits`);
+  }
+  return pin;
+}
+
+export class MeetingService {
+  constructor(
+    private readonly store: Store,
+    private readonly accounts: AccountService,
+    private readonly presets: PresetService,
+    private readonly participants: ParticipantService,
+    private readonly links: Links,
+    private readonly events: CoreEventBus,
+    private readonly isServiceRunning: () => boolean,
+  ) {}
+
+  async create(account: AccountRecord, input: CreateMeetingInput): Promise<MeetingResult & { host?: ParticipantRecord }> {
+    const requestedKey = optionalText('key', input.key, LIMITS.meetingKey);
+    const now = new Date();
+    const id = newId('mtg', now.getTime());
+    const meeting: MeetingRecord = {
+      id,
+      accountId: account.id,
+      key: requestedKey || randomBase32(10).toLowerCase(),
+      code: randomBase32(8),
+      hashKeyHash: this.links.hashKeyHash(id),
+      title: '',
+      description: '',
+      language: '',
+      hostExternalId: null,
+      startsAt: null,
+      endsAt: null,
+      enabled: true,
+      presetName: DEFAULT_PRESET,
+      access: { ...OPEN_ACCESS },
+      pinHash: null,
+      maxParticipants: null,
+      lobby: false,
+      status: 1,
+      endReason: null,
+      startedAt: null,
+      endedAt: null,
+      cancelledAt: null,
+      createdVia: input.via,
+      createdFrom: input.from ?? null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    const { patch, pin } = await this.validate(account, meeting, input);
+    Object.assign(meeting, patch);
+    if (!meeting.title) meeting.title = meeting.key;
+    if (input.host) meeting.hostExternalId = input.host.externalId;
+
+    const { maxMeetings } = this.accounts.quotas(account);
+    let host: ParticipantRecord | undefined;
+    // A generated key or code may (very rarely) collide: draw again. A chosen key may not.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        host = await this.store.transaction(async (tx) => {
+          if ((await tx.meetings.countByAccount(account.id)) >= maxMeetings) {
+            throw new CoreError('quota_exceeded', `this account may have at most ${maxMeetings} meetings`);
+          }
+          await tx.meetings.insert(meeting);
+          if (!input.host) return undefined;
+          return this.participants.insertNew(tx, account, meeting, { ...input.host, role: 'host' });
+        });
+        break;
+      } catch (error) {
+        if (!(error instanceof UniqueViolation) || attempt >= 5) throw error;
+        if (error.constraint === 'meetings_account_key') {
+          if (requestedKey) throw new CoreError('conflict', `is already used by another meeting: "${requestedKey}"`, { field: 'key' });
+          meeting.key = randomBase32(10).toLowerCase();
+        } else if (error.constraint === 'meetings_code') {
+          meeting.code = randomBase32(8);
+        } else {
+          throw error;
+        }
+      }
+    }
+    return { meeting, host, pin };
+  }
+
+  async get(account: AccountRecord, id: string): Promise<MeetingRecord> {
+    const meeting = await this.store.meetings.findById(account.id, id);
+    if (!meeting) throw notFound('meeting');
+    return meeting;
+  }
+
+  async getByKey(account: AccountRecord, key: string | undefined, field = 'key'): Promise<MeetingRecord> {
+    const k = (key ?? '').trim();
+    if (!k) throw invalid(field, 'is required');
+    const meeting = await this.store.meetings.findByKey(account.id, k);
+    if (!meeting) throw new CoreError('not_found', `matches no meeting: "${k.slice(0, LIMITS.meetingKey)}"`, { field });
+    return meeting;
+  }
+
+  /** Public links: the short code and the Livebox hashKey. Not scoped to an account: the link is the credential. */
+  findByCode(code: string): Promise<MeetingRecord | undefined> {
+    return this.store.meetings.findByCode(code.toUpperCase());
+  }
+
+  findByHashKey(hashKey: string): Promise<MeetingRecord | undefined> {
+    return this.store.meetings.findByHashKeyHash(this.links.tokenHash(hashKey));
+  }
+
+  list(account: AccountRecord, page: PageQuery): Promise<MeetingRecord[]> {
+    return this.store.meetings.list(account.id, page);
+  }
+
+  listAll(account: AccountRecord): Promise<MeetingRecord[]> {
+    return this.store.meetings.listAll(account.id);
+  }
+
+  async update(account: AccountRecord, meeting: MeetingRecord, input: MeetingInput): Promise<MeetingResult> {
+    const { patch, pin } = await this.validate(account, meeting, input);
+    let updated = await this.save(meeting, { ...patch, updatedAt: new Date() });
+    // A standing room whose window ran out comes back when it gets a new window (or none).
+    const rescheduled = patch.startsAt !== undefined || patch.endsAt !== undefined;
+    if (rescheduled && meeting.status === 12 && meeting.endReason === 'scheduled_end' && (!updated.endsAt || updated.endsAt.getTime() > Date.now())) {
+      updated = await this.apply(updated, { type: 'reset' });
+    }
+    if (patch.enabled === false && meeting.enabled) await this.end(updated, 'disabled');
+    else this.events.emit('meeting.changed', { accountId: meeting.accountId, meetingId: meeting.id });
+    return { meeting: await this.reload(updated), pin };
+  }
+
+  async setEnabled(account: AccountRecord, meeting: MeetingRecord, enabled: boolean): Promise<MeetingRecord> {
+    return (await this.update(account, meeting, { enabled })).meeting;
+  }
+
+  async setSchedule(account: AccountRecord, meeting: MeetingRecord, startsAt: Date | null, endsAt: Date | null): Promise<MeetingRecord> {
+    return (await this.update(account, meeting, { startsAt, endsAt })).meeting;
+  }
+
+  /** Cancelled meetings keep their record (statuses stay readable) but every link says so. */
+  async cancel(meeting: MeetingRecord): Promise<MeetingRecord> {
+    if (meeting.cancelledAt) return meeting;
+    const now = new Date();
+    const cancelled = await this.save(meeting, { cancelledAt: now, updatedAt: now });
+    return this.end(cancelled, 'cancelled');
+  }
+
+  async remove(meeting: MeetingRecord): Promise<void> {
+    await this.store.meetings.delete(meeting.id);
+    this.events.emit('meeting.closed', { accountId: meeting.accountId, meetingId: meeting.id, reason: 'removed' });
+  }
+
+  /** Ends the meeting for everyone (host's "end for all", the API's end). Final. */
+  async endForAll(meeting: MeetingRecord): Promise<MeetingRecord> {
+    if (meeting.cancelledAt) throw conflict('the meeting is cancelled');
+    if (meeting.status === 12 && meeting.endReason !== 'idle') throw conflict('the meeting has already ended');
+    return this.end(meeting, 'host_ended');
+  }
+
+  /** Back to a fresh state: any live session ends, statuses start over, settings stay. */
+  async reset(meeting: MeetingRecord): Promise<MeetingRecord> {
+    const wasLive = meeting.status === 8 || meeting.status === 11;
+    const now = new Date();
+    const state = nextMeetingState(meeting, { type: 'reset' });
+    await this.store.transaction(async (tx) => {
+      await tx.meetings.update(meeting.id, { ...state, startedAt: null, endedAt: null, cancelledAt: null, updatedAt: now });
+      await tx.participants.updateAllOfMeeting(meeting.id, { status: 2, joinedAt: null, leftAt: null, updatedAt: now });
+    });
+    if (wasLive) this.events.emit('meeting.closed', { accountId: meeting.accountId, meetingId: meeting.id, reason: 'reset' });
+    this.emitStatus(meeting, state.status);
+    return { ...meeting, ...state, startedAt: null, endedAt: null, cancelledAt: null, updatedAt: now };
+  }
+
+  /** Resets every meeting of the account, or only `only`. */
+  async resetAll(actor: Exclude<Actor, 'operator'>, only?: MeetingRecord): Promise<number> {
+    assertNotNativeApp(actor, 'reset conferences');
+    const targets = only ? [only] : await this.store.meetings.listAll(actor.account.id);
+    for (const meeting of targets) await this.reset(meeting);
+    return targets.length;
+  }
+
+  availability(meeting: MeetingRecord, now = new Date()): Availability {
+    return meetingAvailability(meeting, now, this.isServiceRunning());
+  }
+
+  /** Ends meetings whose scheduled end (plus grace) has passed. Run periodically. */
+  async sweep(now: Date, graceMs: number): Promise<number> {
+    const overdue = await this.store.meetings.listOverdue(new Date(now.getTime() - graceMs));
+    for (const meeting of overdue) await this.end(meeting, 'scheduled_end');
+    return overdue.length;
+  }
+
+  /** Ends every live session (service stop). */
+  async endAllLive(reason: EndReason): Promise<void> {
+    for (const meeting of await this.store.meetings.listLive()) await this.end(meeting, reason);
+  }
+
+  /** Applies one status-machine event and persists/announces what changed. */
+  async apply(meeting: MeetingRecord, event: MeetingEvent, tx: Repositories = this.store): Promise<MeetingRecord> {
+    const next = nextMeetingState(meeting, event);
+    if (next.status === meeting.status && next.endReason === meeting.endReason) return meeting;
+    const now = new Date();
+    const patch: Partial<MeetingRecord> = { ...next, updatedAt: now };
+    if (next.status === 8 && meeting.status !== 8 && meeting.status !== 11) patch.startedAt = now;
+    if (next.status === 12) patch.endedAt = now;
+    await tx.meetings.update(meeting.id, patch);
+    this.emitStatus(meeting, next.status, next.endReason);
+    return { ...meeting, ...patch };
+  }
+
+  private async end(meeting: MeetingRecord, reason: EndReason): Promise<MeetingRecord> {
+    const wasLive = meeting.status === 8 || meeting.status === 11;
+    const ended = await this.apply(meeting, { type: 'ended', reason });
+    if (wasLive || reason === 'cancelled') this.events.emit('meeting.closed', { accountId: meeting.accountId, meetingId: meeting.id, reason });
+    return ended;
+  }
+
+  private emitStatus(before: MeetingRecord, status: MeetingRecord['status'], endReason: EndReason | null = null) {
+    if (status === before.status && endReason === before.endReason) return;
+    this.events.emit('meeting.status', { accountId: before.accountId, meetingId: before.id, status, previous: before.status, endReason });
+  }
+
+  private async save(meeting: MeetingRecord, patch: Partial<MeetingRecord>): Promise<MeetingRecord> {
+    await this.store.meetings.update(meeting.id, patch);
+    return { ...meeting, ...patch };
+  }
+
+  private async reload(meeting: MeetingRecord): Promise<MeetingRecord> {
+    return (await this.store.meetings.get(meeting.id)) ?? meeting;
+  }
+
+  /** Checks an input against the meeting it would change; returns the fields to write. */
+  private async validate(account: AccountRecord, current: MeetingRecord, input: MeetingInput): Promise<{ patch: Partial<MeetingRecord>; pin?: string }> {
+    const patch: Partial<MeetingRecord> = {};
+    if (input.title !== undefined) patch.title = optionalText('title', input.title, LIMITS.title);
+    if (input.description !== undefined) patch.description = freeText('description', input.description, LIMITS.description);
+    if (input.language !== undefined) {
+      patch.language = matching('language', optionalText('language', input.language, LIMITS.language), PATTERNS.language, 'a language tag such as en or pt-BR');
+    }
+    if (input.enabled !== undefined) patch.enabled = input.enabled;
+    if (input.lobby !== undefined) patch.lobby = input.lobby;
+    if (input.maxParticipants !== undefined) {
+      const n = input.maxParticipants;
+      if (n !== null && (!Number.isInteger(n) || n < 1 || n > LIMITS.maxParticipants)) {
+        throw invalid('maxParticipants', `must be a whole number from 1 to ${LIMITS.maxParticipants}`);
+      }
+      patch.maxParticipants = n;
+    }
+    if (input.presetName !== undefined) {
+      patch.presetName = (await this.presets.requireByName(account.id, requiredText('presetName', input.presetName, LIMITS.presetName), 'presetName')).name;
+    }
+    if (input.startsAt !== undefined) patch.startsAt = input.startsAt;
+    if (input.endsAt !== undefined) patch.endsAt = input.endsAt;
+    checkWindow(patch.startsAt !== undefined ? patch.startsAt : current.startsAt, patch.endsAt !== undefined ? patch.endsAt : current.endsAt);
+
+    if (input.access) {
+      const access = { ...current.access, ...input.access };
+      for (const field of ['signupPreset', 'guestPreset'] as const) {
+        const name = access[field];
+        if (name !== null) access[field] = (await this.presets.requireByName(account.id, requiredText(field, name, LIMITS.presetName), field)).name;
+      }
+      patch.access = access;
+    }
+    let pin: string | undefined;
+    if (input.pin !== undefined) pin = checkPin(input.pin.trim());
+    const pinOn = (patch.access ?? current.access).pin;
+    if (pinOn && !pin && !current.pinHash) pin = String(randomInt(0, 1_000_000)).padStart(6, '0');
+    if (pin) patch.pinHash = await hash(pin);
+    return { patch, pin };
+  }
+}

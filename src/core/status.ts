@@ -1,0 +1,92 @@
+import type { EndReason, MeetingStatus, ParticipantStatus } from '../store/index.js';
+
+/**
+ * The status machines, as pure functions. Presence (the media layer), the host's commands,
+ * schedules and cancellations feed events in; the core persists what comes out. Status codes
+ * are LiveMinutes': meeting 1 start / 8 in progress / 11 host quit / 12 finish; participant
+ * 2 accept (invited) / 3 refuse / 10 in progress / 11 quit.
+ */
+
+export const MEETING_STATUS = { created: 1, inProgress: 8, hostLeft: 11, finished: 12 } as const;
+export const PARTICIPANT_STATUS = { invited: 2, declined: 3, inProgress: 10, left: 11 } as const;
+
+export type MeetingEvent =
+  | { type: 'connected'; isHost: boolean }
+  /** Someone left; `hostsConnected` counts hosts still in the room after they went. */
+  | { type: 'left'; isHost: boolean; hostsConnected: number }
+  | { type: 'ended'; reason: EndReason }
+  | { type: 'reset' };
+
+export interface MeetingState {
+  status: MeetingStatus;
+  endReason: EndReason | null;
+}
+
+const isLive = (s: MeetingStatus) => s === 8 || s === 11;
+
+/** Reasons that only end a session that is actually running; the others also close a meeting nobody joined yet. */
+const LIVE_ONLY: ReadonlySet<EndReason> = new Set(['idle', 'disabled', 'service_stopped']);
+
+export function nextMeetingState(state: MeetingState, event: MeetingEvent): MeetingState {
+  switch (event.type) {
+    case 'connected':
+      // A host arriving (or coming back) means the meeting is in progress; anyone else arriving
+      // while the host is away leaves it at "host quit". A finished session that may reopen
+      // (see meetingAvailability) starts over.
+      if (state.status === 11 && !event.isHost) return state;
+      return { status: 8, endReason: null };
+    case 'left':
+      if (state.status === 8 && event.isHost && event.hostsConnected === 0) return { status: 11, endReason: null };
+      return state;
+    case 'ended':
+      if (LIVE_ONLY.has(event.reason) && !isLive(state.status)) return state;
+      if (state.status === 12 && event.reason !== 'cancelled') return state; // the first reason stands
+      return { status: 12, endReason: event.reason };
+    case 'reset':
+      return { status: 1, endReason: null };
+  }
+}
+
+export type ParticipantEvent = 'connected' | 'left' | 'accepted' | 'declined' | 'reset';
+
+/** Returns the next status, or null when the event is not allowed from this status. */
+export function nextParticipantStatus(status: ParticipantStatus, event: ParticipantEvent): ParticipantStatus | null {
+  switch (event) {
+    case 'connected':
+      return 10;
+    case 'left':
+      return status === 10 ? 11 : status;
+    case 'accepted':
+      return status === 2 || status === 3 ? 2 : null;
+    case 'declined':
+      return status === 2 || status === 3 ? 3 : null;
+    case 'reset':
+      return 2;
+  }
+}
+
+/** What a link to the meeting leads to right now. */
+export type Availability =
+  | { state: 'open' }
+  | { state: 'not_started'; startsAt: Date }
+  | { state: 'ended'; reason: EndReason | 'window_passed' }
+  | { state: 'cancelled' }
+  | { state: 'disabled' }
+  | { state: 'service_stopped' };
+
+/** Sessions ended for these reasons are over for good; others (idle, disabled…) may start again. */
+const FINAL: ReadonlySet<EndReason> = new Set(['host_ended', 'scheduled_end']);
+
+export function meetingAvailability(
+  meeting: { cancelledAt: Date | null; enabled: boolean; status: MeetingStatus; endReason: EndReason | null; startsAt: Date | null; endsAt: Date | null },
+  now: Date,
+  serviceRunning: boolean,
+): Availability {
+  if (meeting.cancelledAt) return { state: 'cancelled' };
+  if (meeting.status === 12 && meeting.endReason && FINAL.has(meeting.endReason)) return { state: 'ended', reason: meeting.endReason };
+  if (meeting.endsAt && now.getTime() >= meeting.endsAt.getTime()) return { state: 'ended', reason: 'window_passed' };
+  if (!meeting.enabled) return { state: 'disabled' };
+  if (meeting.startsAt && now.getTime() < meeting.startsAt.getTime()) return { state: 'not_started', startsAt: meeting.startsAt };
+  if (!serviceRunning) return { state: 'service_stopped' };
+  return { state: 'open' };
+}

@@ -1,0 +1,86 @@
+import type { FastifyInstance } from 'fastify';
+import { buildApp, redactUrl } from './api/http/app.js';
+import { addressDetector, loadConfig, loadSecret, type Config } from './config.js';
+import { Core, type AccountCredentials } from './core/index.js';
+import { openStore, type Store } from './store/index.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  core: Core;
+  store: Store;
+  config: Config;
+  /** The address the server listens on, e.g. http://127.0.0.1:8080 */
+  url: string;
+  /** Shown once, on the first start of an empty database. */
+  firstStart?: { demo: AccountCredentials; adminToken: string };
+  close(): Promise<void>;
+}
+
+export interface ServerOptions {
+  config?: Config;
+  /** pino options, or false for silence (tests). */
+  logger?: boolean | { level: string };
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Builds the core over the configured store (shared by the server and the CLI). */
+export async function openCore(config: Config, env: NodeJS.ProcessEnv = process.env, onError?: (error: unknown, where: string) => void) {
+  const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  const core = new Core({
+    store,
+    publicUrl: config.publicUrl,
+    secret: loadSecret(config, env),
+    timeZone: config.timeZone,
+    maxMeetings: config.maxMeetings,
+    maxUsers: config.maxUsers,
+    detectAddresses: addressDetector(config),
+    scheduleGraceMs: config.scheduleGraceMs,
+    onError,
+  });
+  return { store, core };
+}
+
+export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
+  const env = options.env ?? process.env;
+  const config = options.config ?? loadConfig(env);
+  const logger = options.logger === false ? false : {
+    level: typeof options.logger === 'object' ? options.logger.level : config.logLevel,
+    redact: ['req.headers.authorization'],
+    serializers: {
+      req: (req: { method: string; url: string; ip?: string }) => ({ method: req.method, url: redactUrl(req.url), ip: req.ip }),
+    },
+  };
+
+  let app: FastifyInstance | undefined;
+  const { store, core } = await openCore(config, env, (error, where) => app?.log.error({ err: error }, `error in ${where}`));
+  try {
+    await core.start();
+    let firstStart: RunningServer['firstStart'];
+    const adminToken = await core.admin.ensureToken();
+    if ((await core.accounts.list()).length === 0) {
+      const { credentials } = await core.accounts.create({ name: 'Demo' });
+      if (adminToken) firstStart = { demo: credentials, adminToken };
+    }
+    app = await buildApp({ core, bodyLimit: config.bodyLimit, logger, trustProxy: env.TRUST_PROXY === 'true' ? true : env.TRUST_PROXY || false });
+    await app.listen({ port: config.port, host: config.host });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+    if (config.publicUrlFromPort) core.links.rebase(`http://${host.includes(':') ? `[${host}]` : host}:${port}`);
+    const running = app;
+    return {
+      app: running, core, store, config, firstStart,
+      url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+      async close() {
+        await running.close();
+        await core.stop();
+        await store.close();
+      },
+    };
+  } catch (error) {
+    await app?.close();
+    await core.stop();
+    await store.close();
+    throw error;
+  }
+}

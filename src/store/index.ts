@@ -1,0 +1,73 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import type { Repositories, Store } from './repositories.js';
+import { migrationProvider } from './sql/migrations.js';
+import { createHotQueries, createRepositories } from './sql/repositories.js';
+import type { Database } from './sql/schema.js';
+import { openSqlite } from './sql/sqlite.js';
+
+export type * from './records.js';
+export type * from './repositories.js';
+export { UniqueViolation } from './repositories.js';
+
+export interface StoreOptions {
+  /** `postgres://…` selects PostgreSQL; otherwise SQLite at `${dataDir}/parley.db`. */
+  databaseUrl?: string;
+  dataDir: string;
+}
+
+/** Opens the database and brings its schema up to date. */
+export async function openStore(options: StoreOptions): Promise<Store> {
+  let db: Kysely<Database>;
+  let dialect: Store['dialect'];
+  let writesElsewhere: Store['writesElsewhere'] = () => undefined;
+  if (options.databaseUrl && /^postgres(ql)?:\/\//.test(options.databaseUrl)) {
+    dialect = 'postgres';
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: options.databaseUrl, max: 10 }) }) });
+  } else {
+    dialect = 'sqlite';
+    mkdirSync(options.dataDir, { recursive: true });
+    const { database, raw } = openSqlite(join(options.dataDir, 'parley.db'));
+    const dataVersion = raw.prepare('PRAGMA data_version').pluck();
+    writesElsewhere = () => dataVersion.get() as number;
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  }
+
+  const { error } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
+  if (error) {
+    await db.destroy();
+    throw error instanceof Error ? error : new Error(String(error));
+  }
+
+  const inTransaction = new AsyncLocalStorage<true>();
+  const hot = createHotQueries();
+  return {
+    ...outsideTransactions(createRepositories(db, hot), inTransaction),
+    dialect,
+    writesElsewhere,
+    transaction: (work) => db.transaction().execute((trx) => inTransaction.run(true, () => work(createRepositories(trx, hot)))),
+    close: () => db.destroy(),
+  };
+}
+
+/**
+ * Inside a transaction every query must go through its `tx`: the store's own repositories would
+ * run outside it (PostgreSQL) or wait forever for the one SQLite connection the transaction holds.
+ * This turns that mistake into an immediate error.
+ */
+function outsideTransactions(repos: Repositories, inTransaction: AsyncLocalStorage<true>): Repositories {
+  const guarded: Record<string, Record<string, unknown>> = {};
+  for (const [name, repo] of Object.entries(repos) as [string, Record<string, (...args: unknown[]) => unknown>][]) {
+    guarded[name] = {};
+    for (const [method, fn] of Object.entries(repo)) {
+      guarded[name][method] = (...args: unknown[]) => {
+        if (inTransaction.getStore()) throw new Error(`store.${name}.${method} called inside a transaction: use the transaction's repositories`);
+        return fn(...args);
+      };
+    }
+  }
+  return guarded as unknown as Repositories; // same methods, same signatures
+}

@@ -1,0 +1,148 @@
+/**
+ * What the store keeps, in the core's vocabulary. Repositories return and accept these;
+ * how they map to tables is the store's business.
+ */
+
+export type ApiSurface = 'liveminutes' | 'livebox' | 'native';
+
+export interface AccountRecord {
+  id: string;
+  name: string;
+  /** Meaning of the legacy APIs' offset-less dates (IANA name). */
+  timeZone: string;
+  /** LiveMinutes HTTP Basic user name (public). */
+  accountSid: string;
+  authTokenHash: string;
+  /** Livebox server-side and native-app secrets. */
+  serverKeyHash: string;
+  nativeAppKeyHash: string;
+  /** Per-account quota overrides; null means the server's configured default. */
+  maxMeetings: number | null;
+  maxUsers: number | null;
+  /** May this account stop/start/restart the media service and refresh its addresses? */
+  serviceControl: boolean;
+  createdAt: Date;
+}
+
+/** A person the account registered: may sign in to meetings and, with API permission, call Livebox. */
+export interface UserRecord {
+  id: string;
+  accountId: string;
+  username: string;
+  displayName: string;
+  email: string;
+  passwordHash: string | null;
+  apiKeyHash: string | null;
+  apiPermission: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface ApiTokenRecord {
+  id: string;
+  accountId: string;
+  name: string;
+  tokenHash: string;
+  createdAt: Date;
+  revokedAt: Date | null;
+}
+
+export interface PresetPermissions {
+  publishAudio: boolean;
+  publishVideo: boolean;
+  shareScreen: boolean;
+  chat: boolean;
+  moderate: boolean;
+  startAudioMuted: boolean;
+  startVideoOff: boolean;
+}
+
+export interface PresetRecord extends PresetPermissions {
+  id: string;
+  accountId: string;
+  name: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** LiveMinutes status codes, which the core uses as its own: 1 start, 8 in progress, 11 host quit, 12 finish. */
+export type MeetingStatus = 1 | 8 | 11 | 12;
+export type EndReason = 'host_ended' | 'scheduled_end' | 'idle' | 'cancelled' | 'disabled' | 'service_stopped';
+
+/** Who may come in through the meeting's public links (personal links always work). */
+export interface AccessSettings {
+  /** false: anyone with the link enters with a name. true: only the ways below. */
+  authentication: boolean;
+  usernamePassword: boolean;
+  pin: boolean;
+  /** Visitors may register on the join page; they get this preset. null: not allowed. */
+  signupPreset: string | null;
+  /** Guests may enter with a name; they get this preset. null: not allowed. */
+  guestPreset: string | null;
+}
+
+export interface MeetingRecord {
+  id: string;
+  accountId: string;
+  /** LiveMinutes meetingKey = Livebox conference name: unique per account. */
+  key: string;
+  /** Public short code of the meeting link. */
+  code: string;
+  /** SHA-256 of the Livebox hashKey (derived from the id; see core/secrets). */
+  hashKeyHash: string;
+  title: string;
+  description: string;
+  language: string;
+  hostExternalId: string | null;
+  startsAt: Date | null;
+  endsAt: Date | null;
+  enabled: boolean;
+  presetName: string;
+  access: AccessSettings;
+  pinHash: string | null;
+  maxParticipants: number | null;
+  lobby: boolean;
+  status: MeetingStatus;
+  endReason: EndReason | null;
+  startedAt: Date | null;
+  endedAt: Date | null;
+  cancelledAt: Date | null;
+  createdVia: ApiSurface;
+  createdFrom: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** LiveMinutes participant codes: 2 accept (invited), 3 refuse, 10 in progress, 11 quit. */
+export type ParticipantStatus = 2 | 3 | 10 | 11;
+export type Role = 'host' | 'moderator' | 'participant' | 'viewer';
+
+export interface ParticipantRecord {
+  id: string;
+  meetingId: string;
+  accountId: string;
+  /** The integrator's user id (LiveMinutes puid); null for people who came in by a public link. */
+  externalId: string | null;
+  name: string;
+  email: string;
+  role: Role;
+  /** Preset override; null means the meeting's preset. */
+  presetName: string | null;
+  status: ParticipantStatus;
+  tokenHash: string;
+  tokenVersion: number;
+  cancelledAt: Date | null;
+  joinedAt: Date | null;
+  leftAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface IdempotencyRecord {
+  accountId: string;
+  key: string;
+  fingerprint: string;
+  statusCode: number;
+  body: string;
+  createdAt: Date;
+}

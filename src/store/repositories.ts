@@ -1,0 +1,129 @@
+import type {
+  AccountRecord, ApiTokenRecord, IdempotencyRecord, MeetingRecord, ParticipantRecord, PresetRecord, UserRecord,
+} from './records.js';
+
+/** Keyset pagination: records ordered by id (ids are time-ordered), starting after `after`. */
+export interface PageQuery {
+  limit: number;
+  after?: string;
+}
+
+type Patch<T> = Partial<Omit<T, 'id' | 'accountId' | 'createdAt'>>;
+
+export interface AccountRepository {
+  insert(account: AccountRecord): Promise<void>;
+  findById(id: string): Promise<AccountRecord | undefined>;
+  findBySid(accountSid: string): Promise<AccountRecord | undefined>;
+  list(): Promise<AccountRecord[]>;
+  update(id: string, patch: Patch<AccountRecord>): Promise<void>;
+}
+
+export interface UserRepository {
+  insert(user: UserRecord): Promise<void>;
+  findById(accountId: string, id: string): Promise<UserRecord | undefined>;
+  findByUsername(accountId: string, username: string): Promise<UserRecord | undefined>;
+  findByApiKeyHash(apiKeyHash: string): Promise<UserRecord | undefined>;
+  list(accountId: string, page: PageQuery): Promise<UserRecord[]>;
+  update(id: string, patch: Patch<UserRecord>): Promise<void>;
+  delete(id: string): Promise<void>;
+}
+
+export interface ApiTokenRepository {
+  insert(token: ApiTokenRecord): Promise<void>;
+  findByHash(tokenHash: string): Promise<ApiTokenRecord | undefined>;
+  listByAccount(accountId: string): Promise<ApiTokenRecord[]>;
+  revoke(id: string, at: Date): Promise<void>;
+}
+
+export interface PresetRepository {
+  insert(preset: PresetRecord): Promise<void>;
+  findById(accountId: string, id: string): Promise<PresetRecord | undefined>;
+  findByName(accountId: string, name: string): Promise<PresetRecord | undefined>;
+  list(accountId: string, page: PageQuery): Promise<PresetRecord[]>;
+  update(id: string, patch: Patch<PresetRecord>): Promise<void>;
+  delete(id: string): Promise<void>;
+}
+
+export interface MeetingRepository {
+  insert(meeting: MeetingRecord): Promise<void>;
+  findById(accountId: string, id: string): Promise<MeetingRecord | undefined>;
+  findByKey(accountId: string, key: string): Promise<MeetingRecord | undefined>;
+  findByCode(code: string): Promise<MeetingRecord | undefined>;
+  findByHashKeyHash(hashKeyHash: string): Promise<MeetingRecord | undefined>;
+  /** Any account's meeting by id: for presence events, which carry only ids. */
+  get(id: string): Promise<MeetingRecord | undefined>;
+  list(accountId: string, page: PageQuery): Promise<MeetingRecord[]>;
+  listAll(accountId: string): Promise<MeetingRecord[]>;
+  /** Meetings whose status is 8 or 11, across accounts. */
+  listLive(): Promise<MeetingRecord[]>;
+  /** Meetings not yet finished (status ≠ 12) whose scheduled end is before `at`. */
+  listOverdue(at: Date): Promise<MeetingRecord[]>;
+  countByAccount(accountId: string): Promise<number>;
+  countUsingPreset(accountId: string, presetName: string): Promise<number>;
+  renamePreset(accountId: string, from: string, to: string): Promise<void>;
+  update(id: string, patch: Patch<MeetingRecord>): Promise<void>;
+  /** Deletes the meeting and its participants. */
+  delete(id: string): Promise<void>;
+}
+
+export interface ParticipantRepository {
+  insert(participant: ParticipantRecord): Promise<void>;
+  findById(meetingId: string, id: string): Promise<ParticipantRecord | undefined>;
+  findByExternalId(meetingId: string, externalId: string): Promise<ParticipantRecord | undefined>;
+  findByTokenHash(tokenHash: string): Promise<ParticipantRecord | undefined>;
+  list(meetingId: string, page: PageQuery): Promise<ParticipantRecord[]>;
+  listAll(meetingId: string): Promise<ParticipantRecord[]>;
+  /** Participants of the meeting with this role whose status is 10 (connected now). */
+  countConnected(meetingId: string, role?: string): Promise<number>;
+  /** Is this external user id already known anywhere in the account? (the users quota counts distinct ids) */
+  externalIdKnown(accountId: string, externalId: string): Promise<boolean>;
+  countDistinctExternalIds(accountId: string): Promise<number>;
+  update(id: string, patch: Patch<ParticipantRecord>): Promise<void>;
+  /** Sets the same fields on every participant of a meeting (e.g. back to "invited" on reset). */
+  updateAllOfMeeting(meetingId: string, patch: Patch<ParticipantRecord>): Promise<void>;
+  delete(id: string): Promise<void>;
+}
+
+export interface SettingsRepository {
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: string): Promise<void>;
+}
+
+export interface IdempotencyRepository {
+  find(accountId: string, key: string): Promise<IdempotencyRecord | undefined>;
+  insert(record: IdempotencyRecord): Promise<void>;
+  delete(accountId: string, key: string): Promise<void>;
+  deleteOlderThan(at: Date): Promise<void>;
+}
+
+export interface Repositories {
+  accounts: AccountRepository;
+  users: UserRepository;
+  apiTokens: ApiTokenRepository;
+  presets: PresetRepository;
+  meetings: MeetingRepository;
+  participants: ParticipantRepository;
+  settings: SettingsRepository;
+  idempotency: IdempotencyRepository;
+}
+
+export interface Store extends Repositories {
+  /** Runs `work` atomically: every repository call made through `tx` commits or rolls back together. */
+  transaction<T>(work: (tx: Repositories) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+  readonly dialect: 'sqlite' | 'postgres';
+  /**
+   * A number that changes whenever another process or connection commits (SQLite's
+   * data_version), so in-process caches know when to forget; undefined where the database
+   * cannot tell (PostgreSQL), and caches must expire by time instead.
+   */
+  writesElsewhere(): number | undefined;
+}
+
+/** Thrown by a repository when an insert or update hits a unique constraint. */
+export class UniqueViolation extends Error {
+  constructor(readonly constraint: string) {
+    super(`unique constraint violated: ${constraint}`);
+    this.name = 'UniqueViolation';
+  }
+}

@@ -1,0 +1,129 @@
+import type {
+  AccountRecord, ApiTokenRecord, IdempotencyRecord, MeetingRecord, ParticipantRecord, PresetRecord, UserRecord,
+} from '../records.js';
+import type {
+  AccountsTable, ApiTokensTable, IdempotencyKeysTable, MeetingsTable, ParticipantsTable, PresetsTable, UsersTable,
+} from './schema.js';
+
+/** How a record field is stored: as is, as 0/1, or as ISO-8601 text. */
+type Kind = 'plain' | 'bool' | 'date';
+type FieldMap<R> = { [K in keyof R]?: readonly [column: string, kind: Kind] };
+
+// Rows and records are both plain objects; the field maps below are the single place that
+// knows how one becomes the other, so the generic converters work on loose records.
+type Loose = Record<string, unknown>;
+
+function toColumn(kind: Kind, value: unknown): unknown {
+  if (value === null || value === undefined) return value;
+  if (kind === 'bool') return value ? 1 : 0;
+  if (kind === 'date') return (value as Date).toISOString();
+  return value;
+}
+
+function fromColumn(kind: Kind, value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  if (kind === 'bool') return value === 1 || value === true || value === '1';
+  if (kind === 'date') return new Date(value as string);
+  if (typeof value === 'bigint') return Number(value);
+  return value;
+}
+
+function converters<R, Row>(map: FieldMap<R>) {
+  const entries = Object.entries(map) as [string, readonly [string, Kind]][];
+  return {
+    toRow(record: Partial<R>): Partial<Row> {
+      const row: Loose = {};
+      for (const [field, [column, kind]] of entries) {
+        const value = (record as Loose)[field];
+        if (value !== undefined) row[column] = toColumn(kind, value);
+      }
+      return row as Partial<Row>;
+    },
+    fromRow(row: Row): R {
+      const record: Loose = {};
+      for (const [field, [column, kind]] of entries) record[field] = fromColumn(kind, (row as Loose)[column]);
+      return record as R;
+    },
+  };
+}
+
+export const accounts = converters<AccountRecord, AccountsTable>({
+  id: ['id', 'plain'], name: ['name', 'plain'], timeZone: ['time_zone', 'plain'],
+  accountSid: ['account_sid', 'plain'], authTokenHash: ['auth_token_hash', 'plain'],
+  serverKeyHash: ['server_key_hash', 'plain'], nativeAppKeyHash: ['native_app_key_hash', 'plain'],
+  maxMeetings: ['max_meetings', 'plain'], maxUsers: ['max_users', 'plain'],
+  serviceControl: ['service_control', 'bool'], createdAt: ['created_at', 'date'],
+});
+
+export const users = converters<UserRecord, UsersTable>({
+  id: ['id', 'plain'], accountId: ['account_id', 'plain'], username: ['username', 'plain'],
+  displayName: ['display_name', 'plain'], email: ['email', 'plain'], passwordHash: ['password_hash', 'plain'],
+  apiKeyHash: ['api_key_hash', 'plain'], apiPermission: ['api_permission', 'bool'],
+  createdAt: ['created_at', 'date'], updatedAt: ['updated_at', 'date'],
+});
+
+export const apiTokens = converters<ApiTokenRecord, ApiTokensTable>({
+  id: ['id', 'plain'], accountId: ['account_id', 'plain'], name: ['name', 'plain'],
+  tokenHash: ['token_hash', 'plain'], createdAt: ['created_at', 'date'], revokedAt: ['revoked_at', 'date'],
+});
+
+export const presets = converters<PresetRecord, PresetsTable>({
+  id: ['id', 'plain'], accountId: ['account_id', 'plain'], name: ['name', 'plain'],
+  publishAudio: ['publish_audio', 'bool'], publishVideo: ['publish_video', 'bool'],
+  shareScreen: ['share_screen', 'bool'], chat: ['chat', 'bool'], moderate: ['moderate', 'bool'],
+  startAudioMuted: ['start_audio_muted', 'bool'], startVideoOff: ['start_video_off', 'bool'],
+  createdAt: ['created_at', 'date'], updatedAt: ['updated_at', 'date'],
+});
+
+const meetingFields = converters<Omit<MeetingRecord, 'access'>, MeetingsTable>({
+  id: ['id', 'plain'], accountId: ['account_id', 'plain'], key: ['key', 'plain'], code: ['code', 'plain'],
+  hashKeyHash: ['hash_key_hash', 'plain'], title: ['title', 'plain'], description: ['description', 'plain'],
+  language: ['language', 'plain'], hostExternalId: ['host_external_id', 'plain'],
+  startsAt: ['starts_at', 'date'], endsAt: ['ends_at', 'date'], enabled: ['enabled', 'bool'],
+  presetName: ['preset_name', 'plain'], pinHash: ['pin_hash', 'plain'],
+  maxParticipants: ['max_participants', 'plain'], lobby: ['lobby', 'bool'], status: ['status', 'plain'],
+  endReason: ['end_reason', 'plain'], startedAt: ['started_at', 'date'], endedAt: ['ended_at', 'date'],
+  cancelledAt: ['cancelled_at', 'date'], createdVia: ['created_via', 'plain'], createdFrom: ['created_from', 'plain'],
+  createdAt: ['created_at', 'date'], updatedAt: ['updated_at', 'date'],
+});
+
+/** Meetings flatten their access settings into columns. */
+export const meetings = {
+  toRow(record: Partial<MeetingRecord>): Partial<MeetingsTable> {
+    const { access, ...rest } = record;
+    const row = meetingFields.toRow(rest);
+    if (access) {
+      row.authentication = access.authentication ? 1 : 0;
+      row.auth_username_password = access.usernamePassword ? 1 : 0;
+      row.auth_pin = access.pin ? 1 : 0;
+      row.signup_preset = access.signupPreset;
+      row.guest_preset = access.guestPreset;
+    }
+    return row;
+  },
+  fromRow(row: MeetingsTable): MeetingRecord {
+    return {
+      ...meetingFields.fromRow(row),
+      access: {
+        authentication: row.authentication === 1,
+        usernamePassword: row.auth_username_password === 1,
+        pin: row.auth_pin === 1,
+        signupPreset: row.signup_preset,
+        guestPreset: row.guest_preset,
+      },
+    };
+  },
+};
+
+export const participants = converters<ParticipantRecord, ParticipantsTable>({
+  id: ['id', 'plain'], meetingId: ['meeting_id', 'plain'], accountId: ['account_id', 'plain'],
+  externalId: ['external_id', 'plain'], name: ['name', 'plain'], email: ['email', 'plain'], role: ['role', 'plain'],
+  presetName: ['preset_name', 'plain'], status: ['status', 'plain'], tokenHash: ['token_hash', 'plain'],
+  tokenVersion: ['token_version', 'plain'], cancelledAt: ['cancelled_at', 'date'], joinedAt: ['joined_at', 'date'],
+  leftAt: ['left_at', 'date'], createdAt: ['created_at', 'date'], updatedAt: ['updated_at', 'date'],
+});
+
+export const idempotency = converters<IdempotencyRecord, IdempotencyKeysTable>({
+  accountId: ['account_id', 'plain'], key: ['key', 'plain'], fingerprint: ['fingerprint', 'plain'],
+  statusCode: ['status_code', 'plain'], body: ['body', 'plain'], createdAt: ['created_at', 'date'],
+});

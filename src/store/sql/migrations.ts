@@ -1,0 +1,149 @@
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+
+// Migrations live in code and only ever get appended to; a released one is never edited.
+// `unknown` database type: migrations must not depend on the current schema's types.
+const migrations: Record<string, Migration> = {
+  '0001_initial': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.createTable('accounts')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('time_zone', 'text', (c) => c.notNull())
+        .addColumn('account_sid', 'text', (c) => c.notNull())
+        .addColumn('auth_token_hash', 'text', (c) => c.notNull())
+        .addColumn('server_key_hash', 'text', (c) => c.notNull())
+        .addColumn('native_app_key_hash', 'text', (c) => c.notNull())
+        .addColumn('max_meetings', 'integer')
+        .addColumn('max_users', 'integer')
+        .addColumn('service_control', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addUniqueConstraint('accounts_account_sid', ['account_sid'])
+        .execute();
+
+      await db.schema.createTable('users')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id'))
+        .addColumn('username', 'text', (c) => c.notNull())
+        .addColumn('display_name', 'text', (c) => c.notNull())
+        .addColumn('email', 'text', (c) => c.notNull())
+        .addColumn('password_hash', 'text')
+        .addColumn('api_key_hash', 'text')
+        .addColumn('api_permission', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addUniqueConstraint('users_account_username', ['account_id', 'username'])
+        .addUniqueConstraint('users_api_key_hash', ['api_key_hash'])
+        .execute();
+
+      await db.schema.createTable('api_tokens')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('token_hash', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('revoked_at', 'text')
+        .addUniqueConstraint('api_tokens_token_hash', ['token_hash'])
+        .execute();
+      await db.schema.createIndex('api_tokens_account').on('api_tokens').columns(['account_id']).execute();
+
+      await db.schema.createTable('presets')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('publish_audio', 'integer', (c) => c.notNull())
+        .addColumn('publish_video', 'integer', (c) => c.notNull())
+        .addColumn('share_screen', 'integer', (c) => c.notNull())
+        .addColumn('chat', 'integer', (c) => c.notNull())
+        .addColumn('moderate', 'integer', (c) => c.notNull())
+        .addColumn('start_audio_muted', 'integer', (c) => c.notNull())
+        .addColumn('start_video_off', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addUniqueConstraint('presets_account_name', ['account_id', 'name'])
+        .execute();
+
+      await db.schema.createTable('meetings')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id'))
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('code', 'text', (c) => c.notNull())
+        .addColumn('hash_key_hash', 'text', (c) => c.notNull())
+        .addColumn('title', 'text', (c) => c.notNull())
+        .addColumn('description', 'text', (c) => c.notNull())
+        .addColumn('language', 'text', (c) => c.notNull())
+        .addColumn('host_external_id', 'text')
+        .addColumn('starts_at', 'text')
+        .addColumn('ends_at', 'text')
+        .addColumn('enabled', 'integer', (c) => c.notNull())
+        .addColumn('preset_name', 'text', (c) => c.notNull())
+        .addColumn('authentication', 'integer', (c) => c.notNull())
+        .addColumn('auth_username_password', 'integer', (c) => c.notNull())
+        .addColumn('auth_pin', 'integer', (c) => c.notNull())
+        .addColumn('signup_preset', 'text')
+        .addColumn('guest_preset', 'text')
+        .addColumn('pin_hash', 'text')
+        .addColumn('max_participants', 'integer')
+        .addColumn('lobby', 'integer', (c) => c.notNull())
+        .addColumn('status', 'integer', (c) => c.notNull())
+        .addColumn('end_reason', 'text')
+        .addColumn('started_at', 'text')
+        .addColumn('ended_at', 'text')
+        .addColumn('cancelled_at', 'text')
+        .addColumn('created_via', 'text', (c) => c.notNull())
+        .addColumn('created_from', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addUniqueConstraint('meetings_account_key', ['account_id', 'key'])
+        .addUniqueConstraint('meetings_code', ['code'])
+        .addUniqueConstraint('meetings_hash_key_hash', ['hash_key_hash'])
+        .execute();
+      await db.schema.createIndex('meetings_account_id').on('meetings').columns(['account_id', 'id']).execute();
+      await db.schema.createIndex('meetings_status').on('meetings').columns(['status']).execute();
+
+      await db.schema.createTable('participants')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('meeting_id', 'text', (c) => c.notNull().references('meetings.id'))
+        .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id'))
+        .addColumn('external_id', 'text')
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('email', 'text', (c) => c.notNull())
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('preset_name', 'text')
+        .addColumn('status', 'integer', (c) => c.notNull())
+        .addColumn('token_hash', 'text', (c) => c.notNull())
+        .addColumn('token_version', 'integer', (c) => c.notNull())
+        .addColumn('cancelled_at', 'text')
+        .addColumn('joined_at', 'text')
+        .addColumn('left_at', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addUniqueConstraint('participants_meeting_external', ['meeting_id', 'external_id'])
+        .addUniqueConstraint('participants_token_hash', ['token_hash'])
+        .execute();
+      await db.schema.createIndex('participants_meeting_id').on('participants').columns(['meeting_id', 'id']).execute();
+      await db.schema.createIndex('participants_account_external').on('participants').columns(['account_id', 'external_id']).execute();
+
+      await db.schema.createTable('settings')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .execute();
+
+      await db.schema.createTable('idempotency_keys')
+        .addColumn('account_id', 'text', (c) => c.notNull())
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('fingerprint', 'text', (c) => c.notNull())
+        .addColumn('status_code', 'integer', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('idempotency_keys_pk', ['account_id', 'key'])
+        .execute();
+      await db.schema.createIndex('idempotency_keys_created').on('idempotency_keys').columns(['created_at']).execute();
+    },
+  },
+};
+
+export const migrationProvider: MigrationProvider = {
+  async getMigrations() {
+    return migrations;
+  },
+};

@@ -1,0 +1,131 @@
+/**
+ * Table shapes. Portable types only: text, integer (booleans are 0/1), timestamps as ISO-8601
+ * UTC text (sortable, and the same in SQLite and PostgreSQL).
+ */
+export interface AccountsTable {
+  id: string;
+  name: string;
+  time_zone: string;
+  account_sid: string;
+  auth_token_hash: string;
+  server_key_hash: string;
+  native_app_key_hash: string;
+  max_meetings: number | null;
+  max_users: number | null;
+  service_control: number;
+  created_at: string;
+}
+
+export interface UsersTable {
+  id: string;
+  account_id: string;
+  username: string;
+  display_name: string;
+  email: string;
+  password_hash: string | null;
+  api_key_hash: string | null;
+  api_permission: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ApiTokensTable {
+  id: string;
+  account_id: string;
+  name: string;
+  token_hash: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+export interface PresetsTable {
+  id: string;
+  account_id: string;
+  name: string;
+  publish_audio: number;
+  publish_video: number;
+  share_screen: number;
+  chat: number;
+  moderate: number;
+  start_audio_muted: number;
+  start_video_off: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface MeetingsTable {
+  id: string;
+  account_id: string;
+  key: string;
+  code: string;
+  hash_key_hash: string;
+  title: string;
+  description: string;
+  language: string;
+  host_external_id: string | null;
+  starts_at: string | null;
+  ends_at: string | null;
+  enabled: number;
+  preset_name: string;
+  authentication: number;
+  auth_username_password: number;
+  auth_pin: number;
+  signup_preset: string | null;
+  guest_preset: string | null;
+  pin_hash: string | null;
+  max_participants: number | null;
+  lobby: number;
+  status: number;
+  end_reason: string | null;
+  started_at: string | null;
+  ended_at: string | null;
+  cancelled_at: string | null;
+  created_via: string;
+  created_from: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ParticipantsTable {
+  id: string;
+  meeting_id: string;
+  account_id: string;
+  external_id: string | null;
+  name: string;
+  email: string;
+  role: string;
+  preset_name: string | null;
+  status: number;
+  token_hash: string;
+  token_version: number;
+  cancelled_at: string | null;
+  joined_at: string | null;
+  left_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SettingsTable {
+  key: string;
+  value: string;
+}
+
+export interface IdempotencyKeysTable {
+  account_id: string;
+  key: string;
+  fingerprint: string;
+  status_code: number;
+  body: string;
+  created_at: string;
+}
+
+export interface Database {
+  accounts: AccountsTable;
+  users: UsersTable;
+  api_tokens: ApiTokensTable;
+  presets: PresetsTable;
+  meetings: MeetingsTable;
+  participants: ParticipantsTable;
+  settings: SettingsTable;
+  idempotency_keys: IdempotencyKeysTable;
+}
