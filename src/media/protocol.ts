@@ -1,0 +1,80 @@
+// Messages between the main thread and a media worker. Only small structured-cloneable data
+// crosses: SDP strings, candidates, ids, counters. RTP never leaves the worker.
+import type {
+  CanPublish,
+  CloseReason,
+  IceCandidateInit,
+  IceServer,
+  MediaErrorCode,
+  PeerStats,
+  PublishAnswer,
+  SubscriberOffer,
+  TrackEvent,
+  TrackSources,
+  TransportRole,
+  TransportState,
+} from './types.js';
+
+export interface WorkerSettings {
+  index: number;
+  listenIp: string;
+  announcedAddresses: string[];
+  /** this worker's slice of the configured range */
+  portRange?: [number, number];
+  iceServers: IceServer[];
+}
+
+/** Request name → [params, result]. */
+export interface WorkerRequests {
+  configure: [{ announcedAddresses: string[] }, void];
+  openRoom: [{ roomId: string }, void];
+  closeRoom: [{ roomId: string; reason: CloseReason }, void];
+  addPeer: [{ roomId: string; peerId: string; canPublish: CanPublish }, void];
+  closePeer: [{ roomId: string; peerId: string; reason: CloseReason }, void];
+  publish: [{ roomId: string; peerId: string; sdp: string; sources: TrackSources }, PublishAnswer];
+  subscriberAnswer: [{ roomId: string; peerId: string; sdp: string }, void];
+  addIceCandidate: [
+    { roomId: string; peerId: string; transport: TransportRole; candidate: IceCandidateInit | null },
+    void,
+  ];
+  setCanPublish: [{ roomId: string; peerId: string; canPublish: CanPublish }, void];
+  requestSubscriberOffer: [{ roomId: string; peerId: string }, void];
+  peerStats: [{ roomId: string; peerId: string }, PeerStats];
+  workerStats: [Record<string, never>, WorkerCounters];
+  closeAll: [{ reason: CloseReason }, void];
+  /** Test-only fault injection; see SfuPeer.setPacketLoss. */
+  debugPacketLoss: [{ roomId: string; peerId: string; direction: 'uplink' | 'downlink'; percent: number }, void];
+}
+
+export type RequestName = keyof WorkerRequests;
+
+export interface WorkerCounters {
+  rooms: number;
+  peers: number;
+  packetsIn: number;
+  bytesIn: number;
+  packetsOut: number;
+  bytesOut: number;
+  /** CPU seconds of the worker thread (Linux only) */
+  cpuSeconds: number | undefined;
+}
+
+export type MainToWorker = {
+  [K in RequestName]: { t: 'req'; id: number; op: K; params: WorkerRequests[K][0] };
+}[RequestName];
+
+export type WorkerEvent =
+  | { ev: 'ready' }
+  | { ev: 'subscriberOffer'; roomId: string; peerId: string; offer: SubscriberOffer }
+  | { ev: 'connectionState'; roomId: string; peerId: string; transport: TransportRole; state: TransportState }
+  | { ev: 'trackPublished'; roomId: string; peerId: string; track: TrackEvent }
+  | { ev: 'trackUnpublished'; roomId: string; peerId: string; track: TrackEvent }
+  | { ev: 'peerClosed'; roomId: string; peerId: string; reason: CloseReason }
+  | { ev: 'activeSpeaker'; roomId: string; peerId: string | null }
+  | { ev: 'roomClosed'; roomId: string; reason: CloseReason }
+  | { ev: 'log'; level: 'info' | 'warn' | 'error'; msg: string; data: Record<string, unknown> };
+
+export type WorkerToMain =
+  | { t: 'res'; id: number; ok: true; value: unknown }
+  | { t: 'res'; id: number; ok: false; code: MediaErrorCode; message: string }
+  | ({ t: 'ev' } & WorkerEvent);

@@ -1,0 +1,200 @@
+// One published track forwarded to one subscriber: SSRC/sequence/timestamp rewriting,
+// keyframe gating for video, PLI/NACK bookkeeping.
+import { RTP_EXTENSION_URI, RtpHeader, RtpPacket, type RTCRtpTransceiver } from 'werift';
+import type { DownTrackStats } from '../types.js';
+import type { WorkerContext } from './context.js';
+import type { AudioLevel, PublishedTrack } from './published-track.js';
+import { isVp8KeyframeStart } from './vp8.js';
+
+const ONE_BYTE_PROFILE = 0xbede;
+export const CLOCK_RATE = { audio: 48_000, video: 90_000 } as const;
+
+/** 1-byte audio-level payloads, indexed by (v << 7) | level; built once to avoid per-packet allocation. */
+const AUDIO_LEVEL_PAYLOADS = Array.from({ length: 256 }, (_, i) => Buffer.from([i]));
+
+/** a is newer than b in 16-bit sequence space */
+function seqNewer(a: number, b: number): boolean {
+  return a !== b && ((a - b) & 0xffff) < 0x8000;
+}
+
+/**
+ * Rewrites the publisher's sequence numbers and timestamps into one continuous stream per
+ * subscriber m-line. Offsets are computed when a source stream starts (first packet, or a new
+ * publisher SSRC) so that the output continues at lastSeq + 1 and at a timestamp advanced by
+ * the wall-clock gap; the subscriber's jitter buffer then sees one stream, never a jump back.
+ * The SSRC itself is replaced by werift's RTCRtpSender with its own.
+ */
+export class SeqTsRewriter {
+  private inSsrc: number | undefined;
+  private seqOffset = 0;
+  private tsOffset = 0;
+  private lastSeq: number | undefined;
+  private lastTs = 0;
+  private lastAt = 0;
+
+  constructor(private readonly clockRate: number) {}
+
+  get started(): boolean {
+    return this.inSsrc !== undefined;
+  }
+
+  /** True when a packet with this SSRC needs `start()` before it can be mapped. */
+  isNewSource(ssrc: number): boolean {
+    return ssrc !== this.inSsrc;
+  }
+
+  start(ssrc: number, seq: number, ts: number, now: number): void {
+    let nextSeq: number;
+    let nextTs: number;
+    if (this.lastSeq === undefined) {
+      // RFC 3550: random initial values. Keep the sequence away from the wrap for the sake of
+      // receivers that mishandle it early (werift's own NACK generator does).
+      nextSeq = Math.floor(Math.random() * 0x7fff);
+      nextTs = Math.floor(Math.random() * 0xffffffff);
+    } else {
+      nextSeq = (this.lastSeq + 1) & 0xffff;
+      const gap = Math.max(1, Math.round(((now - this.lastAt) * this.clockRate) / 1000));
+      nextTs = (this.lastTs + gap) >>> 0;
+    }
+    this.inSsrc = ssrc;
+    this.seqOffset = (nextSeq - seq) & 0xffff;
+    this.tsOffset = (nextTs - ts) >>> 0;
+  }
+
+  /** Maps one packet of the current source; remembers the newest for the next `start()`. */
+  map(seq: number, ts: number, now: number): { seq: number; ts: number } {
+    const outSeq = (seq + this.seqOffset) & 0xffff;
+    const outTs = (ts + this.tsOffset) >>> 0;
+    if (this.lastSeq === undefined || seqNewer(outSeq, this.lastSeq)) {
+      this.lastSeq = outSeq;
+      this.lastTs = outTs;
+      this.lastAt = now;
+    }
+    return { seq: outSeq, ts: outTs };
+  }
+
+  /** Forget the current source: the next packet starts a new one (continuing the numbering). */
+  reset(): void {
+    this.inSsrc = undefined;
+  }
+}
+
+export class DownTrack {
+  private readonly unsubscribers: (() => void)[] = [];
+  private closed = false;
+  private packets = 0;
+  private bytes = 0;
+  private nacksReceived = 0;
+  private keyframeRequests = 0;
+  /** header-extension id of ssrc-audio-level on the subscriber m-line, if negotiated */
+  private readonly audioLevelId: number | undefined;
+
+  constructor(
+    private readonly ctx: WorkerContext,
+    readonly track: PublishedTrack,
+    readonly transceiver: RTCRtpTransceiver,
+    /** owned by the subscriber m-line, so numbering continues when the m-line is reused */
+    private readonly rewriter: SeqTsRewriter,
+  ) {
+    rewriter.reset();
+    this.audioLevelId = transceiver.headerExtensions.find((e) => e.uri === RTP_EXTENSION_URI.audioLevelIndication)?.id;
+    const sender = transceiver.sender;
+    const pli = sender.onPictureLossIndication.subscribe(() => this.onKeyframeRequest());
+    const nack = sender.onGenericNack.subscribe(() => {
+      this.nacksReceived++;
+    });
+    this.unsubscribers.push(pli.unSubscribe, nack.unSubscribe);
+    track.addDownTrack(this);
+    // The new subscriber needs a keyframe to decode anything; on a transport still connecting
+    // SfuPeer asks once it is up (a keyframe now would be dropped).
+    if (sender.dtlsTransport?.state === 'connected') track.requestKeyframe();
+  }
+
+  get mid(): string {
+    return this.transceiver.mid ?? '';
+  }
+
+  get senderSsrc(): number {
+    return this.transceiver.sender.ssrc;
+  }
+
+  onKeyframeRequest(): void {
+    this.keyframeRequests++;
+    this.track.requestKeyframe();
+  }
+
+  forward(rtp: RtpPacket, level: AudioLevel | undefined): void {
+    if (this.closed) return;
+    const h = rtp.header;
+    const now = performance.now();
+    if (this.rewriter.isNewSource(h.ssrc)) {
+      // Before DTLS is up werift drops what we send: a keyframe forwarded now would be lost
+      // and the subscriber left waiting. SfuPeer asks for a keyframe when it connects.
+      if (this.transceiver.sender.dtlsTransport?.state !== 'connected') return;
+      // Video starts (and restarts after a publisher SSRC change) on a keyframe: anything
+      // before it cannot be decoded and would only make the subscriber ask again.
+      if (this.track.kind === 'video' && !isVp8KeyframeStart(rtp.payload)) {
+        this.track.requestKeyframe(); // rate-limited by the track
+        return;
+      }
+      this.rewriter.start(h.ssrc, h.sequenceNumber, h.timestamp, now);
+    }
+    const { seq, ts } = this.rewriter.map(h.sequenceNumber, h.timestamp, now);
+
+    // A fresh header per subscriber: werift's RTCRtpSender mutates it (SSRC, payload type,
+    // extensions) and keeps the packet in its NACK history, so it cannot be shared.
+    const header = new RtpHeader();
+    header.marker = h.marker;
+    header.payloadType = h.payloadType;
+    header.sequenceNumber = seq;
+    header.timestamp = ts;
+    header.ssrc = h.ssrc;
+    header.padding = h.padding;
+    header.paddingSize = h.paddingSize;
+    header.extensionProfile = ONE_BYTE_PROFILE;
+    // The publisher's extension ids mean nothing on the subscriber m-line: drop them all, then
+    // carry the audio level under the subscriber's id (werift adds the mid itself).
+    header.extensions =
+      level && this.audioLevelId !== undefined
+        ? [{ id: this.audioLevelId, payload: AUDIO_LEVEL_PAYLOADS[((level.v ? 1 : 0) << 7) | (level.level & 0x7f)] }]
+        : [];
+    header.extension = header.extensions.length > 0;
+    const packet = new RtpPacket(header, rtp.payload);
+    this.packets++;
+    const size = rtp.payload.length + 12;
+    this.bytes += size;
+    this.ctx.counters.packetsOut++;
+    this.ctx.counters.bytesOut += size;
+    this.transceiver.sender.sendRtp(packet).catch(() => {
+      // a send on a closing transport; nothing to do
+    });
+  }
+
+  stats(): DownTrackStats {
+    let retransmitted = 0;
+    for (const s of this.transceiver.sender.collectStats(Date.now())) {
+      if (s.type === 'outbound-rtp' && 'retransmittedPacketsSent' in s) {
+        retransmitted += Number(s.retransmittedPacketsSent ?? 0);
+      }
+    }
+    return {
+      mid: this.mid,
+      peerId: this.track.peerId,
+      source: this.track.source,
+      kind: this.track.kind,
+      packets: this.packets,
+      bytes: this.bytes,
+      nacksReceived: this.nacksReceived,
+      retransmitted,
+      keyframeRequests: this.keyframeRequests,
+    };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const unsubscribe of this.unsubscribers) unsubscribe();
+    this.unsubscribers.length = 0;
+    this.track.removeDownTrack(this);
+  }
+}

@@ -1,0 +1,141 @@
+// One track a participant sends us, fanned out to the DownTracks of every subscriber.
+import { RTP_EXTENSION_URI, type MediaStreamTrack, type RTCRtpTransceiver, type RtpPacket } from 'werift';
+import type { PublishedTrackStats, TrackKind, TrackSource } from '../types.js';
+import type { WorkerContext } from './context.js';
+import type { DownTrack } from './down-track.js';
+
+/** Minimum gap between two keyframe requests sent to the publisher for one track. */
+export const PLI_INTERVAL_MS = 500;
+
+export interface AudioLevel {
+  v: boolean;
+  level: number;
+}
+
+export class PublishedTrack {
+  readonly kind: TrackKind;
+  /** false while `canPublish` forbids the source: packets are counted, never forwarded */
+  forwarded = false;
+  private readonly downTracks = new Set<DownTrack>();
+  private readonly unsubscribers: (() => void)[] = [];
+  private readonly seenTracks = new WeakSet<MediaStreamTrack>();
+  /** SSRC of the latest packet, the target of PLIs */
+  private mediaSsrc: number | undefined;
+  private lastPliAt = -Infinity;
+  private pliTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private packets = 0;
+  private bytes = 0;
+  private pliSent = 0;
+  private nacksSent = 0;
+
+  constructor(
+    private readonly ctx: WorkerContext,
+    readonly peerId: string,
+    readonly mid: string,
+    readonly source: TrackSource,
+    private readonly transceiver: RTCRtpTransceiver,
+    private readonly onAudioLevel: (peerId: string, level: number) => void,
+  ) {
+    this.kind = source === 'microphone' ? 'audio' : 'video';
+    // werift adds one MediaStreamTrack per SSRC it learns from the SDP; a renegotiation that
+    // changes the SSRC adds another one, so listen to all of them.
+    for (const track of transceiver.receiver.tracks) this.listen(track);
+    const sub = transceiver.onTrack.subscribe((track) => this.listen(track));
+    this.unsubscribers.push(sub.unSubscribe);
+    const lost = transceiver.receiver.onPacketLost.subscribe((nack) => {
+      this.nacksSent += nack.lost.length;
+    });
+    this.unsubscribers.push(lost.unSubscribe);
+  }
+
+  private listen(track: MediaStreamTrack): void {
+    if (this.seenTracks.has(track)) return;
+    this.seenTracks.add(track);
+    const { unSubscribe } = track.onReceiveRtp.subscribe((rtp, extensions) => this.onRtp(rtp, extensions));
+    this.unsubscribers.push(unSubscribe);
+  }
+
+  // werift types the parsed extensions as { [uri]: any }.
+  private onRtp(rtp: RtpPacket, extensions: Record<string, unknown> | undefined): void {
+    if (this.closed) return;
+    this.packets++;
+    const size = rtp.payload.length + 12;
+    this.bytes += size;
+    this.ctx.counters.packetsIn++;
+    this.ctx.counters.bytesIn += size;
+    this.mediaSsrc = rtp.header.ssrc;
+    if (!this.forwarded) return;
+    let level: AudioLevel | undefined;
+    if (this.kind === 'audio') {
+      level = extensions?.[RTP_EXTENSION_URI.audioLevelIndication] as AudioLevel | undefined;
+      if (level) this.onAudioLevel(this.peerId, level.level);
+    }
+    for (const down of this.downTracks) down.forward(rtp, level);
+  }
+
+  addDownTrack(down: DownTrack): void {
+    this.downTracks.add(down);
+  }
+
+  removeDownTrack(down: DownTrack): void {
+    this.downTracks.delete(down);
+  }
+
+  /** SSRC of the latest packet */
+  get ssrc(): number | undefined {
+    return this.mediaSsrc;
+  }
+
+  /**
+   * Asks the publisher for a keyframe, at most once per PLI_INTERVAL_MS; a request inside the
+   * interval is remembered and sent when it ends, so a new subscriber is never left waiting.
+   */
+  requestKeyframe(): void {
+    if (this.kind !== 'video' || this.closed) return;
+    const wait = this.lastPliAt + PLI_INTERVAL_MS - performance.now();
+    if (wait <= 0) {
+      this.sendPli();
+    } else if (!this.pliTimer) {
+      this.pliTimer = setTimeout(() => {
+        this.pliTimer = undefined;
+        this.sendPli();
+      }, wait);
+    }
+  }
+
+  private sendPli(): void {
+    if (this.closed) return;
+    const ssrc = this.mediaSsrc ?? this.transceiver.receiver.tracks[0]?.ssrc;
+    if (ssrc === undefined) return;
+    this.lastPliAt = performance.now();
+    this.pliSent++;
+    this.transceiver.receiver.sendRtcpPLI(ssrc).catch((error: unknown) => {
+      this.ctx.log('warn', 'PLI send failed', { error: String(error) });
+    });
+  }
+
+  stats(): PublishedTrackStats {
+    return {
+      mid: this.mid,
+      source: this.source,
+      kind: this.kind,
+      forwarded: this.forwarded,
+      packets: this.packets,
+      bytes: this.bytes,
+      pliSent: this.pliSent,
+      nacksSent: this.nacksSent,
+      subscribers: this.downTracks.size,
+    };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.pliTimer);
+    for (const unsubscribe of this.unsubscribers) unsubscribe();
+    this.unsubscribers.length = 0;
+    for (const down of [...this.downTracks]) down.close();
+    this.downTracks.clear();
+  }
+}

@@ -1,0 +1,95 @@
+// A room inside a worker: its peers, who receives which track, and the active speaker.
+import { MediaError, type CanPublish, type CloseReason } from '../types.js';
+import { ActiveSpeakerDetector } from './active-speaker.js';
+import type { WorkerContext } from './context.js';
+import { SfuPeer, type PeerHost } from './peer.js';
+import type { PublishedTrack } from './published-track.js';
+
+const SPEAKER_TICK_MS = 200;
+
+export class SfuRoom implements PeerHost {
+  readonly peers = new Map<string, SfuPeer>();
+  private readonly speaker = new ActiveSpeakerDetector();
+  private readonly speakerTimer: NodeJS.Timeout;
+  closed = false;
+
+  constructor(
+    private readonly ctx: WorkerContext,
+    readonly id: string,
+  ) {
+    this.speakerTimer = setInterval(() => {
+      const changed = this.speaker.tick(performance.now());
+      if (changed !== undefined) this.ctx.emit({ ev: 'activeSpeaker', roomId: this.id, peerId: changed });
+    }, SPEAKER_TICK_MS);
+  }
+
+  addPeer(peerId: string, canPublish: CanPublish): SfuPeer {
+    if (this.closed) throw new MediaError('closed', 'room closed');
+    if (this.peers.has(peerId)) throw new MediaError('invalid_state', `peer ${peerId} is already in the room`);
+    const peer = new SfuPeer(this.ctx, this, peerId, { ...canPublish });
+    this.peers.set(peerId, peer);
+    for (const other of this.peers.values()) {
+      if (other === peer) continue;
+      for (const track of other.publishedTracks()) if (track.forwarded) peer.subscribe(track);
+    }
+    return peer;
+  }
+
+  getPeer(peerId: string): SfuPeer {
+    const peer = this.peers.get(peerId);
+    if (!peer) throw new MediaError('not_found', `no peer ${peerId} in room ${this.id}`);
+    return peer;
+  }
+
+  async closePeer(peerId: string, reason: CloseReason): Promise<void> {
+    const peer = this.peers.get(peerId);
+    if (!peer) return;
+    this.peers.delete(peerId);
+    // Tell the main thread first: the transports may take a moment to close.
+    this.ctx.emit({ ev: 'peerClosed', roomId: this.id, peerId, reason });
+    await peer.close();
+  }
+
+  // PeerHost
+
+  trackForwardingChanged(track: PublishedTrack): void {
+    const event = { mid: track.mid, source: track.source, kind: track.kind };
+    if (track.forwarded) {
+      this.ctx.emit({ ev: 'trackPublished', roomId: this.id, peerId: track.peerId, track: event });
+      for (const peer of this.peers.values()) if (peer.id !== track.peerId) peer.subscribe(track);
+    } else {
+      this.withdraw(track);
+      this.ctx.emit({ ev: 'trackUnpublished', roomId: this.id, peerId: track.peerId, track: event });
+    }
+  }
+
+  trackRemoved(track: PublishedTrack, wasForwarded: boolean): void {
+    if (!wasForwarded) return;
+    this.withdraw(track);
+    const owner = this.peers.get(track.peerId);
+    if (owner && !owner.closed) {
+      const event = { mid: track.mid, source: track.source, kind: track.kind };
+      this.ctx.emit({ ev: 'trackUnpublished', roomId: this.id, peerId: track.peerId, track: event });
+    }
+  }
+
+  private withdraw(track: PublishedTrack): void {
+    for (const peer of this.peers.values()) peer.unsubscribe(track);
+    if (track.source === 'microphone' && this.speaker.removePeer(track.peerId) === null && !this.closed) {
+      this.ctx.emit({ ev: 'activeSpeaker', roomId: this.id, peerId: null });
+    }
+  }
+
+  audioLevel(peerId: string, level: number): void {
+    this.speaker.addLevel(peerId, level);
+  }
+
+  async close(reason: CloseReason): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.speakerTimer);
+    const peerReason: CloseReason = reason === 'closed' ? 'room-closed' : reason;
+    await Promise.allSettled([...this.peers.keys()].map((peerId) => this.closePeer(peerId, peerReason)));
+    this.ctx.emit({ ev: 'roomClosed', roomId: this.id, reason });
+  }
+}

@@ -1,0 +1,97 @@
+// Small SDP helpers: the few facts the SFU needs from a client's SDP, and the candidate
+// filter. werift parses the SDP itself; these never rewrite anything but candidate lines.
+import { isIP } from 'node:net';
+import type { TrackKind } from '../types.js';
+
+export interface MediaSection {
+  index: number;
+  kind: 'audio' | 'video' | 'application' | string;
+  port: number;
+  mid: string | undefined;
+  direction: 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
+  /** the a=simulcast line is present */
+  simulcast: boolean;
+}
+
+export function parseMediaSections(sdp: string): MediaSection[] {
+  const out: MediaSection[] = [];
+  let cur: MediaSection | undefined;
+  for (const raw of sdp.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line.startsWith('m=')) {
+      const [kind = '', port = '0'] = line.slice(2).split(' ');
+      cur = { index: out.length, kind, port: Number(port), mid: undefined, direction: 'sendrecv', simulcast: false };
+      out.push(cur);
+    } else if (cur) {
+      if (line.startsWith('a=mid:')) cur.mid = line.slice(6);
+      else if (line === 'a=sendrecv' || line === 'a=sendonly' || line === 'a=recvonly' || line === 'a=inactive') {
+        cur.direction = line.slice(2) as MediaSection['direction'];
+      } else if (line.startsWith('a=simulcast:')) cur.simulcast = true;
+    }
+  }
+  return out;
+}
+
+/** An m-line on which the remote sends media we can forward. */
+export function isSending(m: MediaSection): m is MediaSection & { kind: TrackKind; mid: string } {
+  return (
+    (m.kind === 'audio' || m.kind === 'video') &&
+    m.port !== 0 &&
+    m.mid !== undefined &&
+    (m.direction === 'sendonly' || m.direction === 'sendrecv')
+  );
+}
+
+/**
+ * Whether a remote ICE candidate may be used: UDP and an IP literal. mDNS names (`*.local`)
+ * and other host names are refused so that nothing is ever resolved (werift would start an
+ * mDNS query for `.local`); TCP candidates are useless since werift listens on UDP only.
+ */
+export function isAcceptableCandidate(candidate: string): boolean {
+  const text = candidate.startsWith('a=') ? candidate.slice(2) : candidate;
+  if (!text.startsWith('candidate:')) return false;
+  const parts = text.slice('candidate:'.length).trim().split(/\s+/);
+  // foundation component transport priority address port "typ" type ...
+  if (parts.length < 8 || parts[6] !== 'typ') return false;
+  const transport = parts[2].toLowerCase();
+  const address = parts[4];
+  if (transport !== 'udp') return false;
+  if (address.toLowerCase().endsWith('.local')) return false;
+  return isIP(address) !== 0;
+}
+
+/**
+ * Prepares a client SDP for werift: drops unacceptable `a=candidate` lines, and the
+ * `transport-cc` feedback. werift echoes every rtcp-fb of a codec it accepts and then runs its
+ * transport-cc receiver even though it drops the extension's extmap; MEDIA-NOTES saw Chrome's
+ * bandwidth estimate collapse with werift and transport-cc, so it is not negotiated at all.
+ * Only werift's view changes: the client keeps the SDP it made.
+ */
+export function sanitizeRemoteSdp(sdp: string): { sdp: string; dropped: number } {
+  const eol = sdp.includes('\r\n') ? '\r\n' : '\n';
+  let dropped = 0;
+  const lines = sdp.split(/\r?\n/).filter((line) => {
+    if (/^a=rtcp-fb:\S+ transport-cc\s*$/.test(line)) return false;
+    if (!line.startsWith('a=candidate:')) return true;
+    if (isAcceptableCandidate(line)) return true;
+    dropped++;
+    return false;
+  });
+  return { sdp: lines.join(eol), dropped };
+}
+
+/**
+ * werift writes port 0 for an inactive transceiver, which a browser takes as "stopped": that
+ * m-line could never carry media again and would stay in every later offer. With port 9 it is
+ * merely inactive, and the next track of the same kind can reuse it (see SfuPeer.negotiate).
+ */
+export function keepInactiveSectionsAlive(sdp: string): string {
+  return sdp
+    .split(/(?=^m=)/m)
+    .map((section) =>
+      section.startsWith('m=') && /^a=inactive\r?$/m.test(section)
+        ? section.replace(/^m=(audio|video) 0 /, 'm=$1 9 ')
+        : section,
+    )
+    .join('');
+}

@@ -1,0 +1,43 @@
+// werift PeerConnection settings shared by both transports of every peer.
+import {
+  RTCPeerConnection,
+  useAudioLevelIndication,
+  useFIR,
+  useNACK,
+  useOPUS,
+  usePLI,
+  useREMB,
+  useSdesMid,
+  useVP8,
+} from 'werift';
+import type { WorkerSettings } from '../protocol.js';
+
+export function createPeerConnection(settings: WorkerSettings): RTCPeerConnection {
+  const announced = settings.announcedAddresses;
+  const bindAll = settings.listenIp === '0.0.0.0' || settings.listenIp === '::';
+  return new RTCPeerConnection({
+    // werift defaults to Google's public STUN server: only what the operator configured.
+    iceServers: settings.iceServers,
+    // With announced addresses, interface discovery is off (iceUseIpv4: false) and each
+    // announced address becomes one host candidate on its own socket bound to listenIp, so a
+    // public address behind a 1:1 NAT works and no other interface address leaks.
+    iceUseIpv4: announced.length === 0,
+    iceUseIpv6: false,
+    iceAdditionalHostAddresses: announced.length > 0 ? announced : undefined,
+    iceInterfaceAddresses: bindAll ? undefined : { udp4: settings.listenIp },
+    icePortRange: settings.portRange,
+    bundlePolicy: 'max-bundle',
+    codecs: {
+      // Opus only: no PCMU fallback to transcode for, every browser has Opus.
+      audio: [useOPUS()],
+      // VP8 with NACK and PLI (werift's RTCRtpSender answers NACKs from its 128-packet
+      // history; its receiver sends NACKs upstream). No RTX: see src/media/README.md.
+      video: [useVP8({ rtcpFeedback: [useNACK(), usePLI(), useFIR(), useREMB()] })],
+    },
+    headerExtensions: {
+      // audio-level must be listed or werift drops the extmap from the answer.
+      audio: [useSdesMid(), useAudioLevelIndication()],
+      video: [useSdesMid()],
+    },
+  });
+}

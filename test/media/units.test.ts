@@ -1,0 +1,152 @@
+// Pure pieces of the media plane, no sockets.
+import { describe, expect, it } from 'vitest';
+import { MediaError, MediaService } from '../../src/media/index.js';
+import { ActiveSpeakerDetector } from '../../src/media/worker/active-speaker.js';
+import { SeqTsRewriter } from '../../src/media/worker/down-track.js';
+import { isAcceptableCandidate, parseMediaSections, sanitizeRemoteSdp } from '../../src/media/worker/sdp.js';
+import { isVp8KeyframeStart } from '../../src/media/worker/vp8.js';
+
+describe('VP8 keyframe detection', () => {
+  it('finds the first packet of a keyframe with and without extended fields', () => {
+    // S=1 PID=0, no X; payload header P=0 (keyframe)
+    expect(isVp8KeyframeStart(Uint8Array.from([0x10, 0x00, 0x9d, 0x01, 0x2a]))).toBe(true);
+    // X=1, I=1 with a 15-bit picture id, then the payload header
+    expect(isVp8KeyframeStart(Uint8Array.from([0x90, 0x80, 0x81, 0x23, 0x00]))).toBe(true);
+    // X=1, I, L, T all present
+    expect(isVp8KeyframeStart(Uint8Array.from([0x90, 0xe0, 0x05, 0x11, 0x22, 0x00]))).toBe(true);
+  });
+
+  it('rejects interframes, continuation packets and empty payloads', () => {
+    expect(isVp8KeyframeStart(Uint8Array.from([0x10, 0x01]))).toBe(false); // P=1
+    expect(isVp8KeyframeStart(Uint8Array.from([0x00, 0x00]))).toBe(false); // S=0
+    expect(isVp8KeyframeStart(Uint8Array.from([0x11, 0x00]))).toBe(false); // PID=1
+    expect(isVp8KeyframeStart(new Uint8Array(0))).toBe(false);
+    expect(isVp8KeyframeStart(Uint8Array.from([0x90, 0x80]))).toBe(false); // truncated
+  });
+});
+
+describe('sequence/timestamp rewriting', () => {
+  it('keeps one continuous stream across a source change', () => {
+    const r = new SeqTsRewriter(90_000);
+    r.start(1111, 500, 1_000_000, 0);
+    const first = r.map(500, 1_000_000, 0);
+    const second = r.map(501, 1_003_000, 33);
+    expect((second.seq - first.seq) & 0xffff).toBe(1);
+    expect((second.ts - first.ts) >>> 0).toBe(3000);
+    // The publisher restarts with a new SSRC and unrelated numbers, 100 ms later.
+    expect(r.isNewSource(2222)).toBe(true);
+    r.start(2222, 40_000, 7, 133);
+    const third = r.map(40_000, 7, 133);
+    expect((third.seq - second.seq) & 0xffff).toBe(1);
+    expect((third.ts - second.ts) >>> 0).toBe(9000); // 100 ms at 90 kHz
+  });
+
+  it('wraps sequence numbers and timestamps and keeps late packets in place', () => {
+    const r = new SeqTsRewriter(48_000);
+    r.start(1, 0xfffe, 0xffffff00, 0);
+    const a = r.map(0xfffe, 0xffffff00, 0);
+    const c = r.map(0x0000, 0x000001c0, 40); // crosses both wraps
+    const b = r.map(0xffff, 0xffffff00 + 960, 20); // arrives late
+    expect((c.seq - a.seq) & 0xffff).toBe(2);
+    expect((b.seq - a.seq) & 0xffff).toBe(1);
+    expect((c.ts - a.ts) >>> 0).toBe(0x1c0 + 0x100);
+    // A restart continues after the newest packet, not after the late one.
+    r.start(2, 10, 10, 60);
+    expect((r.map(10, 10, 60).seq - c.seq) & 0xffff).toBe(1);
+  });
+});
+
+describe('active speaker', () => {
+  const talk = (d: ActiveSpeakerDetector, peer: string, level: number, packets = 10) => {
+    for (let i = 0; i < packets; i++) d.addLevel(peer, level);
+  };
+
+  it('picks the loudest, ignores silence and switches with hysteresis and a minimum interval', () => {
+    const d = new ActiveSpeakerDetector();
+    let t = 0;
+    const step = (a: number, b: number) => {
+      talk(d, 'a', a);
+      talk(d, 'b', b);
+      t += 200;
+      return d.tick(t);
+    };
+    expect(step(127, 127)).toBeUndefined(); // silence: nobody
+    expect(step(30, 127)).toBe('a');
+    // b gets a bit louder than a at once, but not before 1.5 s
+    const changes: (string | undefined)[] = [];
+    for (let i = 0; i < 5; i++) changes.push(step(127, 25));
+    expect(changes.filter(Boolean)).toEqual([]);
+    const later: (string | undefined)[] = [];
+    for (let i = 0; i < 5; i++) later.push(step(127, 25));
+    expect(later.filter(Boolean)).toEqual(['b']);
+    // silence keeps the last speaker
+    for (let i = 0; i < 20; i++) expect(step(127, 127)).toBeUndefined();
+    expect(d.current).toBe('b');
+    expect(d.removePeer('b')).toBeNull();
+    expect(d.current).toBeNull();
+  });
+
+  it('does not flap between two similar voices', () => {
+    const d = new ActiveSpeakerDetector();
+    let switches = 0;
+    for (let i = 1; i <= 50; i++) {
+      talk(d, 'a', 30 + (i % 2));
+      talk(d, 'b', 30 + ((i + 1) % 2));
+      if (d.tick(i * 200) !== undefined) switches++;
+    }
+    expect(switches).toBe(1);
+  });
+});
+
+describe('SDP helpers', () => {
+  it('accepts UDP candidates with IP literals only', () => {
+    expect(isAcceptableCandidate('candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host')).toBe(true);
+    expect(isAcceptableCandidate('a=candidate:1 1 UDP 2122260223 ::1 50000 typ host')).toBe(true);
+    expect(isAcceptableCandidate('candidate:1 1 udp 2122260223 6b0c1e5a-1b2c-4d5e-8f90-123456789abc.local 50000 typ host')).toBe(false);
+    expect(isAcceptableCandidate('candidate:1 1 udp 2122260223 example.com 50000 typ host')).toBe(false);
+    expect(isAcceptableCandidate('candidate:1 1 tcp 1518280447 127.0.0.1 9 typ host tcptype active')).toBe(false);
+    expect(isAcceptableCandidate('garbage')).toBe(false);
+  });
+
+  it('drops mDNS candidates and transport-cc from a remote SDP and parses m-lines', () => {
+    const sdp = [
+      'v=0',
+      'm=audio 9 UDP/TLS/RTP/SAVPF 111',
+      'a=mid:0',
+      'a=sendonly',
+      'a=candidate:1 1 udp 2122260223 abcd.local 50000 typ host',
+      'a=candidate:2 1 udp 2122260223 127.0.0.1 50001 typ host',
+      'a=rtcp-fb:111 transport-cc',
+      'm=video 0 UDP/TLS/RTP/SAVPF 96',
+      'a=mid:1',
+      'a=inactive',
+      '',
+    ].join('\r\n');
+    const out = sanitizeRemoteSdp(sdp);
+    expect(out.dropped).toBe(1);
+    expect(out.sdp).not.toContain('.local');
+    expect(out.sdp).not.toContain('transport-cc');
+    expect(out.sdp).toContain('127.0.0.1 50001');
+    expect(out.sdp.endsWith('\r\n')).toBe(true);
+    const m = parseMediaSections(sdp);
+    expect(m.map((x) => [x.kind, x.mid, x.direction, x.port])).toEqual([
+      ['audio', '0', 'sendonly', 9],
+      ['video', '1', 'inactive', 0],
+    ]);
+  });
+});
+
+describe('MediaService configuration', () => {
+  it('rejects bad settings before starting anything', () => {
+    const base = { listenIp: '127.0.0.1', announcedAddresses: ['127.0.0.1'] };
+    expect(() => new MediaService({ ...base, workers: 0 })).toThrow(MediaError);
+    expect(() => new MediaService({ ...base, listenIp: 'localhost' })).toThrow(/listenIp/);
+    expect(() => new MediaService({ ...base, announcedAddresses: ['media.example.com'] })).toThrow(/not an IP/);
+    expect(() => new MediaService({ ...base, workers: 2, rtcMinPort: 40000, rtcMaxPort: 40002 })).toThrow(/too small/);
+    expect(() => new MediaService({ ...base, rtcMinPort: 40000 })).toThrow(/together/);
+    const svc = new MediaService({ ...base, workers: 1 });
+    expect(svc.running).toBe(false);
+    expect(() => svc.setAnnouncedAddresses(['nope'])).toThrow(MediaError);
+    return expect(svc.openRoom('x')).rejects.toMatchObject({ code: 'not_running' });
+  });
+});
