@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { networkInterfaces } from 'node:os';
+import { availableParallelism, networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { isValidTimeZone } from './core/time.js';
@@ -21,6 +21,18 @@ export interface Config {
   /** Comma-separated ANNOUNCED_IP, if set; otherwise addresses are detected. */
   announcedIps: string[];
   scheduleGraceMs: number;
+  /** Media worker threads; 0 turns media off (API-only deployments and tests). */
+  mediaWorkers: number;
+  /** Address the media UDP sockets bind to. */
+  rtcListenIp: string;
+  rtcMinPort?: number;
+  rtcMaxPort?: number;
+  /** STUN/TURN servers for browsers and media; none by default. */
+  iceServers: { urls: string | string[]; username?: string; credential?: string }[];
+  /** An empty meeting ends after this long. */
+  idleTimeoutMs: number;
+  /** A dropped browser may come back this long without having left. */
+  resumeWindowMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -62,7 +74,36 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: Record<s
     logLevel: merged.LOG_LEVEL || 'info',
     announcedIps: (merged.ANNOUNCED_IP ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     scheduleGraceMs: integer(merged, 'SCHEDULE_GRACE_SECONDS', 300, 0, 86400) * 1000,
+    mediaWorkers: integer(merged, 'MEDIA_WORKERS', availableParallelism(), 0, 256),
+    rtcListenIp: merged.RTC_LISTEN_IP || '0.0.0.0',
+    ...rtcPorts(merged),
+    iceServers: iceServers(merged.ICE_SERVERS),
+    idleTimeoutMs: integer(merged, 'IDLE_TIMEOUT_SECONDS', 300, 1, 7 * 86400) * 1000,
+    resumeWindowMs: integer(merged, 'RESUME_WINDOW_SECONDS', 30, 1, 3600) * 1000,
   };
+}
+
+function rtcPorts(env: NodeJS.ProcessEnv): { rtcMinPort?: number; rtcMaxPort?: number } {
+  if (!env.RTC_MIN_PORT && !env.RTC_MAX_PORT) return {};
+  const min = integer(env, 'RTC_MIN_PORT', 0, 1024, 65535);
+  const max = integer(env, 'RTC_MAX_PORT', 0, 1024, 65535);
+  if (!env.RTC_MIN_PORT || !env.RTC_MAX_PORT || max < min) throw new ConfigError('RTC_MIN_PORT and RTC_MAX_PORT must both be set, with RTC_MIN_PORT ≤ RTC_MAX_PORT');
+  return { rtcMinPort: min, rtcMaxPort: max };
+}
+
+/** ICE_SERVERS: a JSON array of RTCIceServer objects, e.g. [{"urls":"turn:turn.example.com","username":"u","credential":"p"}]. */
+function iceServers(raw: string | undefined): Config['iceServers'] {
+  if (!raw) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigError('ICE_SERVERS must be a JSON array of {urls, username?, credential?}');
+  }
+  const ok = Array.isArray(parsed) && parsed.every((s) => typeof s === 'object' && s !== null
+    && (typeof s.urls === 'string' || (Array.isArray(s.urls) && s.urls.every((u: unknown) => typeof u === 'string'))));
+  if (!ok) throw new ConfigError('ICE_SERVERS must be a JSON array of {urls, username?, credential?}');
+  return parsed as Config['iceServers'];
 }
 
 /**

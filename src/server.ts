@@ -1,13 +1,19 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp, redactUrl } from './api/http/app.js';
+import { RoomApp } from './api/pages/room.js';
 import { addressDetector, loadConfig, loadSecret, type Config } from './config.js';
 import { Core, type AccountCredentials } from './core/index.js';
+import { MediaService } from './media/index.js';
+import { MediaControl } from './signaling/media-control.js';
+import { SignalingServer } from './signaling/server.js';
 import { openStore, type Store } from './store/index.js';
 
 export interface RunningServer {
   app: FastifyInstance;
   core: Core;
   store: Store;
+  /** Absent when MEDIA_WORKERS=0. */
+  media?: { service: MediaService; control: MediaControl; signaling: SignalingServer };
   config: Config;
   /** The address the server listens on, e.g. http://127.0.0.1:8080 */
   url: string;
@@ -52,6 +58,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   };
 
   let app: FastifyInstance | undefined;
+  let media: RunningServer['media'];
   const { store, core } = await openCore(config, env, (error, where) => app?.log.error({ err: error }, `error in ${where}`));
   try {
     await core.start();
@@ -61,7 +68,22 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       const { credentials } = await core.accounts.create({ name: 'Demo' });
       if (adminToken) firstStart = { demo: credentials, adminToken };
     }
-    app = await buildApp({ core, bodyLimit: config.bodyLimit, logger, trustProxy: env.TRUST_PROXY === 'true' ? true : env.TRUST_PROXY || false });
+    app = await buildApp({
+      core, bodyLimit: config.bodyLimit, logger, trustProxy: env.TRUST_PROXY === 'true' ? true : env.TRUST_PROXY || false,
+      room: RoomApp.load(),
+    });
+    if (config.mediaWorkers > 0) {
+      const log = app.log;
+      const service = new MediaService({
+        workers: config.mediaWorkers, listenIp: config.rtcListenIp, announcedAddresses: core.service.addresses,
+        rtcMinPort: config.rtcMinPort, rtcMaxPort: config.rtcMaxPort, iceServers: config.iceServers,
+      }, { info: (o, m) => log.info(o, m), warn: (o, m) => log.warn(o, m), error: (o, m) => log.error(o, m) });
+      const signaling = new SignalingServer({ core, media: service, log, iceServers: config.iceServers, idleTimeoutMs: config.idleTimeoutMs, resumeWindowMs: config.resumeWindowMs });
+      await app.register(async (rtc) => signaling.register(rtc));
+      const control = new MediaControl(core, service, signaling, log);
+      await control.start();
+      media = { service, control, signaling };
+    }
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
@@ -69,15 +91,18 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     if (config.publicUrlFromPort) core.links.rebase(`http://${host.includes(':') ? `[${host}]` : host}:${port}`);
     const running = app;
     return {
-      app: running, core, store, config, firstStart,
+      app: running, core, store, config, firstStart, media,
       url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
       async close() {
+        await media?.signaling.close();
+        await media?.control.close();
         await running.close();
         await core.stop();
         await store.close();
       },
     };
   } catch (error) {
+    await media?.control.close();
     await app?.close();
     await core.stop();
     await store.close();

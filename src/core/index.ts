@@ -1,4 +1,5 @@
 import type { Store } from '../store/index.js';
+import { AccessService } from './access.js';
 import { AccountService } from './accounts.js';
 import { AdminService } from './admin.js';
 import { CoreEventBus } from './events.js';
@@ -18,6 +19,7 @@ export type { CreateMeetingInput, MeetingInput, MeetingResult } from './meetings
 export type { ParticipantInput } from './participants.js';
 export type { Actor } from './service.js';
 export type { Availability } from './status.js';
+export type { Admission, LinkRef, LinkState, ResolvedLink } from './access.js';
 export { DEFAULT_PRESET, PERMISSION_FIELDS } from './presets.js';
 export { ROLES } from './participants.js';
 export { LIMITS, PATTERNS } from './limits.js';
@@ -51,6 +53,7 @@ export class Core {
   readonly participants: ParticipantService;
   readonly meetings: MeetingService;
   readonly presence: PresenceService;
+  readonly access: AccessService;
   readonly service: ServiceControl;
   readonly admin: AdminService;
   readonly idempotency: IdempotencyService;
@@ -69,6 +72,7 @@ export class Core {
     this.service = new ServiceControl(store, this.events, () => this.meetings, options.detectAddresses);
     this.meetings = new MeetingService(store, this.accounts, this.presets, this.participants, this.links, this.events, () => this.service.running);
     this.presence = new PresenceService(store, this.meetings, this.participants);
+    this.access = new AccessService(store, this.accounts, this.meetings, this.participants, this.links);
     this.admin = new AdminService(store);
     this.idempotency = new IdempotencyService(store);
   }

@@ -18,7 +18,8 @@ export interface TestServer {
 /** A real server on 127.0.0.1 with a random port and its own data directory. */
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-test-'));
-  const fullEnv = { DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', ...env };
+  // Media is off unless a test asks for it; when on, it stays on loopback.
+  const fullEnv = { DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', MEDIA_WORKERS: '0', RTC_LISTEN_IP: '127.0.0.1', ANNOUNCED_IP: '127.0.0.1', ...env };
   const server = await startServer({ config: loadConfig(fullEnv), logger: false, env: fullEnv });
   const adminToken = await server.core.admin.rotateToken();
   return {

@@ -6,7 +6,9 @@ import { liveboxApi, LIVEBOX_PREFIX } from '../livebox/routes.js';
 import { liveMinutesApi } from '../liveminutes/routes.js';
 import { adminRoutes } from '../native/admin.js';
 import { accountRoutes, nativeConventions } from '../native/routes.js';
+import websocket from '@fastify/websocket';
 import { linkPages } from '../pages/routes.js';
+import type { RoomApp } from '../pages/room.js';
 import { renderNotFound } from '../pages/render.js';
 import { registerBodyParsers } from './body.js';
 
@@ -16,6 +18,8 @@ export interface AppOptions {
   logger: FastifyServerOptions['logger'];
   trustProxy?: boolean | string;
   version?: string;
+  /** The built meeting room; without it, joinable links show a state page. */
+  room?: RoomApp;
 }
 
 /** Paths whose last segment is a credential (personal links, conference keys): never logged. */
@@ -64,7 +68,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await api.register(accountRoutes, { core });
     await api.register(adminRoutes, { core, prefix: '/admin' });
   }, { prefix: '/api/v1' });
-  await app.register(linkPages, { core });
+  await app.register(linkPages, { core, room: options.room });
+  await app.register(websocket, { options: { maxPayload: 512 * 1024 } });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {

@@ -1,49 +1,54 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { Core } from '../../core/index.js';
-import type { MeetingRecord, ParticipantRecord } from '../../store/index.js';
+import type { Core, LinkRef } from '../../core/index.js';
+import type { RoomBootstrap } from '../../signaling/messages.js';
 import { renderLinkPage, renderNotFound } from './render.js';
+import type { RoomApp } from './room.js';
 
 // Link pages are framed by integrators' sites (embed), so they carry no X-Frame-Options; the
-// CSP keeps them to our own resources.
-const CSP = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'self'";
+// CSP keeps them to our own resources (and our own WebSocket).
+const CSP = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; base-uri 'none'; form-action 'self'";
 
-const CODE = /^[0-9A-Za-z]{4,16}$/;
-const TOKEN = /^[0-9A-Za-z]{16,64}$/;
+/**
+ * Every link the APIs hand out — meeting code, personal link, Livebox conference link, embed —
+ * opens the meeting room when the meeting can be joined, and otherwise a page that says why.
+ */
+export async function linkPages(app: FastifyInstance, opts: { core: Core; room?: RoomApp }): Promise<void> {
+  const { core, room } = opts;
+  room?.register(app);
 
-/** Every link the APIs hand out: meeting code, personal link, Livebox conference link, embed. */
-export async function linkPages(app: FastifyInstance, opts: { core: Core }): Promise<void> {
-  const { core } = opts;
-
-  async function show(reply: FastifyReply, meeting: MeetingRecord | undefined, invitee?: ParticipantRecord) {
+  async function show(reply: FastifyReply, link: LinkRef, embedded = false) {
     reply.header('Content-Security-Policy', CSP).header('Cache-Control', 'no-store').header('Referrer-Policy', 'no-referrer').type('text/html; charset=utf-8');
-    if (!meeting) return reply.status(404).send(renderNotFound());
+    const resolved = await core.access.resolve(link);
+    if (!resolved) return reply.status(404).send(renderNotFound());
+    const { meeting, participant, availability, state } = resolved;
+    const title = meeting.title || meeting.key;
+    if (state === 'room' && room) {
+      const bootstrap: RoomBootstrap = {
+        link,
+        meeting: { title },
+        ...(participant ? { person: { name: participant.name, role: participant.role } } : {}),
+        needsName: !participant,
+        embedded,
+      };
+      return reply.send(room.page(bootstrap));
+    }
     const account = await core.accounts.get(meeting.accountId);
     return reply.send(renderLinkPage({
-      title: meeting.title || meeting.key,
-      availability: core.meetings.availability(meeting),
+      title,
+      availability,
       live: meeting.status === 8 || meeting.status === 11,
       timeZone: account.timeZone,
-      invitee: invitee && { name: invitee.name, cancelled: invitee.cancelledAt !== null, status: invitee.status },
+      invitee: participant && { name: participant.name, cancelled: participant.cancelledAt !== null, status: participant.status },
     }));
   }
 
-  app.get<{ Params: { token: string } }>('/e/:token', async (request, reply) => {
-    const found = TOKEN.test(request.params.token) ? await core.participants.findByToken(request.params.token) : undefined;
-    return show(reply, found?.meeting, found?.participant);
-  });
+  app.get<{ Params: { token: string } }>('/e/:token', async (request, reply) => show(reply, { kind: 'personal', token: request.params.token }));
 
   for (const path of ['/lbmeeting/', '/lbmeeting']) {
-    app.get<{ Querystring: { key?: string } }>(path, async (request, reply) => {
-      const key = request.query.key ?? '';
-      return show(reply, TOKEN.test(key) ? await core.meetings.findByHashKey(key) : undefined);
-    });
+    app.get<{ Querystring: { key?: string } }>(path, async (request, reply) => show(reply, { kind: 'conference', key: request.query.key ?? '' }));
   }
 
-  app.get<{ Params: { key: string } }>('/embed/:key', async (request, reply) => {
-    return show(reply, TOKEN.test(request.params.key) ? await core.meetings.findByHashKey(request.params.key) : undefined);
-  });
+  app.get<{ Params: { key: string } }>('/embed/:key', async (request, reply) => show(reply, { kind: 'conference', key: request.params.key }, true));
 
-  app.get<{ Params: { code: string } }>('/:code', async (request, reply) => {
-    return show(reply, CODE.test(request.params.code) ? await core.meetings.findByCode(request.params.code) : undefined);
-  });
+  app.get<{ Params: { code: string } }>('/:code', async (request, reply) => show(reply, { kind: 'public', code: request.params.code }));
 }

@@ -1,0 +1,60 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import type { RoomBootstrap } from '../../signaling/messages.js';
+import { escapeHtml } from '../http/html.js';
+
+// The same path from src/api/pages (tests) and dist/api/pages (built): <root>/dist/web.
+const WEB_DIR = fileURLToPath(new URL('../../../dist/web/', import.meta.url));
+const PLACEHOLDER = '<!--PARLEY_BOOTSTRAP-->';
+
+const TYPES: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.woff2': 'font/woff2',
+  '.json': 'application/json',
+  '.map': 'application/json',
+};
+
+/** The built meeting room (Vite → dist/web): its page template and hashed assets, held in memory. */
+export class RoomApp {
+  private constructor(private readonly template: string, private readonly assets: Map<string, { body: Buffer; type: string }>) {}
+
+  /** undefined when the room has not been built (`npm run build`). */
+  static load(dir = WEB_DIR): RoomApp | undefined {
+    const index = join(dir, 'index.html');
+    if (!existsSync(index)) return undefined;
+    const template = readFileSync(index, 'utf8');
+    if (!template.includes(PLACEHOLDER)) throw new Error(`${index} lacks the ${PLACEHOLDER} placeholder`);
+    const assets = new Map<string, { body: Buffer; type: string }>();
+    const assetDir = join(dir, 'room-assets');
+    if (existsSync(assetDir)) {
+      for (const name of readdirSync(assetDir, { recursive: true }) as string[]) {
+        const file = join(assetDir, name);
+        const type = TYPES[extname(name)];
+        if (type) assets.set(name.split('\\').join('/'), { body: readFileSync(file), type });
+      }
+    }
+    return new RoomApp(template, assets);
+  }
+
+  /** The room page for one link, with what the app needs to start. */
+  page(bootstrap: RoomBootstrap): string {
+    // JSON inside <script>: `<` escaped so no text can close the element.
+    const json = JSON.stringify(bootstrap).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+    return this.template
+      .replace(PLACEHOLDER, `<script type="application/json" id="parley-bootstrap">${json}</script>`)
+      .replace(/<title>[^<]*<\/title>/, `<title>${escapeHtml(bootstrap.meeting.title)} · Parley</title>`);
+  }
+
+  register(app: FastifyInstance): void {
+    app.get<{ Params: { '*': string } }>('/room-assets/*', async (request, reply) => {
+      const asset = this.assets.get(request.params['*']);
+      if (!asset) return reply.status(404).type('text/plain').send('not found');
+      return reply.type(asset.type).header('Cache-Control', 'public, max-age=31536000, immutable').send(asset.body);
+    });
+  }
+}

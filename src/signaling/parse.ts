@@ -1,0 +1,87 @@
+import { CHAT_MAX_LENGTH, type ClientMessage, type IceCandidate, type JoinRequest, type RoomLink, type TrackSource } from './messages.js';
+
+const SOURCES: readonly TrackSource[] = ['microphone', 'camera', 'screen'];
+const MAX_SDP = 200_000;
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const str = (v: unknown, max: number): v is string => typeof v === 'string' && v.length <= max;
+
+export class ProtocolError extends Error {}
+
+function link(v: unknown): RoomLink {
+  if (!isObj(v)) throw new ProtocolError('link is required');
+  if (v.kind === 'personal' && str(v.token, 100)) return { kind: 'personal', token: v.token };
+  if (v.kind === 'public' && str(v.code, 100)) return { kind: 'public', code: v.code };
+  if (v.kind === 'conference' && str(v.key, 100)) return { kind: 'conference', key: v.key };
+  throw new ProtocolError('link must be {kind:"personal",token} | {kind:"public",code} | {kind:"conference",key}');
+}
+
+export function parseJoinRequest(body: unknown): JoinRequest {
+  if (!isObj(body)) throw new ProtocolError('the body must be a JSON object');
+  if (body.name !== undefined && !str(body.name, 1000)) throw new ProtocolError('name must be text');
+  return { link: link(body.link), name: body.name as string | undefined };
+}
+
+function candidate(v: unknown): IceCandidate | null {
+  if (v === null) return null;
+  if (!isObj(v) || !str(v.candidate, 2000)) throw new ProtocolError('candidate must be an RTCIceCandidateInit or null');
+  return {
+    candidate: v.candidate,
+    sdpMid: str(v.sdpMid, 64) ? v.sdpMid : null,
+    sdpMLineIndex: typeof v.sdpMLineIndex === 'number' ? v.sdpMLineIndex : null,
+    usernameFragment: str(v.usernameFragment, 256) ? v.usernameFragment : null,
+  };
+}
+
+/** Checks one WebSocket message from a browser; anything malformed is a ProtocolError. */
+export function parseClientMessage(raw: string): ClientMessage {
+  let m: unknown;
+  try {
+    m = JSON.parse(raw);
+  } catch {
+    throw new ProtocolError('messages must be JSON');
+  }
+  if (!isObj(m) || typeof m.type !== 'string') throw new ProtocolError('messages must be objects with a type');
+  switch (m.type) {
+    case 'publish': {
+      if (!str(m.sdp, MAX_SDP) || !isObj(m.sources)) throw new ProtocolError('publish needs sdp and sources');
+      const sources: Record<string, TrackSource> = {};
+      for (const [mid, source] of Object.entries(m.sources)) {
+        if (mid.length > 32 || !SOURCES.includes(source as TrackSource)) throw new ProtocolError(`unknown source for mid ${mid.slice(0, 32)}`);
+        sources[mid] = source as TrackSource;
+      }
+      return { type: 'publish', sdp: m.sdp, sources };
+    }
+    case 'subscriberAnswer':
+      if (!str(m.sdp, MAX_SDP)) throw new ProtocolError('subscriberAnswer needs sdp');
+      return { type: 'subscriberAnswer', sdp: m.sdp };
+    case 'ice':
+      if (m.transport !== 'publisher' && m.transport !== 'subscriber') throw new ProtocolError('ice needs transport publisher or subscriber');
+      return { type: 'ice', transport: m.transport, candidate: candidate(m.candidate) };
+    case 'resetMedia':
+    case 'endForAll':
+    case 'leave':
+      return { type: m.type };
+    case 'setMuted':
+      if (!SOURCES.includes(m.source as TrackSource) || typeof m.muted !== 'boolean') throw new ProtocolError('setMuted needs source and muted');
+      return { type: 'setMuted', source: m.source as TrackSource, muted: m.muted };
+    case 'chat': {
+      if (typeof m.text !== 'string') throw new ProtocolError('chat needs text');
+      const text = m.text.trim();
+      if (!text) throw new ProtocolError('chat text is empty');
+      if (text.length > CHAT_MAX_LENGTH) throw new ProtocolError(`chat text is longer than ${CHAT_MAX_LENGTH} characters`);
+      return { type: 'chat', text };
+    }
+    case 'raiseHand':
+      if (typeof m.raised !== 'boolean') throw new ProtocolError('raiseHand needs raised');
+      return { type: 'raiseHand', raised: m.raised };
+    case 'moderate':
+      if ((m.action !== 'mute' && m.action !== 'remove') || !str(m.participantId, 64)) throw new ProtocolError('moderate needs action mute|remove and participantId');
+      return { type: 'moderate', action: m.action, participantId: m.participantId };
+    case 'ping':
+      return { type: 'ping', t: typeof m.t === 'number' ? m.t : 0 };
+    default:
+      throw new ProtocolError(`unknown message type "${m.type.slice(0, 40)}"`);
+  }
+}

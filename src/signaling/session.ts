@@ -1,0 +1,56 @@
+import type { WebSocket } from 'ws';
+import type { MediaPeer, MediaRoom } from '../media/index.js';
+import type { ChatMessage, ParticipantInfo, Permissions, ServerMessage } from './messages.js';
+
+/** One person's seat in a live room: survives a dropped socket for the resume window. */
+export class Session {
+  socket?: WebSocket;
+  peer?: MediaPeer;
+  /** presence.connected was recorded (their media connected); left must follow. */
+  present = false;
+  resumeTimer?: NodeJS.Timeout;
+  /** Set once the seat is given up: later events for it are ignored. */
+  ended = false;
+  lastSeen = Date.now();
+
+  constructor(
+    readonly meetingId: string,
+    readonly info: ParticipantInfo,
+    public permissions: Permissions,
+    public resumeToken: string,
+  ) {}
+
+  get id(): string {
+    return this.info.id;
+  }
+
+  send(message: ServerMessage): void {
+    if (this.socket && this.socket.readyState === this.socket.OPEN) this.socket.send(JSON.stringify(message));
+  }
+}
+
+/** A meeting with people in it on this node: its sessions, chat and media room. */
+export class LiveRoom {
+  readonly sessions = new Map<string, Session>();
+  readonly chat: ChatMessage[] = [];
+  media?: MediaRoom;
+  mediaOpening?: Promise<MediaRoom>;
+  activeSpeaker: string | null = null;
+  idleTimer?: NodeJS.Timeout;
+  closed = false;
+
+  constructor(readonly meetingId: string, readonly title: string) {}
+
+  broadcast(message: ServerMessage, except?: string): void {
+    for (const session of this.sessions.values()) if (session.id !== except) session.send(message);
+  }
+
+  others(selfId: string): ParticipantInfo[] {
+    return [...this.sessions.values()].filter((s) => s.id !== selfId).map((s) => s.info);
+  }
+
+  addChat(message: ChatMessage): void {
+    this.chat.push(message);
+    if (this.chat.length > 200) this.chat.shift(); // late joiners see the recent conversation
+  }
+}
