@@ -59,38 +59,50 @@ try {
   await autocannon({ url: `${baseline.url}/getMeetingStatus`, ...statusRequest, connections: 10, duration: 2 });
   await autocannon({ url: `${parley.url}/getMeetingStatus`, ...statusRequest, connections: 10, duration: 2 });
 
-  const rows: Row[] = [];
-  rows.push(await run('baseline: bare Fastify POST', { url: `${baseline.url}/getMeetingStatus`, ...statusRequest }));
-  rows.push(await run('getMeetingStatus', { url: `${parley.url}/getMeetingStatus`, ...statusRequest }));
-  if (process.env.BENCH_ONLY !== 'status') rows.push(await run('createMeeting @ 500 req/s', {
-    url: `${parley.url}/createMeeting`, method: 'POST', headers: { authorization: auth, 'content-type': form },
-    body: 'hostid=host-1&title=Bench&time=2030-01-01 10:00:00&duration=1', overallRate: 500, connections: 10,
-  }));
-  if (process.env.BENCH_ONLY !== 'status') rows.push(await run('createMeeting (max)', {
-    url: `${parley.url}/createMeeting`, method: 'POST', headers: { authorization: auth, 'content-type': form },
-    body: 'hostid=host-1&title=Bench',
-  }));
-  if (process.env.BENCH_ONLY !== 'status') rows.push(await run('POST /api/v1/meetings (max)', {
-    url: `${parley.url}/api/v1/meetings`, method: 'POST', headers: { authorization: `Bearer ${apiToken}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ title: 'Bench', startsAt: '2030-01-01T10:00:00Z', endsAt: '2030-01-01T11:00:00Z' }),
-  }));
+  // This machine's speed drifts from second to second (shared host): the throughput pair is
+  // measured in alternating rounds and each side's median is kept.
+  const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+  const basePairs: Row[] = [];
+  const statusPairs: Row[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    basePairs.push(await run('baseline: bare Fastify POST', { url: `${baseline.url}/getMeetingStatus`, ...statusRequest }));
+    statusPairs.push(await run('getMeetingStatus', { url: `${parley.url}/getMeetingStatus`, ...statusRequest }));
+  }
+  const median = (xs: Row[]) => [...xs].sort((a, b) => a.rps - b.rps)[Math.floor(xs.length / 2)];
+  const rows: Row[] = [median(basePairs), median(statusPairs)];
+  if (process.env.BENCH_ONLY !== 'status') {
+    rows.push(await run('createMeeting @ 500 req/s', {
+      url: `${parley.url}/createMeeting`, method: 'POST', headers: { authorization: auth, 'content-type': form },
+      body: 'hostid=host-1&title=Bench&time=2030-01-01 10:00:00&duration=1', overallRate: 500, connections: 10,
+    }));
+    rows.push(await run('createMeeting (max)', {
+      url: `${parley.url}/createMeeting`, method: 'POST', headers: { authorization: auth, 'content-type': form },
+      body: 'hostid=host-1&title=Bench',
+    }));
+    rows.push(await run('POST /api/v1/meetings (max)', {
+      url: `${parley.url}/api/v1/meetings`, method: 'POST', headers: { authorization: `Bearer ${apiToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ title: 'Bench', startsAt: '2030-01-01T10:00:00Z', endsAt: '2030-01-01T11:00:00Z' }),
+    }));
+  }
+  const ratios = statusPairs.map((r, i) => r.rps / basePairs[i].rps);
+  console.log(`rounds (getMeetingStatus / baseline): ${ratios.map((x) => `${Math.round(x * 100)}%`).join(' ')}`);
 
   const base = rows[0].rps;
-  console.log(`\nParley API bench: ${DURATION} s per run, ${CONNECTIONS} connections, Node ${process.version}\n`);
+  console.log(`\nParley API bench: ${DURATION} s per run, ${CONNECTIONS} connections, medians of ${ROUNDS} alternating rounds for the first two rows, Node ${process.version}\n`);
   console.log('run'.padEnd(32), 'req/s'.padStart(8), 'p50 ms'.padStart(8), 'p99 ms'.padStart(8), 'vs base'.padStart(8), 'non-2xx'.padStart(8));
   for (const r of rows) {
     console.log(r.name.padEnd(32), String(r.rps).padStart(8), String(r.p50).padStart(8), String(r.p99).padStart(8),
       `${Math.round((r.rps / base) * 100)}%`.padStart(8), String(r.non2xx + r.errors).padStart(8));
   }
-  const status = rows[1];
   const create = rows[2] ?? { p99: NaN };
-  console.log(`\ntarget getMeetingStatus ≥ 60% of baseline: ${Math.round((status.rps / base) * 100)}% ${status.rps / base >= 0.6 ? 'MET' : 'MISSED'}`);
+  const ratio = [...ratios].sort((a, b) => a - b)[Math.floor(ratios.length / 2)];
+  console.log(`\ntarget getMeetingStatus ≥ 60% of baseline (median of the round ratios): ${Math.round(ratio * 100)}% ${ratio >= 0.6 ? 'MET' : 'MISSED'}`);
   console.log(`target createMeeting p99 < 10 ms at 500 req/s: ${create.p99} ms ${create.p99 < 10 ? 'MET' : 'MISSED'}`);
   if (rows.some((r) => r.non2xx + r.errors > 0)) console.log('warning: some requests failed; the figures above include them');
 
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
   const file = join(ROOT, 'bench/results', `api-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), duration: DURATION, connections: CONNECTIONS, rows }, null, 2));
+  writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), duration: DURATION, connections: CONNECTIONS, rounds: { baseline: basePairs, getMeetingStatus: statusPairs }, rows }, null, 2));
   console.log(`results written to ${file}`);
 } finally {
   parley.child.removeAllListeners('exit');

@@ -4,7 +4,6 @@ import { requiredText } from './limits.js';
 import type { PresetService } from './presets.js';
 import { newId, newSecret, randomBase32, safeEqual, sha256Hex } from './secrets.js';
 import { isValidTimeZone } from './time.js';
-import { AuthCache } from './auth-cache.js';
 
 /** Every secret of a new account, shown once: the store keeps only their hashes. */
 export interface AccountCredentials {
@@ -39,26 +38,11 @@ const unauthenticated = (reason: string) => new CoreError('unauthenticated', rea
 const DUMMY_HASH = sha256Hex('parley-no-such-credential');
 
 export class AccountService {
-  private readonly liveMinutesCache: AuthCache<AccountRecord>;
-  private readonly liveboxCache: AuthCache<LiveboxCaller>;
-  private readonly bearerCache: AuthCache<{ account: AccountRecord; token: ApiTokenRecord }>;
-
   constructor(
     private readonly store: Store,
     private readonly presets: PresetService,
     private readonly defaults: AccountDefaults,
-  ) {
-    this.liveMinutesCache = new AuthCache(store);
-    this.liveboxCache = new AuthCache(store);
-    this.bearerCache = new AuthCache(store);
-  }
-
-  /** Every change to an account, user or token goes through here, so no cached login outlives it. */
-  credentialsChanged(): void {
-    this.liveMinutesCache.clear();
-    this.liveboxCache.clear();
-    this.bearerCache.clear();
-  }
+  ) {}
 
   async create(input: { name: string; timeZone?: string; serviceControl?: boolean }): Promise<{ account: AccountRecord; credentials: AccountCredentials }> {
     const name = requiredText('name', input.name, 100);
@@ -118,21 +102,12 @@ export class AccountService {
       if (v !== undefined && v !== null && (!Number.isInteger(v) || v < 0)) throw invalid(field, 'must be a whole number, 0 or more');
     }
     await this.store.accounts.update(id, patch);
-    this.credentialsChanged();
     return { ...account, ...patch } as AccountRecord;
   }
 
   /** Replaces one secret; the old one stops working at once. Returns the new secret (shown once). */
   async rotate(accountId: string, which: RotatableSecret): Promise<string> {
     const account = await this.get(accountId);
-    try {
-      return await this.replaceSecret(account, which);
-    } finally {
-      this.credentialsChanged();
-    }
-  }
-
-  private async replaceSecret(account: AccountRecord, which: RotatableSecret): Promise<string> {
     switch (which) {
       case 'auth-token': {
         const secret = newSecret('');
@@ -172,31 +147,16 @@ export class AccountService {
 
   /** LiveMinutes: HTTP Basic AccountSid:AuthToken. */
   async authenticateLiveMinutes(accountSid: string, authToken: string): Promise<AccountRecord> {
-    const tokenHash = sha256Hex(authToken);
-    const cacheKey = `${accountSid}\u0000${tokenHash}`;
-    const cached = this.liveMinutesCache.get(cacheKey);
-    if (cached) return cached;
     const account = accountSid ? await this.store.accounts.findBySid(accountSid) : undefined;
-    const matches = safeEqual(tokenHash, account?.authTokenHash ?? DUMMY_HASH);
+    const matches = safeEqual(sha256Hex(authToken), account?.authTokenHash ?? DUMMY_HASH);
     if (!account || !matches) throw unauthenticated('wrong AccountSid or AuthToken');
-    this.liveMinutesCache.set(cacheKey, account);
     return account;
   }
 
   /** Livebox: an API user's username + key, and the account's server or native-app key. */
   async authenticateLivebox(input: { username?: string; key?: string; serverKey?: string; nativeAppKey?: string }): Promise<LiveboxCaller> {
     if (!input.username || !input.key) throw unauthenticated('username and key are required');
-    const keyHash = sha256Hex(input.key);
-    const cacheKey = [input.username, keyHash, sha256Hex(input.serverKey ?? ''), sha256Hex(input.nativeAppKey ?? '')].join('\u0000');
-    const cached = this.liveboxCache.get(cacheKey);
-    if (cached) return cached;
-    const caller = await this.checkLivebox(input, keyHash);
-    this.liveboxCache.set(cacheKey, caller);
-    return caller;
-  }
-
-  private async checkLivebox(input: { username?: string; serverKey?: string; nativeAppKey?: string }, keyHash: string): Promise<LiveboxCaller> {
-    const user = await this.store.users.findByApiKeyHash(keyHash);
+    const user = await this.store.users.findByApiKeyHash(sha256Hex(input.key));
     const nameMatches = safeEqual(input.username ?? '', user?.username ?? '\u0000');
     if (!user || !nameMatches) throw unauthenticated('wrong username or key');
     if (!user.apiPermission) throw new CoreError('forbidden', 'API permission is not enabled for this user; an administrator must enable it');
@@ -215,17 +175,12 @@ export class AccountService {
 
   /** Native API: Bearer token. */
   async authenticateBearer(token: string): Promise<{ account: AccountRecord; token: ApiTokenRecord }> {
-    const tokenHash = sha256Hex(token);
-    const cached = this.bearerCache.get(tokenHash);
-    if (cached) return cached;
     // The lookup is by hash: a wrong token finds nothing, and timing reveals nothing about right ones.
-    const record = token ? await this.store.apiTokens.findByHash(tokenHash) : undefined;
+    const record = token ? await this.store.apiTokens.findByHash(sha256Hex(token)) : undefined;
     if (!record || record.revokedAt) throw unauthenticated('missing, wrong or revoked API token');
     const account = await this.store.accounts.findById(record.accountId);
     if (!account) throw unauthenticated('missing, wrong or revoked API token');
-    const result = { account, token: record };
-    this.bearerCache.set(tokenHash, result);
-    return result;
+    return { account, token: record };
   }
 
   quotas(account: AccountRecord): { maxMeetings: number; maxUsers: number } {

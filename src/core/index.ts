@@ -67,7 +67,7 @@ export class Core {
     this.accounts = new AccountService(store, this.presets, {
       timeZone: options.timeZone, maxMeetings: options.maxMeetings, maxUsers: options.maxUsers,
     });
-    this.users = new UserService(store, () => this.accounts.credentialsChanged());
+    this.users = new UserService(store);
     this.participants = new ParticipantService(store, this.accounts, this.presets, this.links, this.events);
     this.service = new ServiceControl(store, this.events, () => this.meetings, options.detectAddresses);
     this.meetings = new MeetingService(store, this.accounts, this.presets, this.participants, this.links, this.events, () => this.service.running);

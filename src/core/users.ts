@@ -24,8 +24,7 @@ function checkPassword(password: string): string {
  * and, once an administrator grants API permission and issues a key, call the Livebox API.
  */
 export class UserService {
-  /** `credentialsChanged` forgets cached logins: a user's permission or key may have changed. */
-  constructor(private readonly store: Store, private readonly credentialsChanged: () => void) {}
+  constructor(private readonly store: Store) {}
 
   async create(account: AccountRecord, input: UserInput & { withApiKey?: boolean }): Promise<{ user: UserRecord; apiKey?: string }> {
     const username = matching('username', requiredText('username', input.username, LIMITS.username), PATTERNS.username,
@@ -72,7 +71,6 @@ export class UserService {
     if (input.apiPermission !== undefined) patch.apiPermission = input.apiPermission;
     if (input.username !== undefined && input.username !== user.username) throw invalid('username', 'cannot be changed');
     await this.store.users.update(id, patch);
-    this.credentialsChanged();
     return { ...user, ...patch };
   }
 
@@ -81,14 +79,12 @@ export class UserService {
     await this.get(account, id);
     const apiKey = newSecret('lbk_');
     await this.store.users.update(id, { apiKeyHash: sha256Hex(apiKey), updatedAt: new Date() });
-    this.credentialsChanged();
     return apiKey;
   }
 
   async delete(account: AccountRecord, id: string): Promise<void> {
     await this.get(account, id);
     await this.store.users.delete(id);
-    this.credentialsChanged();
   }
 
   /** For meetings that allow username/password sign-in. */

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { Repositories, Store } from './repositories.js';
+import { ReadCache, withReadCache } from './read-cache.js';
 import { migrationProvider } from './sql/migrations.js';
 import { createHotQueries, createRepositories } from './sql/repositories.js';
 import type { Database } from './sql/schema.js';
@@ -17,6 +18,11 @@ export interface StoreOptions {
   /** `postgres://…` selects PostgreSQL; otherwise SQLite at `${dataDir}/parley.db`. */
   databaseUrl?: string;
   dataDir: string;
+  /**
+   * Fail loudly when code inside a transaction queries outside it. Costs an AsyncLocalStorage
+   * (async hooks on every promise), so it is for tests: default on under Vitest.
+   */
+  checkTransactions?: boolean;
 }
 
 /** Opens the database and brings its schema up to date. */
@@ -32,7 +38,15 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     mkdirSync(options.dataDir, { recursive: true });
     const { database, raw } = openSqlite(join(options.dataDir, 'parley.db'));
     const dataVersion = raw.prepare('PRAGMA data_version').pluck();
-    writesElsewhere = () => dataVersion.get() as number;
+    // Asked by every cached read: answered once per turn of the event loop.
+    let version: number | undefined;
+    writesElsewhere = () => {
+      if (version === undefined) {
+        version = dataVersion.get() as number;
+        setImmediate(() => { version = undefined; });
+      }
+      return version;
+    };
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
   }
 
@@ -42,13 +56,28 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     throw error instanceof Error ? error : new Error(String(error));
   }
 
-  const inTransaction = new AsyncLocalStorage<true>();
+  const checked = options.checkTransactions ?? process.env.VITEST !== undefined;
+  const inTransaction = checked ? new AsyncLocalStorage<true>() : undefined;
   const hot = createHotQueries();
+  // PostgreSQL cannot tell this process about other nodes' writes: no cache there.
+  const cache = dialect === 'sqlite' ? new ReadCache(writesElsewhere) : undefined;
+  const plain = createRepositories(db, hot);
+  const cached = cache ? withReadCache(plain, cache, 'cached') : plain;
   return {
-    ...outsideTransactions(createRepositories(db, hot), inTransaction),
+    ...(inTransaction ? outsideTransactions(cached, inTransaction) : cached),
     dialect,
     writesElsewhere,
-    transaction: (work) => db.transaction().execute((trx) => inTransaction.run(true, () => work(createRepositories(trx, hot)))),
+    async transaction(work) {
+      try {
+        return await db.transaction().execute((trx) => {
+          const repos = createRepositories(trx, hot);
+          const run = () => work(cache ? withReadCache(repos, cache, 'transaction') : repos);
+          return inTransaction ? inTransaction.run(true, run) : run();
+        });
+      } finally {
+        cache?.clear();
+      }
+    },
     close: () => db.destroy(),
   };
 }

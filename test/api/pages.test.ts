@@ -85,13 +85,17 @@ async function liveboxMode(a: AccountCredentials, name: string, mode: 'on' | 'of
 
 interface Page { status: number; state: string | undefined; title: string | undefined; main: string; text: string; headers: Headers }
 
+/** A joinable link serves the meeting room: its bootstrap JSON stands in for the page's words. */
+const BOOTSTRAP = /<script type="application\/json" id="parley-bootstrap">([\s\S]*?)<\/script>/;
+
 async function page(url: string): Promise<Page> {
   const r = await send(url, {});
   expect(r.headers.get('content-type')).toMatch(/^text\/html; charset=utf-8/i);
-  const main = /<main\b[^>]*>[\s\S]*<\/main>/.exec(r.text)?.[0] ?? '';
+  const room = BOOTSTRAP.exec(r.text)?.[1];
+  const main = room ?? /<main\b[^>]*>[\s\S]*<\/main>/.exec(r.text)?.[0] ?? '';
   return {
     status: r.status,
-    state: /<main data-state="([a-z_]+)"/.exec(r.text)?.[1],
+    state: room ? 'open' : /<main data-state="([a-z_]+)"/.exec(r.text)?.[1],
     title: /<title>([\s\S]*?)<\/title>/.exec(r.text)?.[1],
     main,
     text: r.text,
@@ -99,13 +103,14 @@ async function page(url: string): Promise<Page> {
   };
 }
 
-/** Every link of one meeting shows the same state. */
+/** Every link of one meeting shows the same state (an open one: the room, for its own link). */
 async function expectState(urls: string[], state: string, words: RegExp) {
   for (const url of urls) {
     const p = await page(url);
     expect(p.status, url).toBe(200);
     expect(p.state, url).toBe(state);
-    expect(p.main, url).toMatch(words);
+    if (state === 'open') expect(JSON.parse(p.main).link, url).toBeDefined();
+    else expect(p.main, url).toMatch(words);
   }
 }
 
@@ -119,7 +124,7 @@ async function allLinks(a: AccountCredentials, created: Created): Promise<string
 // ---- what a page says ------------------------------------------------------------------------
 
 describe('every link names the meeting and its state', () => {
-  it('/{code}: the LiveMinutes meetingUrl is an HTML page naming the meeting, open', async () => {
+  it('/{code}: the LiveMinutes meetingUrl opens the room, which names the meeting and asks for a name', async () => {
     const a = await srv.newAccount('Code');
     const created = await createMeeting(a, { title: 'Quarterly review' });
     expect(created.meetingUrl).toMatch(new RegExp(`^${srv.url}/${B32}{8}$`));
@@ -127,10 +132,11 @@ describe('every link names the meeting and its state', () => {
     expect(p.status).toBe(200);
     expect(p.state).toBe('open');
     expect(p.title).toContain('Quarterly review');
-    expect(p.main).toContain('Quarterly review');
-    expect(p.main).toContain('The meeting is open');
+    expect(JSON.parse(p.main)).toEqual({
+      link: { kind: 'public', code: created.meetingUrl.slice(srv.url.length + 1) },
+      meeting: { title: 'Quarterly review' }, needsName: true, embedded: false,
+    });
     expect(p.text).toMatch(/^<!doctype html>/i);
-    expect(p.text).toContain('<html lang="en">');
   });
 
   it('the meeting code is read without regard to case', async () => {
@@ -142,18 +148,20 @@ describe('every link names the meeting and its state', () => {
     expect(p.main).toContain('Case');
   });
 
-  it('/e/{token}: hostUrl and participantUrl name the meeting and the person', async () => {
+  it('/e/{token}: hostUrl and participantUrl open the room for the person they name', async () => {
     const a = await srv.newAccount('Personal');
     const created = await createMeeting(a, { title: 'Interview', hostnickname: 'Hana Host' });
     const participantUrl = await invite(a, created.meetingKey, 'cand-1', 'Carl Candidate');
-    for (const [url, who] of [[created.hostUrl, 'Hana Host'], [participantUrl, 'Carl Candidate']]) {
+    for (const [url, who, role] of [[created.hostUrl, 'Hana Host', 'host'], [participantUrl, 'Carl Candidate', 'participant']]) {
       expect(url).toMatch(new RegExp(`^${srv.url}/e/${B32}{26}$`));
       const p = await page(url);
       expect(p.status).toBe(200);
       expect(p.state).toBe('open');
       expect(p.title).toContain('Interview');
-      expect(p.main).toContain('Interview');
-      expect(p.main).toContain(`Personal link for ${who}`);
+      expect(JSON.parse(p.main)).toEqual({
+        link: { kind: 'personal', token: url.slice(url.lastIndexOf('/') + 1) },
+        meeting: { title: 'Interview' }, person: { name: who, role }, needsName: false, embedded: false,
+      });
     }
   });
 
@@ -162,12 +170,12 @@ describe('every link names the meeting and its state', () => {
     const hashKey = await liveboxAdd(a, 'Conference-1');
     const link = await liveboxMode(a, 'Conference-1', 'on');
     expect(link).toBe(`${srv.url}/lbmeeting/?key=${hashKey}`);
-    for (const url of [link, `${srv.url}/embed/${hashKey}`]) {
+    for (const [url, embedded] of [[link, false], [`${srv.url}/embed/${hashKey}`, true]] as const) {
       const p = await page(url);
       expect(p.status).toBe(200);
       expect(p.state).toBe('open');
       expect(p.title).toContain('Conference-1');
-      expect(p.main).toContain('Conference-1');
+      expect(JSON.parse(p.main)).toEqual({ link: { kind: 'conference', key: hashKey }, meeting: { title: 'Conference-1' }, needsName: true, embedded });
     }
   });
 
@@ -180,14 +188,16 @@ describe('every link names the meeting and its state', () => {
     for (const url of [...await allLinks(a, created), participantUrl]) {
       const p = await page(url);
       expect(p.status).toBe(200);
-      expect(p.text).not.toMatch(/<script/i);
+      expect(p.text).not.toMatch(/<script>alert/i);
       expect(p.text).not.toContain('<img');
       expect(p.text).not.toContain('<b>');
       expect(p.title).toBe(`${escaped} · Parley`);
-      expect(p.main).toContain(escaped);
+      // Inside the room's bootstrap JSON, < is written \u003c: no text can close the script element.
+      expect(p.main).toContain('\\u003cscript>alert(\\"x\\")\\u003c/script>');
+      expect(JSON.parse(p.main).meeting.title).toBe(title);
     }
-    expect((await page(created.hostUrl)).main).toContain('Personal link for &lt;img src=x onerror=alert(1)&gt;');
-    expect((await page(participantUrl)).main).toContain('Personal link for &lt;b&gt;Bold&lt;/b&gt; &quot;Pat&quot;');
+    expect(JSON.parse((await page(created.hostUrl)).main).person.name).toBe('<img src=x onerror=alert(1)>');
+    expect(JSON.parse((await page(participantUrl)).main).person.name).toBe('<b>Bold</b> "Pat"');
 
     // A Livebox conference name is its title: escaped too.
     const hashKey = await liveboxAdd(a, '<script>x</script>');

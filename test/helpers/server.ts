@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { RoomApp } from '../../src/api/pages/room.js';
 import { loadConfig } from '../../src/config.js';
 import type { AccountCredentials } from '../../src/core/index.js';
 import { startServer, type RunningServer } from '../../src/server.js';
@@ -17,6 +18,8 @@ export interface TestServer {
 
 /** A real server on 127.0.0.1 with a random port and its own data directory. */
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  // Links that can be joined serve the built room; tests check what users get.
+  if (!RoomApp.load()) throw new Error('the meeting room is not built: run `npm run build` (npm test does) first');
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-test-'));
   // Media is off unless a test asks for it; when on, it stays on loopback.
   const fullEnv = { DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', MEDIA_WORKERS: '0', RTC_LISTEN_IP: '127.0.0.1', ANNOUNCED_IP: '127.0.0.1', ...env };
