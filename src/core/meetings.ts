@@ -248,17 +248,29 @@ export class MeetingService {
     for (const meeting of await this.store.meetings.listLive()) await this.end(meeting, reason);
   }
 
-  /** Applies one status-machine event and persists/announces what changed. */
+  /**
+   * Applies one status-machine event and persists/announces what changed. The write is a
+   * compare-and-set on the state the event was applied to: if presence, a schedule or an API
+   * call changed the meeting meanwhile, the event is applied again to the fresh state.
+   */
   async apply(meeting: MeetingRecord, event: MeetingEvent, tx: Repositories = this.store): Promise<MeetingRecord> {
-    const next = nextMeetingState(meeting, event);
-    if (next.status === meeting.status && next.endReason === meeting.endReason) return meeting;
-    const now = new Date();
-    const patch: Partial<MeetingRecord> = { ...next, updatedAt: now };
-    if (next.status === 8 && meeting.status !== 8 && meeting.status !== 11) patch.startedAt = now;
-    if (next.status === 12) patch.endedAt = now;
-    await tx.meetings.update(meeting.id, patch);
-    this.emitStatus(meeting, next.status, next.endReason);
-    return { ...meeting, ...patch };
+    let current = meeting;
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const next = nextMeetingState(current, event);
+      if (next.status === current.status && next.endReason === current.endReason) return current;
+      const now = new Date();
+      const patch: Partial<MeetingRecord> = { ...next, updatedAt: now };
+      if (next.status === 8 && current.status !== 8 && current.status !== 11) patch.startedAt = now;
+      if (next.status === 12) patch.endedAt = now;
+      if (await tx.meetings.transition(current.id, current, patch)) {
+        this.emitStatus(current, next.status, next.endReason);
+        return { ...current, ...patch };
+      }
+      const fresh = await tx.meetings.get(current.id);
+      if (!fresh) throw notFound('meeting');
+      current = fresh;
+    }
+    throw new CoreError('conflict', 'the meeting kept changing; try again');
   }
 
   private async end(meeting: MeetingRecord, reason: EndReason): Promise<MeetingRecord> {

@@ -151,19 +151,27 @@ export class ParticipantService {
     return this.apply(participant, answer);
   }
 
-  /** Applies one status-machine event and persists/announces the change. */
+  /** Applies one status-machine event and persists/announces the change (compare-and-set, as for meetings). */
   async apply(participant: ParticipantRecord, event: ParticipantEvent, tx: Repositories = this.store): Promise<ParticipantRecord> {
-    const status = nextParticipantStatus(participant.status, event);
-    if (status === null) throw conflict(event === 'declined' || event === 'accepted' ? 'the participant has already joined the meeting' : `cannot apply ${event}`);
-    if (status === participant.status) return participant;
-    const now = new Date();
-    const patch: Partial<ParticipantRecord> = { status, updatedAt: now };
-    if (event === 'connected') patch.joinedAt = participant.joinedAt ?? now;
-    if (event === 'left') patch.leftAt = now;
-    await tx.participants.update(participant.id, patch);
-    this.events.emit('participant.status', {
-      accountId: participant.accountId, meetingId: participant.meetingId, participantId: participant.id, status, previous: participant.status,
-    });
-    return { ...participant, ...patch };
+    let current = participant;
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const status = nextParticipantStatus(current.status, event);
+      if (status === null) throw conflict(event === 'declined' || event === 'accepted' ? 'the participant has already joined the meeting' : `cannot apply ${event}`);
+      if (status === current.status) return current;
+      const now = new Date();
+      const patch: Partial<ParticipantRecord> = { status, updatedAt: now };
+      if (event === 'connected') patch.joinedAt = current.joinedAt ?? now;
+      if (event === 'left') patch.leftAt = now;
+      if (await tx.participants.transition(current.id, current.status, patch)) {
+        this.events.emit('participant.status', {
+          accountId: current.accountId, meetingId: current.meetingId, participantId: current.id, status, previous: current.status,
+        });
+        return { ...current, ...patch };
+      }
+      const fresh = await tx.participants.findById(current.meetingId, current.id);
+      if (!fresh) throw notFound('participant');
+      current = fresh;
+    }
+    throw new CoreError('conflict', 'the participant kept changing; try again');
   }
 }

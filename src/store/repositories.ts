@@ -62,6 +62,11 @@ export interface MeetingRepository {
   countUsingPreset(accountId: string, presetName: string): Promise<number>;
   renamePreset(accountId: string, from: string, to: string): Promise<void>;
   update(id: string, patch: Patch<MeetingRecord>): Promise<void>;
+  /**
+   * Writes `patch` only if the meeting is still in state `from` (compare-and-set), so two
+   * status transitions racing each other cannot lose one. Returns whether it wrote.
+   */
+  transition(id: string, from: Pick<MeetingRecord, 'status' | 'endReason'>, patch: Patch<MeetingRecord>): Promise<boolean>;
   /** Deletes the meeting and its participants. */
   delete(id: string): Promise<void>;
 }
@@ -79,6 +84,8 @@ export interface ParticipantRepository {
   externalIdKnown(accountId: string, externalId: string): Promise<boolean>;
   countDistinctExternalIds(accountId: string): Promise<number>;
   update(id: string, patch: Patch<ParticipantRecord>): Promise<void>;
+  /** Compare-and-set on the participant's status (see MeetingRepository.transition). */
+  transition(id: string, from: ParticipantRecord['status'], patch: Patch<ParticipantRecord>): Promise<boolean>;
   /** Sets the same fields on every participant of a meeting (e.g. back to "invited" on reset). */
   updateAllOfMeeting(meetingId: string, patch: Patch<ParticipantRecord>): Promise<void>;
   delete(id: string): Promise<void>;

@@ -16,13 +16,44 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+/**
+ * With PARLEY_TEST_PG_URL (a PostgreSQL URL whose user may create databases), each test server
+ * gets its own fresh PostgreSQL database instead of SQLite: the same tests then check the store
+ * on both.
+ */
+async function freshPostgres(): Promise<{ url: string; drop(): Promise<void> } | undefined> {
+  const admin = process.env.PARLEY_TEST_PG_URL;
+  if (!admin) return undefined;
+  const { default: pg } = await import('pg');
+  const name = `parley_test_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
+  const client = new pg.Client({ connectionString: admin });
+  await client.connect();
+  await client.query(`CREATE DATABASE ${name}`);
+  await client.end();
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: admin });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
 /** A real server on 127.0.0.1 with a random port and its own data directory. */
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   // Links that can be joined serve the built room; tests check what users get.
   if (!RoomApp.load()) throw new Error('the meeting room is not built: run `npm run build` (npm test does) first');
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-test-'));
   // Media is off unless a test asks for it; when on, it stays on loopback.
-  const fullEnv = { DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', MEDIA_WORKERS: '0', RTC_LISTEN_IP: '127.0.0.1', ANNOUNCED_IP: '127.0.0.1', ...env };
+  const postgres = await freshPostgres();
+  const fullEnv: Record<string, string> = {
+    DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', MEDIA_WORKERS: '0', RTC_LISTEN_IP: '127.0.0.1', ANNOUNCED_IP: '127.0.0.1',
+    ...(postgres ? { DATABASE_URL: postgres.url } : {}), ...env,
+  };
   const server = await startServer({ config: loadConfig(fullEnv), logger: false, env: fullEnv });
   const adminToken = await server.core.admin.rotateToken();
   return {
@@ -41,6 +72,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     },
     async close() {
       await server.close();
+      await postgres?.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

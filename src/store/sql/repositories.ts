@@ -237,6 +237,13 @@ export function createRepositories(db: Kysely<Database>, hot: HotQueries): Repos
       async update(id, patch) {
         await guarded(db.updateTable('meetings').set(map.meetings.toRow(patch)).where('id', '=', id).execute());
       },
+      async transition(id, from, patch) {
+        const result = await db.updateTable('meetings').set(map.meetings.toRow(patch))
+          .where('id', '=', id).where('status', '=', from.status)
+          .where('end_reason', from.endReason === null ? 'is' : '=', from.endReason)
+          .executeTakeFirst();
+        return Number(result.numUpdatedRows) > 0;
+      },
       async delete(id) {
         await db.deleteFrom('participants').where('meeting_id', '=', id).execute();
         await db.deleteFrom('meetings').where('id', '=', id).execute();
@@ -286,6 +293,11 @@ export function createRepositories(db: Kysely<Database>, hot: HotQueries): Repos
       },
       async update(id, patch) {
         await guarded(db.updateTable('participants').set(map.participants.toRow(patch)).where('id', '=', id).execute());
+      },
+      async transition(id, from, patch) {
+        const result = await db.updateTable('participants').set(map.participants.toRow(patch))
+          .where('id', '=', id).where('status', '=', from).executeTakeFirst();
+        return Number(result.numUpdatedRows) > 0;
       },
       async updateAllOfMeeting(meetingId, patch) {
         await db.updateTable('participants').set(map.participants.toRow(patch)).where('meeting_id', '=', meetingId).execute();

@@ -1,0 +1,64 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+
+/** Debian's Chromium (.ci/run installs it); Playwright's own download is not reachable here. */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+// Flags measured on this machine (DEVELOPERS.md): fake camera and microphone, no permission
+// prompts, candidates on loopback, real IPs instead of mDNS names, and no background traffic.
+const ARGS = [
+  '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+  '--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns',
+  '--autoplay-policy=no-user-gesture-required',
+];
+
+export interface Person {
+  context: BrowserContext;
+  page: Page;
+  close(): Promise<void>;
+}
+
+/** One person = one Chromium with its own profile (own camera, own storage). */
+export async function openPerson(): Promise<Person> {
+  const dir = mkdtempSync(join(tmpdir(), 'parley-chromium-'));
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: CHROMIUM, headless: false, args: ARGS, viewport: { width: 1024, height: 700 },
+  });
+  const page = context.pages()[0] ?? await context.newPage();
+  return {
+    context,
+    page,
+    async close() {
+      await context.close().catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The room's state, as the app reports it (window.__parley). */
+export const roomState = (page: Page) => page.evaluate(() => (window as unknown as { __parley?: { state(): string } }).__parley?.state());
+
+/** Opens a link and joins through the pre-join screen (a name if the page asks for one). */
+export async function joinRoom(page: Page, url: string, name?: string): Promise<void> {
+  await page.goto(url);
+  if (name) await page.getByLabel(/name/i).fill(name);
+  await page.getByRole('button', { name: 'Join' }).click();
+  await page.waitForFunction(() => (window as unknown as { __parley?: { state(): string } }).__parley?.state() === 'room', undefined, { timeout: 20_000 });
+}
+
+/** Video frames decoded so far from everyone else (subscriber transport's inbound video). */
+export function framesDecoded(page: Page): Promise<number> {
+  return page.evaluate(async () => {
+    const pc = (window as unknown as { __parley?: { subscriber(): RTCPeerConnection | undefined } }).__parley?.subscriber();
+    if (!pc) return 0;
+    let frames = 0;
+    (await pc.getStats()).forEach((s: { type: string; kind?: string; framesDecoded?: number }) => {
+      if (s.type === 'inbound-rtp' && s.kind === 'video') frames += s.framesDecoded ?? 0;
+    });
+    return frames;
+  });
+}
