@@ -115,7 +115,7 @@ export class MeetingService {
     for (let attempt = 0; ; attempt++) {
       try {
         host = await this.store.transaction(async (tx) => {
-          if ((await tx.meetings.countByAccount(account.id)) >= maxMeetings) {
+          if (!(await tx.accounts.reserveMeeting(account.id, maxMeetings))) {
             throw new CoreError('quota_exceeded', `this account may have at most ${maxMeetings} meetings`);
           }
           await tx.meetings.insert(meeting);
@@ -199,7 +199,10 @@ export class MeetingService {
   }
 
   async remove(meeting: MeetingRecord): Promise<void> {
-    await this.store.meetings.delete(meeting.id);
+    await this.store.transaction(async (tx) => {
+      await tx.meetings.delete(meeting.id);
+      await tx.accounts.releaseMeeting(meeting.accountId);
+    });
     this.events.emit('meeting.closed', { accountId: meeting.accountId, meetingId: meeting.id, reason: 'removed' });
   }
 

@@ -16,6 +16,10 @@ export interface AccountRepository {
   findBySid(accountSid: string): Promise<AccountRecord | undefined>;
   list(): Promise<AccountRecord[]>;
   update(id: string, patch: Patch<AccountRecord>): Promise<void>;
+  /** Counts one more meeting if the account has fewer than `max` (atomic); false when it is full. */
+  reserveMeeting(id: string, max: number): Promise<boolean>;
+  /** Counts one meeting less (it was deleted). */
+  releaseMeeting(id: string): Promise<void>;
 }
 
 export interface UserRepository {
@@ -58,7 +62,6 @@ export interface MeetingRepository {
   listLive(): Promise<MeetingRecord[]>;
   /** Meetings not yet finished (status ≠ 12) whose scheduled end is before `at`. */
   listOverdue(at: Date): Promise<MeetingRecord[]>;
-  countByAccount(accountId: string): Promise<number>;
   countUsingPreset(accountId: string, presetName: string): Promise<number>;
   renamePreset(accountId: string, from: string, to: string): Promise<void>;
   update(id: string, patch: Patch<MeetingRecord>): Promise<void>;

@@ -1,4 +1,4 @@
-import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 // Migrations live in code and only ever get appended to; a released one is never edited.
 // `unknown` database type: migrations must not depend on the current schema's types.
@@ -139,6 +139,15 @@ const migrations: Record<string, Migration> = {
         .execute();
       await db.schema.createIndex('idempotency_keys_created').on('idempotency_keys').columns(['created_at']).execute();
     },
+  },
+};
+
+migrations['0002_meeting_counter'] = {
+  // The meetings quota is checked on every creation: a counter kept in the same transaction
+  // as the insert, instead of counting the account's meetings each time.
+  async up(db: Kysely<unknown>) {
+    await db.schema.alterTable('accounts').addColumn('meeting_count', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    await sql`UPDATE accounts SET meeting_count = (SELECT count(*) FROM meetings WHERE meetings.account_id = accounts.id)`.execute(db);
   },
 };
 

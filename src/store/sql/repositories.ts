@@ -99,6 +99,15 @@ export function createRepositories(db: Kysely<Database>, hot: HotQueries): Repos
       async update(id, patch) {
         await guarded(db.updateTable('accounts').set(map.accounts.toRow(patch)).where('id', '=', id).execute());
       },
+      async reserveMeeting(id, max) {
+        const result = await db.updateTable('accounts').set((eb) => ({ meeting_count: eb('meeting_count', '+', 1) }))
+          .where('id', '=', id).where('meeting_count', '<', max).executeTakeFirst();
+        return Number(result.numUpdatedRows) > 0;
+      },
+      async releaseMeeting(id) {
+        await db.updateTable('accounts').set((eb) => ({ meeting_count: eb('meeting_count', '-', 1) }))
+          .where('id', '=', id).where('meeting_count', '>', 0).execute();
+      },
     },
 
     users: {
@@ -215,10 +224,6 @@ export function createRepositories(db: Kysely<Database>, hot: HotQueries): Repos
         return (await db.selectFrom('meetings').selectAll()
           .where('status', '!=', 12).where('ends_at', 'is not', null).where('ends_at', '<', at.toISOString())
           .orderBy('id').execute()).map(map.meetings.fromRow);
-      },
-      async countByAccount(accountId) {
-        return count(await db.selectFrom('meetings').select((eb) => eb.fn.countAll<number>().as('n'))
-          .where('account_id', '=', accountId).executeTakeFirst());
       },
       async countUsingPreset(accountId, presetName) {
         return count(await db.selectFrom('meetings').select((eb) => eb.fn.countAll<number>().as('n'))

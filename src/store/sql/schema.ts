@@ -14,6 +14,8 @@ export interface AccountsTable {
   max_users: number | null;
   service_control: number;
   created_at: string;
+  /** Maintained by reserveMeeting/releaseMeeting; the database default (0) applies on insert. */
+  meeting_count: number;
 }
 
 export interface UsersTable {

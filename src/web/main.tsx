@@ -1,0 +1,49 @@
+import { render } from 'preact';
+import type { ParticipantInfo } from '../signaling/messages.ts';
+import { readBootstrap } from './bootstrap.ts';
+import { Meeting } from './meeting.ts';
+import { App } from './ui/App.tsx';
+
+declare global {
+  interface Window {
+    /** Test hooks: always present, read-only except dropSocket (which simulates a network drop). */
+    __parley?: {
+      state(): string;
+      participants(): ParticipantInfo[];
+      selfId(): string | undefined;
+      publisher(): RTCPeerConnection | undefined;
+      subscriber(): RTCPeerConnection | undefined;
+      dropSocket(): void;
+    };
+  }
+}
+
+const root = document.getElementById('app');
+const bootstrap = readBootstrap();
+if (root) root.textContent = ''; // the "Opening the meeting…" placeholder
+if (root && bootstrap) {
+  const meeting = new Meeting(bootstrap);
+  window.__parley = meeting.testHooks();
+  render(<App meeting={meeting} />, root);
+} else if (root) {
+  // The page was not served by Parley for a meeting link (or its data is damaged).
+  render(
+    <div class="app">
+      <main class="state-page" data-state="not_found">
+        <div class="card">
+          <h1>This link does not lead to a meeting</h1>
+          <p>Check the address, or ask the organiser for a new link.</p>
+        </div>
+      </main>
+    </div>,
+    root,
+  );
+  window.__parley = {
+    state: () => 'not_found',
+    participants: () => [],
+    selfId: () => undefined,
+    publisher: () => undefined,
+    subscriber: () => undefined,
+    dropSocket: () => undefined,
+  };
+}

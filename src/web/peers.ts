@@ -1,0 +1,276 @@
+import type { ClientMessage, IceServer, RemoteTrack, TrackSource } from '../signaling/messages.ts';
+import { sleep } from './util.ts';
+
+/** Sends a message on the socket if it is open (messages are dropped while it is not). */
+export type Send = (message: ClientMessage) => void;
+
+/** An SDP is sent once gathering completes, or after this long with what it has (the rest trickles). */
+const GATHER_TIMEOUT_MS = 2_000;
+const ANSWER_TIMEOUT_MS = 15_000;
+
+export function iceUfrags(sdp: string): string[] {
+  return [...sdp.matchAll(/^a=ice-ufrag:(\S+)/gm)].map((m) => m[1]!);
+}
+
+function iceGathered(pc: RTCPeerConnection): Promise<void> {
+  if (pc.iceGatheringState === 'complete') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      pc.removeEventListener('icegatheringstatechange', check);
+      resolve();
+    };
+    const check = () => {
+      if (pc.iceGatheringState === 'complete') done();
+    };
+    const timer = setTimeout(done, GATHER_TIMEOUT_MS);
+    pc.addEventListener('icegatheringstatechange', check);
+  });
+}
+
+/**
+ * One of our two RTCPeerConnections. ICE is non-trickle first: the SDP goes out with the
+ * candidates gathered so far, and any candidate found after that is sent as an `ice` message.
+ */
+abstract class Transport {
+  readonly pc: RTCPeerConnection;
+  closed = false;
+  private sdpSent = false;
+
+  constructor(
+    readonly role: 'publisher' | 'subscriber',
+    iceServers: IceServer[],
+    protected readonly send: Send,
+    onState: (state: RTCPeerConnectionState) => void,
+  ) {
+    this.pc = new RTCPeerConnection({ iceServers, bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
+    this.pc.addEventListener('icecandidate', (e) => {
+      const c = e.candidate;
+      if (c && c.candidate && this.sdpSent && !this.closed) {
+        this.send({
+          type: 'ice',
+          transport: role,
+          candidate: { candidate: c.candidate, sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex, usernameFragment: c.usernameFragment },
+        });
+      }
+    });
+    this.pc.addEventListener('connectionstatechange', () => {
+      if (!this.closed) onState(this.pc.connectionState);
+    });
+  }
+
+  /** The local description, once its candidates are gathered (or the wait timed out). */
+  protected async localSdp(): Promise<string> {
+    await iceGathered(this.pc);
+    this.sdpSent = true;
+    return this.pc.localDescription?.sdp ?? '';
+  }
+
+  /** The ICE username fragments of the server's side (from its last SDP applied here). */
+  remoteUfrags(): string[] {
+    return iceUfrags(this.pc.remoteDescription?.sdp ?? '');
+  }
+
+  /** failed or closed: media over this transport will not come back by itself. */
+  get broken(): boolean {
+    return this.closed || this.pc.connectionState === 'failed' || this.pc.connectionState === 'closed';
+  }
+
+  close(): void {
+    this.closed = true;
+    this.pc.close();
+  }
+}
+
+/**
+ * Our sendonly tracks: one m-line per source. The microphone and camera m-lines exist from the
+ * start (a null track while off), so muting and turning the camera off or on never renegotiate;
+ * screen sharing adds and removes its m-line and publishes again with the whole sources map.
+ */
+export class Publisher extends Transport {
+  private readonly sources = new Map<RTCRtpTransceiver, TrackSource>();
+  private started = false;
+  private dirty = false;
+  private loop: Promise<void> | undefined;
+  private pending: { message: ClientMessage; resolve: (sdp: string) => void } | undefined;
+  /** Publishing keeps failing; the room shows it. */
+  onError: (error: unknown) => void = () => {};
+
+  constructor(iceServers: IceServer[], send: Send, onState: (state: RTCPeerConnectionState) => void) {
+    super('publisher', iceServers, send, onState);
+  }
+
+  /** First publish: the tracks of each source we may send (null: the m-line waits for a track). */
+  start(tracks: Partial<Record<TrackSource, MediaStreamTrack | null>>): Promise<void> {
+    if (this.started || this.closed) return Promise.resolve();
+    this.started = true;
+    for (const source of ['microphone', 'camera', 'screen'] as const) {
+      if (tracks[source] !== undefined) this.add(source, tracks[source] ?? null);
+    }
+    return this.negotiate();
+  }
+
+  get isStarted(): boolean {
+    return this.started;
+  }
+
+  /** What `source` sends now (null: nothing). Before `start` this is a no-op: start reads the tracks. */
+  async setTrack(source: TrackSource, track: MediaStreamTrack | null): Promise<void> {
+    if (!this.started || this.closed) return;
+    let transceiver = [...this.sources].find(([, s]) => s === source)?.[0];
+    // An answer may stop an m-line (port 0, as werift answers an inactive one): it cannot send again.
+    if (transceiver && (transceiver.currentDirection === 'stopped' || transceiver.direction === 'stopped')) {
+      this.sources.delete(transceiver);
+      transceiver = undefined;
+    }
+    if (source === 'screen') {
+      // Stopping a share makes its m-line inactive (rather than stopping the transceiver) and
+      // the next share reuses it, so mids stay stable while the server keeps it alive.
+      if (!track) {
+        if (!transceiver || transceiver.direction === 'inactive') return;
+        await transceiver.sender.replaceTrack(null);
+        transceiver.direction = 'inactive';
+        return this.negotiate();
+      }
+      if (transceiver) {
+        await transceiver.sender.replaceTrack(track);
+        if (transceiver.direction === 'sendonly') return;
+        transceiver.direction = 'sendonly';
+        return this.negotiate();
+      }
+    } else if (transceiver) {
+      return transceiver.sender.replaceTrack(track);
+    }
+    if (!track) return;
+    this.add(source, track);
+    return this.negotiate();
+  }
+
+  onAnswer(sdp: string): void {
+    this.pending?.resolve(sdp);
+  }
+
+  /** After a resumed socket: the offer in flight (or its answer) may have been lost on the way. */
+  resume(): void {
+    if (this.pending) this.send(this.pending.message);
+    else if (this.started && this.pc.signalingState !== 'stable') void this.negotiate();
+  }
+
+  private add(source: TrackSource, track: MediaStreamTrack | null): void {
+    const kind = source === 'microphone' ? 'audio' : 'video';
+    const transceiver = this.pc.addTransceiver(track ?? kind, { direction: 'sendonly' });
+    this.sources.set(transceiver, source);
+  }
+
+  /** Publishes the current set of m-lines; calls during a run are folded into one more run. */
+  private negotiate(): Promise<void> {
+    this.dirty = true;
+    this.loop ??= this.run().finally(() => (this.loop = undefined));
+    return this.loop;
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (this.dirty && !this.closed) {
+      this.dirty = false;
+      try {
+        await this.publishOnce();
+        failures = 0;
+      } catch (error) {
+        if (this.closed) return;
+        failures++;
+        if (failures >= 3) {
+          this.onError(error);
+          return;
+        }
+        this.dirty = true;
+        await sleep(1_000 * failures);
+      }
+    }
+  }
+
+  private async publishOnce(): Promise<void> {
+    await this.pc.setLocalDescription(await this.pc.createOffer());
+    const sdp = await this.localSdp();
+    const sources: Record<string, TrackSource> = {};
+    // The whole map, inactive m-lines included (the server only counts sending ones).
+    for (const [transceiver, source] of this.sources) if (transceiver.mid !== null) sources[transceiver.mid] = source;
+    const message: ClientMessage = { type: 'publish', sdp, sources };
+    const answer = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending = undefined;
+        reject(new Error('the server did not answer the publish offer'));
+      }, ANSWER_TIMEOUT_MS);
+      this.pending = {
+        message,
+        resolve: (answerSdp) => {
+          clearTimeout(timer);
+          this.pending = undefined;
+          resolve(answerSdp);
+        },
+      };
+      this.send(message);
+    });
+    if (this.closed) return;
+    await this.pc.setRemoteDescription({ type: 'answer', sdp: answer });
+  }
+
+  override close(): void {
+    this.pending = undefined;
+    super.close();
+  }
+}
+
+export interface ReceivedTrack {
+  info: RemoteTrack;
+  track: MediaStreamTrack;
+}
+
+/**
+ * The server's offers for everyone else's tracks, answered one after another. After each offer
+ * the m-lines are mapped to people again from that offer's `tracks` (a mid may be reused for
+ * someone else's track later, so nothing is remembered from earlier offers).
+ */
+export class Subscriber extends Transport {
+  private chain: Promise<void> = Promise.resolve();
+  /** The offer's data channel: accepted and kept, nothing is sent on it yet. */
+  channel: RTCDataChannel | undefined;
+  onTracks: (tracks: ReceivedTrack[]) => void = () => {};
+  /** An offer could not be applied: the transport is unusable. */
+  onError: (error: unknown) => void = () => {};
+
+  constructor(iceServers: IceServer[], send: Send, onState: (state: RTCPeerConnectionState) => void) {
+    super('subscriber', iceServers, send, onState);
+    this.pc.addEventListener('datachannel', (e) => {
+      this.channel = e.channel;
+    });
+  }
+
+  handleOffer(sdp: string, tracks: RemoteTrack[]): void {
+    this.chain = this.chain
+      .then(() => this.answer(sdp, tracks))
+      .catch((error: unknown) => {
+        if (!this.closed) this.onError(error);
+      });
+  }
+
+  private async answer(sdp: string, tracks: RemoteTrack[]): Promise<void> {
+    if (this.closed) return;
+    await this.pc.setRemoteDescription({ type: 'offer', sdp });
+    this.mapTracks(tracks);
+    await this.pc.setLocalDescription(await this.pc.createAnswer());
+    const answer = await this.localSdp();
+    if (!this.closed) this.send({ type: 'subscriberAnswer', sdp: answer });
+  }
+
+  private mapTracks(tracks: RemoteTrack[]): void {
+    const byMid = new Map<string, RTCRtpTransceiver>();
+    for (const t of this.pc.getTransceivers()) if (t.mid !== null) byMid.set(t.mid, t);
+    const received: ReceivedTrack[] = [];
+    for (const info of tracks) {
+      const track = byMid.get(info.mid)?.receiver.track;
+      if (track && track.kind === info.kind) received.push({ info, track });
+    }
+    this.onTracks(received);
+  }
+}

@@ -1,0 +1,55 @@
+import { useState } from 'preact/hooks';
+import type { Meeting } from '../meeting.ts';
+import type { AppState } from '../state.ts';
+import { ChatPanel } from './ChatPanel.tsx';
+import { ConfirmDialog, type ConfirmSpec } from './ConfirmDialog.tsx';
+import { Controls } from './Controls.tsx';
+import { SoundIcon } from './icons.tsx';
+import { AudioSink } from './media.tsx';
+import { PeoplePanel } from './PeoplePanel.tsx';
+import { buildTiles, Stage } from './Stage.tsx';
+
+export function Room({ meeting, state }: { meeting: Meeting; state: AppState }) {
+  const [confirm, setConfirm] = useState<ConfirmSpec | null>(null);
+  const { title, phase, panel, remote, audioBlocked, others } = state;
+  const tiles = buildTiles(state);
+  const count = others.length + (state.self ? 1 : 0);
+
+  const enableSound = () => {
+    for (const audio of document.querySelectorAll('audio')) audio.play().catch(() => undefined);
+    meeting.setAudioBlocked(false);
+  };
+
+  return (
+    <main class={`room${panel ? ' with-panel' : ''}`} data-state={phase}>
+      <header class="room-header">
+        <h1>{title}</h1>
+        <span class="room-count">{count === 1 ? 'Only you' : `${count} people`}</span>
+      </header>
+      <div class="banners">
+        {phase === 'reconnecting' && (
+          <p class="banner warn" role="status">
+            Reconnecting… Your seat is kept while we get you back.
+          </p>
+        )}
+        {audioBlocked && (
+          <button type="button" class="banner sound" onClick={enableSound}>
+            <SoundIcon /> Click to enable sound
+          </button>
+        )}
+      </div>
+      <div class="room-body">
+        <Stage tiles={tiles} />
+        {panel === 'chat' && <ChatPanel meeting={meeting} state={state} />}
+        {panel === 'people' && <PeoplePanel meeting={meeting} state={state} confirm={setConfirm} />}
+      </div>
+      <Controls meeting={meeting} state={state} confirm={setConfirm} />
+      <div class="audio-sinks" hidden>
+        {[...remote].map(([participantId, media]) =>
+          media.microphone ? <AudioSink key={`${participantId}:${media.microphone.id}`} track={media.microphone} onBlocked={() => meeting.setAudioBlocked(true)} /> : null,
+        )}
+      </div>
+      {confirm && <ConfirmDialog spec={confirm} onDone={() => setConfirm(null)} />}
+    </main>
+  );
+}
