@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { buildApp, redactUrl } from './api/http/app.js';
+import websocket from '@fastify/websocket';
+import pino from 'pino';
+import { buildApp } from './api/http/app.js';
 import { RoomApp } from './api/pages/room.js';
 import { addressDetector, loadConfig, loadSecret, type Config } from './config.js';
 import { Core, type AccountCredentials } from './core/index.js';
@@ -10,6 +12,7 @@ import { openStore, type Store } from './store/index.js';
 
 export interface RunningServer {
   app: FastifyInstance;
+  log: pino.Logger;
   core: Core;
   store: Store;
   /** Absent when MEDIA_WORKERS=0. */
@@ -49,17 +52,13 @@ export async function openCore(config: Config, env: NodeJS.ProcessEnv = process.
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const env = options.env ?? process.env;
   const config = options.config ?? loadConfig(env);
-  const logger = options.logger === false ? false : {
-    level: typeof options.logger === 'object' ? options.logger.level : config.logLevel,
-    redact: ['req.headers.authorization'],
-    serializers: {
-      req: (req: { method: string; url: string; ip?: string }) => ({ method: req.method, url: redactUrl(req.url), ip: req.ip }),
-    },
-  };
+  const log = options.logger === false
+    ? pino({ level: 'silent' })
+    : pino({ level: typeof options.logger === 'object' ? options.logger.level : config.logLevel, redact: ['req.headers.authorization'] });
 
   let app: FastifyInstance | undefined;
   let media: RunningServer['media'];
-  const { store, core } = await openCore(config, env, (error, where) => app?.log.error({ err: error }, `error in ${where}`));
+  const { store, core } = await openCore(config, env, (error, where) => log.error({ err: error }, `error in ${where}`));
   try {
     await core.start();
     let firstStart: RunningServer['firstStart'];
@@ -69,29 +68,33 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       if (adminToken) firstStart = { demo: credentials, adminToken };
     }
     app = await buildApp({
-      core, bodyLimit: config.bodyLimit, logger, trustProxy: env.TRUST_PROXY === 'true' ? true : env.TRUST_PROXY || false,
+      core, bodyLimit: config.bodyLimit, log, trustProxy: env.TRUST_PROXY === 'true' ? true : env.TRUST_PROXY || false,
       room: RoomApp.load(),
     });
     if (config.mediaWorkers > 0) {
-      const log = app.log;
       const service = new MediaService({
         workers: config.mediaWorkers, listenIp: config.rtcListenIp, announcedAddresses: core.service.addresses,
         rtcMinPort: config.rtcMinPort, rtcMaxPort: config.rtcMaxPort, iceServers: config.iceServers,
       }, { info: (o, m) => log.info(o, m), warn: (o, m) => log.warn(o, m), error: (o, m) => log.error(o, m) });
       const signaling = new SignalingServer({ core, media: service, log, iceServers: config.iceServers, idleTimeoutMs: config.idleTimeoutMs, resumeWindowMs: config.resumeWindowMs });
-      await app.register(async (rtc) => signaling.register(rtc));
+      // In its own scope: the WebSocket plugin hooks every request of the scope it is in.
+      await app.register(async (rtc) => {
+        await rtc.register(websocket, { options: { maxPayload: 512 * 1024 } });
+        signaling.register(rtc);
+      });
       const control = new MediaControl(core, service, signaling, log);
       await control.start();
       media = { service, control, signaling };
     }
     await app.listen({ port: config.port, host: config.host });
+    log.info({ address: app.server.address() }, 'listening');
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
     if (config.publicUrlFromPort) core.links.rebase(`http://${host.includes(':') ? `[${host}]` : host}:${port}`);
     const running = app;
     return {
-      app: running, core, store, config, firstStart, media,
+      app: running, log, core, store, config, firstStart, media,
       url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
       async close() {
         await media?.signaling.close();

@@ -70,7 +70,7 @@ async function serve(args: string[]) {
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
-    server.app.log.info(`${signal}: shutting down`);
+    server.log.info(`${signal}: shutting down`);
     await server.close();
     process.exit(0);
   };

@@ -6,6 +6,7 @@ import pg from 'pg';
 import type { Repositories, Store } from './repositories.js';
 import { ReadCache, withReadCache } from './read-cache.js';
 import { migrationProvider } from './sql/migrations.js';
+import { Checkpointer } from './sql/checkpointer.js';
 import { createHotQueries, createRepositories } from './sql/repositories.js';
 import type { Database } from './sql/schema.js';
 import { openSqlite } from './sql/sqlite.js';
@@ -30,13 +31,16 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   let db: Kysely<Database>;
   let dialect: Store['dialect'];
   let writesElsewhere: Store['writesElsewhere'] = () => undefined;
+  let checkpointer: Checkpointer | undefined;
   if (options.databaseUrl && /^postgres(ql)?:\/\//.test(options.databaseUrl)) {
     dialect = 'postgres';
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: options.databaseUrl, max: 10 }) }) });
   } else {
     dialect = 'sqlite';
     mkdirSync(options.dataDir, { recursive: true });
-    const { database, raw } = openSqlite(join(options.dataDir, 'parley.db'));
+    const file = join(options.dataDir, 'parley.db');
+    const { database, raw } = openSqlite(file);
+    checkpointer = new Checkpointer(file);
     const dataVersion = raw.prepare('PRAGMA data_version').pluck();
     // Asked by every cached read: answered once per turn of the event loop.
     let version: number | undefined;
@@ -52,6 +56,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
 
   const { error } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
   if (error) {
+    await checkpointer?.close();
     await db.destroy();
     throw error instanceof Error ? error : new Error(String(error));
   }
@@ -78,7 +83,10 @@ export async function openStore(options: StoreOptions): Promise<Store> {
         cache?.clear();
       }
     },
-    close: () => db.destroy(),
+    async close() {
+      await db.destroy();
+      await checkpointer?.close();
+    },
   };
 }
 

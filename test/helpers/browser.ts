@@ -39,24 +39,36 @@ export async function openPerson(): Promise<Person> {
   };
 }
 
-/** The room's state, as the app reports it (window.__parley). */
-export const roomState = (page: Page) => page.evaluate(() => (window as unknown as { __parley?: { state(): string } }).__parley?.state());
+/** What the room exposes to tests on window.__parley (see src/web). Typed here without the DOM lib. */
+interface StatsReport { forEach(cb: (s: { type: string; kind?: string; framesDecoded?: number }) => void): void }
+interface PeerConnectionLike { getStats(): Promise<StatsReport> }
+export interface RoomHooks {
+  state(): string;
+  selfId(): string | undefined;
+  participants(): { id: string; name: string }[];
+  publisher(): PeerConnectionLike | undefined;
+  subscriber(): PeerConnectionLike | undefined;
+  dropSocket(): void;
+}
+
+/** The room's state, as the app reports it. */
+export const roomState = (page: Page) => page.evaluate(() => (globalThis as unknown as { __parley?: RoomHooks }).__parley?.state());
 
 /** Opens a link and joins through the pre-join screen (a name if the page asks for one). */
 export async function joinRoom(page: Page, url: string, name?: string): Promise<void> {
   await page.goto(url);
   if (name) await page.getByLabel(/name/i).fill(name);
   await page.getByRole('button', { name: 'Join' }).click();
-  await page.waitForFunction(() => (window as unknown as { __parley?: { state(): string } }).__parley?.state() === 'room', undefined, { timeout: 20_000 });
+  await page.waitForFunction(() => (globalThis as unknown as { __parley?: RoomHooks }).__parley?.state() === 'room', undefined, { timeout: 20_000 });
 }
 
 /** Video frames decoded so far from everyone else (subscriber transport's inbound video). */
 export function framesDecoded(page: Page): Promise<number> {
   return page.evaluate(async () => {
-    const pc = (window as unknown as { __parley?: { subscriber(): RTCPeerConnection | undefined } }).__parley?.subscriber();
+    const pc = (globalThis as unknown as { __parley?: RoomHooks }).__parley?.subscriber();
     if (!pc) return 0;
     let frames = 0;
-    (await pc.getStats()).forEach((s: { type: string; kind?: string; framesDecoded?: number }) => {
+    (await pc.getStats()).forEach((s) => {
       if (s.type === 'inbound-rtp' && s.kind === 'video') frames += s.framesDecoded ?? 0;
     });
     return frames;

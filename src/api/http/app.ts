@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Core } from '../../core/index.js';
@@ -6,38 +6,42 @@ import { liveboxApi, LIVEBOX_PREFIX } from '../livebox/routes.js';
 import { liveMinutesApi } from '../liveminutes/routes.js';
 import { adminRoutes } from '../native/admin.js';
 import { accountRoutes, nativeConventions } from '../native/routes.js';
-import websocket from '@fastify/websocket';
 import { linkPages } from '../pages/routes.js';
 import type { RoomApp } from '../pages/room.js';
 import { renderNotFound } from '../pages/render.js';
 import { registerBodyParsers } from './body.js';
+import { redactUrl } from './redact.js';
 
 export interface AppOptions {
   core: Core;
   bodyLimit: number;
-  logger: FastifyServerOptions['logger'];
+  /** A pino logger. Request lines are written only when it logs at info or below. */
+  log: FastifyBaseLogger & { isLevelEnabled(level: string): boolean };
   trustProxy?: boolean | string;
   version?: string;
   /** The built meeting room; without it, joinable links show a state page. */
   room?: RoomApp;
 }
 
-/** Paths whose last segment is a credential (personal links, conference keys): never logged. */
-export function redactUrl(url: string): string {
-  return url
-    .replace(/\/(e|embed)\/[^/?#]+/g, '/$1/[redacted]')
-    .replace(/([?&]key=)[^&#]*/g, '$1[redacted]');
-}
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { core } = options;
+  const { log } = options;
   const app = Fastify({
-    logger: options.logger,
+    // Fastify's own logging adds listeners to every response even when nothing is written;
+    // request lines come from the hook below, only when the level asks for them.
+    logger: false,
     bodyLimit: options.bodyLimit,
     trustProxy: options.trustProxy ?? false,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false, verbose: true } },
   });
   registerBodyParsers(app);
+  if (log.isLevelEnabled('info')) {
+    app.addHook('onResponse', (request, reply, done) => {
+      log.info({ req: { method: request.method, url: redactUrl(request.url), ip: request.ip }, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime }, 'request completed');
+      done();
+    });
+  }
 
   await app.register(swagger, {
     openapi: {
@@ -60,16 +64,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, uiConfig: { docExpansion: 'list', deepLinking: true } });
 
-  await app.register(liveMinutesApi, { core });
-  await app.register(liveboxApi, { core, prefix: LIVEBOX_PREFIX });
+  await app.register(liveMinutesApi, { core, log });
+  await app.register(liveboxApi, { core, log, prefix: LIVEBOX_PREFIX });
   await app.register(async (api) => {
-    nativeConventions(api);
+    nativeConventions(api, log);
     api.get('/openapi.json', async () => app.swagger());
-    await api.register(accountRoutes, { core });
-    await api.register(adminRoutes, { core, prefix: '/admin' });
+    await api.register(accountRoutes, { core, log });
+    await api.register(adminRoutes, { core, log, prefix: '/admin' });
   }, { prefix: '/api/v1' });
   await app.register(linkPages, { core, room: options.room });
-  await app.register(websocket, { options: { maxPayload: 512 * 1024 } });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {

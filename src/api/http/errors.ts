@@ -1,5 +1,6 @@
-import type { FastifyError, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyError, FastifyRequest } from 'fastify';
 import { CoreError, type CoreErrorCode } from '../../core/index.js';
+import { redactUrl } from './redact.js';
 
 /** One failure, whatever raised it, ready for a surface to put in its own shape. */
 export interface Failure {
@@ -85,7 +86,7 @@ const fieldPrefix = (field: string | undefined, names: Readonly<Record<string, s
  * Turns any error a route can raise into a Failure: the core's typed errors, Fastify's schema,
  * body and content-type errors, and (as a 500 that names nothing internal) everything else.
  */
-export function toFailure(error: unknown, request: FastifyRequest, fieldNames: Readonly<Record<string, string>> = {}): Failure {
+export function toFailure(error: unknown, request: FastifyRequest, log: FastifyBaseLogger, fieldNames: Readonly<Record<string, string>> = {}): Failure {
   if (error instanceof CoreError) {
     return { httpStatus: HTTP_STATUS[error.code], code: error.code, message: error.messageFor(fieldNames), field: error.field };
   }
@@ -112,6 +113,6 @@ export function toFailure(error: unknown, request: FastifyRequest, fieldNames: R
     const message = e instanceof SyntaxError || /JSON/i.test(e.message) ? `the body is not valid JSON: ${e.message}` : e.message;
     return { httpStatus: e.statusCode, code: 'invalid', message };
   }
-  request.log.error({ err: error }, 'unhandled error');
+  log.error({ err: error, req: { method: request.method, url: redactUrl(request.url) } }, 'unhandled error');
   return { httpStatus: 500, code: 'internal', message: 'internal error; the server log has the details' };
 }

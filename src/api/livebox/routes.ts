@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Static } from 'typebox';
 import type { Core, LiveboxCaller, MeetingInput } from '../../core/index.js';
@@ -88,7 +88,7 @@ function settingsInput(b: Settings, current: MeetingRecord | undefined): Meeting
 }
 
 /** Livebox-compatible API under /livebox/appsservice/api: POST, credentials in the body, words as answers. */
-export async function liveboxApi(parent: FastifyInstance, opts: { core: Core }): Promise<void> {
+export async function liveboxApi(parent: FastifyInstance, opts: { core: Core; log: FastifyBaseLogger }): Promise<void> {
   const { core } = opts;
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
   const callers = new WeakMap<FastifyRequest, LiveboxCaller>();
@@ -97,7 +97,7 @@ export async function liveboxApi(parent: FastifyInstance, opts: { core: Core }):
   acceptJsonAsPlainText(app);
   app.setErrorHandler((error, request, reply) => {
     const fields = (request.routeOptions.config as { fields?: Record<string, string> }).fields ?? FIELDS;
-    const failure = toFailure(error, request, fields);
+    const failure = toFailure(error, request, opts.log, fields);
     return reply.status(failure.httpStatus).send({ status: 'error', code: failure.code, message: failure.message });
   });
 

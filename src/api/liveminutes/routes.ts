@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Core } from '../../core/index.js';
 import { CoreError, LIMITS, time } from '../../core/index.js';
@@ -46,24 +46,33 @@ function basicCredentials(request: FastifyRequest): { sid: string; token: string
 }
 
 /** LiveMinutes-compatible API: eight POST methods at the root, HTTP Basic, `resultcode` 1 or 0. */
-export async function liveMinutesApi(parent: FastifyInstance, opts: { core: Core }): Promise<void> {
+export async function liveMinutesApi(parent: FastifyInstance, opts: { core: Core; log: FastifyBaseLogger }): Promise<void> {
   const { core } = opts;
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
-  const accounts = new WeakMap<FastifyRequest, AccountRecord>();
-  const accountOf = (request: FastifyRequest) => accounts.get(request) as AccountRecord; // set by the onRequest hook
+  // The authenticated account rides on the request (set by the onRequest hook, read by handlers).
+  app.decorateRequest('liveMinutesAccount', null);
+  const accountOf = (request: FastifyRequest) => (request as unknown as { liveMinutesAccount: AccountRecord }).liveMinutesAccount;
 
   acceptJsonAsPlainText(app);
   app.setErrorHandler((error, request, reply) => {
     const fields = (request.routeOptions.config as { fields?: Record<string, string> }).fields ?? FIELDS;
-    const failure = toFailure(error, request, fields);
+    const failure = toFailure(error, request, opts.log, fields);
     if (failure.httpStatus === 401) reply.header('WWW-Authenticate', 'Basic realm="Parley", charset="UTF-8"');
     return reply.status(failure.httpStatus).send({ resultcode: 0, message: failure.message });
   });
 
-  app.addHook('onRequest', async (request) => {
-    if (request.method !== 'POST') return;
-    const { sid, token } = basicCredentials(request);
-    accounts.set(request, await core.accounts.authenticateLiveMinutes(sid, token));
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (request.method !== 'POST') return done();
+    let credentials: { sid: string; token: string };
+    try {
+      credentials = basicCredentials(request);
+    } catch (error) {
+      return done(error as Error);
+    }
+    core.accounts.authenticateLiveMinutes(credentials.sid, credentials.token).then((account) => {
+      (request as unknown as { liveMinutesAccount: AccountRecord }).liveMinutesAccount = account;
+      done();
+    }, done);
   });
 
   for (const method of LIVEMINUTES_METHODS) {

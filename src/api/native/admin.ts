@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Core } from '../../core/index.js';
@@ -10,10 +10,10 @@ import { accountView } from './views.js';
 const errors = { 400: S.ErrorResponse, 401: S.ErrorResponse, 403: S.ErrorResponse, 404: S.ErrorResponse, 409: S.ErrorResponse };
 
 /** Native API, operator scope (/api/v1/admin): the admin token printed at first start. */
-export async function adminRoutes(parent: FastifyInstance, opts: { core: Core }): Promise<void> {
+export async function adminRoutes(parent: FastifyInstance, opts: { core: Core; log: FastifyBaseLogger }): Promise<void> {
   const { core } = opts;
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
-  nativeConventions(app);
+  nativeConventions(app, opts.log);
   app.addHook('onRequest', async (request) => core.admin.authenticate(bearerToken(request)));
 
   app.get('/accounts', { schema: { tags: ['admin'], summary: 'List accounts', response: { 200: Type.Object({ data: Type.Array(S.Account) }), ...errors } } },

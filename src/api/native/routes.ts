@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type, type Static } from 'typebox';
 import type { Core, MeetingInput } from '../../core/index.js';
@@ -37,10 +37,10 @@ function meetingInput(b: Static<typeof S.MeetingUpdate>): MeetingInput {
 }
 
 /** What every native-API scope shares: exact JSON validation and one error shape. */
-export function nativeConventions(app: FastifyInstance): void {
+export function nativeConventions(app: FastifyInstance, log: FastifyBaseLogger): void {
   exactJsonBodies(app);
   app.setErrorHandler((error, request, reply) => {
-    const failure = toFailure(error, request, FIELDS);
+    const failure = toFailure(error, request, log, FIELDS);
     if (failure.httpStatus === 401) reply.header('WWW-Authenticate', 'Bearer realm="Parley"');
     return reply.status(failure.httpStatus).send({
       error: { code: failure.code, message: failure.message, details: failure.field ? { field: FIELDS[failure.field] ?? failure.field } : {} },
@@ -49,12 +49,12 @@ export function nativeConventions(app: FastifyInstance): void {
 }
 
 /** Native API, account scope: Bearer API token. */
-export async function accountRoutes(parent: FastifyInstance, opts: { core: Core }): Promise<void> {
+export async function accountRoutes(parent: FastifyInstance, opts: { core: Core; log: FastifyBaseLogger }): Promise<void> {
   const { core } = opts;
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
   const accounts = new WeakMap<FastifyRequest, AccountRecord>();
   const accountOf = (request: FastifyRequest) => accounts.get(request) as AccountRecord; // set by the onRequest hook
-  nativeConventions(app);
+  nativeConventions(app, opts.log);
 
   app.addHook('onRequest', async (request) => {
     accounts.set(request, (await core.accounts.authenticateBearer(bearerToken(request))).account);

@@ -222,7 +222,7 @@ export function createRepositories(db: Kysely<Database>, hot: HotQueries): Repos
       },
       async listOverdue(at) {
         return (await db.selectFrom('meetings').selectAll()
-          .where('status', '!=', 12).where('ends_at', 'is not', null).where('ends_at', '<', at.toISOString())
+          .where('status', 'in', [1, 8, 11]).where('ends_at', '<', at.toISOString())
           .orderBy('id').execute()).map(map.meetings.fromRow);
       },
       async countUsingPreset(accountId, presetName) {

@@ -12,6 +12,7 @@ export function openSqlite(file: string): { database: SqliteDatabase; raw: Bette
   raw.pragma('synchronous = NORMAL'); // safe with WAL: a crash loses at most the last commits, never corrupts
   raw.pragma('foreign_keys = ON');
   raw.pragma('busy_timeout = 5000'); // the CLI may write while the server runs
+  raw.pragma('wal_autocheckpoint = 0'); // see Checkpointer: checkpoints run in a worker thread
 
   const cache = new Map<string, BetterSqlite3.Statement>();
   const database: SqliteDatabase = {

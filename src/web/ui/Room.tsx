@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Meeting } from '../meeting.ts';
 import type { AppState } from '../state.ts';
 import { ChatPanel } from './ChatPanel.tsx';
@@ -14,6 +14,16 @@ export function Room({ meeting, state }: { meeting: Meeting; state: AppState }) 
   const { title, phase, panel, remote, audioBlocked, others } = state;
   const tiles = buildTiles(state);
   const count = others.length + (state.self ? 1 : 0);
+
+  // A closed panel gives the focus back to the button that opened it.
+  const lastPanel = useRef(panel);
+  useEffect(() => {
+    const closed = lastPanel.current;
+    lastPanel.current = panel;
+    if (closed && !panel) {
+      document.querySelector<HTMLButtonElement>(`.controls [aria-label="${closed === 'chat' ? 'Chat' : 'Participants'}"]`)?.focus();
+    }
+  }, [panel]);
 
   const enableSound = () => {
     for (const audio of document.querySelectorAll('audio')) audio.play().catch(() => undefined);

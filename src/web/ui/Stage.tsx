@@ -117,7 +117,7 @@ const MIN_TILE_HEIGHT = 90;
  * largest tiles, whose shape stays between 16:9 and 4:3 (down to 3:4 on a portrait screen,
  * where taller tiles use a phone better). Below a readable size the grid scrolls instead.
  */
-export function layout(n: number, width: number, height: number): { cols: number; w: number; h: number } {
+export function layout(n: number, width: number, height: number): { cols: number; w: number; h: number; scroll: boolean } {
   const maxAspect = 16 / 9;
   const minAspect = width < height ? 3 / 4 : 4 / 3;
   let best = { cols: 1, w: width, h: height, area: -1 };
@@ -134,9 +134,9 @@ export function layout(n: number, width: number, height: number): { cols: number
   }
   if (best.h < MIN_TILE_HEIGHT) {
     const cols = Math.max(1, Math.floor((width + GAP) / (MIN_TILE_HEIGHT * minAspect + GAP)));
-    return { cols, w: (width - GAP * (cols - 1)) / cols, h: MIN_TILE_HEIGHT };
+    return { cols, w: Math.floor((width - GAP * (cols - 1)) / cols), h: MIN_TILE_HEIGHT, scroll: true };
   }
-  return { cols: best.cols, w: Math.floor(best.w), h: Math.floor(best.h) };
+  return { cols: best.cols, w: Math.floor(best.w), h: Math.floor(best.h), scroll: false };
 }
 
 function Grid({ tiles }: { tiles: TileModel[] }) {
@@ -154,8 +154,9 @@ function Grid({ tiles }: { tiles: TileModel[] }) {
   // Until measured (or without ResizeObserver), CSS lays out a plain grid.
   const style = size && size.width > 0 && size.height > 0
     ? (() => {
-      const { cols, w, h } = layout(tiles.length, size.width, size.height);
-      return { gridTemplateColumns: `repeat(${cols}, ${w}px)`, gridAutoRows: `${h}px`, gridTemplateRows: 'none' };
+      const { cols, w, h, scroll } = layout(tiles.length, size.width, size.height);
+      // Scrolls only when the tiles would be too small to read: a scroller is a tab stop.
+      return { gridTemplateColumns: `repeat(${cols}, ${w}px)`, gridAutoRows: `${h}px`, overflowY: scroll ? 'auto' : 'hidden' };
     })()
     : { '--cols': String(Math.max(1, Math.ceil(Math.sqrt(tiles.length)))) };
   return (
