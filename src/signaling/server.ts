@@ -164,7 +164,7 @@ export class SignalingServer {
 
     session.send(this.welcome(room, session, false));
     room.broadcast({ type: 'participantJoined', participant: session.info }, session.id);
-    await this.startMedia(room, session);
+    await session.run(async () => { await this.startMedia(room, session); });
   }
 
   private async resume(socket: WebSocket, token: string): Promise<void> {
@@ -208,7 +208,9 @@ export class SignalingServer {
       } catch (error) {
         return session.send({ type: 'error', code: 'invalid', message: (error as Error).message });
       }
-      void this.handle(session, message).catch((error: unknown) => {
+      // Pings answer at once; everything else waits its turn.
+      const done = message.type === 'ping' ? this.handle(session, message) : session.run(() => this.handle(session, message));
+      void done.catch((error: unknown) => {
         if (error instanceof MediaError || error instanceof CoreError) {
           session.send({ type: 'error', code: error.code, message: error.message });
         } else {

@@ -12,6 +12,7 @@ export class Session {
   /** Set once the seat is given up: later events for it are ignored. */
   ended = false;
   lastSeen = Date.now();
+  private queue: Promise<void> = Promise.resolve();
 
   constructor(
     readonly meetingId: string,
@@ -22,6 +23,16 @@ export class Session {
 
   get id(): string {
     return this.info.id;
+  }
+
+  /**
+   * Runs one person's media work in arrival order: a `resetMedia` followed by a `publish` must
+   * not build two media peers, nor a `publish` race the seat's first peer.
+   */
+  run(task: () => Promise<void>): Promise<void> {
+    const next = this.queue.then(task);
+    this.queue = next.catch(() => undefined);
+    return next;
   }
 
   send(message: ServerMessage): void {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { MediaError, MediaService } from '../../src/media/index.js';
 import { ActiveSpeakerDetector } from '../../src/media/worker/active-speaker.js';
 import { SeqTsRewriter } from '../../src/media/worker/down-track.js';
-import { isAcceptableCandidate, parseMediaSections, sanitizeRemoteSdp } from '../../src/media/worker/sdp.js';
+import { fitAnswerToOffer, isAcceptableCandidate, parseMediaSections, sanitizeRemoteSdp } from '../../src/media/worker/sdp.js';
 import { isVp8KeyframeStart } from '../../src/media/worker/vp8.js';
 
 describe('VP8 keyframe detection', () => {
@@ -133,6 +133,27 @@ describe('SDP helpers', () => {
       ['audio', '0', 'sendonly', 9],
       ['video', '1', 'inactive', 0],
     ]);
+  });
+
+  it('fits a publisher answer to the offer: rejected m-lines leave BUNDLE, inactive ones keep a port', () => {
+    // The browser stopped mid 2 (port 0, out of its BUNDLE group) and made mid 1 inactive.
+    const offer = [
+      'v=0', 'a=group:BUNDLE 0 1',
+      'm=audio 9 UDP/TLS/RTP/SAVPF 111', 'a=mid:0', 'a=sendonly',
+      'm=video 9 UDP/TLS/RTP/SAVPF 96', 'a=mid:1', 'a=inactive',
+      'm=video 0 UDP/TLS/RTP/SAVPF 96', 'a=mid:2', 'a=inactive', '',
+    ].join('\r\n');
+    // What werift answers: every mid bundled, inactive sections on port 0.
+    const answer = [
+      'v=0', 'a=group:BUNDLE 0 1 2',
+      'm=audio 9 UDP/TLS/RTP/SAVPF 111', 'a=mid:0', 'a=recvonly',
+      'm=video 0 UDP/TLS/RTP/SAVPF 96', 'a=mid:1', 'a=inactive',
+      'm=video 0 UDP/TLS/RTP/SAVPF 96', 'a=mid:2', 'a=inactive', '',
+    ].join('\r\n');
+    const fitted = fitAnswerToOffer(offer, answer);
+    expect(fitted).toContain('a=group:BUNDLE 0 1\r\n');
+    expect(parseMediaSections(fitted).map((x) => [x.mid, x.port])).toEqual([['0', 9], ['1', 9], ['2', 0]]);
+    expect(fitted.endsWith('\r\n')).toBe(true);
   });
 });
 

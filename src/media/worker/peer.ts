@@ -23,6 +23,7 @@ import type { WorkerContext } from './context.js';
 import { CLOCK_RATE, DownTrack, SeqTsRewriter } from './down-track.js';
 import { PublishedTrack } from './published-track.js';
 import {
+  fitAnswerToOffer,
   isAcceptableCandidate,
   isSending,
   keepInactiveSectionsAlive,
@@ -165,7 +166,7 @@ export class SfuPeer {
       this.applyForwarding(track);
     }
     return {
-      sdp: pc.localDescription?.sdp ?? '',
+      sdp: fitAnswerToOffer(offerSdp, pc.localDescription?.sdp ?? ''),
       tracks: [...this.published.values()].map((t) => ({
         mid: t.mid,
         source: t.source,

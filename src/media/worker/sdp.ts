@@ -95,3 +95,28 @@ export function keepInactiveSectionsAlive(sdp: string): string {
     )
     .join('');
 }
+
+/**
+ * Makes werift's answer to a publisher offer acceptable to browsers (JSEP):
+ * - an m-line the offer rejected (port 0: a stopped transceiver) stays rejected and leaves the
+ *   answer's BUNDLE group (Chrome refuses an answer that bundles a rejected MID);
+ * - an m-line the offer keeps but made inactive is answered inactive with a live port (werift
+ *   writes 0, which the browser would take as "stopped" for good).
+ */
+export function fitAnswerToOffer(offerSdp: string, answerSdp: string): string {
+  const offered = parseMediaSections(offerSdp);
+  const eol = answerSdp.includes('\r\n') ? '\r\n' : '\n';
+  const [session, ...sections] = answerSdp.split(/(?=^m=)/m);
+  const rejected = new Set<string>();
+  const fitted = sections.map((section, i) => {
+    const mid = /^a=mid:(\S+)/m.exec(section)?.[1];
+    if (offered[i]?.port === 0) {
+      if (mid) rejected.add(mid);
+      return section.replace(/^m=(\S+) \d+ /, 'm=$1 0 ');
+    }
+    return section.replace(/^m=(audio|video) 0 /, 'm=$1 9 ');
+  });
+  const fittedSession = session.replace(/^a=group:BUNDLE (.*)$/m, (_line, mids: string) =>
+    `a=group:BUNDLE ${mids.split(/\s+/).filter((m) => m && !rejected.has(m)).join(' ')}`.trimEnd());
+  return [fittedSession, ...fitted].join('').replace(/\r?\n/g, eol);
+}
