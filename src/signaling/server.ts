@@ -7,7 +7,7 @@ import { MediaError, type MediaPeer, type MediaRoom, type MediaService } from '.
 import type { ParticipantRecord } from '../store/index.js';
 import {
   JOIN_PATH, PING_INTERVAL_MS, RESUME_WINDOW_MS, WS_PATH,
-  type ClientMessage, type IceServer, type JoinResponse, type Permissions, type RoomState,
+  type ClientMessage, type IceServer, type JoinResponse, type Permissions, type RoomLink, type RoomState,
 } from './messages.js';
 import { parseClientMessage, parseJoinRequest, ProtocolError } from './parse.js';
 import { LiveRoom, Session } from './session.js';
@@ -25,6 +25,7 @@ export interface SignalingOptions {
 }
 
 interface PendingJoin {
+  link: RoomLink;
   meetingId: string;
   participant: ParticipantRecord;
   permissions: Permissions;
@@ -87,6 +88,7 @@ export class SignalingServer {
         const joinToken = randomBase62(32);
         const expires = Date.now() + this.joinTokenTtlMs;
         this.pendingJoins.set(joinToken, {
+          link,
           meetingId: admission.meeting.id,
           participant: admission.participant,
           permissions: admission.permissions,
@@ -137,6 +139,11 @@ export class SignalingServer {
       return this.refuse(socket, 'not_found', 'This join token is unknown or expired; open the link again.');
     }
     if (!this.options.media.running) return this.refuse(socket, 'service_stopped', 'The video service is stopped.');
+    // The token may have been fetched a while ago (the page asks for it before Join is pressed):
+    // the meeting may have ended or the invitation been cancelled since.
+    const now = await this.options.core.access.resolve(pending.link);
+    const state = now?.state ?? 'not_found';
+    if (state !== 'room') return this.refuse(socket, state, 'This meeting can no longer be joined from this link.');
 
     let room = this.rooms.get(pending.meetingId);
     if (!room) {

@@ -32,6 +32,14 @@ const FINAL_PHASES = new Set<Phase>([
  * The meeting as this page lives it: the join request, the signaling socket (with keep-alive and
  * resume), the two peer connections and local media. The UI reads `store` and calls the methods.
  */
+/** The answer to a join request; `fresh()` is the reply while it can still be used, else undefined. */
+type JoinReply =
+  | { kind: 'token'; token: string; fresh(): JoinReply | undefined }
+  | { kind: 'refused'; state: RoomState; fresh(): JoinReply | undefined }
+  | { kind: 'failed'; message: string; fresh(): JoinReply | undefined };
+
+const failed = (message: string): JoinReply => ({ kind: 'failed', message, fresh: () => undefined });
+
 export class Meeting {
   readonly store: Store<AppState>;
   readonly local: LocalMedia;
@@ -87,6 +95,7 @@ export class Meeting {
       local: this.local.snapshot,
     });
     this.name = bootstrap.person?.name;
+    this.prefetchJoin();
     // A viewer's link: no camera or microphone is even asked for.
     if (this.isViewer) this.local.allow(false, false);
     window.addEventListener('online', () => this.retryNow());
@@ -125,7 +134,28 @@ export class Meeting {
       storage.set(NAME_PREF, trimmed);
     }
     this.store.set({ phase: 'joining', joinError: undefined });
-    const request: JoinRequest = { link: bootstrap.link, ...(bootstrap.needsName ? { name: this.name } : {}) };
+    const prefetched = this.prefetched;
+    this.prefetched = undefined;
+    const reply = (prefetched && !bootstrap.needsName ? await prefetched : undefined)?.fresh() ?? await this.requestJoin(this.name);
+    if (reply.kind === 'refused') return this.finish(reply.state);
+    if (reply.kind === 'failed') return this.joinFailed(reply.message);
+    this.leaving = false;
+    this.openSocket(`${WS_PATH}?token=${encodeURIComponent(reply.token)}`);
+  }
+
+  /**
+   * A personal link needs no answer from the person before joining, so its join token is asked
+   * for while the pre-join screen shows: pressing Join then goes straight to the socket.
+   */
+  private prefetched?: Promise<JoinReply>;
+
+  private prefetchJoin(): void {
+    if (this.store.get().bootstrap.link.kind === 'personal') this.prefetched = this.requestJoin(undefined);
+  }
+
+  private async requestJoin(name: string | undefined): Promise<JoinReply> {
+    const { bootstrap } = this.store.get();
+    const request: JoinRequest = { link: bootstrap.link, ...(bootstrap.needsName ? { name } : {}) };
     let response: Response;
     try {
       response = await fetch(JOIN_PATH, {
@@ -135,18 +165,19 @@ export class Meeting {
         credentials: 'same-origin',
       });
     } catch {
-      return this.joinFailed('The server could not be reached. Check your connection and try again.');
+      return failed('The server could not be reached. Check your connection and try again.');
     }
     if (!response.ok) {
       const refusal = (await response.json().catch(() => undefined)) as JoinRefusal | undefined;
-      if (refusal?.error?.state) return this.finish(refusal.error.state);
+      if (refusal?.error?.state) return { kind: 'refused', state: refusal.error.state, fresh: () => undefined };
       const reason = refusal?.error?.message;
-      return this.joinFailed(reason ? `Could not join: ${reason}.` : `Could not join (the server answered ${response.status}). Try again.`);
+      return failed(reason ? `Could not join: ${reason}.` : `Could not join (the server answered ${response.status}). Try again.`);
     }
     const answer = (await response.json().catch(() => undefined)) as JoinResponse | undefined;
-    if (!answer?.joinToken) return this.joinFailed('The server gave an unexpected answer. Try again.');
-    this.leaving = false;
-    this.openSocket(`${WS_PATH}?token=${encodeURIComponent(answer.joinToken)}`);
+    if (!answer?.joinToken) return failed('The server gave an unexpected answer. Try again.');
+    const usableUntil = Date.parse(answer.expiresAt) - 5000; // leave time to open the socket
+    const reply: JoinReply = { kind: 'token', token: answer.joinToken, fresh: () => (Date.now() < usableUntil ? reply : undefined) };
+    return reply;
   }
 
   /** From the "You left" / "Connection lost" pages: back in with the same name and devices. */
@@ -260,10 +291,14 @@ export class Meeting {
       case 'publishAnswer':
         if (!this.fromAbandonedTransport(m.sdp)) this.publisher?.onAnswer(m.sdp);
         return;
-      case 'subscriberOffer':
+      case 'subscriberOffer': {
         if (this.fromAbandonedTransport(m.sdp)) return;
-        this.subscriber?.handleOffer(m.sdp, m.tracks);
-        return this.startPublishing(this.mediaGeneration);
+        // Publishing waits until the first offer is answered: both negotiations at once made the
+        // browser slower at the one that shows the others (seen: ~100 ms later first frame).
+        const generation = this.mediaGeneration;
+        void this.subscriber?.handleOffer(m.sdp, m.tracks).then(() => this.startPublishing(generation));
+        return;
+      }
       case 'participantJoined':
         this.upsert(m.participant);
         return this.announce(`${m.participant.name} joined`);

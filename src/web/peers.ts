@@ -246,12 +246,14 @@ export class Subscriber extends Transport {
     });
   }
 
-  handleOffer(sdp: string, tracks: RemoteTrack[]): void {
+  /** Resolves once this offer is answered (or failed). */
+  handleOffer(sdp: string, tracks: RemoteTrack[]): Promise<void> {
     this.chain = this.chain
       .then(() => this.answer(sdp, tracks))
       .catch((error: unknown) => {
         if (!this.closed) this.onError(error);
       });
+    return this.chain;
   }
 
   private async answer(sdp: string, tracks: RemoteTrack[]): Promise<void> {

@@ -120,6 +120,19 @@ describe('joining', () => {
     await first.leave();
   });
 
+  it('a join token fetched before the meeting was cancelled no longer opens the room', async () => {
+    const m = await meeting(1);
+    const r = await send<{ joinToken: string }>(`${t.url}/rtc/join`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ link: m.links[1] }) });
+    expect(r.status).toBe(200);
+    await lm('cancelMeeting', { meetingKey: m.key });
+    const { default: WebSocket } = await import('ws');
+    const closed = await new Promise<string>((resolve) => {
+      const ws = new WebSocket(`${t.url.replace('http', 'ws')}/rtc/ws?token=${r.body.joinToken}`);
+      ws.on('message', (d) => resolve(JSON.parse(d.toString()).state));
+    });
+    expect(closed).toBe('cancelled');
+  });
+
   it('a join token works once', async () => {
     const m = await meeting(0);
     const r = await send<{ joinToken: string }>(`${t.url}/rtc/join`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ link: m.links[0] }) });
