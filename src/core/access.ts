@@ -1,12 +1,14 @@
-import type { MeetingRecord, ParticipantRecord, PresetPermissions, Store } from '../store/index.js';
+import { hash, verify } from '@node-rs/argon2';
+import type { AccessSettings, MeetingRecord, ParticipantRecord, PresetPermissions, Store } from '../store/index.js';
 import type { AccountService } from './accounts.js';
-import { CoreError } from './errors.js';
+import { AttemptLimiter } from './attempts.js';
+import { CoreError, invalid } from './errors.js';
 import { LIMITS, requiredText } from './limits.js';
-import type { Links } from './links.js';
 import type { MeetingService } from './meetings.js';
 import type { ParticipantService } from './participants.js';
 import { DEFAULT_PRESET, PERMISSION_FIELDS } from './presets.js';
 import type { Availability } from './status.js';
+import type { UserService } from './users.js';
 
 /** The links the APIs hand out, as the room sees them. */
 export type LinkRef =
@@ -19,6 +21,15 @@ export type LinkState =
   | 'room' | 'not_started' | 'ended' | 'cancelled' | 'disabled' | 'service_stopped' | 'full'
   | 'invitation_cancelled' | 'not_found';
 
+/** How someone without a personal link may come in (see the Livebox settings). */
+export interface WaysIn {
+  /** With a name only: the meeting is open, or takes guests. */
+  guest: boolean;
+  pin: boolean;
+  usernamePassword: boolean;
+  signup: boolean;
+}
+
 export interface ResolvedLink {
   meeting: MeetingRecord;
   /** The holder of a personal link. */
@@ -27,33 +38,52 @@ export interface ResolvedLink {
   state: LinkState;
 }
 
+/** What a person brings to the door of a public link. */
+export interface Credentials {
+  name?: string;
+  pin?: string;
+  login?: { username: string; password: string };
+  signup?: { username: string; password: string; email?: string };
+}
+
 export interface Admission {
   meeting: MeetingRecord;
   participant: ParticipantRecord;
   permissions: PresetPermissions;
+  /** Before this instant the admission is not yet good (early join tokens). */
+  notBefore: Date;
+  /** They wait in the lobby until a host or moderator lets them in. */
+  lobby: boolean;
 }
 
 const TOKEN = /^[0-9A-Za-z]{16,64}$/;
 const CODE = /^[0-9A-Za-z]{4,16}$/;
+/** A join token may be asked for this long before the start; it opens the room only then. */
+export const EARLY_JOIN_MS = 60_000;
+// Spent on a PIN check when the meeting has no PIN, so its absence does not show in the timing.
+const NO_PIN = hash('parley-no-pin');
 
 /** A refused join carries the state the page should show. */
 export const refused = (state: LinkState, reason: string, code: 'forbidden' | 'conflict' | 'not_found' = 'forbidden') =>
   new CoreError(code, reason, { details: { state } });
 
 /**
- * Who may enter a meeting through which link, with what rights. The room and the link pages
- * ask here; the rules (schedule, enabled, cancelled, capacity, presets, roles) live nowhere else.
+ * Who may enter a meeting through which link, with what rights and when. The room and the link
+ * pages ask here; the rules (schedule, enabled, cancelled, capacity, ways in, presets, roles,
+ * lobby) live nowhere else.
  */
 export class AccessService {
+  private readonly attempts = new AttemptLimiter();
+
   constructor(
     private readonly store: Store,
     private readonly accounts: AccountService,
     private readonly meetings: MeetingService,
     private readonly participants: ParticipantService,
-    private readonly links: Links,
+    private readonly users: UserService,
   ) {}
 
-  async resolve(link: LinkRef): Promise<ResolvedLink | undefined> {
+  async resolve(link: LinkRef, now = new Date()): Promise<ResolvedLink | undefined> {
     let meeting: MeetingRecord | undefined;
     let participant: ParticipantRecord | undefined;
     if (link.kind === 'personal') {
@@ -67,47 +97,58 @@ export class AccessService {
       meeting = await this.meetings.findByHashKey(link.key);
     }
     if (!meeting) return undefined;
-    const availability = this.meetings.availability(meeting);
+    const availability = this.meetings.availability(meeting, now);
     let state: LinkState = availability.state === 'open' ? 'room' : availability.state;
     if (participant?.cancelledAt) state = 'invitation_cancelled';
     return { meeting, participant, availability, state };
   }
 
+  waysIn(access: AccessSettings): WaysIn {
+    if (!access.authentication) return { guest: true, pin: false, usernamePassword: false, signup: false };
+    return { guest: access.guestPreset !== null, pin: access.pin, usernamePassword: access.usernamePassword, signup: access.signupPreset !== null };
+  }
+
   /**
-   * Lets someone in, or says why not. A personal link admits its holder; a public link admits a
-   * guest by name when the meeting is open to anyone, or to guests. `connected` counts the people
-   * in the room now (for the capacity check).
+   * Lets someone in, or says why not. A personal link admits its holder; a public link admits
+   * through one of the meeting's ways in (see Credentials). `connected` counts the people in the
+   * room now (capacity); `address` is the caller's, for limiting wrong PINs and passwords.
    */
-  async admit(link: LinkRef, name: string | undefined, connected: number): Promise<Admission> {
-    const resolved = await this.resolve(link);
+  async admit(link: LinkRef, credentials: Credentials, connected: number, address: string, now = new Date()): Promise<Admission> {
+    const resolved = await this.resolve(link, now);
     if (!resolved) throw refused('not_found', 'this link does not lead to a meeting', 'not_found');
-    const { meeting, state } = resolved;
-    if (state !== 'room') throw refused(state, STATE_REASONS[state], 'conflict');
+    const { meeting } = resolved;
+    let notBefore = now;
+    if (resolved.state === 'not_started' && meeting.startsAt && meeting.startsAt.getTime() - now.getTime() <= EARLY_JOIN_MS) {
+      notBefore = meeting.startsAt; // a page counting down may get its token a little early
+    } else if (resolved.state !== 'room') {
+      throw refused(resolved.state, STATE_REASONS[resolved.state], 'conflict');
+    }
     let participant = resolved.participant;
     const alreadyIn = participant?.status === 10;
     if (meeting.maxParticipants !== null && !alreadyIn && connected >= meeting.maxParticipants) {
       throw refused('full', `the meeting is full (${meeting.maxParticipants} people)`, 'conflict');
     }
-    if (!participant) {
-      // Public links: open meetings take anyone with a name; restricted ones only their guests.
-      const guestPreset = meeting.access.authentication ? meeting.access.guestPreset : null;
-      if (meeting.access.authentication && guestPreset === null) {
-        throw refused('not_found', 'this meeting admits invited people only; use your personal link', 'forbidden');
-      }
-      const account = await this.accounts.get(meeting.accountId);
-      const guestName = requiredText('name', name, LIMITS.personName);
-      ({ participant } = await this.participants.add(account, meeting, { name: guestName, role: 'participant', presetName: guestPreset }));
-    }
-    return { meeting, participant, permissions: await this.permissions(meeting, participant) };
+    participant ??= await this.enterByPublicLink(meeting, credentials, address);
+    const permissions = await this.permissions(meeting, participant);
+    return { meeting, participant, permissions, notBefore, lobby: meeting.lobby && !permissions.moderate };
+  }
+
+  /** Accept or decline an invitation from its personal link, before joining. */
+  async respond(token: string, answer: 'accepted' | 'declined'): Promise<ParticipantRecord> {
+    const resolved = await this.resolve({ kind: 'personal', token });
+    if (!resolved?.participant) throw refused('not_found', 'this link does not lead to an invitation', 'not_found');
+    if (resolved.state === 'invitation_cancelled') throw refused('invitation_cancelled', STATE_REASONS.invitation_cancelled, 'conflict');
+    if (resolved.state === 'ended' || resolved.state === 'cancelled') throw refused(resolved.state, STATE_REASONS[resolved.state], 'conflict');
+    return this.participants.respond(resolved.participant, answer);
   }
 
   /** The participant's preset (their own, else the meeting's), adjusted for their role. */
   async permissions(meeting: MeetingRecord, participant: ParticipantRecord): Promise<PresetPermissions> {
-    const name = participant.presetName ?? meeting.presetName;
-    const preset = (await this.store.presets.findByName(meeting.accountId, name))
+    const preset = (await this.store.presets.findByName(meeting.accountId, participant.presetName ?? meeting.presetName))
       ?? (await this.store.presets.findByName(meeting.accountId, DEFAULT_PRESET));
+    if (!preset) throw new Error(`account ${meeting.accountId} has no ${DEFAULT_PRESET}`);
     const permissions = {} as PresetPermissions;
-    for (const field of PERMISSION_FIELDS) permissions[field] = preset ? preset[field] : field !== 'moderate' && !field.startsWith('start');
+    for (const field of PERMISSION_FIELDS) permissions[field] = preset[field];
     if (participant.role === 'host' || participant.role === 'moderator') permissions.moderate = true;
     if (participant.role === 'viewer') {
       permissions.publishAudio = false;
@@ -117,12 +158,55 @@ export class AccessService {
     return permissions;
   }
 
-  /** The URL of the link, for messages and redirects. */
-  urlOf(link: LinkRef, meeting: MeetingRecord): string {
-    if (link.kind === 'personal') return `${this.links.base}/e/${link.token}`;
-    if (link.kind === 'public') return this.links.meetingUrl(meeting);
-    return this.links.conferenceUrl(meeting);
+  /** A public link: the first way in the credentials ask for and the meeting allows. */
+  private async enterByPublicLink(meeting: MeetingRecord, c: Credentials, address: string): Promise<ParticipantRecord> {
+    const ways = this.waysIn(meeting.access);
+    if (!ways.guest && !ways.pin && !ways.usernamePassword && !ways.signup) {
+      throw refused('not_found', 'this meeting admits invited people only; use your personal link');
+    }
+    const account = await this.accounts.get(meeting.accountId);
+    const join = async (name: string, presetName: string | null) =>
+      (await this.participants.add(account, meeting, { name, role: 'participant', presetName })).participant;
+
+    if (c.login) {
+      if (!ways.usernamePassword) throw invalid('login', 'is not a way into this meeting');
+      this.attempts.check(meeting.id, address);
+      try {
+        const user = await this.users.verifyPassword(account, c.login.username, c.login.password);
+        return join(user.displayName, null);
+      } catch (error) {
+        if (error instanceof CoreError && error.code === 'unauthenticated') this.attempts.fail(meeting.id, address);
+        throw error;
+      }
+    }
+    if (c.signup) {
+      if (!ways.signup) throw invalid('signup', 'is not a way into this meeting');
+      const name = requiredText('name', c.name, LIMITS.personName);
+      const { user } = await this.users.create(account, { username: c.signup.username, password: c.signup.password, email: c.signup.email, displayName: name });
+      return join(user.displayName, meeting.access.signupPreset);
+    }
+    if (c.pin !== undefined) {
+      if (!ways.pin) throw invalid('pin', 'is not a way into this meeting');
+      const name = requiredText('name', c.name, LIMITS.personName);
+      this.attempts.check(meeting.id, address);
+      const right = (await verify(meeting.pinHash ?? await NO_PIN, c.pin.trim())) && meeting.pinHash !== null;
+      if (!right) {
+        this.attempts.fail(meeting.id, address);
+        throw new CoreError('unauthenticated', 'is wrong', { field: 'pin' });
+      }
+      return join(name, null);
+    }
+    if (!ways.guest) {
+      throw new CoreError('unauthenticated', `this meeting asks for ${describeWays(ways)}`, { details: { ways } });
+    }
+    const name = requiredText('name', c.name, LIMITS.personName);
+    return join(name, meeting.access.authentication ? meeting.access.guestPreset : null);
   }
+}
+
+function describeWays(ways: WaysIn): string {
+  const words = [ways.pin && 'a PIN', ways.usernamePassword && 'a username and password', ways.signup && 'registration'].filter(Boolean);
+  return words.join(' or ');
 }
 
 const STATE_REASONS: Record<Exclude<LinkState, 'room'>, string> = {

@@ -9,6 +9,7 @@ export type CoreErrorCode =
   | 'not_found'
   | 'conflict' // duplicate key, or the resource's state does not allow this
   | 'quota_exceeded'
+  | 'rate_limited' // too many attempts; details.retryAfterSeconds
   | 'unavailable'; // the service is stopped
 
 export class CoreError extends Error {

@@ -19,7 +19,8 @@ export type { CreateMeetingInput, MeetingInput, MeetingResult } from './meetings
 export type { ParticipantInput } from './participants.js';
 export type { Actor } from './service.js';
 export type { Availability } from './status.js';
-export type { Admission, LinkRef, LinkState, ResolvedLink } from './access.js';
+export type { Admission, Credentials, LinkRef, LinkState, ResolvedLink, WaysIn } from './access.js';
+export { EARLY_JOIN_MS } from './access.js';
 export { DEFAULT_PRESET, PERMISSION_FIELDS } from './presets.js';
 export { ROLES } from './participants.js';
 export { LIMITS, PATTERNS } from './limits.js';
@@ -72,7 +73,7 @@ export class Core {
     this.service = new ServiceControl(store, this.events, () => this.meetings, options.detectAddresses);
     this.meetings = new MeetingService(store, this.accounts, this.presets, this.participants, this.links, this.events, () => this.service.running);
     this.presence = new PresenceService(store, this.meetings, this.participants);
-    this.access = new AccessService(store, this.accounts, this.meetings, this.participants, this.links);
+    this.access = new AccessService(store, this.accounts, this.meetings, this.participants, this.users);
     this.admin = new AdminService(store);
     this.idempotency = new IdempotencyService(store);
   }

@@ -12,6 +12,10 @@
  */
 
 export const JOIN_PATH = '/rtc/join';
+/** POST `InvitationRequest`: a personal link's holder accepts or declines before the meeting. */
+export const INVITATION_PATH = '/rtc/invitation';
+/** The embedding page's script (see EmbedEvent / EmbedCommand). */
+export const EMBED_SCRIPT_PATH = '/parley-embed.js';
 export const WS_PATH = '/rtc/ws';
 /** A dropped socket may come back within this long without the person having left. */
 export const RESUME_WINDOW_MS = 30_000;
@@ -28,38 +32,80 @@ export type RoomLink =
   | { kind: 'public'; code: string }
   | { kind: 'conference'; key: string };
 
+/**
+ * How someone without a personal link may come in, as the meeting allows. `guest`: with a name
+ * only. `pin`: with a name and the meeting's PIN. `usernamePassword`: as one of the account's
+ * registered users. `signup`: by registering on the spot.
+ */
+export interface WaysIn {
+  guest: boolean;
+  pin: boolean;
+  usernamePassword: boolean;
+  signup: boolean;
+}
+
 /** Embedded in the link page as JSON (script#parley-bootstrap). */
 export interface RoomBootstrap {
   link: RoomLink;
-  meeting: { title: string };
-  /** Set on personal links: who the link is for. */
-  person?: { name: string; role: Role };
-  /** The link does not identify the person: ask for a name. */
+  /** `startsAt` (ISO) is set when the meeting has not started yet: the page counts down. */
+  meeting: { title: string; startsAt?: string };
+  /** 'not_started': show a countdown to meeting.startsAt, then reload (the room opens by itself). */
+  state?: 'not_started';
+  /**
+   * Set on personal links: who the link is for. `invitation` is set while they have not joined
+   * yet: they may accept or decline (and change their mind) before the meeting.
+   */
+  person?: { name: string; role: Role; invitation?: 'invited' | 'declined' };
+  /** The link does not identify the person: ask for a name (and whatever `ways` requires). */
   needsName: boolean;
+  /** Public links: the ways in this meeting offers (absent on personal links). */
+  ways?: WaysIn;
   /** The page is inside an iframe (the embed link). */
   embedded: boolean;
 }
 
 export interface JoinRequest {
   link: RoomLink;
-  /** Required when the bootstrap said needsName. */
+  /** Required when the bootstrap said needsName (not with `login`: the account knows the name). */
   name?: string;
+  /** With ways.pin. */
+  pin?: string;
+  /** With ways.usernamePassword. */
+  login?: { username: string; password: string };
+  /** With ways.signup: registers the person as a user of the meeting's account. */
+  signup?: { username: string; password: string; email?: string };
 }
 
 export interface JoinResponse {
   joinToken: string;
+  /** ISO time before which the token does not open a socket (the meeting's start, when early). */
+  notBefore: string;
   /** ISO time after which the token no longer opens a socket. */
   expiresAt: string;
+}
+
+export interface InvitationRequest {
+  token: string;
+  answer: 'accept' | 'decline';
+}
+
+export interface InvitationResponse {
+  invitation: 'invited' | 'declined';
 }
 
 /** What a page should show instead of the room (also the `state` of a refused join). */
 export type RoomState =
   | 'not_started' | 'ended' | 'cancelled' | 'disabled' | 'service_stopped' | 'full'
-  | 'invitation_cancelled' | 'removed' | 'not_found';
+  | 'invitation_cancelled' | 'removed' | 'not_found' | 'declined';
 
-/** A refused join: HTTP 4xx with this body. */
+/**
+ * A refused join: HTTP 4xx with this body. With `state`, show that state's page. Without it the
+ * person can try again on the pre-join screen: `code` is `invalid` (a field, named in `field`),
+ * `unauthenticated` (wrong PIN, username or password), `conflict` (e.g. the username is taken)
+ * or `rate_limited` (too many wrong attempts; `retryAfterSeconds` says how long to wait).
+ */
 export interface JoinRefusal {
-  error: { code: string; message: string; state?: RoomState };
+  error: { code: string; message: string; state?: RoomState; field?: string; retryAfterSeconds?: number };
 }
 
 export interface Permissions {
@@ -129,6 +175,9 @@ export type ClientMessage =
   | { type: 'moderate'; action: 'mute' | 'remove'; participantId: string }
   /** Moderators only. */
   | { type: 'endForAll' }
+  /** Moderators only: let someone waiting in the lobby in, or turn them away. */
+  | { type: 'admit'; participantId: string }
+  | { type: 'decline'; participantId: string }
   | { type: 'leave' }
   | { type: 'ping'; t: number };
 
@@ -167,4 +216,32 @@ export type ServerMessage =
   /** The session is over for this page; show `state`. The socket closes after this. */
   | { type: 'closed'; state: RoomState; message: string }
   | { type: 'error'; code: string; message: string }
-  | { type: 'pong'; t: number };
+  | { type: 'pong'; t: number }
+  /** The meeting has a lobby: wait until a host or moderator lets you in (then `welcome` follows). */
+  | { type: 'lobby' }
+  /** To moderators: people waiting in the lobby now (sent whole on every change). */
+  | { type: 'lobbyQueue'; waiting: { id: string; name: string }[] };
+
+// ---- the embedding page ↔ the room in its iframe (window.postMessage) ----------------------
+//
+// parley-embed.js adds `?origin=<the embedding page's origin>` to the iframe's src. The room then
+// takes commands only from that origin and posts events only to it; the script takes events
+// only from the iframe's window and Parley's origin. Every message carries `parley: 1`.
+
+export type EmbedEventName =
+  | 'ready' | 'joined' | 'left' | 'participantJoined' | 'participantLeft' | 'muteChanged' | 'meetingEnded';
+
+/** Room → embedding page. */
+export interface EmbedEvent {
+  parley: 1;
+  event: EmbedEventName;
+  data?: Record<string, unknown>;
+}
+
+export type EmbedCommandName = 'mute' | 'unmute' | 'cameraOn' | 'cameraOff' | 'leave';
+
+/** Embedding page → room. */
+export interface EmbedCommand {
+  parley: 1;
+  command: EmbedCommandName;
+}

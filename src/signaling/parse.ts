@@ -1,4 +1,6 @@
-import { CHAT_MAX_LENGTH, type ClientMessage, type IceCandidate, type JoinRequest, type RoomLink, type TrackSource } from './messages.js';
+import {
+  CHAT_MAX_LENGTH, type ClientMessage, type IceCandidate, type InvitationRequest, type JoinRequest, type RoomLink, type TrackSource,
+} from './messages.js';
 
 const SOURCES: readonly TrackSource[] = ['microphone', 'camera', 'screen'];
 const MAX_SDP = 200_000;
@@ -17,10 +19,39 @@ function link(v: unknown): RoomLink {
   throw new ProtocolError('link must be {kind:"personal",token} | {kind:"public",code} | {kind:"conference",key}');
 }
 
+function pair(v: unknown, what: string, extra: string[] = []): Record<string, string> {
+  if (!isObj(v)) throw new ProtocolError(`${what} must be an object`);
+  const out: Record<string, string> = {};
+  for (const key of ['username', 'password', ...extra]) {
+    const value = v[key];
+    if (value === undefined && extra.includes(key)) continue;
+    if (!str(value, 1000)) throw new ProtocolError(`${what}.${key} must be text`);
+    out[key] = value;
+  }
+  return out;
+}
+
 export function parseJoinRequest(body: unknown): JoinRequest {
   if (!isObj(body)) throw new ProtocolError('the body must be a JSON object');
   if (body.name !== undefined && !str(body.name, 1000)) throw new ProtocolError('name must be text');
-  return { link: link(body.link), name: body.name as string | undefined };
+  if (body.pin !== undefined && !str(body.pin, 100)) throw new ProtocolError('pin must be text');
+  const request: JoinRequest = { link: link(body.link), name: body.name as string | undefined };
+  if (body.pin !== undefined) request.pin = body.pin as string;
+  if (body.login !== undefined) {
+    const { username, password } = pair(body.login, 'login');
+    request.login = { username, password };
+  }
+  if (body.signup !== undefined) {
+    const { username, password, email } = pair(body.signup, 'signup', ['email']);
+    request.signup = { username, password, ...(email !== undefined ? { email } : {}) };
+  }
+  return request;
+}
+
+export function parseInvitationRequest(body: unknown): InvitationRequest {
+  if (!isObj(body) || !str(body.token, 100)) throw new ProtocolError('token is required');
+  if (body.answer !== 'accept' && body.answer !== 'decline') throw new ProtocolError('answer must be "accept" or "decline"');
+  return { token: body.token, answer: body.answer };
 }
 
 function candidate(v: unknown): IceCandidate | null {
@@ -76,6 +107,10 @@ export function parseClientMessage(raw: string): ClientMessage {
     case 'raiseHand':
       if (typeof m.raised !== 'boolean') throw new ProtocolError('raiseHand needs raised');
       return { type: 'raiseHand', raised: m.raised };
+    case 'admit':
+    case 'decline':
+      if (!str(m.participantId, 64)) throw new ProtocolError(`${m.type} needs participantId`);
+      return { type: m.type, participantId: m.participantId };
     case 'moderate':
       if ((m.action !== 'mute' && m.action !== 'remove') || !str(m.participantId, 64)) throw new ProtocolError('moderate needs action mute|remove and participantId');
       return { type: 'moderate', action: m.action, participantId: m.participantId };

@@ -1,15 +1,16 @@
 import type {} from '@fastify/websocket'; // its types add { websocket: true } routes to Fastify
-import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { HTTP_STATUS } from '../api/http/errors.js';
 import type { WebSocket } from 'ws';
 import { CoreError, type Core, type CoreEvents, type LinkState } from '../core/index.js';
 import { randomBase62 } from '../core/secrets.js';
 import { MediaError, type MediaPeer, type MediaRoom, type MediaService } from '../media/index.js';
 import type { ParticipantRecord } from '../store/index.js';
 import {
-  JOIN_PATH, PING_INTERVAL_MS, RESUME_WINDOW_MS, WS_PATH,
-  type ClientMessage, type IceServer, type JoinResponse, type Permissions, type RoomLink, type RoomState,
+  INVITATION_PATH, JOIN_PATH, PING_INTERVAL_MS, RESUME_WINDOW_MS, WS_PATH,
+  type ClientMessage, type IceServer, type InvitationResponse, type JoinResponse, type Permissions, type RoomLink, type RoomState,
 } from './messages.js';
-import { parseClientMessage, parseJoinRequest, ProtocolError } from './parse.js';
+import { parseClientMessage, parseInvitationRequest, parseJoinRequest, ProtocolError } from './parse.js';
 import { LiveRoom, Session } from './session.js';
 
 export interface SignalingOptions {
@@ -26,6 +27,10 @@ export interface SignalingOptions {
 
 interface PendingJoin {
   link: RoomLink;
+  /** The meeting has a lobby and this person must be let in. */
+  lobby: boolean;
+  /** ms epoch before which the token does not open a socket */
+  notBefore: number;
   meetingId: string;
   participant: ParticipantRecord;
   permissions: Permissions;
@@ -66,8 +71,14 @@ export class SignalingServer {
     this.unsubscribe.push(
       core.events.on('meeting.closed', (e) => this.closeRoom(e.meetingId, CLOSED_STATE[e.reason])),
       core.events.on('participant.revoked', (e) => {
-        const session = this.rooms.get(e.meetingId)?.sessions.get(e.participantId);
+        const room = this.rooms.get(e.meetingId);
+        const session = room?.sessions.get(e.participantId);
         if (session) void this.endSession(session, { state: 'invitation_cancelled', message: 'Your invitation was cancelled.' });
+        const waiting = room?.lobby.get(e.participantId);
+        if (waiting) {
+          waiting.send({ type: 'closed', state: 'invitation_cancelled', message: 'Your invitation was cancelled.' });
+          waiting.socket?.close(1000, 'invitation cancelled');
+        }
       }),
     );
     this.sweeper = setInterval(() => this.sweep(), PING_INTERVAL_MS);
@@ -82,29 +93,37 @@ export class SignalingServer {
   register(app: FastifyInstance): void {
     app.post(JOIN_PATH, async (request, reply) => {
       try {
-        const { link, name } = parseJoinRequest(request.body);
+        const { link, name, pin, login, signup } = parseJoinRequest(request.body);
         const resolved = await this.options.core.access.resolve(link);
-        const admission = await this.options.core.access.admit(link, name, resolved ? this.connectedCount(resolved.meeting.id) : 0);
+        const connected = resolved ? this.connectedCount(resolved.meeting.id) : 0;
+        const admission = await this.options.core.access.admit(link, { name, pin, login, signup }, connected, request.ip);
         const joinToken = randomBase62(32);
-        const expires = Date.now() + this.joinTokenTtlMs;
+        const expires = Math.max(Date.now(), admission.notBefore.getTime()) + this.joinTokenTtlMs;
         this.pendingJoins.set(joinToken, {
           link,
           meetingId: admission.meeting.id,
           participant: admission.participant,
           permissions: admission.permissions,
           title: admission.meeting.title || admission.meeting.key,
+          lobby: admission.lobby,
+          notBefore: admission.notBefore.getTime(),
           expires,
         });
-        const answer: JoinResponse = { joinToken, expiresAt: new Date(expires).toISOString() };
+        const answer: JoinResponse = { joinToken, notBefore: admission.notBefore.toISOString(), expiresAt: new Date(expires).toISOString() };
         return answer;
       } catch (error) {
-        if (error instanceof ProtocolError) return reply.status(400).send({ error: { code: 'invalid', message: error.message } });
-        if (error instanceof CoreError) {
-          const state = error.details?.state as LinkState | undefined;
-          const status = error.code === 'invalid' ? 400 : error.code === 'not_found' ? 404 : error.code === 'conflict' ? 409 : 403;
-          return reply.status(status).send({ error: { code: error.code, message: error.messageFor(), ...(state && state !== 'room' ? { state } : {}) } });
-        }
-        throw error;
+        return this.refuseHttp(error, reply);
+      }
+    });
+
+    app.post(INVITATION_PATH, async (request, reply) => {
+      try {
+        const { token, answer } = parseInvitationRequest(request.body);
+        const participant = await this.options.core.access.respond(token, answer === 'accept' ? 'accepted' : 'declined');
+        const response: InvitationResponse = { invitation: participant.status === 3 ? 'declined' : 'invited' };
+        return response;
+      } catch (error) {
+        return this.refuseHttp(error, reply);
       }
     });
 
@@ -113,6 +132,23 @@ export class SignalingServer {
         this.options.log.error({ err: error }, 'signaling: could not accept a socket');
         socket.close(1011, 'internal error');
       });
+    });
+  }
+
+  /** A refused join or invitation answer, as JoinRefusal. */
+  private refuseHttp(error: unknown, reply: FastifyReply) {
+    if (error instanceof ProtocolError) return reply.status(400).send({ error: { code: 'invalid', message: error.message } });
+    if (!(error instanceof CoreError)) throw error;
+    const state = error.details?.state as LinkState | undefined;
+    const retryAfterSeconds = error.details?.retryAfterSeconds as number | undefined;
+    if (retryAfterSeconds) reply.header('Retry-After', String(retryAfterSeconds));
+    return reply.status(HTTP_STATUS[error.code]).send({
+      error: {
+        code: error.code, message: error.messageFor(),
+        ...(state && state !== 'room' ? { state } : {}),
+        ...(error.field ? { field: error.field } : {}),
+        ...(retryAfterSeconds ? { retryAfterSeconds } : {}),
+      },
     });
   }
 
@@ -143,6 +179,7 @@ export class SignalingServer {
     // the meeting may have ended or the invitation been cancelled since.
     const now = await this.options.core.access.resolve(pending.link);
     const state = now?.state ?? 'not_found';
+    if (Date.now() < pending.notBefore - 1000) return this.refuse(socket, 'not_started', 'The meeting has not started yet.');
     if (state !== 'room') return this.refuse(socket, state, 'This meeting can no longer be joined from this link.');
 
     let room = this.rooms.get(pending.meetingId);
@@ -154,9 +191,6 @@ export class SignalingServer {
       clearTimeout(room.idleTimer);
       room.idleTimer = undefined;
     }
-    const previous = room.sessions.get(pending.participant.id);
-    if (previous) await this.endSession(previous, { state: 'removed', message: 'You joined this meeting from another window.' }, { recordLeave: false });
-
     const p = pending.participant;
     const session = new Session(pending.meetingId, {
       id: p.id, name: p.name, role: p.role,
@@ -164,12 +198,66 @@ export class SignalingServer {
       videoMuted: pending.permissions.startVideoOff || !pending.permissions.publishVideo,
       screenSharing: false, handRaised: false,
     }, pending.permissions, randomBase62(32));
+    if (pending.lobby && !room.sessions.has(session.id)) return this.wait(room, session, socket);
+    await this.seat(room, session, socket);
+  }
+
+  /** Into the lobby: the socket stays open, nothing else happens until a moderator decides. */
+  private wait(room: LiveRoom, session: Session, socket: WebSocket): void {
+    room.lobby.get(session.id)?.socket?.close(1000, 'waiting from another window');
+    room.lobby.set(session.id, session);
+    session.socket = socket;
+    const onMessage = (data: Buffer) => {
+      session.lastSeen = Date.now();
+      let message: ClientMessage;
+      try {
+        message = parseClientMessage(data.toString());
+      } catch {
+        return;
+      }
+      if (message.type === 'ping') session.send({ type: 'pong', t: message.t });
+      if (message.type === 'leave') socket.close(1000, 'left the lobby');
+    };
+    const onClose = () => {
+      if (room.lobby.get(session.id) !== session) return;
+      room.lobby.delete(session.id);
+      room.lobbyChanged();
+      if (room.empty && !room.closed) this.startIdleTimer(room);
+    };
+    socket.on('message', onMessage);
+    socket.on('close', onClose);
+    session.leaveLobby = () => {
+      socket.off('message', onMessage);
+      socket.off('close', onClose);
+    };
+    session.send({ type: 'lobby' });
+    room.lobbyChanged();
+  }
+
+  /** A moderator's answer to someone in the lobby. */
+  private async answerKnock(room: LiveRoom, moderator: Session, participantId: string, admit: boolean): Promise<void> {
+    if (!moderator.permissions.moderate) return moderator.send({ type: 'error', code: 'forbidden', message: 'only hosts and moderators may do that' });
+    const waiting = room.lobby.get(participantId);
+    if (!waiting?.socket) return moderator.send({ type: 'error', code: 'not_found', message: 'nobody with that id is waiting' });
+    room.lobby.delete(participantId);
+    waiting.leaveLobby?.();
+    room.lobbyChanged();
+    if (admit) return this.seat(room, waiting, waiting.socket);
+    waiting.send({ type: 'closed', state: 'declined', message: `${moderator.info.name} did not let you in.` });
+    waiting.socket.close(1000, 'declined');
+  }
+
+  /** Takes a seat in the room: welcome, the others told, media started. */
+  private async seat(room: LiveRoom, session: Session, socket: WebSocket): Promise<void> {
+    const previous = room.sessions.get(session.id);
+    if (previous) await this.endSession(previous, { state: 'removed', message: 'You joined this meeting from another window.' }, { recordLeave: false });
     if (previous?.present) session.present = true; // the seat moved to this window; it was never left
     room.sessions.set(session.id, session);
     this.byResumeToken.set(session.resumeToken, session);
     this.attach(session, socket);
 
     session.send(this.welcome(room, session, false));
+    if (session.permissions.moderate && room.lobby.size > 0) room.lobbyChanged();
     room.broadcast({ type: 'participantJoined', participant: session.info }, session.id);
     await session.run(async () => { await this.startMedia(room, session); });
   }
@@ -257,7 +345,7 @@ export class SignalingServer {
   private sweep(): void {
     const limit = Date.now() - 3 * PING_INTERVAL_MS;
     for (const room of this.rooms.values()) {
-      for (const session of room.sessions.values()) {
+      for (const session of [...room.sessions.values(), ...room.lobby.values()]) {
         if (session.socket && session.lastSeen < limit) session.socket.terminate();
       }
     }
@@ -321,6 +409,9 @@ export class SignalingServer {
         }
         return;
       }
+      case 'admit':
+      case 'decline':
+        return this.answerKnock(room, session, m.participantId, m.type === 'admit');
       case 'endForAll': {
         if (!session.permissions.moderate) return session.send({ type: 'error', code: 'forbidden', message: 'only hosts and moderators may end the meeting' });
         const meeting = await this.options.core.store.meetings.get(session.meetingId);
@@ -423,13 +514,13 @@ export class SignalingServer {
       await this.options.core.presence.left(session.meetingId, session.id)
         .catch((error: unknown) => this.options.log.warn({ err: error }, 'signaling: presence.left failed'));
     }
-    if (room && room.sessions.size === 0 && !room.closed) this.startIdleTimer(room);
+    if (room && room.empty && !room.closed) this.startIdleTimer(room);
   }
 
   private startIdleTimer(room: LiveRoom): void {
     if (room.idleTimer) clearTimeout(room.idleTimer);
     room.idleTimer = setTimeout(() => {
-      if (room.sessions.size > 0) return;
+      if (!room.empty) return;
       this.rooms.delete(room.meetingId);
       room.closed = true;
       void room.media?.close().catch(() => undefined);
@@ -445,6 +536,12 @@ export class SignalingServer {
     room.closed = true;
     this.rooms.delete(meetingId);
     if (room.idleTimer) clearTimeout(room.idleTimer);
+    for (const waiting of room.lobby.values()) {
+      waiting.leaveLobby?.();
+      waiting.send({ type: 'closed', ...closed });
+      waiting.socket?.close(1000, closed.state);
+    }
+    room.lobby.clear();
     await Promise.all([...room.sessions.values()].map((s) => this.endSession(s, closed)));
     await room.media?.close().catch(() => undefined);
   }

@@ -12,6 +12,8 @@ export class Session {
   /** Set once the seat is given up: later events for it are ignored. */
   ended = false;
   lastSeen = Date.now();
+  /** While in the lobby: removes the lobby's socket listeners. */
+  leaveLobby?: () => void;
   private queue: Promise<void> = Promise.resolve();
 
   constructor(
@@ -43,6 +45,8 @@ export class Session {
 /** A meeting with people in it on this node: its sessions, chat and media room. */
 export class LiveRoom {
   readonly sessions = new Map<string, Session>();
+  /** People waiting to be let in (the meeting has a lobby); not in the room yet. */
+  readonly lobby = new Map<string, Session>();
   readonly chat: ChatMessage[] = [];
   media?: MediaRoom;
   mediaOpening?: Promise<MediaRoom>;
@@ -54,6 +58,18 @@ export class LiveRoom {
 
   broadcast(message: ServerMessage, except?: string): void {
     for (const session of this.sessions.values()) if (session.id !== except) session.send(message);
+  }
+
+  /** Tells the moderators in the room who is waiting. */
+  lobbyChanged(): void {
+    const waiting = [...this.lobby.values()].map((s) => ({ id: s.id, name: s.info.name }));
+    for (const session of this.sessions.values()) {
+      if (session.permissions.moderate) session.send({ type: 'lobbyQueue', waiting });
+    }
+  }
+
+  get empty(): boolean {
+    return this.sessions.size === 0 && this.lobby.size === 0;
   }
 
   others(selfId: string): ParticipantInfo[] {

@@ -17,6 +17,7 @@ export const HTTP_STATUS: Record<Failure['code'], number> = {
   not_found: 404,
   conflict: 409,
   quota_exceeded: 403,
+  rate_limited: 429,
   unavailable: 503,
   unsupported_media_type: 415,
   internal: 500,

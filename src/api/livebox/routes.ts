@@ -6,7 +6,7 @@ import { CoreError, DEFAULT_PRESET, time } from '../../core/index.js';
 import type { AccessSettings, MeetingRecord } from '../../store/index.js';
 import { acceptJsonAsPlainText } from '../http/body.js';
 import { toFailure } from '../http/errors.js';
-import { escapeHtml } from '../http/html.js';
+import { cssLength, embedIframe } from '../http/embed.js';
 import {
   ConferenceRow, ConferenceSettings, CredentialsBody, EmbedCodeBody, ResetBody, SchedulingBody, ServiceBody, VideoConfSettingsBody,
 } from './schemas.js';
@@ -55,8 +55,6 @@ function parseDate(field: string, text: string | undefined, timeZone: string): D
   if (!wall) throw bad(field, 'must be a real date and time as dd-mm-yyyy hr:min:sec');
   return time.instantOf(wall, timeZone);
 }
-
-const CSS_LENGTH = /^\d{1,5}(\.\d{1,3})?(px|%|em|rem|vh|vw)?$/;
 
 type Settings = { [K in keyof typeof ConferenceSettings]?: Static<(typeof ConferenceSettings)[K]> };
 
@@ -186,17 +184,9 @@ export async function liveboxApi(parent: FastifyInstance, opts: { core: Core; lo
     const { account } = callerOf(request);
     const b = request.body;
     const meeting = await core.meetings.getByKey(account, b.name);
-    const size = (field: 'width' | 'height', fallback: string) => {
-      const v = b[field]?.trim() || fallback;
-      if (!CSS_LENGTH.test(v)) throw bad(field, 'must be a CSS length such as 400px or 100%');
-      return v;
-    };
-    const width = size('width', '100%');
-    const height = size('height', '600px');
-    const src = escapeHtml(core.links.embedUrl(meeting));
-    const iframe = `<iframe src="${src}" width="${width}" height="${height}" style="width:${width};height:${height};border:0"`
-      + ` allow="camera; microphone; display-capture; autoplay; fullscreen; clipboard-write"`
-      + ` allowfullscreen webkitallowfullscreen mozallowfullscreen title="${escapeHtml(`Meeting: ${meeting.title || meeting.key}`)}"></iframe>`;
+    const width = cssLength('width', b.width, '100%');
+    const height = cssLength('height', b.height, '600px');
+    const iframe = embedIframe(core.links.embedUrl(meeting), meeting.title || meeting.key, width, height);
     return reply.type('text/html; charset=utf-8').send(iframe);
   });
 

@@ -5,6 +5,8 @@ import type { Core, MeetingInput } from '../../core/index.js';
 import type { AccessSettings, AccountRecord } from '../../store/index.js';
 import { toFailure } from '../http/errors.js';
 import { exactJsonBodies } from '../http/validation.js';
+import { cssLength, embedIframe } from '../http/embed.js';
+import { EMBED_SCRIPT_PATH } from '../../signaling/messages.js';
 import * as S from './schemas.js';
 import { bearerToken, idempotentCreate, pageQuery, toPage } from './support.js';
 import { accountView, meetingView, participantView, presetView, userView } from './views.js';
@@ -107,6 +109,16 @@ export async function accountRoutes(parent: FastifyInstance, opts: { core: Core;
 
   app.post('/meetings/:id/cancel', { schema: { tags: ['meetings'], summary: 'Cancel the meeting (links say so; statuses stay readable)', params: S.IdParams, response: { 200: S.Meeting, ...errors } } },
     async (request) => meetingView(core, await core.meetings.cancel(await meetingOf(request))));
+
+  app.get('/meetings/:id/embed', {
+    schema: { tags: ['meetings'], summary: 'Embed code for the meeting (iframe, and the client script)', params: S.IdParams, querystring: S.EmbedQuery, response: { 200: S.EmbedCode, ...errors } },
+  }, async (request) => {
+    const meeting = await meetingOf(request);
+    const width = cssLength('width', request.query.width, '100%');
+    const height = cssLength('height', request.query.height, '600px');
+    const src = core.links.embedUrl(meeting);
+    return { src, iframe: embedIframe(src, meeting.title || meeting.key, width, height), script: `${core.links.base}${EMBED_SCRIPT_PATH}` };
+  });
 
   // ---- participants ------------------------------------------------------------------------
   app.post('/meetings/:id/participants', {

@@ -101,6 +101,17 @@ export const Meeting = Type.Object({
   cancelledAt: Nullable(Timestamp),
 }, { title: 'Meeting' });
 
+export const EmbedQuery = Type.Object({
+  width: Type.Optional(Type.String({ maxLength: 20, description: 'a CSS length (default 100%)' })),
+  height: Type.Optional(Type.String({ maxLength: 20, description: 'a CSS length (default 600px)' })),
+});
+
+export const EmbedCode = Type.Object({
+  src: Type.String({ description: 'the iframe src: the meeting opened inside your page' }),
+  iframe: Type.String({ description: 'ready-made <iframe> markup, camera and microphone allowed' }),
+  script: Type.String({ description: 'URL of parley-embed.js: Parley.embed(container, { url: src }) gives events and commands (see docs)' }),
+}, { title: 'EmbedCode' });
+
 // ---- participants -------------------------------------------------------------------------
 
 export const ParticipantCreate = Type.Object({

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
-import type { RoomBootstrap } from '../../signaling/messages.js';
+import { EMBED_SCRIPT_PATH, type RoomBootstrap } from '../../signaling/messages.js';
 import { escapeHtml } from '../http/html.js';
 
 // The same path from src/api/pages (tests) and dist/api/pages (built): <root>/dist/web.
@@ -21,7 +21,11 @@ const TYPES: Record<string, string> = {
 
 /** The built meeting room (Vite → dist/web): its page template and hashed assets, held in memory. */
 export class RoomApp {
-  private constructor(private readonly template: string, private readonly assets: Map<string, { body: Buffer; type: string }>) {}
+  private constructor(
+    private readonly template: string,
+    private readonly assets: Map<string, { body: Buffer; type: string }>,
+    private readonly embedScript: Buffer | undefined,
+  ) {}
 
   /** undefined when the room has not been built (`npm run build`). */
   static load(dir = WEB_DIR): RoomApp | undefined {
@@ -38,7 +42,8 @@ export class RoomApp {
         if (type) assets.set(name.split('\\').join('/'), { body: readFileSync(file), type });
       }
     }
-    return new RoomApp(template, assets);
+    const embed = join(dir, 'parley-embed.js');
+    return new RoomApp(template, assets, existsSync(embed) ? readFileSync(embed) : undefined);
   }
 
   /** The room page for one link, with what the app needs to start. */
@@ -51,6 +56,11 @@ export class RoomApp {
   }
 
   register(app: FastifyInstance): void {
+    const script = this.embedScript;
+    if (script) {
+      // Loaded by <script src> from integrators' pages; not hashed, so cached briefly.
+      app.get(EMBED_SCRIPT_PATH, async (_request, reply) => reply.type('text/javascript; charset=utf-8').header('Cache-Control', 'public, max-age=300').send(script));
+    }
     app.get<{ Params: { '*': string } }>('/room-assets/*', async (request, reply) => {
       const asset = this.assets.get(request.params['*']);
       if (!asset) return reply.status(404).type('text/plain').send('not found');

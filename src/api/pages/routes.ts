@@ -22,14 +22,21 @@ export async function linkPages(app: FastifyInstance, opts: { core: Core; room?:
     if (!resolved) return reply.status(404).send(renderNotFound());
     const { meeting, participant, availability, state } = resolved;
     const title = meeting.title || meeting.key;
-    if (state === 'room' && room) {
+    // Joinable links open the room; a meeting that has not started yet counts down in it.
+    if ((state === 'room' || state === 'not_started') && room) {
       const bootstrap: RoomBootstrap = {
         link,
-        meeting: { title },
-        ...(participant ? { person: { name: participant.name, role: participant.role } } : {}),
+        meeting: { title, ...(availability.state === 'not_started' ? { startsAt: availability.startsAt.toISOString() } : {}) },
+        ...(state === 'not_started' ? { state: 'not_started' as const } : {}),
         needsName: !participant,
         embedded,
       };
+      if (participant) {
+        const invitation = participant.status === 2 ? 'invited' : participant.status === 3 ? 'declined' : undefined;
+        bootstrap.person = { name: participant.name, role: participant.role, ...(invitation ? { invitation } : {}) };
+      } else {
+        bootstrap.ways = core.access.waysIn(meeting.access);
+      }
       return reply.send(room.page(bootstrap));
     }
     const account = await core.accounts.get(meeting.accountId);
