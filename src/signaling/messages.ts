@@ -47,8 +47,12 @@ export interface WaysIn {
 /** Embedded in the link page as JSON (script#parley-bootstrap). */
 export interface RoomBootstrap {
   link: RoomLink;
-  /** `startsAt` (ISO) is set when the meeting has not started yet: the page counts down. */
-  meeting: { title: string; startsAt?: string };
+  /**
+   * `startsAt` (ISO) is set when the meeting has not started yet: the page counts down.
+   * `startsAtText` says the same in words, in the organiser's time zone ("Friday 5 March 2027 at
+   * 14:30 (America/New_York)").
+   */
+  meeting: { title: string; startsAt?: string; startsAtText?: string };
   /** 'not_started': show a countdown to meeting.startsAt, then reload (the room opens by itself). */
   state?: 'not_started';
   /**

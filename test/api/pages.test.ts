@@ -95,7 +95,7 @@ async function page(url: string): Promise<Page> {
   const main = room ?? /<main\b[^>]*>[\s\S]*<\/main>/.exec(r.text)?.[0] ?? '';
   return {
     status: r.status,
-    state: room ? 'open' : /<main data-state="([a-z_]+)"/.exec(r.text)?.[1],
+    state: room ? (JSON.parse(room) as { state?: string }).state ?? 'open' : /<main data-state="([a-z_]+)"/.exec(r.text)?.[1],
     title: /<title>([\s\S]*?)<\/title>/.exec(r.text)?.[1],
     main,
     text: r.text,
@@ -110,6 +110,7 @@ async function expectState(urls: string[], state: string, words: RegExp) {
     expect(p.status, url).toBe(200);
     expect(p.state, url).toBe(state);
     if (state === 'open') expect(JSON.parse(p.main).link, url).toBeDefined();
+    else if (state === 'not_started') expect(JSON.parse(p.main).meeting.startsAtText, url).toMatch(words);
     else expect(p.main, url).toMatch(words);
   }
 }
@@ -135,6 +136,7 @@ describe('every link names the meeting and its state', () => {
     expect(JSON.parse(p.main)).toEqual({
       link: { kind: 'public', code: created.meetingUrl.slice(srv.url.length + 1) },
       meeting: { title: 'Quarterly review' }, needsName: true, embedded: false,
+      ways: { guest: true, pin: false, usernamePassword: false, signup: false },
     });
     expect(p.text).toMatch(/^<!doctype html>/i);
   });
@@ -160,7 +162,7 @@ describe('every link names the meeting and its state', () => {
       expect(p.title).toContain('Interview');
       expect(JSON.parse(p.main)).toEqual({
         link: { kind: 'personal', token: url.slice(url.lastIndexOf('/') + 1) },
-        meeting: { title: 'Interview' }, person: { name: who, role }, needsName: false, embedded: false,
+        meeting: { title: 'Interview' }, person: { name: who, role, invitation: 'invited' }, needsName: false, embedded: false,
       });
     }
   });
@@ -175,7 +177,10 @@ describe('every link names the meeting and its state', () => {
       expect(p.status).toBe(200);
       expect(p.state).toBe('open');
       expect(p.title).toContain('Conference-1');
-      expect(JSON.parse(p.main)).toEqual({ link: { kind: 'conference', key: hashKey }, meeting: { title: 'Conference-1' }, needsName: true, embedded });
+      expect(JSON.parse(p.main)).toEqual({
+        link: { kind: 'conference', key: hashKey }, meeting: { title: 'Conference-1' }, needsName: true, embedded,
+        ways: { guest: true, pin: false, usernamePassword: false, signup: false },
+      });
     }
   });
 
@@ -253,12 +258,13 @@ describe('states', () => {
     for (const url of [...await allLinks(a, created), participantUrl]) {
       const p = await page(url);
       expect(p.status).toBe(200);
-      expect(p.state).toBe('not_started');
-      expect(p.main).toContain('The meeting has not started yet');
+      expect(p.state).toBe('not_started'); // the room, counting down
+      expect(JSON.parse(p.main).meeting.startsAt).toBe(`${NEXT_YEAR}-03-05T19:30:00.000Z`);
       expect(p.main).toContain(`5 March ${NEXT_YEAR}`);
-      expect(p.main).toContain('14:30');
-      expect(p.main).not.toContain('19:30');
-      expect(p.main).toContain('America/New_York');
+      const text = JSON.parse(p.main).meeting.startsAtText as string;
+      expect(text).toContain('14:30');
+      expect(text).not.toContain('19:30');
+      expect(text).toContain('America/New_York');
     }
 
     // Summer time (UTC-4) is applied too.

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Core, LinkRef } from '../../core/index.js';
 import type { RoomBootstrap } from '../../signaling/messages.js';
-import { renderLinkPage, renderNotFound } from './render.js';
+import { formatStart, renderLinkPage, renderNotFound } from './render.js';
 import type { RoomApp } from './room.js';
 
 // Link pages are framed by integrators' sites (embed), so they carry no X-Frame-Options; the
@@ -24,9 +24,12 @@ export async function linkPages(app: FastifyInstance, opts: { core: Core; room?:
     const title = meeting.title || meeting.key;
     // Joinable links open the room; a meeting that has not started yet counts down in it.
     if ((state === 'room' || state === 'not_started') && room) {
+      const start = availability.state === 'not_started'
+        ? { startsAt: availability.startsAt.toISOString(), startsAtText: formatStart(availability.startsAt, (await core.accounts.get(meeting.accountId)).timeZone) }
+        : {};
       const bootstrap: RoomBootstrap = {
         link,
-        meeting: { title, ...(availability.state === 'not_started' ? { startsAt: availability.startsAt.toISOString() } : {}) },
+        meeting: { title, ...start },
         ...(state === 'not_started' ? { state: 'not_started' as const } : {}),
         needsName: !participant,
         embedded,
