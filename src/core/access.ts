@@ -74,6 +74,8 @@ export const refused = (state: LinkState, reason: string, code: 'forbidden' | 'c
  */
 export class AccessService {
   private readonly attempts = new AttemptLimiter();
+  // Registration creates accounts' users: every sign-up counts, right or not.
+  private readonly signups = new AttemptLimiter(10, 200, 60 * 60_000);
 
   constructor(
     private readonly store: Store,
@@ -182,6 +184,8 @@ export class AccessService {
     if (c.signup) {
       if (!ways.signup) throw invalid('signup', 'is not a way into this meeting');
       const name = requiredText('name', c.name, LIMITS.personName);
+      this.signups.check(meeting.id, address);
+      this.signups.fail(meeting.id, address);
       const { user } = await this.users.create(account, { username: c.signup.username, password: c.signup.password, email: c.signup.email, displayName: name });
       return join(user.displayName, meeting.access.signupPreset);
     }
