@@ -5,12 +5,13 @@
  * Targets (issue 2): getMeetingStatus ≥ 60% of the baseline's req/s; createMeeting p99 < 10 ms at
  * 500 req/s. Results are printed and written to bench/results/.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { spawnListening, type Spawned } from '../test/helpers/spawn.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
@@ -20,20 +21,8 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
 // not take turns on one core and runs are comparable.
 const PIN = process.platform === 'linux' && availableParallelism() >= 2 && spawnSync('taskset', ['-cp', '0', String(process.pid)]).status === 0;
 
-function start(args: string[], env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  return new Promise((resolve, reject) => {
-    const [cmd, argv] = PIN ? ['taskset', ['-c', '1', process.execPath, ...args]] : [process.execPath, args];
-    const child = spawn(cmd, argv, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve({ child, url: m[1], output: () => out });
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}:\n${out}`)));
-  });
+function start(args: string[], env: NodeJS.ProcessEnv): Promise<Spawned> {
+  return spawnListening(args, env, PIN ? ['taskset', '-c', '1', process.execPath] : [process.execPath]);
 }
 
 interface Row { name: string; rps: number; p50: number; p99: number; non2xx: number; errors: number }

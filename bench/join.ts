@@ -6,32 +6,17 @@
  *
  * Parley runs as `parley serve` (built) in a child process; Chromium is Debian's.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { openPerson, type Person } from '../test/helpers/browser.js';
 import { BotHost, MeetingBot } from '../test/helpers/meeting-bot.js';
+import { spawnListening } from '../test/helpers/spawn.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const JOINS = Number(process.env.BENCH_JOINS ?? 10);
 const MEETING_SECONDS = Number(process.env.BENCH_MEETING_SECONDS ?? 20);
-
-function start(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/parley.js', 'serve'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve({ child, url: m[1], output: () => out });
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`parley exited ${code}:\n${out}`)));
-  });
-}
 
 /** CPU seconds used so far by a process (user + system), from /proc. */
 function cpuSeconds(pid: number): number {
@@ -74,7 +59,7 @@ async function timeJoin(page: Page, url: string): Promise<number> {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-join-'));
-const server = await start({
+const server = await spawnListening(['bin/parley.js', 'serve'], {
   DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', MEDIA_WORKERS: '1',
   RTC_LISTEN_IP: '127.0.0.1', ANNOUNCED_IP: '127.0.0.1',
 });

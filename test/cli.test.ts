@@ -1,9 +1,10 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basic, bearer, post, send } from './helpers/http.js';
+import { spawnListening, type Spawned } from './helpers/spawn.js';
 
 // The CLI as an operator runs it: the built bin/parley.js (npm test builds first).
 const BIN = new URL('../bin/parley.js', import.meta.url).pathname;
@@ -15,27 +16,10 @@ afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 const env = () => ({ ...process.env, DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn' });
 const parley = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { env: env(), encoding: 'utf8', timeout: 20_000 });
 
-interface Serving { child: ChildProcess; url: string; output: () => string }
+type Serving = Spawned;
 
 /** Starts `parley serve` and waits for the line that says where it listens. */
-function serve(): Promise<Serving> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'serve'], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${out}`)), 20_000);
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1], output: () => out });
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`serve exited ${code}:\n${out}`)); });
-  });
-}
+const serve = () => spawnListening([BIN, 'serve'], env());
 
 function stop(s: Serving): Promise<number | null> {
   return new Promise((resolve) => {
