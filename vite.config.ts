@@ -1,10 +1,47 @@
 // Builds the meeting room (src/web) into dist/web, which the server serves: dist/web/index.html
 // is the page template (its <!--PARLEY_BOOTSTRAP--> comment is replaced per link) and the
-// hashed files in dist/web/room-assets/ are served at /room-assets/.
+// hashed files in dist/web/room-assets/ are served at /room-assets/. After it, a second small
+// build makes dist/web/parley-embed.js (served at /parley-embed.js) from
+// src/web/embed/parley-embed.ts: one classic script (IIFE, global `Parley`), ES2019, for
+// integrators' pages.
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vite';
+import { build, defineConfig, type Plugin } from 'vite';
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+function embedScript(): Plugin {
+  return {
+    name: 'parley-embed-script',
+    apply: 'build',
+    async closeBundle(error?: Error) {
+      if (error) return;
+      const entry = here('./src/web/embed/parley-embed.ts');
+      // Its documentation (the source's opening comment) stays at the top of the built file.
+      const banner = /^\/\*![\s\S]*?\*\//.exec(readFileSync(entry, 'utf8'))?.[0] ?? '';
+      await build({
+        configFile: false,
+        logLevel: 'warn',
+        publicDir: false,
+        build: {
+          outDir: here('./dist/web'),
+          emptyOutDir: false,
+          copyPublicDir: false,
+          target: 'es2019',
+          minify: true,
+          sourcemap: false,
+          rolldownOptions: { output: { postBanner: banner } },
+          lib: {
+            entry,
+            formats: ['iife'],
+            name: 'Parley',
+            fileName: () => 'parley-embed.js',
+          },
+        },
+      });
+    },
+  };
+}
 
 export default defineConfig({
   root: here('./src/web'),
@@ -13,6 +50,7 @@ export default defineConfig({
   // server's /room-assets/* route reads. (base '/room-assets/' would give /room-assets/room-assets/….)
   base: '/',
   publicDir: false,
+  plugins: [embedScript()],
   // Vite 8 transforms TS/JSX with Oxc: automatic JSX runtime from preact (preact/jsx-runtime).
   oxc: {
     jsx: { runtime: 'automatic', importSource: 'preact' },

@@ -1,6 +1,7 @@
 import { render } from 'preact';
-import type { ParticipantInfo } from '../signaling/messages.ts';
+import type { ParticipantInfo, TrackSource } from '../signaling/messages.ts';
 import { readBootstrap } from './bootstrap.ts';
+import { EmbedBridge, embeddingOrigin } from './embed.ts';
 import { Meeting } from './meeting.ts';
 import { App } from './ui/App.tsx';
 
@@ -11,6 +12,10 @@ declare global {
       state(): string;
       participants(): ParticipantInfo[];
       selfId(): string | undefined;
+      /** What we receive from the others now, by participant and source. */
+      remoteSources(): { participantId: string; source: TrackSource }[];
+      /** Moderators: who waits in the lobby. */
+      waiting(): { id: string; name: string }[];
       publisher(): RTCPeerConnection | undefined;
       subscriber(): RTCPeerConnection | undefined;
       dropSocket(): void;
@@ -25,6 +30,9 @@ if (root && bootstrap) {
   const meeting = new Meeting(bootstrap);
   window.__parley = meeting.testHooks();
   render(<App meeting={meeting} />, root);
+  // Inside another site's page (parley-embed.js): talk to it, and to nobody else.
+  const origin = embeddingOrigin();
+  if (origin) new EmbedBridge(meeting, origin).start();
 } else if (root) {
   // The page was not served by Parley for a meeting link (or its data is damaged).
   render(
@@ -42,6 +50,8 @@ if (root && bootstrap) {
     state: () => 'not_found',
     participants: () => [],
     selfId: () => undefined,
+    remoteSources: () => [],
+    waiting: () => [],
     publisher: () => undefined,
     subscriber: () => undefined,
     dropSocket: () => undefined,

@@ -1,13 +1,14 @@
 import {
-  CHAT_MAX_LENGTH, JOIN_PATH, PING_INTERVAL_MS, RESUME_WINDOW_MS, WS_PATH,
-  type ClientMessage, type IceServer, type JoinRefusal, type JoinRequest, type JoinResponse,
-  type ParticipantInfo, type RoomBootstrap, type RoomState, type ServerMessage, type TrackSource,
+  CHAT_MAX_LENGTH, INVITATION_PATH, JOIN_PATH, PING_INTERVAL_MS, RESUME_WINDOW_MS, WS_PATH,
+  type ClientMessage, type EmbedEventName, type IceServer, type InvitationRequest, type InvitationResponse, type JoinRefusal,
+  type JoinRequest, type JoinResponse, type ParticipantInfo, type RoomBootstrap, type RoomState, type ServerMessage, type TrackSource,
 } from '../signaling/messages.ts';
+import { readBootstrap, waysOf } from './bootstrap.ts';
 import { LocalMedia } from './local-media.ts';
 import { iceUfrags, Publisher, Subscriber, type ReceivedTrack } from './peers.ts';
-import type { AppState, Panel, Phase, RemoteMedia } from './state.ts';
+import type { AppState, FormField, JoinForm, JoinProblem, JoinWay, Panel, Phase, RemoteMedia } from './state.ts';
 import { Store } from './store.ts';
-import { storage } from './util.ts';
+import { storage, tabStorage } from './util.ts';
 
 const NAME_PREF = 'parley.name';
 /** No welcome this long after opening a socket: give up on that socket. */
@@ -22,11 +23,49 @@ const TOAST_MS = 6_000;
 /** A media restart after a publishing failure is tried again only after this long. */
 const RESTART_BACKOFF_MS = 30_000;
 
-/** Phases after which nothing more happens until the person joins again. */
+/** Phases after which nothing more happens until the person joins again (or the page reloads). */
 const FINAL_PHASES = new Set<Phase>([
-  'left', 'connection_lost', 'not_started', 'ended', 'cancelled', 'disabled', 'service_stopped',
-  'full', 'invitation_cancelled', 'removed', 'not_found',
+  'countdown', 'left', 'connection_lost', 'not_started', 'ended', 'cancelled', 'disabled', 'service_stopped',
+  'full', 'invitation_cancelled', 'removed', 'not_found', 'declined',
 ]);
+/** Session endings that end the meeting itself (not just this person's part in it). */
+const MEETING_OVER = new Set<RoomState>(['ended', 'cancelled', 'disabled', 'service_stopped']);
+/** The countdown reloads up to this long after the start, so a crowd does not arrive at once. */
+const START_JITTER_MS = 2_000;
+/** The server still said "not started" at the start (clocks differ): ask again this often, growing. */
+const START_RECHECK_MS = [2_000, 3_000, 5_000, 10_000, 15_000];
+/** A setTimeout cannot wait longer than ~24.8 days; long countdowns wake up daily to re-aim. */
+const MAX_TIMER_MS = 86_400_000;
+
+const FIELD_LABELS: Record<FormField, string> = { name: 'your name', pin: 'the PIN', username: 'the username', password: 'the password', email: 'the e-mail address' };
+
+/** A server's reason as a sentence: capitalised, ending with a full stop. */
+function sentence(text: string): string {
+  const t = text.trim();
+  if (!t) return '';
+  return t[0]!.toUpperCase() + t.slice(1) + (/[.!?]$/.test(t) ? '' : '.');
+}
+
+/** The form field a server's field name points at. */
+function fieldOf(name: string | undefined): FormField | undefined {
+  if (!name) return undefined;
+  const n = name.toLowerCase();
+  if (n.includes('username')) return 'username';
+  if (n.includes('password')) return 'password';
+  if (n.includes('email')) return 'email';
+  if (n.includes('pin')) return 'pin';
+  if (n.includes('name')) return 'name';
+  return undefined;
+}
+
+function waitWords(seconds: number): string {
+  if (seconds < 90) return `${seconds} second${seconds === 1 ? '' : 's'}`;
+  const minutes = Math.ceil(seconds / 60);
+  return `${minutes} minute${minutes === 1 ? '' : 's'}`;
+}
+
+/** Hears what the room does, for the embedding page (see embed.ts). */
+export type MeetingListener = (event: EmbedEventName, data?: Record<string, unknown>) => void;
 
 /**
  * The meeting as this page lives it: the join request, the signaling socket (with keep-alive and
@@ -34,11 +73,20 @@ const FINAL_PHASES = new Set<Phase>([
  */
 /** The answer to a join request; `fresh()` is the reply while it can still be used, else undefined. */
 type JoinReply =
-  | { kind: 'token'; token: string; fresh(): JoinReply | undefined }
+  /** `notBefore`: the token opens the room from this time on (ms epoch, our clock). */
+  | { kind: 'token'; token: string; notBefore: number; fresh(): JoinReply | undefined }
   | { kind: 'refused'; state: RoomState; fresh(): JoinReply | undefined }
-  | { kind: 'failed'; message: string; fresh(): JoinReply | undefined };
+  | { kind: 'failed'; problem: Omit<JoinProblem, 'seq'>; retryAfterSeconds?: number; fresh(): JoinReply | undefined };
 
-const failed = (message: string): JoinReply => ({ kind: 'failed', message, fresh: () => undefined });
+const failed = (message: string, field?: FormField, clearPassword = false, retryAfterSeconds?: number): JoinReply => ({
+  kind: 'failed',
+  problem: { message, ...(field ? { field } : {}), ...(clearPassword ? { clearPassword } : {}) },
+  ...(retryAfterSeconds ? { retryAfterSeconds } : {}),
+  fresh: () => undefined,
+});
+
+/** The fields of a join request beyond the link, as the chosen way needs them. */
+type Credentials = Omit<JoinRequest, 'link'>;
 
 export class Meeting {
   readonly store: Store<AppState>;
@@ -66,6 +114,10 @@ export class Meeting {
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
   private pingTimer: ReturnType<typeof setInterval> | undefined;
   private toastId = 0;
+  private problemSeq = 0;
+  /** The last form used to join (without the password), so a rejoin can use it again. */
+  private lastForm: JoinForm | undefined;
+  private readonly listeners = new Set<MeetingListener>();
 
   constructor(bootstrap: RoomBootstrap) {
     this.local = new LocalMedia((local) => {
@@ -79,9 +131,16 @@ export class Meeting {
       }
     });
     this.local.onTrack = (source, track) => this.localTrackChanged(source, track);
+    const countdown = bootstrap.state === 'not_started';
+    const invitation = bootstrap.link.kind === 'personal' ? bootstrap.person?.invitation : undefined;
+    // "You accepted" survives the countdown's reload (the server's 'invited' is also "accepted").
+    const answered = invitation === 'invited' && bootstrap.link.kind === 'personal' && tabStorage.get(`parley.accepted.${bootstrap.link.token}`) === '1';
     this.store = new Store<AppState>({
-      phase: 'prejoin',
+      // Before the start: a countdown (no pre-join, no camera) while the start time is known.
+      phase: countdown ? (bootstrap.meeting.startsAt ? 'countdown' : 'not_started') : 'prejoin',
       bootstrap,
+      ...(invitation ? { invitation: { answer: invitation, answered, busy: false } } : {}),
+      waiting: [],
       title: bootstrap.meeting.title,
       others: [],
       remote: new Map(),
@@ -95,7 +154,8 @@ export class Meeting {
       local: this.local.snapshot,
     });
     this.name = bootstrap.person?.name;
-    this.prefetchJoin();
+    if (this.phase === 'countdown') this.aimCountdown(-1);
+    if (this.phase === 'prejoin') this.prefetchJoin();
     // A viewer's link: no camera or microphone is even asked for.
     if (this.isViewer) this.local.allow(false, false);
     window.addEventListener('online', () => this.retryNow());
@@ -110,8 +170,18 @@ export class Meeting {
     return this.store.get().bootstrap.person?.role === 'viewer';
   }
 
+  /** The name this page joins (or joined) with, once known. */
+  get joiningAs(): string | undefined {
+    return this.name;
+  }
+
   get phase(): Phase {
     return this.store.get().phase;
+  }
+
+  /** The phase now (unlike `this.phase`, not narrowed by earlier checks across an await). */
+  private at(phase: Phase): boolean {
+    return this.store.get().phase === phase;
   }
 
   savedName(): string {
@@ -120,27 +190,95 @@ export class Meeting {
 
   // ---- joining -------------------------------------------------------------------------------
 
-  /** Pre-join → join request → socket → welcome. `name` is required when the bootstrap says so. */
-  async join(name?: string): Promise<void> {
-    if (this.phase !== 'prejoin') return;
+  /** The ways in this page offers, in the order the pre-join screen lists them (none on personal links). */
+  ways(): JoinWay[] {
     const { bootstrap } = this.store.get();
+    if (!bootstrap.needsName) return [];
+    const w = waysOf(bootstrap);
+    return (['guest', 'pin', 'login', 'signup'] as const).filter((way) =>
+      way === 'guest' ? w.guest : way === 'pin' ? w.pin : way === 'login' ? w.usernamePassword : w.signup);
+  }
+
+  /** What the pre-join form starts with: the last form used on this page, else the saved name. */
+  initialForm(): JoinForm {
+    const ways = this.ways();
+    const last = this.lastForm;
+    if (last && ways.includes(last.way)) return { ...last, password: '' };
+    return { way: ways[0] ?? 'guest', name: this.savedName(), pin: '', username: '', password: '', email: '' };
+  }
+
+  /**
+   * Pre-join → join request → (the start, for an early token) → socket → lobby or welcome.
+   * `form` is what the pre-join screen holds; personal links need none.
+   */
+  async join(form?: JoinForm): Promise<void> {
+    if (this.phase !== 'prejoin') return;
+    const { bootstrap, retryAt } = this.store.get();
+    if (retryAt !== undefined && Date.now() < retryAt) return;
+    let credentials: Credentials = {};
     if (bootstrap.needsName) {
-      const trimmed = name?.trim() ?? '';
-      if (!trimmed) {
-        this.store.set({ joinError: 'Enter your name to join.' });
-        return;
+      const checked = this.credentials(form);
+      if ('problem' in checked) return this.joinFailed(checked.problem);
+      credentials = checked.credentials;
+      if (credentials.name) {
+        this.name = credentials.name;
+        storage.set(NAME_PREF, credentials.name);
       }
-      this.name = trimmed;
-      storage.set(NAME_PREF, trimmed);
+      // Kept for a rejoin, without the password (after registering, a rejoin signs in).
+      const way = checked.way === 'signup' && this.ways().includes('login') ? 'login' : checked.way;
+      this.lastForm = { ...form!, way, password: '' };
     }
-    this.store.set({ phase: 'joining', joinError: undefined });
+    this.store.set({ phase: 'joining', joinError: undefined, retryAt: undefined, opensAt: undefined });
     const prefetched = this.prefetched;
     this.prefetched = undefined;
-    const reply = (prefetched && !bootstrap.needsName ? await prefetched : undefined)?.fresh() ?? await this.requestJoin(this.name);
+    const reply = (prefetched && !bootstrap.needsName ? await prefetched : undefined)?.fresh() ?? await this.requestJoin(credentials, form?.way);
+    if (!this.at('joining')) return;
     if (reply.kind === 'refused') return this.finish(reply.state);
-    if (reply.kind === 'failed') return this.joinFailed(reply.message);
+    if (reply.kind === 'failed') {
+      if (reply.retryAfterSeconds) this.store.set({ retryAt: Date.now() + reply.retryAfterSeconds * 1000 });
+      return this.joinFailed(reply.problem);
+    }
+    if (credentials.login) this.name = credentials.login.username;
+    // A token fetched before the start opens the room only from then on (at most a minute).
+    const wait = reply.notBefore - Date.now();
+    if (wait > 0) {
+      this.store.set({ opensAt: reply.notBefore });
+      await new Promise<void>((resolve) => this.setTimer('notBefore', wait, resolve));
+      if (!this.at('joining')) return;
+      this.store.set({ opensAt: undefined });
+    }
     this.leaving = false;
     this.openSocket(`${WS_PATH}?token=${encodeURIComponent(reply.token)}`);
+  }
+
+  /** The join request's fields for the chosen way, or what is missing. */
+  private credentials(form: JoinForm | undefined): { credentials: Credentials; way: JoinWay } | { problem: Omit<JoinProblem, 'seq'> } {
+    const ways = this.ways();
+    if (!form || ways.length === 0) return { problem: { message: 'This meeting admits invited people only. Open the personal link from your invitation.' } };
+    const way = ways.includes(form.way) ? form.way : ways[0]!;
+    const name = form.name.trim();
+    const username = form.username.trim();
+    const missing = (field: FormField, message: string) => ({ problem: { message, field } });
+    if (way === 'login') {
+      if (!username) return missing('username', 'Enter your username to sign in.');
+      if (!form.password) return missing('password', 'Enter your password to sign in.');
+      return { way, credentials: { login: { username, password: form.password } } };
+    }
+    if (way === 'signup') {
+      if (!username) return missing('username', 'Choose a username to register.');
+      if (form.password.length < 8) return missing('password', 'Choose a password of at least 8 characters.');
+      const email = form.email.trim();
+      if (email && !/^[^\s@]+@[^\s@]+$/.test(email)) return missing('email', 'Check the e-mail address (or leave it empty).');
+      if (!name) return missing('name', 'Enter your name to join.');
+      return { way, credentials: { name, signup: { username, password: form.password, ...(email ? { email } : {}) } } };
+    }
+    if (!name) return missing('name', 'Enter your name to join.');
+    if (way === 'pin') {
+      const pin = form.pin.replace(/\s+/g, '');
+      if (!pin) return missing('pin', 'Enter the meeting’s PIN to join.');
+      return { way, credentials: { name, pin } };
+    }
+    return { way, credentials: { name } };
   }
 
   /**
@@ -150,12 +288,12 @@ export class Meeting {
   private prefetched?: Promise<JoinReply>;
 
   private prefetchJoin(): void {
-    if (this.store.get().bootstrap.link.kind === 'personal') this.prefetched = this.requestJoin(undefined);
+    if (this.store.get().bootstrap.link.kind === 'personal') this.prefetched = this.requestJoin({});
   }
 
-  private async requestJoin(name: string | undefined): Promise<JoinReply> {
+  private async requestJoin(credentials: Credentials, way?: JoinWay): Promise<JoinReply> {
     const { bootstrap } = this.store.get();
-    const request: JoinRequest = { link: bootstrap.link, ...(bootstrap.needsName ? { name } : {}) };
+    const request: JoinRequest = { link: bootstrap.link, ...credentials };
     let response: Response;
     try {
       response = await fetch(JOIN_PATH, {
@@ -167,30 +305,150 @@ export class Meeting {
     } catch {
       return failed('The server could not be reached. Check your connection and try again.');
     }
-    if (!response.ok) {
-      const refusal = (await response.json().catch(() => undefined)) as JoinRefusal | undefined;
-      if (refusal?.error?.state) return { kind: 'refused', state: refusal.error.state, fresh: () => undefined };
-      const reason = refusal?.error?.message;
-      return failed(reason ? `Could not join: ${reason}.` : `Could not join (the server answered ${response.status}). Try again.`);
-    }
+    // The server's clock, from its Date header (whole seconds, so never ahead of it): the token's
+    // times are the server's, and a browser's clock may be off by minutes.
+    const serverDate = Date.parse(response.headers.get('date') ?? '');
+    const offset = Number.isNaN(serverDate) ? 0 : serverDate - Date.now();
+    if (!response.ok) return this.refusal(response, way);
     const answer = (await response.json().catch(() => undefined)) as JoinResponse | undefined;
     if (!answer?.joinToken) return failed('The server gave an unexpected answer. Try again.');
-    const usableUntil = Date.parse(answer.expiresAt) - 5000; // leave time to open the socket
-    const reply: JoinReply = { kind: 'token', token: answer.joinToken, fresh: () => (Date.now() < usableUntil ? reply : undefined) };
+    const usableUntil = Date.parse(answer.expiresAt) - offset - 5000; // leave time to open the socket
+    const notBefore = Date.parse(answer.notBefore ?? '') - offset;
+    const reply: JoinReply = {
+      kind: 'token',
+      token: answer.joinToken,
+      notBefore: Number.isNaN(notBefore) ? 0 : notBefore,
+      fresh: () => (Date.now() < usableUntil ? reply : undefined),
+    };
     return reply;
   }
 
-  /** From the "You left" / "Connection lost" pages: back in with the same name and devices. */
+  /** A refused join request, in words for the person (and the field to fix). */
+  private async refusal(response: Response, way: JoinWay | undefined): Promise<JoinReply> {
+    const refusal = (await response.json().catch(() => undefined)) as JoinRefusal | undefined;
+    const e = refusal?.error;
+    if (e?.state) return { kind: 'refused', state: e.state, fresh: () => undefined };
+    const reason = sentence(e?.message ?? '');
+    const field = fieldOf(e?.field);
+    switch (e?.code) {
+      case 'unauthenticated':
+        if (way === 'pin' || field === 'pin') return failed('That PIN is not right. Check it and try again.', 'pin');
+        if (way === 'login') return failed('That username or password is not right. Try again.', 'password', true);
+        return failed(reason || 'You could not be let in. Try again.', field, true);
+      case 'invalid':
+        return failed(field ? `Check ${FIELD_LABELS[field]}: ${reason}` : reason || 'Check what you entered and try again.', field, field === 'password');
+      case 'conflict':
+        if (way === 'signup') {
+          const orSignIn = this.ways().includes('login') ? ', or sign in if it is yours' : '';
+          return failed(`That username is already taken. Choose another one${orSignIn}.`, 'username', true);
+        }
+        return failed(reason || 'Could not join. Try again.', field, true);
+      case 'rate_limited': {
+        const header = Number(response.headers.get('retry-after'));
+        const seconds = Math.max(1, Math.ceil(e.retryAfterSeconds ?? (Number.isFinite(header) && header > 0 ? header : 60)));
+        return failed(`Too many wrong attempts. Try again in ${waitWords(seconds)}.`, undefined, true, seconds);
+      }
+      default:
+        return failed(reason ? `Could not join: ${reason}` : `Could not join (the server answered ${response.status}). Try again.`);
+    }
+  }
+
+  // ---- invitations ---------------------------------------------------------------------------
+
+  /** A personal link's holder accepts or declines before joining (and may change their mind). */
+  async answerInvitation(answer: 'accept' | 'decline'): Promise<void> {
+    const { bootstrap, invitation } = this.store.get();
+    if (bootstrap.link.kind !== 'personal' || !invitation || invitation.busy) return;
+    this.store.set({ invitation: { ...invitation, busy: true, error: undefined } });
+    const request: InvitationRequest = { token: bootstrap.link.token, answer };
+    const done = (patch: Partial<NonNullable<AppState['invitation']>>) => {
+      const now = this.store.get().invitation;
+      if (now) this.store.set({ invitation: { ...now, busy: false, ...patch } });
+    };
+    try {
+      const response = await fetch(INVITATION_PATH, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(request),
+        credentials: 'same-origin',
+      });
+      if (!response.ok) {
+        const refusal = (await response.json().catch(() => undefined)) as JoinRefusal | undefined;
+        const state = refusal?.error?.state;
+        // The invitation was cancelled or the meeting is over: that page says so.
+        if (state && state !== 'not_started' && (this.phase === 'prejoin' || this.phase === 'countdown')) return this.finish(state);
+        const reason = sentence(refusal?.error?.message ?? '');
+        return done({ error: `Your answer was not saved. ${reason || 'Try again.'}` });
+      }
+      const result = (await response.json().catch(() => undefined)) as InvitationResponse | undefined;
+      const saved = result?.invitation === 'declined' || result?.invitation === 'invited' ? result.invitation : answer === 'decline' ? 'declined' : 'invited';
+      done({ answer: saved, answered: true });
+      tabStorage.set(`parley.accepted.${request.token}`, saved === 'invited' ? '1' : '0');
+    } catch {
+      done({ error: 'Your answer was not saved: the server could not be reached. Try again.' });
+    }
+  }
+
+  // ---- the countdown -------------------------------------------------------------------------
+
+  /**
+   * Before the start: at the start (plus up to 2 s, so not everyone comes at once) ask the server
+   * whether the room is open, and reload into it. `attempt` counts checks that found it still
+   * closed (our clock runs ahead of the server's): those ask again a little later each time.
+   */
+  private aimCountdown(attempt: number): void {
+    const startsAt = Date.parse(this.store.get().bootstrap.meeting.startsAt ?? '');
+    if (Number.isNaN(startsAt)) return;
+    const delay = attempt < 0
+      ? Math.max(0, startsAt - Date.now()) + Math.random() * START_JITTER_MS
+      : START_RECHECK_MS[Math.min(attempt, START_RECHECK_MS.length - 1)]!;
+    if (delay > MAX_TIMER_MS) return this.setTimer('countdown', MAX_TIMER_MS, () => this.aimCountdown(-1));
+    this.setTimer('countdown', delay, () => void this.checkStarted(Math.max(0, attempt)));
+  }
+
+  private async checkStarted(attempt: number): Promise<void> {
+    if (this.phase !== 'countdown') return;
+    let next: RoomBootstrap | undefined;
+    try {
+      const response = await fetch(location.href, { cache: 'no-store', credentials: 'same-origin' });
+      next = readBootstrap(new DOMParser().parseFromString(await response.text(), 'text/html'));
+    } catch {
+      // Offline for a moment: ask again shortly rather than reloading into an error page.
+      return this.aimCountdown(attempt + 1);
+    }
+    if (this.phase !== 'countdown') return;
+    if (next?.state === 'not_started' && next.meeting.startsAt) {
+      const { bootstrap } = this.store.get();
+      const moved = next.meeting.startsAt !== bootstrap.meeting.startsAt;
+      if (moved) this.store.set({ bootstrap: { ...bootstrap, meeting: { ...bootstrap.meeting, startsAt: next.meeting.startsAt, startsAtText: next.meeting.startsAtText } } });
+      // Rescheduled: count to the new time. Else the clocks differ: keep counting, ask again soon.
+      return this.aimCountdown(moved && Date.parse(next.meeting.startsAt) > Date.now() ? -1 : attempt + 1);
+    }
+    // Open (or ended, cancelled…: the server's page says so): load the page as it is now.
+    location.reload();
+  }
+
+  /**
+   * From the "You left" / "Connection lost" pages: back in with the same name and devices. A
+   * person who signed in (or registered) signs in again on the pre-join screen: the password
+   * is not kept.
+   */
   async rejoin(): Promise<void> {
     this.resetRoom();
     this.store.set({ phase: 'prejoin', pageMessage: undefined });
+    const form = this.lastForm;
+    if (form?.way === 'login' || form?.way === 'signup') {
+      void this.local.start();
+      return;
+    }
     await this.local.start();
-    await this.join(this.name);
+    await this.join(form);
   }
 
-  private joinFailed(message: string): void {
+  private joinFailed(problem: Omit<JoinProblem, 'seq'>): void {
     this.closeSocket();
-    this.store.set({ phase: 'prejoin', joinError: message });
+    this.clearTimer('notBefore');
+    this.store.set({ phase: 'prejoin', joinError: { ...problem, seq: ++this.problemSeq }, opensAt: undefined });
   }
 
   // ---- the socket ----------------------------------------------------------------------------
@@ -210,7 +468,7 @@ export class Meeting {
       } catch {
         return;
       }
-      if (message.type === 'welcome') welcomed = true;
+      if (message.type === 'welcome' || message.type === 'lobby') welcomed = true;
       this.onMessage(message);
     });
     ws.addEventListener('close', () => {
@@ -240,7 +498,10 @@ export class Meeting {
     const phase = this.phase;
     this.closeSocket();
     if (this.leaving || FINAL_PHASES.has(phase)) return;
-    if (phase === 'joining') return this.joinFailed('Could not connect to the meeting. Try again.');
+    if (phase === 'joining') return this.joinFailed({ message: 'Could not connect to the meeting. Try again.' });
+    if (phase === 'lobby') {
+      return this.joinFailed({ message: 'The connection was lost while you were waiting to be let in. Join again to ask once more.' });
+    }
     if (phase !== 'room' && phase !== 'reconnecting') return;
     if (this.droppedAt === undefined) {
       this.droppedAt = Date.now();
@@ -271,7 +532,8 @@ export class Meeting {
   private connectionLost(): void {
     if (this.phase !== 'reconnecting') return;
     this.teardown();
-    this.store.set({ phase: 'connection_lost' });
+    this.store.set({ phase: 'connection_lost', waiting: [] });
+    this.emit('left', { reason: 'connection_lost' });
   }
 
   private startPing(): void {
@@ -299,9 +561,14 @@ export class Meeting {
         void this.subscriber?.handleOffer(m.sdp, m.tracks).then(() => this.startPublishing(generation));
         return;
       }
-      case 'participantJoined':
+      case 'participantJoined': {
+        const s = this.store.get();
+        const known = m.participant.id === s.self?.id || s.others.some((p) => p.id === m.participant.id);
         this.upsert(m.participant);
+        if (known) return;
+        this.emit('participantJoined', { participantId: m.participant.id, name: m.participant.name });
         return this.announce(`${m.participant.name} joined`);
+      }
       case 'participantUpdated':
         return this.upsert(m.participant);
       case 'participantLeft': {
@@ -310,7 +577,10 @@ export class Meeting {
         const rest = new Map(remote);
         rest.delete(m.participantId);
         this.store.set({ others: others.filter((p) => p.id !== m.participantId), remote: rest });
-        if (gone) this.announce(`${gone.name} left`);
+        if (gone) {
+          this.announce(`${gone.name} left`);
+          this.emit('participantLeft', { participantId: gone.id, name: gone.name });
+        }
         return;
       }
       case 'activeSpeaker':
@@ -339,7 +609,36 @@ export class Meeting {
         return;
       case 'pong':
         return;
+      case 'lobby':
+        return this.enterLobby();
+      case 'lobbyQueue':
+        return this.lobbyQueue(m.waiting);
     }
+  }
+
+  /** The meeting has a lobby: we wait (socket open, preview on) until a host lets us in. */
+  private enterLobby(): void {
+    if (!this.at('joining')) return;
+    this.clearTimer('welcome');
+    this.lastHeard = Date.now();
+    this.startPing();
+    this.store.set({ phase: 'lobby', joinError: undefined });
+  }
+
+  /** Moderators: the people waiting in the lobby now (the whole list, on every change). */
+  private lobbyQueue(waiting: { id: string; name: string }[]): void {
+    const list = Array.isArray(waiting)
+      ? waiting.filter((w) => w && typeof w.id === 'string').map((w) => ({ id: w.id, name: String(w.name ?? '') }))
+      : [];
+    this.store.set({ waiting: list });
+  }
+
+  /** Moderators: let someone in from the lobby, or turn them away. */
+  answerKnock(participantId: string, admit: boolean): void {
+    if (this.phase !== 'room') return;
+    this.send({ type: admit ? 'admit' : 'decline', participantId });
+    // Shown as handled at once; the server's next lobbyQueue is the truth.
+    this.store.set((s) => ({ waiting: s.waiting.filter((w) => w.id !== participantId) }));
   }
 
   private onWelcome(m: Extract<ServerMessage, { type: 'welcome' }>): void {
@@ -351,9 +650,11 @@ export class Meeting {
     this.droppedAt = undefined;
     this.resumeToken = m.resumeToken;
     this.iceServers = m.iceServers;
+    this.name = m.self.name || this.name;
     this.told = { microphone: m.self.audioMuted, camera: m.self.videoMuted, screen: !m.self.screenSharing };
     this.store.set({
       phase: 'room',
+      invitation: undefined,
       self: m.self,
       others: m.participants,
       permissions: m.permissions,
@@ -369,6 +670,11 @@ export class Meeting {
       this.startMedia();
       void this.local.applyPermissions(m.permissions);
       this.announce(`You joined ${this.store.get().title}`);
+      this.emit('joined', {
+        participantId: m.self.id,
+        name: m.self.name,
+        participants: m.participants.map((p) => ({ participantId: p.id, name: p.name })),
+      });
     } else if (!m.resumed) {
       // A new seat after all: fresh transports, nothing to reset on the server.
       this.startMedia();
@@ -544,6 +850,22 @@ export class Meeting {
     this.local.setMicOn(!(local.micOn && local.audioTrack));
   }
 
+  /** Microphone on or off (the embedding page's mute / unmute; before joining: how to join). */
+  setMic(on: boolean): void {
+    const { permissions, local } = this.store.get();
+    if (FINAL_PHASES.has(this.phase) || (on && (this.isViewer || (permissions && !permissions.publishAudio)))) return;
+    if (on ? local.micOn && local.audioTrack : !local.micOn) return;
+    this.local.setMicOn(on);
+  }
+
+  /** Camera on or off (the embedding page's cameraOn / cameraOff; before joining: how to join). */
+  setCam(on: boolean): void {
+    const { permissions, local } = this.store.get();
+    if (FINAL_PHASES.has(this.phase) || (on && (this.isViewer || (permissions && !permissions.publishVideo)))) return;
+    if (on ? local.camOn && local.videoTrack : !local.camOn && !local.videoTrack) return;
+    void this.local.setCamOn(on);
+  }
+
   toggleCam(): void {
     const { permissions, local } = this.store.get();
     if (permissions && !permissions.publishVideo) return;
@@ -587,11 +909,13 @@ export class Meeting {
   }
 
   leave(): void {
-    if (FINAL_PHASES.has(this.phase)) return;
+    const phase = this.phase;
+    if (FINAL_PHASES.has(phase) || phase === 'prejoin') return;
     this.leaving = true;
     this.send({ type: 'leave' });
     this.teardown();
-    this.store.set({ phase: 'left' });
+    this.store.set({ phase: 'left', waiting: [], opensAt: undefined });
+    if (phase !== 'joining') this.emit('left', { reason: 'left' });
   }
 
   setPanel(panel: Panel): void {
@@ -610,8 +934,19 @@ export class Meeting {
 
   /** Shows a state page: the session is over for this page. */
   private finish(state: RoomState, message?: string): void {
+    const before = this.phase;
     this.teardown();
-    this.store.set({ phase: state, pageMessage: message });
+    // Too early after all (our wait for an early token fell short): count down again.
+    if (state === 'not_started' && this.store.get().bootstrap.meeting.startsAt) {
+      this.store.set({ phase: 'countdown', pageMessage: undefined, opensAt: undefined });
+      this.aimCountdown(0);
+      return;
+    }
+    this.store.set({ phase: state, pageMessage: message, waiting: [], opensAt: undefined });
+    if (before === 'room' || before === 'reconnecting' || before === 'lobby') {
+      this.emit('left', { reason: state });
+      if (MEETING_OVER.has(state)) this.emit('meetingEnded', { state });
+    }
   }
 
   /** Stops everything live: socket, timers, peer connections, camera and microphone. */
@@ -630,7 +965,25 @@ export class Meeting {
     this.local.allow(!this.isViewer, !this.isViewer);
     this.leaving = false;
     this.resumeToken = undefined;
-    this.store.set({ self: undefined, others: [], permissions: undefined, chat: [], unreadChat: 0, panel: null, toasts: [] });
+    this.store.set({ self: undefined, others: [], permissions: undefined, chat: [], unreadChat: 0, panel: null, toasts: [], waiting: [] });
+  }
+
+  // ---- the embedding page --------------------------------------------------------------------
+
+  /** Hears what happens to this page's session (joined, left, others joining…); returns an unsubscribe. */
+  onEvent(listener: MeetingListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(event: EmbedEventName, data?: Record<string, unknown>): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event, data);
+      } catch (error) {
+        console.warn('parley: an event listener failed', error);
+      }
+    }
   }
 
   // ---- small helpers -------------------------------------------------------------------------
@@ -672,6 +1025,14 @@ export class Meeting {
         return self ? [self, ...others] : [...others];
       },
       selfId: (): string | undefined => this.store.get().self?.id,
+      remoteSources: (): { participantId: string; source: TrackSource }[] => {
+        const list: { participantId: string; source: TrackSource }[] = [];
+        for (const [participantId, media] of this.store.get().remote) {
+          for (const source of ['microphone', 'camera', 'screen'] as const) if (media[source]) list.push({ participantId, source });
+        }
+        return list;
+      },
+      waiting: (): { id: string; name: string }[] => this.store.get().waiting,
       publisher: (): RTCPeerConnection | undefined => this.publisher?.pc,
       subscriber: (): RTCPeerConnection | undefined => this.subscriber?.pc,
       dropSocket: (): void => {

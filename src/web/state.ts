@@ -1,10 +1,52 @@
 import type { ChatMessage, ParticipantInfo, Permissions, RoomBootstrap, RoomState } from '../signaling/messages.ts';
 
 /**
- * Where the page is. The room's own phases, plus every RoomState page the server can send us
- * to, plus the two endings that are ours: the person left, or the connection could not be resumed.
+ * Where the page is. The room's own phases (counting down to the start, pre-join, joining,
+ * waiting in the lobby, in the room), plus every RoomState page the server can send us to, plus
+ * the two endings that are ours: the person left, or the connection could not be resumed.
  */
-export type Phase = 'prejoin' | 'joining' | 'room' | 'reconnecting' | 'left' | 'connection_lost' | RoomState;
+export type Phase =
+  | 'countdown' | 'prejoin' | 'joining' | 'lobby' | 'room' | 'reconnecting' | 'left' | 'connection_lost' | RoomState;
+
+/** How someone on a public link comes in (see WaysIn): the choice on the pre-join screen. */
+export type JoinWay = 'guest' | 'pin' | 'login' | 'signup';
+
+/** What the pre-join form holds. */
+export interface JoinForm {
+  way: JoinWay;
+  name: string;
+  pin: string;
+  username: string;
+  password: string;
+  email: string;
+}
+
+export type FormField = 'name' | 'pin' | 'username' | 'password' | 'email';
+
+/** Why the last join attempt failed, shown next to the pre-join form. */
+export interface JoinProblem {
+  message: string;
+  /** The field to blame (marked invalid and focused). */
+  field?: FormField;
+  /** A refusal of what was sent: the password field is emptied (everything else is kept). */
+  clearPassword?: boolean;
+  /** Bumped on every refusal, so the form reacts to a repeated one too. */
+  seq: number;
+}
+
+/** A personal link's invitation, as this page knows it. */
+export interface InvitationState {
+  answer: 'invited' | 'declined';
+  /** The person answered on this page (so 'invited' reads "You accepted"). */
+  answered: boolean;
+  busy: boolean;
+  error?: string;
+}
+
+export interface WaitingPerson {
+  id: string;
+  name: string;
+}
 
 export interface DeviceOption {
   deviceId: string;
@@ -49,7 +91,15 @@ export interface AppState {
   bootstrap: RoomBootstrap;
   title: string;
   /** Why the last join attempt failed, shown on the pre-join screen. */
-  joinError?: string;
+  joinError?: JoinProblem;
+  /** Too many wrong attempts: Join waits until this time (ms epoch). */
+  retryAt?: number;
+  /** Joining: the join token opens the room only at this time (ms epoch, our clock). */
+  opensAt?: number;
+  /** Personal links with an invitation not yet used: accept or decline. */
+  invitation?: InvitationState;
+  /** Moderators: who waits in the lobby now. */
+  waiting: WaitingPerson[];
   /** The server's sentence for the page we were sent to (`closed.message`). */
   pageMessage?: string;
   self?: ParticipantInfo;

@@ -8,7 +8,7 @@ export interface PageText {
 }
 
 /** The page for every phase that is not the pre-join screen or the room. */
-export const PAGES: Record<Exclude<Phase, 'prejoin' | 'joining' | 'room' | 'reconnecting'>, PageText> = {
+export const PAGES: Record<Exclude<Phase, 'countdown' | 'prejoin' | 'joining' | 'lobby' | 'room' | 'reconnecting'>, PageText> = {
   not_started: { heading: 'The meeting has not started yet', detail: 'Open this link again at the scheduled time.' },
   ended: { heading: 'The meeting has ended', detail: 'Thank you for taking part.' },
   cancelled: { heading: 'The meeting was cancelled', detail: 'The organiser cancelled this meeting.' },
@@ -18,6 +18,7 @@ export const PAGES: Record<Exclude<Phase, 'prejoin' | 'joining' | 'room' | 'reco
   invitation_cancelled: { heading: 'Your invitation was cancelled', detail: 'This personal link no longer opens the meeting. Ask the organiser for a new one.' },
   removed: { heading: 'You were removed from the meeting', detail: 'A host removed you from this meeting.' },
   not_found: { heading: 'This link does not lead to a meeting', detail: 'Check the address, or ask the organiser for a new link.' },
+  declined: { heading: 'The host did not let you in', detail: 'You cannot join this meeting now. Contact the organiser if you think this is a mistake.' },
   left: { heading: 'You left the meeting', detail: 'You can join again while the meeting is still running.', rejoin: true },
   connection_lost: { heading: 'Connection lost', detail: 'We could not reconnect you to the meeting. Check your network and join again.', rejoin: true },
 };
@@ -38,6 +39,20 @@ export function deviceErrorText(kind: 'camera' | 'microphone', error: unknown): 
     default:
       return `Your ${kind} could not be started. You can join without it.`;
   }
+}
+
+/** Counts down to a time: coarse when far away (screen readers hear a change at most once a second). */
+export function formatRemaining(ms: number): string {
+  const total = Math.max(0, Math.ceil(ms / 1000));
+  const days = Math.floor(total / 86_400);
+  const hours = Math.floor((total % 86_400) / 3_600);
+  const minutes = Math.floor((total % 3_600) / 60);
+  const seconds = total % 60;
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  if (days > 0) return `${plural(days, 'day')} ${hours} h ${minutes} min`;
+  if (hours > 0) return `${hours} h ${String(minutes).padStart(2, '0')} min ${String(seconds).padStart(2, '0')} s`;
+  if (minutes > 0) return `${minutes} min ${String(seconds).padStart(2, '0')} s`;
+  return plural(seconds, 'second');
 }
 
 export const NO_MEDIA_DEVICES = 'This browser does not let the page use a camera or microphone here (the page must be opened over HTTPS). You can still join to watch and listen.';

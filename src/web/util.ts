@@ -32,6 +32,24 @@ export const storage = {
   },
 };
 
+/** sessionStorage that never throws: remembers things across a reload of this tab only. */
+export const tabStorage = {
+  get(key: string): string | undefined {
+    try {
+      return sessionStorage.getItem(key) ?? undefined;
+    } catch {
+      return undefined;
+    }
+  },
+  set(key: string, value: string): void {
+    try {
+      sessionStorage.setItem(key, value);
+    } catch {
+      // Not kept: after a reload the page just does not know.
+    }
+  },
+};
+
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export function formatTime(iso: string): string {

@@ -2,6 +2,8 @@ import { useEffect } from 'preact/hooks';
 import type { Meeting } from '../meeting.ts';
 import { useStore } from '../store.ts';
 import { CloseIcon } from './icons.tsx';
+import { Countdown } from './Countdown.tsx';
+import { Lobby } from './Lobby.tsx';
 import { PreJoin } from './PreJoin.tsx';
 import { Room } from './Room.tsx';
 import { StatePage } from './StatePage.tsx';
@@ -14,7 +16,9 @@ export function App({ meeting }: { meeting: Meeting }) {
   }, [title]);
 
   let screen;
-  if (phase === 'prejoin' || phase === 'joining') screen = <PreJoin meeting={meeting} state={state} />;
+  if (phase === 'countdown') screen = <Countdown meeting={meeting} state={state} />;
+  else if (phase === 'prejoin' || phase === 'joining') screen = <PreJoin meeting={meeting} state={state} />;
+  else if (phase === 'lobby') screen = <Lobby meeting={meeting} state={state} />;
   else if (phase === 'room' || phase === 'reconnecting') screen = <Room meeting={meeting} state={state} />;
   else screen = <StatePage meeting={meeting} state={state} />;
 

@@ -4,7 +4,7 @@ import type { AppState } from '../state.ts';
 import type { ConfirmSpec } from './ConfirmDialog.tsx';
 import { CameraIcon, ChatIcon, EndIcon, HandIcon, LeaveIcon, MicIcon, PeopleIcon, ScreenIcon } from './icons.tsx';
 
-function ControlButton({ label, pressed, onClick, disabled, title, tone, badge, children }: {
+function ControlButton({ label, pressed, onClick, disabled, title, tone, badge, badgeTone, children }: {
   label: string;
   pressed?: boolean;
   onClick: () => void;
@@ -12,6 +12,7 @@ function ControlButton({ label, pressed, onClick, disabled, title, tone, badge, 
   title?: string;
   tone?: 'off' | 'danger';
   badge?: number;
+  badgeTone?: 'alert';
   children: ComponentChildren;
 }) {
   return (
@@ -26,13 +27,14 @@ function ControlButton({ label, pressed, onClick, disabled, title, tone, badge, 
     >
       {children}
       <span class="caption" aria-hidden="true">{label}</span>
-      {badge ? <span class="count" aria-hidden="true">{badge > 99 ? '99+' : badge}</span> : null}
+      {badge ? <span class={`count${badgeTone ? ` ${badgeTone}` : ''}`} aria-hidden="true">{badge > 99 ? '99+' : badge}</span> : null}
     </button>
   );
 }
 
 export function Controls({ meeting, state, confirm }: { meeting: Meeting; state: AppState; confirm: (spec: ConfirmSpec) => void }) {
   const { local, permissions, self, panel, unreadChat } = state;
+  const waiting = permissions?.moderate ? state.waiting.length : 0;
   const mayAudio = permissions?.publishAudio ?? false;
   const mayVideo = permissions?.publishVideo ?? false;
   const micOn = mayAudio && local.micOn && Boolean(local.audioTrack);
@@ -73,7 +75,14 @@ export function Controls({ meeting, state, confirm }: { meeting: Meeting; state:
         <ControlButton label="Chat" pressed={panel === 'chat'} badge={panel === 'chat' ? 0 : unreadChat} onClick={() => meeting.setPanel(panel === 'chat' ? null : 'chat')}>
           <ChatIcon />
         </ControlButton>
-        <ControlButton label="Participants" pressed={panel === 'people'} onClick={() => meeting.setPanel(panel === 'people' ? null : 'people')}>
+        <ControlButton
+          label="Participants"
+          pressed={panel === 'people'}
+          badge={waiting}
+          badgeTone="alert"
+          title={waiting ? `Participants: ${waiting} waiting to be let in` : 'Participants'}
+          onClick={() => meeting.setPanel(panel === 'people' ? null : 'people')}
+        >
           <PeopleIcon />
         </ControlButton>
       </div>

@@ -10,6 +10,7 @@ const ROLE_LABEL: Record<Role, string | undefined> = { host: 'Host', moderator: 
 export function PeoplePanel({ meeting, state, confirm }: { meeting: Meeting; state: AppState; confirm: (spec: ConfirmSpec) => void }) {
   const { self, others, permissions, local } = state;
   const moderate = Boolean(permissions?.moderate);
+  const waiting = moderate ? state.waiting : [];
   // Ourselves as we are now (the server's view lags our own toggles by a round trip).
   const me: ParticipantInfo | undefined = self && {
     ...self,
@@ -27,7 +28,30 @@ export function PeoplePanel({ meeting, state, confirm }: { meeting: Meeting; sta
           <CloseIcon />
         </button>
       </header>
-      <ul class="people">
+      {waiting.length > 0 && (
+        <section class="waiting" aria-labelledby="waiting-title">
+          <h3 id="waiting-title">Waiting ({waiting.length})</h3>
+          <ul class="people">
+            {waiting.map((w) => (
+              <li key={w.id} data-waiting-id={w.id}>
+                <span class="avatar small" style={{ background: colorFor(w.id) }} aria-hidden="true">{initials(w.name)}</span>
+                <span class="who">
+                  <span class="name">{w.name}</span>
+                </span>
+                <span class="actions">
+                  <button type="button" class="button small primary" aria-label={`Admit ${w.name}`} onClick={() => meeting.answerKnock(w.id, true)}>
+                    Admit
+                  </button>
+                  <button type="button" class="button small" aria-label={`Decline ${w.name}`} onClick={() => meeting.answerKnock(w.id, false)}>
+                    Decline
+                  </button>
+                </span>
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
+      <ul class="people" aria-label="In the meeting">
         {sorted.map((p) => {
           const isSelf = p.id === self?.id;
           const role = ROLE_LABEL[p.role];

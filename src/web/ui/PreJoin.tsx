@@ -1,120 +1,204 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { Meeting } from '../meeting.ts';
-import type { AppState, DeviceOption } from '../state.ts';
-import { CameraIcon, MicIcon } from './icons.tsx';
-import { MicLevel, Video } from './media.tsx';
+import type { AppState, FormField, JoinForm, JoinWay } from '../state.ts';
+import { Invitation } from './Invitation.tsx';
+import { Devices, Preview } from './Preview.tsx';
+import { useNow } from './time.ts';
 
-function DeviceSelect({ id, label, options, value, onChange }: {
+const WAY_LABELS: Record<JoinWay, string> = { guest: 'As a guest', pin: 'With a PIN', login: 'Sign in', signup: 'Register' };
+const WAY_HINTS: Record<JoinWay, string> = {
+  guest: 'Enter the name the others will see.',
+  pin: 'Enter your name and the PIN the organiser gave you.',
+  login: 'Sign in with your account’s username and password.',
+  signup: 'Create an account to join this meeting.',
+};
+
+type Refs = Record<FormField, { current: HTMLInputElement | null }>;
+
+function TextField({ id, label, field, form, setForm, refs, invalid, type = 'text', autoComplete, inputMode, maxLength, required = true }: {
   id: string;
   label: string;
-  options: DeviceOption[];
-  value: string | undefined;
-  onChange: (deviceId: string) => void;
+  field: FormField;
+  form: JoinForm;
+  setForm: (update: (f: JoinForm) => JoinForm) => void;
+  refs: Refs;
+  invalid: FormField | undefined;
+  type?: 'text' | 'password' | 'email';
+  autoComplete: string;
+  inputMode?: 'numeric' | 'email' | 'text';
+  maxLength: number;
+  required?: boolean;
 }) {
-  if (options.length === 0) return null;
+  const bad = invalid === field;
   return (
     <div class="field">
       <label for={id}>{label}</label>
-      <select id={id} value={value} onChange={(e) => onChange(e.currentTarget.value)}>
-        {options.map((o) => (
-          <option key={o.deviceId} value={o.deviceId}>{o.label}</option>
-        ))}
-      </select>
+      <input
+        id={id}
+        ref={refs[field]}
+        // Preact's types tie `type` to a union member; every type here takes the same attributes.
+        type={type as 'text'}
+        autoComplete={autoComplete}
+        inputMode={inputMode}
+        maxLength={maxLength}
+        required={required}
+        spellcheck={false}
+        value={form[field]}
+        aria-invalid={bad ? true : undefined}
+        aria-describedby={bad ? 'join-error' : undefined}
+        onInput={(e) => {
+          const value = e.currentTarget.value;
+          setForm((f) => ({ ...f, [field]: value }));
+        }}
+      />
     </div>
   );
 }
 
 export function PreJoin({ meeting, state }: { meeting: Meeting; state: AppState }) {
-  const { bootstrap, local, joinError, phase, title } = state;
-  const [name, setName] = useState(() => meeting.savedName());
+  const { bootstrap, joinError, phase, title, retryAt, opensAt, invitation } = state;
+  const ways = meeting.ways();
+  const [form, setForm] = useState<JoinForm>(() => meeting.initialForm());
+  const refs: Refs = { name: useRef(null), pin: useRef(null), username: useRef(null), password: useRef(null), email: useRef(null) };
+  const alert = useRef<HTMLParagraphElement>(null);
   const joining = phase === 'joining';
   const viewer = meeting.isViewer;
+  // A public link of a meeting that admits invited people only: nothing to fill in.
+  const inviteOnly = bootstrap.needsName && ways.length === 0;
+  const now = useNow(retryAt !== undefined || opensAt !== undefined ? 1000 : null);
+  const waitingRetry = retryAt !== undefined && now < retryAt;
+
   useEffect(() => {
-    if (!viewer) void meeting.local.start();
+    if (!viewer && !inviteOnly) void meeting.local.start();
   }, []);
 
-  const micOn = local.micOn && Boolean(local.audioTrack);
-  const camOn = local.camOn && Boolean(local.videoTrack);
-  let previewText = 'Your camera is off';
-  if (viewer) previewText = 'You join as a viewer';
-  else if (local.camError) previewText = 'Camera unavailable';
-  else if (local.camOn) previewText = local.starting ? 'Starting your camera…' : 'No camera picture';
+  // A refusal: keep what was typed but the password, and put the focus where the fix is (before
+  // the message is painted, so both show at once).
+  useLayoutEffect(() => {
+    if (!joinError) return;
+    if (joinError.clearPassword) setForm((f) => ({ ...f, password: '' }));
+    const target = joinError.field ? refs[joinError.field].current : null;
+    if (target) target.focus();
+    else alert.current?.focus();
+  }, [joinError?.seq]);
 
+  const way = ways.includes(form.way) ? form.way : ways[0] ?? 'guest';
+  const choose = (w: JoinWay) => setForm((f) => ({ ...f, way: w }));
+  // The ways are tabs: arrows, Home and End move between them (and choose).
+  const onTabKey = (e: KeyboardEvent) => {
+    const i = ways.indexOf(way);
+    const to = { ArrowRight: i + 1, ArrowDown: i + 1, ArrowLeft: i - 1, ArrowUp: i - 1, Home: 0, End: ways.length - 1 }[e.key];
+    if (to === undefined) return;
+    e.preventDefault();
+    const next = ways[(to + ways.length) % ways.length]!;
+    choose(next);
+    requestAnimationFrame(() => document.getElementById(`way-${next}`)?.focus());
+  };
+  const invalid = joinError?.field;
   const submit = (e: Event) => {
     e.preventDefault();
-    void meeting.join(bootstrap.needsName ? name : undefined);
+    if (joining || waitingRetry) return;
+    void meeting.join(bootstrap.needsName ? { ...form, way } : undefined);
   };
+  const field = (props: Omit<Parameters<typeof TextField>[0], 'form' | 'setForm' | 'refs' | 'invalid'>) => (
+    <TextField {...props} form={form} setForm={setForm} refs={refs} invalid={invalid} />
+  );
+  const nameField = field({ id: 'name', label: 'Your name', field: 'name', autoComplete: 'name', maxLength: 100 });
+
+  if (inviteOnly) {
+    return (
+      <main class="state-page" data-state="prejoin">
+        <div class="card">
+          <p class="meeting-title">{title}</p>
+          <h1>For invited people only</h1>
+          <p>This meeting admits invited people only. Open the personal link from your invitation to join.</p>
+        </div>
+      </main>
+    );
+  }
+
+  let status = '';
+  if (opensAt !== undefined) {
+    const seconds = Math.max(0, Math.ceil((opensAt - now) / 1000));
+    status = seconds > 0 ? `The meeting opens in ${seconds} s…` : 'Joining…';
+  } else if (joining) {
+    status = 'Joining…';
+  }
 
   return (
     <main class="prejoin" data-state={phase}>
       <div class="prejoin-card">
-        <section class="preview" aria-label="Your camera preview">
-          <div class="preview-frame">
-            <div class="placeholder">
-              <span class="placeholder-text">{previewText}</span>
-            </div>
-            {local.videoTrack && <Video track={local.videoTrack} mirrored />}
-            <div class="preview-controls" hidden={viewer}>
-              <button
-                type="button"
-                class={`control round${micOn ? '' : ' off'}`}
-                aria-label="Microphone"
-                aria-pressed={micOn}
-                title={micOn ? 'Join with your microphone on' : 'Join with your microphone off'}
-                onClick={() => meeting.toggleMic()}
-              >
-                <MicIcon off={!micOn} />
-              </button>
-              <button
-                type="button"
-                class={`control round${camOn ? '' : ' off'}`}
-                aria-label="Camera"
-                aria-pressed={camOn}
-                title={camOn ? 'Join with your camera on' : 'Join with your camera off'}
-                onClick={() => meeting.toggleCam()}
-              >
-                <CameraIcon off={!camOn} />
-              </button>
-            </div>
-          </div>
-          {!viewer && <MicLevel track={local.audioTrack} on={local.micOn} />}
-        </section>
+        <Preview meeting={meeting} state={state} />
 
-        <form class="prejoin-form" onSubmit={submit} noValidate>
+        <form class="prejoin-form" onSubmit={submit} noValidate aria-describedby={joinError ? 'join-error' : undefined}>
           <p class="eyebrow">Ready to join?</p>
           <h1>{title}</h1>
+          {invitation && <Invitation meeting={meeting} invitation={invitation} />}
           {bootstrap.needsName ? (
-            <div class="field">
-              <label for="name">Your name</label>
-              <input
-                id="name"
-                type="text"
-                autoComplete="name"
-                maxLength={100}
-                required
-                value={name}
-                aria-invalid={joinError && !name.trim() ? true : undefined}
-                onInput={(e) => setName(e.currentTarget.value)}
-              />
-            </div>
+            <>
+              {ways.length > 1 && (
+                <div class="ways" role="tablist" aria-label="How will you join?" onKeyDown={onTabKey}>
+                  {ways.map((w) => (
+                    <button
+                      key={w}
+                      type="button"
+                      role="tab"
+                      id={`way-${w}`}
+                      class={`way${w === way ? ' chosen' : ''}`}
+                      aria-selected={w === way}
+                      aria-controls="way-panel"
+                      tabIndex={w === way ? 0 : -1}
+                      onClick={() => choose(w)}
+                    >
+                      {WAY_LABELS[w]}
+                    </button>
+                  ))}
+                </div>
+              )}
+              {/* Not labelled by its tab on purpose: "PIN" and "name" must each name one field only. */}
+              <div class="way-panel" id="way-panel" role={ways.length > 1 ? 'tabpanel' : undefined}>
+              <p class="hint">{WAY_HINTS[way]}</p>
+              {way === 'guest' && nameField}
+              {way === 'pin' && (
+                <>
+                  {nameField}
+                  {field({ id: 'pin', label: 'PIN', field: 'pin', autoComplete: 'off', inputMode: 'numeric', maxLength: 12 })}
+                </>
+              )}
+              {way === 'login' && (
+                <>
+                  {field({ id: 'username', label: 'Username', field: 'username', autoComplete: 'username', maxLength: 64 })}
+                  {field({ id: 'password', label: 'Password', field: 'password', type: 'password', autoComplete: 'current-password', maxLength: 256 })}
+                </>
+              )}
+              {way === 'signup' && (
+                <>
+                  {nameField}
+                  {field({ id: 'username', label: 'Username', field: 'username', autoComplete: 'username', maxLength: 64 })}
+                  {field({ id: 'password', label: 'Password', field: 'password', type: 'password', autoComplete: 'new-password', maxLength: 256 })}
+                  {field({ id: 'email', label: 'E-mail (optional)', field: 'email', type: 'email', autoComplete: 'email', inputMode: 'email', maxLength: 254, required: false })}
+                </>
+              )}
+              </div>
+            </>
           ) : (
             <p class="joining-as">
               Joining as <strong>{bootstrap.person?.name || 'a guest'}</strong>
             </p>
           )}
           {viewer && <p class="joining-as">You will see and hear the meeting; your camera and microphone stay off.</p>}
-          <DeviceSelect id="camera" label="Camera" options={local.videoInputs} value={local.videoDeviceId} onChange={(id) => void meeting.local.selectDevice('video', id)} />
-          <DeviceSelect id="microphone" label="Microphone" options={local.audioInputs} value={local.audioDeviceId} onChange={(id) => void meeting.local.selectDevice('audio', id)} />
-          {local.micError && <p class="notice">{local.micError}</p>}
-          {local.camError && local.camError !== local.micError && <p class="notice">{local.camError}</p>}
+          <Devices meeting={meeting} state={state} />
           {joinError && (
-            <p class="error" role="alert">
-              {joinError}
+            <p id="join-error" class="error" role="alert" tabIndex={-1} ref={alert} data-seq={joinError.seq}>
+              {joinError.message}
             </p>
           )}
-          <button type="submit" class="button primary join" disabled={joining}>
-            {joining ? 'Joining…' : 'Join'}
-          </button>
+          <div class="join-row">
+            <button type="submit" class="button primary join" disabled={joining || waitingRetry} aria-describedby={status ? 'join-status' : undefined}>
+              Join
+            </button>
+            <span id="join-status" class="join-status" role="status">{status}</span>
+          </div>
         </form>
       </div>
     </main>

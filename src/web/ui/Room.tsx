@@ -11,7 +11,8 @@ import { buildTiles, Stage } from './Stage.tsx';
 
 export function Room({ meeting, state }: { meeting: Meeting; state: AppState }) {
   const [confirm, setConfirm] = useState<ConfirmSpec | null>(null);
-  const { title, phase, panel, remote, audioBlocked, others } = state;
+  const { title, phase, panel, remote, audioBlocked, others, permissions } = state;
+  const waiting = permissions?.moderate ? state.waiting : [];
   const tiles = buildTiles(state);
   const count = others.length + (state.self ? 1 : 0);
 
@@ -47,6 +48,21 @@ export function Room({ meeting, state }: { meeting: Meeting; state: AppState }) 
             <SoundIcon /> Click to enable sound
           </button>
         )}
+        {/* Always there, so screen readers hear each change of who is waiting. */}
+        <div class="knock-region" role="status" aria-live="polite">
+          {waiting.length > 0 && (
+            <div class="banner knock">
+              <span>
+                <strong>{waiting.length} waiting</strong> to be let in: {waiting.map((w) => w.name).join(', ')}
+              </span>
+              {panel !== 'people' && (
+                <button type="button" class="button small" onClick={() => meeting.setPanel('people')}>
+                  Review
+                </button>
+              )}
+            </div>
+          )}
+        </div>
       </div>
       <div class="room-body">
         <Stage tiles={tiles} />
