@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomFillSync, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, randomFillSync, timingSafeEqual } from 'node:crypto';
 
 // Crockford's base32: no I, L, O, U, so codes read aloud or typed by hand survive.
 const BASE32 = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -49,7 +49,7 @@ export function newSecret(prefix: string): string {
 }
 
 export function sha256Hex(value: string): string {
-  return createHash('sha256').update(value, 'utf8').digest('hex');
+  return hash('sha256', value, 'hex'); // one-shot: no Hash object per request
 }
 
 /** Constant-time comparison of two strings (hashes, usernames); unequal lengths are unequal. */
