@@ -11,12 +11,17 @@ import {
   useVP8,
 } from 'werift';
 import type { WorkerSettings } from '../protocol.js';
+import { patchWeriftIce } from './werift-ice.js';
+
+// Before any PeerConnection exists: no implicit STUN server, no mDNS/DNS for remote candidates.
+patchWeriftIce();
 
 export function createPeerConnection(settings: WorkerSettings): RTCPeerConnection {
   const announced = settings.announcedAddresses;
   const bindAll = settings.listenIp === '0.0.0.0' || settings.listenIp === '::';
   return new RTCPeerConnection({
-    // werift defaults to Google's public STUN server: only what the operator configured.
+    // Only what the operator configured. `iceServers: []` alone is not enough: werift's ICE
+    // agent falls back to Google's STUN server by itself (werift-ice.ts removes that fallback).
     iceServers: settings.iceServers,
     // With announced addresses, interface discovery is off (iceUseIpv4: false) and each
     // announced address becomes one host candidate on its own socket bound to listenIp, so a
