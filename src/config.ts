@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism, networkInterfaces } from 'node:os';
+import { isIP } from 'node:net';
+import { availableParallelism, networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { isValidTimeZone } from './core/time.js';
@@ -72,15 +73,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: Record<s
     maxUsers: integer(merged, 'QUOTA_MAX_USERS', 1000, 0, 1e9),
     bodyLimit: integer(merged, 'BODY_LIMIT', 256 * 1024, 1024, 64 * 1024 * 1024),
     logLevel: merged.LOG_LEVEL || 'info',
-    announcedIps: (merged.ANNOUNCED_IP ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    announcedIps: announcedIps(merged.ANNOUNCED_IP),
     scheduleGraceMs: integer(merged, 'SCHEDULE_GRACE_SECONDS', 300, 0, 86400) * 1000,
     mediaWorkers: integer(merged, 'MEDIA_WORKERS', availableParallelism(), 0, 256),
-    rtcListenIp: merged.RTC_LISTEN_IP || '0.0.0.0',
+    rtcListenIp: listenIp(merged.RTC_LISTEN_IP),
     ...rtcPorts(merged),
-    iceServers: iceServers(merged.ICE_SERVERS),
+    iceServers: parseIceServers(merged.ICE_SERVERS),
     idleTimeoutMs: integer(merged, 'IDLE_TIMEOUT_SECONDS', 300, 1, 7 * 86400) * 1000,
     resumeWindowMs: integer(merged, 'RESUME_WINDOW_SECONDS', 30, 1, 3600) * 1000,
   };
+}
+
+function announcedIps(raw: string | undefined): string[] {
+  const list = (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = list.find((a) => isIP(a) === 0);
+  if (bad !== undefined) throw new ConfigError(`ANNOUNCED_IP must be IP addresses separated by commas, got "${bad}"`);
+  return list;
+}
+
+function listenIp(raw: string | undefined): string {
+  const ip = raw?.trim() || '0.0.0.0';
+  if (isIP(ip) === 0) throw new ConfigError(`RTC_LISTEN_IP must be an IP address (0.0.0.0 for all interfaces), got "${ip}"`);
+  return ip;
 }
 
 function rtcPorts(env: NodeJS.ProcessEnv): { rtcMinPort?: number; rtcMaxPort?: number } {
@@ -91,19 +105,56 @@ function rtcPorts(env: NodeJS.ProcessEnv): { rtcMinPort?: number; rtcMaxPort?: n
   return { rtcMinPort: min, rtcMaxPort: max };
 }
 
-/** ICE_SERVERS: a JSON array of RTCIceServer objects, e.g. [{"urls":"turn:turn.example.com","username":"u","credential":"p"}]. */
-function iceServers(raw: string | undefined): Config['iceServers'] {
-  if (!raw) return [];
+type IceServer = Config['iceServers'][number];
+const ICE_SERVER_SHAPE = 'ICE_SERVERS must be a JSON array of {"urls", "username"?, "credential"?}, e.g. [{"urls":"turn:turn.example.com:3478","username":"u","credential":"p"}]';
+const ICE_FIELDS = new Set(['urls', 'username', 'credential']);
+// scheme:host[:port][?transport=udp|tcp], host a name, an IPv4 address or a bracketed IPv6 one
+const ICE_URL = /^(stun|turns?):(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(?::(\d{1,5}))?(?:\?transport=(udp|tcp))?$/i;
+
+/**
+ * ICE_SERVERS: a JSON array of RTCIceServer objects. Only stun:, turn: and turns: URLs; a TURN
+ * server needs its username and credential (browsers refuse one without them, werift skips it).
+ * Messages never repeat a credential.
+ */
+export function parseIceServers(raw: string | undefined): Config['iceServers'] {
+  if (!raw?.trim()) return [];
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
   } catch {
-    throw new ConfigError('ICE_SERVERS must be a JSON array of {urls, username?, credential?}');
+    throw new ConfigError(`${ICE_SERVER_SHAPE}; it is not valid JSON`);
   }
-  const ok = Array.isArray(parsed) && parsed.every((s) => typeof s === 'object' && s !== null
-    && (typeof s.urls === 'string' || (Array.isArray(s.urls) && s.urls.every((u: unknown) => typeof u === 'string'))));
-  if (!ok) throw new ConfigError('ICE_SERVERS must be a JSON array of {urls, username?, credential?}');
-  return parsed as Config['iceServers'];
+  if (!Array.isArray(parsed)) throw new ConfigError(ICE_SERVER_SHAPE);
+  return parsed.map((entry: unknown, i): IceServer => {
+    const where = `ICE_SERVERS[${i}]`;
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new ConfigError(`${where} must be an object: ${ICE_SERVER_SHAPE}`);
+    const server = entry as Record<string, unknown>;
+    for (const key of Object.keys(server)) {
+      if (!ICE_FIELDS.has(key)) throw new ConfigError(`${where} has an unknown field "${key}" (known: urls, username, credential)`);
+    }
+    const urls = typeof server.urls === 'string' ? [server.urls] : server.urls;
+    if (!Array.isArray(urls) || urls.length === 0 || !urls.every((u): u is string => typeof u === 'string')) {
+      throw new ConfigError(`${where}.urls must be a URL or a non-empty array of URLs`);
+    }
+    for (const name of ['username', 'credential'] as const) {
+      if (server[name] !== undefined && typeof server[name] !== 'string') throw new ConfigError(`${where}.${name} must be a string`);
+    }
+    for (const url of urls) {
+      const m = ICE_URL.exec(url.trim());
+      if (!m) throw new ConfigError(`${where}.urls: "${url}" is not a stun:, turn: or turns: URL (scheme:host[:port])`);
+      const [, scheme, , port, transport] = m;
+      if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) throw new ConfigError(`${where}.urls: "${url}" has a port outside 1-65535`);
+      const turn = scheme!.toLowerCase() !== 'stun';
+      if (!turn && transport) throw new ConfigError(`${where}.urls: "${url}": ?transport is for turn: URLs only`);
+      if (turn && (!server.username || !server.credential)) {
+        throw new ConfigError(`${where} needs a username and a credential for its TURN URL "${url}"`);
+      }
+    }
+    const out: IceServer = { urls: typeof server.urls === 'string' ? server.urls : [...urls] };
+    if (typeof server.username === 'string') out.username = server.username;
+    if (typeof server.credential === 'string') out.credential = server.credential;
+    return out;
+  });
 }
 
 /**
@@ -128,22 +179,78 @@ export function loadSecret(config: Config, env: NodeJS.ProcessEnv = process.env)
   return Buffer.from(readFileSync(file, 'utf8').trim(), 'utf8');
 }
 
+/** What the detector found, and where from (for logs and error messages). */
+export interface DetectedAddresses {
+  addresses: string[];
+  source: string;
+}
+
+/** The host facts the detector reads; tests pass their own. */
+export interface HostNetwork {
+  interfaces(): NodeJS.Dict<NetworkInterfaceInfo[]>;
+  /** The text of /proc/net/route, or undefined where there is none (not Linux). */
+  routeTable(): string | undefined;
+}
+
+const hostNetwork: HostNetwork = {
+  interfaces: networkInterfaces,
+  routeTable: () => {
+    try {
+      return readFileSync('/proc/net/route', 'utf8');
+    } catch {
+      return undefined;
+    }
+  },
+};
+
+const isWildcard = (ip: string) => ip === '0.0.0.0' || ip === '::';
+
 /**
- * The addresses media announces: `${dataDir}/announced-ip` if present (an operator can change it
- * while running, then call refreshIPConfiguration), else ANNOUNCED_IP, else this host's first
- * non-internal IPv4 address, else loopback.
+ * The interface of the IPv4 default route in /proc/net/route (destination and mask 0, flag
+ * RTF_UP), the one with the lowest metric when there are several.
  */
-export function addressDetector(config: Config): () => string[] {
+export function defaultRouteInterface(routeTable: string | undefined): string | undefined {
+  let best: { iface: string; metric: number } | undefined;
+  for (const line of (routeTable ?? '').split('\n').slice(1)) {
+    const [iface, destination, , flags, , , metric, mask] = line.trim().split(/\s+/);
+    if (!iface || destination !== '00000000' || mask !== '00000000') continue;
+    if ((Number.parseInt(flags ?? '0', 16) & 0x1) === 0) continue;
+    const m = Number(metric);
+    if (!best || m < best.metric) best = { iface, metric: m };
+  }
+  return best?.iface;
+}
+
+const firstIPv4 = (infos: NetworkInterfaceInfo[] | undefined) =>
+  infos?.find((a) => a.family === 'IPv4' && !a.internal)?.address;
+
+/**
+ * The addresses media announces, in this order:
+ * 1. `${dataDir}/announced-ip` if present and not empty (an operator can change it while
+ *    running, then call refreshIPConfiguration);
+ * 2. ANNOUNCED_IP;
+ * 3. RTC_LISTEN_IP when it is one address (not 0.0.0.0 / ::): the sockets are bound there;
+ * 4. the IPv4 address of the default route's interface (/proc/net/route);
+ * 5. the first non-internal IPv4 address; 6. loopback.
+ * The core validates what this returns (an `announced-ip` file may hold anything).
+ */
+export function addressDetector(config: Config, host: HostNetwork = hostNetwork): () => DetectedAddresses {
   return () => {
     const file = join(config.dataDir, 'announced-ip');
     if (existsSync(file)) {
       const fromFile = readFileSync(file, 'utf8').split(/[\s,]+/).filter(Boolean);
-      if (fromFile.length > 0) return fromFile;
+      if (fromFile.length > 0) return { addresses: fromFile, source: `the file ${file}` };
     }
-    if (config.announcedIps.length > 0) return [...config.announcedIps];
-    for (const addresses of Object.values(networkInterfaces())) {
-      for (const a of addresses ?? []) if (a.family === 'IPv4' && !a.internal) return [a.address];
+    if (config.announcedIps.length > 0) return { addresses: [...config.announcedIps], source: 'ANNOUNCED_IP' };
+    if (!isWildcard(config.rtcListenIp)) return { addresses: [config.rtcListenIp], source: 'RTC_LISTEN_IP' };
+    const interfaces = host.interfaces();
+    const routed = defaultRouteInterface(host.routeTable());
+    const viaRoute = routed ? firstIPv4(interfaces[routed]) : undefined;
+    if (routed && viaRoute) return { addresses: [viaRoute], source: `the default route's interface ${routed}` };
+    for (const [name, infos] of Object.entries(interfaces)) {
+      const address = firstIPv4(infos);
+      if (address) return { addresses: [address], source: `the first network interface, ${name}` };
     }
-    return ['127.0.0.1'];
+    return { addresses: ['127.0.0.1'], source: 'loopback (no other interface)' };
   };
 }

@@ -9,7 +9,7 @@ import { MeetingService } from './meetings.js';
 import { ParticipantService } from './participants.js';
 import { PresenceService } from './presence.js';
 import { PresetService } from './presets.js';
-import { ServiceControl } from './service.js';
+import { ServiceControl, type AddressDetector } from './service.js';
 import { UserService } from './users.js';
 
 export { CoreError, type CoreErrorCode } from './errors.js';
@@ -17,7 +17,7 @@ export type { CoreEvents } from './events.js';
 export type { AccountCredentials, LiveboxCaller, RotatableSecret } from './accounts.js';
 export type { CreateMeetingInput, MeetingInput, MeetingResult } from './meetings.js';
 export type { ParticipantInput } from './participants.js';
-export type { Actor } from './service.js';
+export type { Actor, AddressDetector, MediaPlane, MediaStatus, ServiceStatus } from './service.js';
 export type { Availability } from './status.js';
 export type { Admission, Credentials, LinkRef, LinkState, ResolvedLink, WaysIn } from './access.js';
 export { EARLY_JOIN_MS } from './access.js';
@@ -36,8 +36,8 @@ export interface CoreOptions {
   timeZone: string;
   maxMeetings: number;
   maxUsers: number;
-  /** The addresses media should announce, as configured or detected now. */
-  detectAddresses: () => string[];
+  /** The addresses media should announce, as configured or detected now (validated by the core). */
+  detectAddresses: AddressDetector;
   /** How long after its scheduled end a meeting still runs before it is ended. */
   scheduleGraceMs: number;
   /** How often schedules are checked. */

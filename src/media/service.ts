@@ -139,16 +139,28 @@ export class MediaService extends EventEmitter<MediaServiceEvents> {
     this.logger.info({}, 'media service stopped');
   }
 
-  /** New transports announce these addresses; existing ones keep theirs. */
-  setAnnouncedAddresses(addrs: string[]): void {
+  /**
+   * New transports announce these addresses; existing ones keep theirs. Throws at once on an
+   * address that is not an IP literal; resolves once every live worker has them (a worker that
+   * dies meanwhile gets them when it is respawned).
+   */
+  setAnnouncedAddresses(addrs: string[]): Promise<void> {
     this.config.announcedAddresses = validateAddresses(addrs);
-    // A worker respawned later gets them from settingsFor().
-    for (const slot of this.slots) {
-      if (!slot.host.alive) continue;
-      slot.host.request('configure', { announcedAddresses: this.config.announcedAddresses }).catch((error: unknown) => {
-        this.logger.warn({ worker: slot.host.index, error: String(error) }, 'media worker configure failed');
-      });
-    }
+    const announced = this.config.announcedAddresses;
+    return Promise.all(
+      this.slots
+        .filter((slot) => slot.host.alive)
+        .map((slot) =>
+          slot.host.request('configure', { announcedAddresses: announced }).catch((error: unknown) => {
+            this.logger.warn({ worker: slot.host.index, error: String(error) }, 'media worker configure failed');
+          }),
+        ),
+    ).then(() => undefined);
+  }
+
+  /** The real state: 'idle' until start() resolves and after stop(); how many threads are up. */
+  health(): { state: 'idle' | 'starting' | 'running' | 'stopping'; workers: number; alive: number } {
+    return { state: this.state, workers: this.config.workers, alive: this.slots.filter((s) => s.host.alive).length };
   }
 
   get announcedAddresses(): string[] {

@@ -1,16 +1,16 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { Core } from '../core/index.js';
+import type { Core, MediaPlane, MediaStatus } from '../core/index.js';
 import type { MediaService } from '../media/index.js';
 import type { SignalingServer } from './server.js';
 
 /**
- * Makes the media workers obey the core's service state: the core says running or stopped
- * (API calls, persisted), this starts or stops the workers and re-announces addresses.
- * Operations run one after another, so a quick stop+start (restart) cannot interleave.
+ * The core's media plane: service control (API calls, persisted state) reaches the media
+ * workers through this, and the core answers only once it has resolved. The core runs one
+ * operation at a time, so start, stop and refresh never interleave here.
  */
 export class MediaControl {
-  private queue: Promise<void> = Promise.resolve();
-  private readonly unsubscribe: (() => void)[] = [];
+  /** Why the last start failed; cleared by a successful start or a stop. */
+  private lastError: string | undefined;
 
   constructor(
     private readonly core: Core,
@@ -19,36 +19,57 @@ export class MediaControl {
     private readonly log: FastifyBaseLogger,
   ) {}
 
+  /**
+   * Registers with the core and starts the workers if the service is switched on. A failure is
+   * logged, not thrown: the server still serves its APIs, /readyz says what is wrong, and an
+   * API `start` tries again.
+   */
   async start(): Promise<void> {
-    this.unsubscribe.push(
-      this.core.events.on('service.state', ({ running }) => this.enqueue(running ? 'start' : 'stop')),
-      this.core.events.on('service.addresses', ({ addresses }) => this.media.setAnnouncedAddresses(addresses)),
-    );
-    if (this.core.service.running) await this.enqueue('start');
+    this.core.service.attachMedia(this.plane);
+    try {
+      await this.core.service.applyState();
+    } catch (error) {
+      this.log.error({ err: error }, 'media workers did not start; the service start action retries');
+    }
   }
 
+  /** Server shutdown: everyone is told, the workers end. */
   async close(): Promise<void> {
-    for (const off of this.unsubscribe) off();
-    await this.enqueue('stop');
+    await this.core.service.detachMedia();
   }
 
-  /** Resolves once every operation queued so far has run. */
+  /** Resolves once every service operation asked for so far has run. */
   idle(): Promise<void> {
-    return this.queue;
+    return this.core.service.idle();
   }
 
-  private enqueue(op: 'start' | 'stop'): Promise<void> {
-    this.queue = this.queue.then(async () => {
-      if (op === 'start' && !this.media.running) {
-        this.media.setAnnouncedAddresses(this.core.service.addresses);
+  private readonly plane: MediaPlane = {
+    start: async (addresses) => {
+      await this.media.setAnnouncedAddresses(addresses);
+      try {
         await this.media.start();
-        this.log.info({ addresses: this.media.announcedAddresses }, 'media workers started');
-      } else if (op === 'stop' && this.media.running) {
-        await this.signaling.serviceStopped();
-        await this.media.stop();
-        this.log.info('media workers stopped');
+      } catch (error) {
+        this.lastError = error instanceof Error ? error.message : String(error);
+        this.log.error({ err: error }, 'media workers did not start');
+        throw error;
       }
-    }).catch((error: unknown) => this.log.error({ err: error }, `media ${op} failed`));
-    return this.queue;
-  }
+      this.lastError = undefined;
+      this.log.info({ addresses: this.media.announcedAddresses }, 'media workers started');
+    },
+    stop: async () => {
+      this.lastError = undefined;
+      await this.signaling.serviceStopped();
+      await this.media.stop();
+      this.log.info('media workers stopped');
+    },
+    announce: async (addresses) => {
+      await this.media.setAnnouncedAddresses(addresses);
+      this.log.info({ addresses }, 'media announces new addresses');
+    },
+    status: (): MediaStatus => {
+      const { state, workers, alive } = this.media.health();
+      if (state !== 'idle') return { state, workers, alive };
+      return this.lastError ? { state: 'failed', workers, alive, error: this.lastError } : { state: 'stopped', workers, alive };
+    },
+  };
 }

@@ -277,7 +277,7 @@ describe('service control', () => {
   it('stops, starts, restarts and refreshes; accounts without the right are refused', async () => {
     const acc = await t.newAccount();
     const a = api(acc);
-    expect((await a.get('/service')).body).toEqual({ running: true, addresses: expect.any(Array) });
+    expect((await a.get('/service')).body).toEqual({ running: true, enabled: true, addresses: expect.any(Array) });
     expect((await a.post('/service', { action: 'stop' })).body.running).toBe(false);
     expect((await a.get('/service')).body.running).toBe(false);
     expect((await a.post('/service', { action: 'start' })).body.running).toBe(true);

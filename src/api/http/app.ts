@@ -75,13 +75,22 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(linkPages, { core, room: options.room });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
+  // Ready: the database answers, and media runs unless the operator stopped it. mediaService is
+  // the workers' real state (running, starting, stopping, stopped, failed).
   app.get('/readyz', async (_request, reply) => {
     try {
       await core.store.settings.get('service.running');
-      return { status: 'ready', mediaService: core.service.running ? 'running' : 'stopped' };
     } catch {
       return reply.status(503).send({ status: 'unavailable', reason: 'database unreachable' });
     }
+    const service = core.service.status();
+    const mediaService = service.media?.state ?? (service.enabled ? 'running' : 'stopped');
+    const media = service.media ? { media: service.media } : {};
+    if (service.enabled && !service.running) {
+      const why = service.media?.error ? `: ${service.media.error}` : '';
+      return reply.status(503).send({ status: 'unavailable', reason: `the media workers are ${mediaService}${why}`, mediaService, ...media });
+    }
+    return { status: 'ready', mediaService, ...media };
   });
 
   // Unknown paths answer in the shape of the surface they were aimed at.

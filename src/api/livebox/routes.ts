@@ -232,7 +232,7 @@ export async function liveboxApi(parent: FastifyInstance, opts: { core: Core; lo
   });
 
   app.post('/refreshIPConfiguration', { schema: { body: CredentialsBody } }, async (request, reply) => {
-    core.service.refresh(callerOf(request));
+    await core.service.refresh(callerOf(request));
     return word(reply, 'Refreshed');
   });
 }

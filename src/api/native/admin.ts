@@ -37,9 +37,9 @@ export async function adminRoutes(parent: FastifyInstance, opts: { core: Core; l
   }, async (request) => ({ secret: await core.accounts.rotate(request.params.id, request.body.secret) }));
 
   app.post('/service', {
-    schema: { tags: ['admin'], summary: 'Control the media service as the operator', body: S.ServiceAction, response: { 200: S.ServiceState, ...errors } },
+    schema: { tags: ['admin'], summary: 'Control the media service as the operator', body: S.ServiceAction, response: { 200: S.ServiceState, ...errors, 503: S.ErrorResponse } },
   }, async (request) => {
     await controlService(core, 'operator', request.body.action);
-    return { running: core.service.running, addresses: core.service.addresses };
+    return core.service.status();
   });
 }

@@ -217,14 +217,17 @@ export async function accountRoutes(parent: FastifyInstance, opts: { core: Core;
     });
 
   // ---- service -----------------------------------------------------------------------------
-  app.get('/service', { schema: { tags: ['service'], summary: 'Media service state', response: { 200: S.ServiceState, ...errors } } },
-    async () => ({ running: core.service.running, addresses: core.service.addresses }));
+  app.get('/service', { schema: { tags: ['service'], summary: 'Media service state: switched on, and what the media workers really do', response: { 200: S.ServiceState, ...errors } } },
+    async () => core.service.status());
 
   app.post('/service', {
-    schema: { tags: ['service'], summary: 'Start, stop or restart the media service, or re-read its addresses', body: S.ServiceAction, response: { 200: S.ServiceState, ...errors } },
+    schema: {
+      tags: ['service'], summary: 'Start, stop or restart the media service, or re-read its addresses; answers once the media workers have acted',
+      body: S.ServiceAction, response: { 200: S.ServiceState, ...errors, 503: S.ErrorResponse },
+    },
   }, async (request) => {
     await controlService(core, { account: accountOf(request) }, request.body.action);
-    return { running: core.service.running, addresses: core.service.addresses };
+    return core.service.status();
   });
 }
 
@@ -233,6 +236,6 @@ export async function controlService(core: Core, actor: Parameters<Core['service
     case 'start': return core.service.start(actor);
     case 'stop': return core.service.stop(actor);
     case 'restart': return core.service.restart(actor);
-    case 'refresh-addresses': core.service.refresh(actor);
+    case 'refresh-addresses': await core.service.refresh(actor);
   }
 }

@@ -212,8 +212,15 @@ export const Account = Type.Object({
 }, { title: 'Account' });
 
 export const ServiceState = Type.Object({
-  running: Type.Boolean(),
+  running: Type.Boolean({ description: 'joins work now: the service is switched on and its media workers run' }),
+  enabled: Type.Boolean({ description: 'switched on by the last start/stop (kept across restarts); true with running false means media is down' }),
   addresses: Type.Array(Type.String(), { description: 'addresses media announces in ICE candidates' }),
+  media: Type.Optional(Type.Object({
+    state: Type.Enum(['running', 'starting', 'stopping', 'stopped', 'failed']),
+    workers: Type.Integer({ description: 'media worker threads configured' }),
+    alive: Type.Integer({ description: 'media worker threads running now' }),
+    error: Type.Optional(Type.String({ description: 'why the last start failed' })),
+  }, { description: 'the media workers; absent on a server without media (MEDIA_WORKERS=0)' })),
 }, { title: 'ServiceState' });
 
 export const ServiceAction = Type.Object({
