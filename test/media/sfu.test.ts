@@ -360,7 +360,7 @@ describe('lifecycle', () => {
       return offer.sdp.split('\r\n').filter((l) => l.startsWith('a=candidate:')).map((l) => l.split(' ')[4]);
     };
     expect(await candidateAddresses('before')).toEqual(['127.0.0.1']);
-    svc.setAnnouncedAddresses(['127.0.0.2', '127.0.0.3']);
+    await svc.setAnnouncedAddresses(['127.0.0.2', '127.0.0.3']);
     expect((await candidateAddresses('after')).sort()).toEqual(['127.0.0.2', '127.0.0.3']);
   });
 
