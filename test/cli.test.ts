@@ -76,7 +76,7 @@ describe('parley CLI', () => {
       const updated = parley('account', 'update', '--account', creds.accountId, '--max-meetings', '1', '--json');
       expect(JSON.parse(updated.stdout)).toMatchObject({ maxMeetings: 1 });
       const over = await post<{ resultcode: number; message: string }>(`${first.url}/createMeeting`, { hostid: 'h' }, 'form', basic(creds.accountSid, fresh));
-      expect(over.body).toEqual({ resultcode: 0, message: 'this account may have at most 1 meetings' });
+      expect(over.body).toEqual({ resultcode: 0, message: 'this account may have at most 1 meeting' });
       expect(parley('account', 'rotate', '--account', 'acc_nope', '--secret', 'auth-token').stderr).toContain('account not found');
     } finally {
       expect(await stop(first)).toBe(0);

@@ -205,7 +205,10 @@ describe('bad input gets resultcode 0, a message and a 4xx, and changes nothing'
   it('binary bytes inside a form', async () => {
     const r = await raw(Buffer.concat([Buffer.from('hostid=h&meetingKey='), Buffer.from([0xff, 0x00, 0x01])]), 'application/x-www-form-urlencoded');
     expect(r.status).toBe(400);
-    expect(r.body.message).toMatch(/meetingKey must not contain control characters/);
+    expect(r.body).toEqual({ resultcode: 0, message: 'the request body is not valid UTF-8' });
+    const controls = await raw(Buffer.concat([Buffer.from('hostid=h&meetingKey='), Buffer.from([0x41, 0x00, 0x01])]), 'application/x-www-form-urlencoded');
+    expect(controls.status).toBe(400);
+    expect(controls.body.message).toMatch(/meetingKey must not contain control characters/);
   });
 
   it('a JSON array or scalar instead of an object', async () => {
