@@ -1024,7 +1024,7 @@ describe('bad input', () => {
   });
 
   it('an account not allowed to control the service gets 403, with the Serverkey too', async () => {
-    const c = await srv.newAccount('No control', { serviceControl: false });
+    const c = await srv.newAccount('No control'); // service control is opt-in
     for (const action of ['start', 'stop', 'restart']) {
       expectError(await lb('ControlInsideAppServices', { ...serverCreds(c), action, appservice: SERVICE }), 403, 'forbidden', /may not control the service/);
     }
