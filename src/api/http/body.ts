@@ -17,7 +17,8 @@ export function isFormBody(body: unknown): boolean {
   return typeof body === 'object' && body !== null && formBodies.has(body);
 }
 
-const badBody = (reason: string) => new CoreError('invalid', reason);
+// A statusCode too, for routes without a surface's error handler (Fastify's default answers it as a 400).
+const badBody = (reason: string) => Object.assign(new CoreError('invalid', reason), { statusCode: 400 });
 
 /** Reads the body as bytes and refuses bytes that are not UTF-8, instead of turning them into U+FFFD. */
 function utf8(parse: Parser) {
