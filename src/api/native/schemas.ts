@@ -21,7 +21,7 @@ const ERROR_MEANINGS = {
   409: 'conflict: a duplicate, a reused Idempotency-Key, or a state that does not allow this',
   413: 'invalid: the request body is larger than the server accepts (BODY_LIMIT)',
   415: 'unsupported_media_type: send application/json',
-  429: 'rate_limited: too many attempts; details.retryAfterSeconds says when to try again',
+  429: 'rate_limited: too many attempts in a short time; wait before trying again',
 } as const;
 type ErrorStatus = keyof typeof ERROR_MEANINGS;
 
