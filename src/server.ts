@@ -20,8 +20,12 @@ export interface RunningServer {
   config: Config;
   /** The address the server listens on, e.g. http://127.0.0.1:8080 */
   url: string;
-  /** Shown once, on the first start of an empty database. */
-  firstStart?: { demo: AccountCredentials; adminToken: string };
+  /**
+   * Secrets this start created, to be shown once: the admin token when none existed yet, the
+   * demo account's credentials when there was no account yet (each may exist already: the CLI
+   * can create an account or rotate the admin token before the first serve).
+   */
+  firstStart?: { demo?: AccountCredentials; adminToken?: string };
   close(): Promise<void>;
 }
 
@@ -61,12 +65,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const { store, core } = await openCore(config, env, (error, where) => log.error({ err: error }, `error in ${where}`));
   try {
     await core.start();
-    let firstStart: RunningServer['firstStart'];
     const adminToken = await core.admin.ensureToken();
+    let demo: AccountCredentials | undefined;
     if ((await core.accounts.list()).length === 0) {
-      const { credentials } = await core.accounts.create({ name: 'Demo' });
-      if (adminToken) firstStart = { demo: credentials, adminToken };
+      // The operator's own account: it may control the service.
+      demo = (await core.accounts.create({ name: 'Demo', serviceControl: true })).credentials;
     }
+    const firstStart: RunningServer['firstStart'] = adminToken || demo ? { adminToken, demo } : undefined;
     app = await buildApp({
       core, bodyLimit: config.bodyLimit, log, trustProxy: env.TRUST_PROXY === 'true' ? true : env.TRUST_PROXY || false,
       room: RoomApp.load(),

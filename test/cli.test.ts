@@ -13,13 +13,27 @@ let dataDir: string;
 beforeAll(() => { dataDir = mkdtempSync(join(tmpdir(), 'parley-cli-')); });
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-const env = () => ({ ...process.env, DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn' });
-const parley = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { env: env(), encoding: 'utf8', timeout: 20_000 });
+const env = (dir = dataDir) => ({ ...process.env, DATA_DIR: dir, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn' });
+const parleyIn = (dir: string, ...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { env: env(dir), encoding: 'utf8', timeout: 20_000 });
+const parley = (...args: string[]) => parleyIn(dataDir, ...args);
 
 type Serving = Spawned;
 
 /** Starts `parley serve` and waits for the line that says where it listens. */
-const serve = () => spawnListening([BIN, 'serve'], env());
+const serve = (dir = dataDir, extra: Record<string, string> = {}) => spawnListening([BIN, 'serve'], { ...env(dir), ...extra });
+const NO_MEDIA = { MEDIA_WORKERS: '0' };
+
+/** A fresh, empty DATA_DIR for one test, removed afterwards. */
+function freshDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'parley-cli-'));
+  dirs.push(dir);
+  return dir;
+}
+const dirs: string[] = [];
+afterAll(() => { for (const dir of dirs) rmSync(dir, { recursive: true, force: true }); });
+
+const lbCall = (url: string, creds: { apiUsername: string; apiKey: string; serverKey: string }, op: string, fields: Record<string, string>) =>
+  post(`${url}/livebox/appsservice/api/${op}`, { username: creds.apiUsername, key: creds.apiKey, Serverkey: creds.serverKey, ...fields }, 'json');
 
 function stop(s: Serving): Promise<number | null> {
   return new Promise((resolve) => {
@@ -52,6 +66,9 @@ describe('parley CLI', () => {
       expect((await post(`${first.url}/createMeeting`, { hostid: 'h' }, 'form', basic(sid, token))).body).toMatchObject({ resultcode: 1 });
       expect((await send(`${first.url}/api/v1/meetings`, { headers: bearer(bearerToken) })).status).toBe(200);
       expect((await send(`${first.url}/api/v1/admin/accounts`, { headers: bearer(admin) })).status).toBe(200);
+      // The demo account is the operator's own: it may control the service.
+      const demo = { apiUsername: /username:\s+(\S+)/.exec(out)![1], apiKey: /key:\s+(\S+)/.exec(out)![1], serverKey: /Serverkey:\s+(\S+)/.exec(out)![1] };
+      expect((await lbCall(first.url, demo, 'ControlInsideAppServices', { action: 'start', appservice: 'VideoConferencingService' })).text).toBe('Started');
 
       // An account made by the CLI next to the running server works at once.
       const created = parley('account', 'create', '--name', 'Acme', '--time-zone', 'Europe/Paris', '--json');
@@ -63,6 +80,8 @@ describe('parley CLI', () => {
       const lb = await post(`${first.url}/livebox/appsservice/api/videoConfSettings`, { action: 'get', username: creds.apiUsername, key: creds.apiKey, Serverkey: creds.serverKey }, 'json');
       expect(lb.status).toBe(200);
       expect(lb.body).toEqual([expect.objectContaining({ ConferenceName: 'acme', Mode: 'on' })]);
+      // Accounts made by the CLI may not stop the server's service unless the operator says so.
+      expect((await lbCall(first.url, creds, 'ControlInsideAppServices', { action: 'stop', appservice: 'VideoConferencingService' })).status).toBe(403);
 
       // Rotation takes effect on the running server immediately.
       const rotated = parley('account', 'rotate', '--account', creds.accountId, '--secret', 'auth-token', '--json');
@@ -76,7 +95,7 @@ describe('parley CLI', () => {
       const updated = parley('account', 'update', '--account', creds.accountId, '--max-meetings', '1', '--json');
       expect(JSON.parse(updated.stdout)).toMatchObject({ maxMeetings: 1 });
       const over = await post<{ resultcode: number; message: string }>(`${first.url}/createMeeting`, { hostid: 'h' }, 'form', basic(creds.accountSid, fresh));
-      expect(over.body).toEqual({ resultcode: 0, message: 'this account may have at most 1 meetings' });
+      expect(over.body).toEqual({ resultcode: 0, message: 'this account may have at most 1 meeting' });
       expect(parley('account', 'rotate', '--account', 'acc_nope', '--secret', 'auth-token').stderr).toContain('account not found');
     } finally {
       expect(await stop(first)).toBe(0);
@@ -93,6 +112,110 @@ describe('parley CLI', () => {
     }
     expect(statSync(join(dataDir, 'parley.db')).size).toBeGreaterThan(0);
     expect(statSync(join(dataDir, 'secret.key')).mode & 0o077).toBe(0);
+  });
+
+  it('account create: service control only with --service-control', () => {
+    const dir = freshDir();
+    const made = (...flags: string[]) => parleyIn(dir, 'account', 'create', '--name', `with ${flags.length} flags`, ...flags, '--json');
+    for (const [flags, serviceControl] of [[[], false], [['--service-control'], true], [['--no-service-control'], false]] as const) {
+      const r = made(...flags);
+      expect(r.status, r.stderr).toBe(0);
+      const id = JSON.parse(r.stdout.trim().split('\n').pop()!).accountId;
+      const listed = JSON.parse(parleyIn(dir, 'account', 'list', '--json').stdout).find((a: { id: string }) => a.id === id);
+      expect(listed.serviceControl, flags.join(' ')).toBe(serviceControl);
+    }
+    expect(made('--service-control', '--no-service-control').status).toBe(64);
+    const first = JSON.parse(parleyIn(dir, 'account', 'list', '--json').stdout)[0].id;
+    expect(JSON.parse(parleyIn(dir, 'account', 'update', '--account', first, '--service-control', 'on', '--json').stdout).serviceControl).toBe(true);
+    expect(parleyIn(dir, 'help').stdout).toContain('--service-control');
+  });
+
+  it('first serve after `account create` prints the admin token it created, and no demo account', async () => {
+    const dir = freshDir();
+    const created = parleyIn(dir, 'account', 'create', '--name', 'Early', '--json');
+    expect(created.status, created.stderr).toBe(0);
+    const s = await serve(dir, NO_MEDIA);
+    try {
+      const out = s.output();
+      expect(out).toContain('Parley: first start');
+      const admin = /Admin token \(native API \/api\/v1\/admin\):\s+(\S+)/.exec(out)![1];
+      const accounts = await send<{ data: { name: string }[] }>(`${s.url}/api/v1/admin/accounts`, { headers: bearer(admin) });
+      expect(accounts.body.data.map((a) => a.name)).toEqual(['Early']);
+      expect(out).not.toContain('Demo account');
+      expect(out).not.toContain('AccountSid');
+    } finally {
+      await stop(s);
+    }
+    const again = await serve(dir, NO_MEDIA);
+    try {
+      expect(again.output()).not.toContain('first start');
+    } finally {
+      await stop(again);
+    }
+  });
+
+  it('first serve after `admin rotate-token` prints the demo account it created, and no admin token', async () => {
+    const dir = freshDir();
+    const rotated = parleyIn(dir, 'admin', 'rotate-token');
+    expect(rotated.status, rotated.stderr).toBe(0);
+    const admin = /New admin token: (\S+)/.exec(rotated.stdout)![1];
+    const s = await serve(dir, NO_MEDIA);
+    try {
+      const out = s.output();
+      expect(out).toContain('Parley: first start');
+      expect(out).not.toContain('Admin token');
+      const sid = /AccountSid: (\S+)/.exec(out)![1];
+      const token = /AuthToken:\s+(\S+)/.exec(out)![1];
+      expect((await post(`${s.url}/createMeeting`, { hostid: 'h' }, 'form', basic(sid, token))).body).toMatchObject({ resultcode: 1 });
+      const accounts = await send<{ data: { name: string; serviceControl: boolean }[] }>(`${s.url}/api/v1/admin/accounts`, { headers: bearer(admin) });
+      expect(accounts.body.data).toEqual([expect.objectContaining({ name: 'Demo', serviceControl: true })]);
+    } finally {
+      await stop(s);
+    }
+    const again = await serve(dir, NO_MEDIA);
+    try {
+      expect(again.output()).not.toContain('first start');
+    } finally {
+      await stop(again);
+    }
+  });
+
+  it('user list and user api-permission work on the running server\'s accounts', async () => {
+    const dir = freshDir();
+    const creds = JSON.parse(parleyIn(dir, 'account', 'create', '--name', 'Users', '--json').stdout.trim().split('\n').pop()!);
+    const s = await serve(dir, NO_MEDIA);
+    try {
+      const user = await send<{ id: string; apiKey: string }>(`${s.url}/api/v1/users`, {
+        method: 'POST', headers: { ...bearer(creds.apiToken), 'content-type': 'application/json' }, body: JSON.stringify({ username: 'clerk', apiKey: true }),
+      });
+      expect(user.status).toBe(201);
+      const clerk = { apiUsername: 'clerk', apiKey: user.body.apiKey, serverKey: creds.serverKey };
+      const get = () => lbCall(s.url, clerk, 'videoConfSettings', { action: 'get' });
+      expect((await get()).status).toBe(403);
+
+      const list = parleyIn(dir, 'user', 'list', '--account', creds.accountId, '--json');
+      expect(list.status, list.stderr).toBe(0);
+      expect(JSON.parse(list.stdout).map((u: { username: string; apiPermission: boolean }) => [u.username, u.apiPermission])).toEqual([['apiuser', true], ['clerk', false]]);
+      expect(parleyIn(dir, 'user', 'list', '--account', creds.accountId).stdout).toMatch(/clerk\s+API permission off/);
+
+      const on = parleyIn(dir, 'user', 'api-permission', '--account', creds.accountId, '--user', 'clerk', 'on');
+      expect(on.status, on.stderr).toBe(0);
+      expect(on.stdout).toContain('API permission of clerk');
+      expect((await get()).status).toBe(200);
+      const off = parleyIn(dir, 'user', 'api-permission', '--account', creds.accountId, '--user', 'clerk', 'off', '--json');
+      expect(JSON.parse(off.stdout)).toMatchObject({ username: 'clerk', apiPermission: false });
+      expect((await get()).status).toBe(403);
+
+      const ghost = parleyIn(dir, 'user', 'api-permission', '--account', creds.accountId, '--user', 'ghost', 'on');
+      expect(ghost.status).toBe(1);
+      expect(ghost.stderr).toContain('user not found');
+      expect(parleyIn(dir, 'user', 'api-permission', '--account', creds.accountId, '--user', 'clerk', 'maybe').status).toBe(64);
+      expect(parleyIn(dir, 'user', 'api-permission', '--account', creds.accountId, 'on').status).toBe(64);
+      expect(parleyIn(dir, 'user', 'list').status).toBe(64);
+      expect(parleyIn(dir, 'user', 'list', '--account', 'acc_nope').stderr).toContain('account not found');
+    } finally {
+      await stop(s);
+    }
   });
 
   it('refuses a bad configuration with a clear message', () => {

@@ -2,16 +2,19 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.js';
 import { CoreError, type RotatableSecret } from '../core/index.js';
 import { openCore, startServer } from '../server.js';
+import type { UserRecord } from '../store/index.js';
 
 const USAGE = `Parley: self-hosted video meetings with LiveMinutes-, Livebox-compatible and native APIs.
 
 Usage:
   parley serve [--port N] [--host H] [--public-url URL] [--data-dir DIR]
-  parley account create --name NAME [--time-zone ZONE] [--no-service-control] [--json]
+  parley account create --name NAME [--time-zone ZONE] [--service-control] [--json]
   parley account list [--json]
   parley account update --account ID [--name NAME] [--time-zone ZONE] [--max-meetings N|default]
                         [--max-users N|default] [--service-control on|off] [--json]
   parley account rotate --account ID --secret auth-token|server-key|native-app-key|api-key|api-token [--json]
+  parley user list --account ID [--json]
+  parley user api-permission --account ID --user USERNAME on|off [--json]
   parley admin rotate-token
   parley help
 
@@ -47,20 +50,22 @@ async function serve(args: string[]) {
   const server = await startServer({ config });
   if (server.firstStart) {
     const { demo, adminToken } = server.firstStart;
-    // Printed once: the database keeps only hashes of these.
+    // Printed once, whichever of them this start created: the database keeps only hashes.
     process.stdout.write([
       '',
       '================ Parley: first start ================',
       'Save these now; they are not shown again.',
-      `Admin token (native API /api/v1/admin):   ${adminToken}`,
-      'Demo account:',
-      `  LiveMinutes  AccountSid: ${demo.accountSid}`,
-      `               AuthToken:  ${demo.authToken}`,
-      `  Livebox      username:   ${demo.apiUsername}`,
-      `               key:        ${demo.apiKey}`,
-      `               Serverkey:  ${demo.serverKey}`,
-      `               Nativeappkey: ${demo.nativeAppKey}`,
-      `  Native API   Bearer:     ${demo.apiToken}`,
+      ...(adminToken ? [`Admin token (native API /api/v1/admin):   ${adminToken}`] : []),
+      ...(demo ? [
+        'Demo account (it may control the media service):',
+        `  LiveMinutes  AccountSid: ${demo.accountSid}`,
+        `               AuthToken:  ${demo.authToken}`,
+        `  Livebox      username:   ${demo.apiUsername}`,
+        `               key:        ${demo.apiKey}`,
+        `               Serverkey:  ${demo.serverKey}`,
+        `               Nativeappkey: ${demo.nativeAppKey}`,
+        `  Native API   Bearer:     ${demo.apiToken}`,
+      ] : []),
       '=====================================================',
       '',
     ].join('\n') + '\n');
@@ -85,9 +90,13 @@ async function account(args: string[]) {
   try {
     switch (sub) {
       case 'create': {
-        const f = flags(rest, { name: { type: 'string' }, 'time-zone': { type: 'string' }, 'no-service-control': { type: 'boolean' }, json: { type: 'boolean' } });
+        const f = flags(rest, {
+          name: { type: 'string' }, 'time-zone': { type: 'string' }, 'service-control': { type: 'boolean' },
+          'no-service-control': { type: 'boolean' }, json: { type: 'boolean' }, // --no-service-control: the default, still accepted
+        });
         if (!str(f.name)) throw new UsageError('account create needs --name');
-        const { account, credentials } = await core.accounts.create({ name: str(f.name) as string, timeZone: str(f['time-zone']), serviceControl: !f['no-service-control'] });
+        if (f['service-control'] && f['no-service-control']) throw new UsageError('give --service-control or --no-service-control, not both');
+        const { account, credentials } = await core.accounts.create({ name: str(f.name) as string, timeZone: str(f['time-zone']), serviceControl: f['service-control'] === true });
         if (f.json) {
           const { accountId, accountSid, authToken, apiUsername, apiKey, serverKey, nativeAppKey, apiToken } = credentials;
           process.stdout.write(JSON.stringify({ accountId, accountSid, authToken, apiUsername, apiKey, serverKey, nativeAppKey, apiToken }) + '\n');
@@ -139,6 +148,60 @@ async function account(args: string[]) {
   }
 }
 
+async function user(args: string[]) {
+  const [sub, ...rest] = args;
+  const { core, store } = await openCore(loadConfig());
+  try {
+    switch (sub) {
+      case 'list': {
+        const f = flags(rest, { account: { type: 'string' }, json: { type: 'boolean' } });
+        if (!str(f.account)) throw new UsageError('user list needs --account ID');
+        const account = await core.accounts.get(str(f.account) as string);
+        const users: UserRecord[] = [];
+        // Pages of 100; an account's users are bounded by what an operator could create.
+        for (let after: string | undefined, pages = 0; pages < 100_000; pages++) {
+          const page = await core.users.list(account, { limit: 100, after });
+          users.push(...page);
+          if (page.length < 100) break;
+          after = page[page.length - 1].id;
+        }
+        if (f.json) {
+          process.stdout.write(JSON.stringify(users.map((u) => ({
+            id: u.id, username: u.username, displayName: u.displayName, email: u.email,
+            apiPermission: u.apiPermission, hasApiKey: u.apiKeyHash !== null, hasPassword: u.passwordHash !== null,
+          }))) + '\n');
+          return;
+        }
+        for (const u of users) process.stdout.write(`${u.id}  ${u.username.padEnd(20)} API permission ${u.apiPermission ? 'on ' : 'off'}  ${u.apiKeyHash ? 'has an API key' : 'no API key'}\n`);
+        if (users.length === 0) process.stdout.write('no users\n');
+        return;
+      }
+      case 'api-permission': {
+        let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
+        try {
+          parsed = parseArgs({ args: rest, options: { account: { type: 'string' }, user: { type: 'string' }, json: { type: 'boolean' } }, allowPositionals: true, strict: true });
+        } catch (error) {
+          throw new UsageError((error as Error).message);
+        }
+        const f = parsed.values;
+        const [state, ...extra] = parsed.positionals;
+        if (!str(f.account) || !str(f.user) || (state !== 'on' && state !== 'off') || extra.length > 0) {
+          throw new UsageError('user api-permission needs --account ID --user USERNAME and on or off');
+        }
+        const updated = await core.accounts.setApiPermission(str(f.account) as string, { username: str(f.user) as string }, state === 'on');
+        process.stdout.write(f.json
+          ? JSON.stringify({ id: updated.id, username: updated.username, apiPermission: updated.apiPermission }) + '\n'
+          : `API permission of ${updated.username} (${updated.id}) is ${updated.apiPermission ? 'on' : 'off'}.\n`);
+        return;
+      }
+      default:
+        throw new UsageError(`unknown user command "${sub ?? ''}"`);
+    }
+  } finally {
+    await store.close();
+  }
+}
+
 async function admin(args: string[]) {
   if (args[0] !== 'rotate-token') throw new UsageError(`unknown admin command "${args[0] ?? ''}"`);
   const { core, store } = await openCore(loadConfig());
@@ -155,6 +218,7 @@ async function main(argv: string[]) {
     case 'serve': return serve(rest);
     case 'account': return account(rest);
     case 'admin': return admin(rest);
+    case 'user': return user(rest);
     case undefined: case 'help': case '--help': case '-h':
       process.stdout.write(USAGE + '\n');
       return;

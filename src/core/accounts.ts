@@ -1,6 +1,6 @@
 import type { AccountRecord, ApiTokenRecord, Store, UserRecord } from '../store/index.js';
 import { CoreError, invalid, notFound } from './errors.js';
-import { requiredText } from './limits.js';
+import { hasControlCharacters, lookupKey, requiredText } from './limits.js';
 import type { PresetService } from './presets.js';
 import { newId, newSecret, randomBase32, safeEqual, sha256Hex } from './secrets.js';
 import { isValidTimeZone } from './time.js';
@@ -68,7 +68,8 @@ export class AccountService {
       nativeAppKeyHash: sha256Hex(credentials.nativeAppKey),
       maxMeetings: null,
       maxUsers: null,
-      serviceControl: input.serviceControl ?? true,
+      // Stopping the service ends every account's meetings: only accounts the operator allows.
+      serviceControl: input.serviceControl ?? false,
       createdAt: now,
     };
     await this.store.transaction(async (tx) => {
@@ -88,7 +89,7 @@ export class AccountService {
   }
 
   async get(id: string): Promise<AccountRecord> {
-    const account = await this.store.accounts.findById(id);
+    const account = await this.store.accounts.findById(lookupKey('accountId', id));
     if (!account) throw notFound('account');
     return account;
   }
@@ -145,9 +146,25 @@ export class AccountService {
     }
   }
 
+  /**
+   * The operator grants or withdraws a user's API permission (admin API, CLI), by id or by
+   * username. The account's own API token may do the same for its users (native API).
+   */
+  async setApiPermission(accountId: string, user: { id: string } | { username: string }, apiPermission: boolean): Promise<UserRecord> {
+    const account = await this.get(accountId);
+    const record = 'id' in user
+      ? await this.store.users.findById(account.id, lookupKey('userId', user.id))
+      : await this.store.users.findByUsername(account.id, lookupKey('username', user.username));
+    if (!record) throw notFound('user');
+    const patch = { apiPermission, updatedAt: new Date() };
+    await this.store.users.update(record.id, patch);
+    return { ...record, ...patch };
+  }
+
   /** LiveMinutes: HTTP Basic AccountSid:AuthToken. */
   async authenticateLiveMinutes(accountSid: string, authToken: string): Promise<AccountRecord> {
-    const account = accountSid ? await this.store.accounts.findBySid(accountSid) : undefined;
+    // A SID with control characters names no account (and must not reach the database).
+    const account = accountSid && !hasControlCharacters(accountSid) ? await this.store.accounts.findBySid(accountSid) : undefined;
     const matches = safeEqual(sha256Hex(authToken), account?.authTokenHash ?? DUMMY_HASH);
     if (!account || !matches) throw unauthenticated('wrong AccountSid or AuthToken');
     return account;

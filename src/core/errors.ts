@@ -12,16 +12,23 @@ export type CoreErrorCode =
   | 'rate_limited' // too many attempts; details.retryAfterSeconds
   | 'unavailable'; // the service is stopped
 
+/** `{field}` in a reason names another field, as the calling surface names it. */
+const nameFields = (text: string, fieldNames: Readonly<Record<string, string>>) =>
+  text.replace(/\{(\w+)\}/g, (_, f: string) => fieldNames[f] ?? f);
+
 export class CoreError extends Error {
   readonly code: CoreErrorCode;
   /** The core's name of the offending field, when one field is to blame. */
   readonly field?: string;
-  /** The message without the field name, so an adapter can prefix its own name for the field. */
+  /**
+   * The message without the field name, so an adapter can prefix its own name for the field;
+   * other fields it mentions are written `{field}`.
+   */
   readonly reason: string;
   readonly details?: Record<string, unknown>;
 
   constructor(code: CoreErrorCode, reason: string, opts: { field?: string; details?: Record<string, unknown> } = {}) {
-    super(opts.field ? `${opts.field} ${reason}` : reason);
+    super(nameFields(opts.field ? `${opts.field} ${reason}` : reason, {}));
     this.name = 'CoreError';
     this.code = code;
     this.field = opts.field;
@@ -31,8 +38,9 @@ export class CoreError extends Error {
 
   /** The message with the field named as the calling surface names it. */
   messageFor(fieldNames: Readonly<Record<string, string>> = {}): string {
-    if (!this.field) return this.reason;
-    return `${fieldNames[this.field] ?? this.field} ${this.reason}`;
+    const reason = nameFields(this.reason, fieldNames);
+    if (!this.field) return reason;
+    return `${fieldNames[this.field] ?? this.field} ${reason}`;
   }
 }
 

@@ -50,6 +50,25 @@ function checkedText(field: string, text: string, max: number): string {
   return text;
 }
 
+/** "1 meeting", "2 meetings". */
+export function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
+/** Does the text contain a control character (C0, C1, line/paragraph separators)? */
+export function hasControlCharacters(text: string): boolean {
+  return CONTROL.test(text);
+}
+
+/**
+ * A key, id or name about to be looked up, as given: a control character can name nothing
+ * (none is ever stored), and PostgreSQL refuses NUL in text, so it is a 400 before any query.
+ */
+export function lookupKey(field: string, value: string): string {
+  if (CONTROL.test(value)) throw invalid(field, 'must not contain control characters');
+  return value;
+}
+
 /** Multi-line free text (descriptions): newlines and tabs allowed, other controls not. */
 export function freeText(field: string, value: string | undefined | null, max: number): string {
   const text = (value ?? '').trim();

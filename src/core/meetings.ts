@@ -7,7 +7,7 @@ import { UniqueViolation } from '../store/index.js';
 import type { AccountService } from './accounts.js';
 import { CoreError, conflict, invalid, notFound } from './errors.js';
 import type { CoreEventBus } from './events.js';
-import { freeText, LIMITS, matching, optionalText, PATTERNS, requiredText } from './limits.js';
+import { freeText, hasControlCharacters, LIMITS, lookupKey, matching, optionalText, PATTERNS, plural, requiredText } from './limits.js';
 import type { Links } from './links.js';
 import type { ParticipantService } from './participants.js';
 import { DEFAULT_PRESET, type PresetService } from './presets.js';
@@ -29,6 +29,11 @@ export interface MeetingInput {
   pin?: string;
   maxParticipants?: number | null;
   lobby?: boolean;
+  /**
+   * The calling surface cannot invite anyone (Livebox has no personal links): a restricted
+   * meeting must then have a way in of its own, or nobody could enter.
+   */
+  withoutPersonalLinks?: boolean;
 }
 
 export interface CreateMeetingInput extends MeetingInput {
@@ -52,6 +57,11 @@ function checkWindow(startsAt: Date | null, endsAt: Date | null) {
     if (value && Number.isNaN(value.getTime())) throw invalid(field, 'is not a valid time');
   }
   if (startsAt && endsAt && endsAt.getTime() <= startsAt.getTime()) throw invalid('endsAt', 'must be after the start');
+}
+
+/** Can anyone enter a restricted meeting without a personal link? */
+export function hasWayIn(access: AccessSettings): boolean {
+  return !access.authentication || access.usernamePassword || access.pin || access.signupPreset !== null || access.guestPreset !== null;
 }
 
 function checkPin(pin: string): string {
@@ -116,7 +126,7 @@ export class MeetingService {
       try {
         host = await this.store.transaction(async (tx) => {
           if (!(await tx.accounts.reserveMeeting(account.id, maxMeetings))) {
-            throw new CoreError('quota_exceeded', `this account may have at most ${maxMeetings} meetings`);
+            throw new CoreError('quota_exceeded', `this account may have at most ${plural(maxMeetings, 'meeting')}`);
           }
           await tx.meetings.insert(meeting);
           if (!input.host) return undefined;
@@ -139,7 +149,7 @@ export class MeetingService {
   }
 
   async get(account: AccountRecord, id: string): Promise<MeetingRecord> {
-    const meeting = await this.store.meetings.findById(account.id, id);
+    const meeting = await this.store.meetings.findById(account.id, lookupKey('meetingId', id));
     if (!meeting) throw notFound('meeting');
     return meeting;
   }
@@ -147,13 +157,14 @@ export class MeetingService {
   async getByKey(account: AccountRecord, key: string | undefined, field = 'key'): Promise<MeetingRecord> {
     const k = (key ?? '').trim();
     if (!k) throw invalid(field, 'is required');
-    const meeting = await this.store.meetings.findByKey(account.id, k);
+    const meeting = await this.store.meetings.findByKey(account.id, lookupKey(field, k));
     if (!meeting) throw new CoreError('not_found', `matches no meeting: "${k.slice(0, LIMITS.meetingKey)}"`, { field });
     return meeting;
   }
 
   /** Public links: the short code and the Livebox hashKey. Not scoped to an account: the link is the credential. */
-  findByCode(code: string): Promise<MeetingRecord | undefined> {
+  async findByCode(code: string): Promise<MeetingRecord | undefined> {
+    if (hasControlCharacters(code)) return undefined;
     return this.store.meetings.findByCode(code.toUpperCase());
   }
 
@@ -213,24 +224,28 @@ export class MeetingService {
     return this.end(meeting, 'host_ended');
   }
 
-  /** Back to a fresh state: any live session ends, statuses start over, settings stay. */
+  /**
+   * Back to a fresh state: any live session ends, statuses start over, settings stay. A
+   * cancelled meeting stays as it is: cancelling (LiveMinutes cancelMeeting) is final.
+   */
   async reset(meeting: MeetingRecord): Promise<MeetingRecord> {
+    if (meeting.cancelledAt) return meeting;
     const wasLive = meeting.status === 8 || meeting.status === 11;
     const now = new Date();
     const state = nextMeetingState(meeting, { type: 'reset' });
     await this.store.transaction(async (tx) => {
-      await tx.meetings.update(meeting.id, { ...state, startedAt: null, endedAt: null, cancelledAt: null, updatedAt: now });
+      await tx.meetings.update(meeting.id, { ...state, startedAt: null, endedAt: null, updatedAt: now });
       await tx.participants.updateAllOfMeeting(meeting.id, { status: 2, joinedAt: null, leftAt: null, updatedAt: now });
     });
     if (wasLive) this.events.emit('meeting.closed', { accountId: meeting.accountId, meetingId: meeting.id, reason: 'reset' });
     this.emitStatus(meeting, state.status);
-    return { ...meeting, ...state, startedAt: null, endedAt: null, cancelledAt: null, updatedAt: now };
+    return { ...meeting, ...state, startedAt: null, endedAt: null, updatedAt: now };
   }
 
-  /** Resets every meeting of the account, or only `only`. */
-  async resetAll(actor: Exclude<Actor, 'operator'>, only?: MeetingRecord): Promise<number> {
+  /** Resets every meeting of the account (Livebox resetAllConferences); cancelled ones stay cancelled. Returns how many. */
+  async resetAll(actor: Exclude<Actor, 'operator'>): Promise<number> {
     assertNotNativeApp(actor, 'reset conferences');
-    const targets = only ? [only] : await this.store.meetings.listAll(actor.account.id);
+    const targets = (await this.store.meetings.listAll(actor.account.id)).filter((m) => !m.cancelledAt);
     for (const meeting of targets) await this.reset(meeting);
     return targets.length;
   }
@@ -319,7 +334,12 @@ export class MeetingService {
     }
     if (input.startsAt !== undefined) patch.startsAt = input.startsAt;
     if (input.endsAt !== undefined) patch.endsAt = input.endsAt;
-    checkWindow(patch.startsAt !== undefined ? patch.startsAt : current.startsAt, patch.endsAt !== undefined ? patch.endsAt : current.endsAt);
+    const endsAt = patch.endsAt !== undefined ? patch.endsAt : current.endsAt;
+    checkWindow(patch.startsAt !== undefined ? patch.startsAt : current.startsAt, endsAt);
+    // A window that is already over would only ever say "ended": a wrong date or time zone, on every surface.
+    if ((input.startsAt !== undefined || input.endsAt !== undefined) && endsAt && endsAt.getTime() <= Date.now()) {
+      throw invalid('endsAt', 'is in the past: the meeting would already be over');
+    }
 
     if (input.access) {
       const access = { ...current.access, ...input.access };
@@ -328,6 +348,9 @@ export class MeetingService {
         if (name !== null) access[field] = (await this.presets.requireByName(account.id, requiredText(field, name, LIMITS.presetName), field)).name;
       }
       patch.access = access;
+    }
+    if (input.withoutPersonalLinks && !hasWayIn(patch.access ?? current.access)) {
+      throw invalid('authentication', 'is on, so at least one of {usernamePassword}, {pinEntry}, {signup} or {guests} must be enabled: nobody could enter otherwise');
     }
     let pin: string | undefined;
     if (input.pin !== undefined) pin = checkPin(input.pin.trim());

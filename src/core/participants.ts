@@ -3,7 +3,7 @@ import { UniqueViolation } from '../store/index.js';
 import type { AccountService } from './accounts.js';
 import { CoreError, conflict, invalid, notFound } from './errors.js';
 import type { CoreEventBus } from './events.js';
-import { email, LIMITS, optionalText, requiredText } from './limits.js';
+import { email, LIMITS, lookupKey, optionalText, plural, requiredText } from './limits.js';
 import type { Links } from './links.js';
 import type { PresetService } from './presets.js';
 import { newId } from './secrets.js';
@@ -61,7 +61,7 @@ export class ParticipantService {
     if (externalId !== null && !(await tx.participants.externalIdKnown(account.id, externalId))) {
       const { maxUsers } = this.accounts.quotas(account);
       if ((await tx.participants.countDistinctExternalIds(account.id)) >= maxUsers) {
-        throw new CoreError('quota_exceeded', `this account may have at most ${maxUsers} users`);
+        throw new CoreError('quota_exceeded', `this account may have at most ${plural(maxUsers, 'user')}`);
       }
     }
     const now = new Date();
@@ -106,7 +106,7 @@ export class ParticipantService {
   }
 
   async get(meeting: MeetingRecord, id: string): Promise<ParticipantRecord> {
-    const participant = await this.store.participants.findById(meeting.id, id);
+    const participant = await this.store.participants.findById(meeting.id, lookupKey('participantId', id));
     if (!participant) throw notFound('participant');
     return participant;
   }
@@ -115,6 +115,15 @@ export class ParticipantService {
     const id = requiredText(field, externalId, LIMITS.externalId);
     const participant = await this.store.participants.findByExternalId(meeting.id, id);
     if (!participant) throw new CoreError('not_found', `matches no participant of the meeting: "${id}"`, { field });
+    return participant;
+  }
+
+  /** A participant whose invitation stands: a cancelled one has no link and no status until invited again. */
+  async getInvited(meeting: MeetingRecord, externalId: string | undefined, field = 'externalId'): Promise<ParticipantRecord> {
+    const participant = await this.getByExternalId(meeting, externalId, field);
+    if (participant.cancelledAt) {
+      throw new CoreError('conflict', `names a cancelled invitation: "${participant.externalId ?? ''}"; inviting them again gives a new link`, { field });
+    }
     return participant;
   }
 

@@ -1,7 +1,7 @@
 import type { AccountRecord, PageQuery, PresetPermissions, PresetRecord, Repositories, Store } from '../store/index.js';
 import { UniqueViolation } from '../store/index.js';
-import { conflict, invalid, notFound } from './errors.js';
-import { LIMITS, matching, requiredText } from './limits.js';
+import { conflict, CoreError, invalid, notFound } from './errors.js';
+import { LIMITS, lookupKey, matching, plural, requiredText } from './limits.js';
 import { PATTERNS } from './limits.js';
 import { newId } from './secrets.js';
 
@@ -41,14 +41,14 @@ export class PresetService {
   }
 
   async get(account: AccountRecord, id: string): Promise<PresetRecord> {
-    const preset = await this.store.presets.findById(account.id, id);
+    const preset = await this.store.presets.findById(account.id, lookupKey('presetId', id));
     if (!preset) throw notFound('preset');
     return preset;
   }
 
   /** Resolves a preset by name, for APIs that refer to presets by name (Livebox). */
   async requireByName(accountId: string, name: string, field: string, repos: Repositories = this.store): Promise<PresetRecord> {
-    const preset = await repos.presets.findByName(accountId, name);
+    const preset = await repos.presets.findByName(accountId, lookupKey(field, name));
     if (!preset) throw invalid(field, `names no preset of this account: "${name}"`);
     return preset;
   }
@@ -62,6 +62,10 @@ export class PresetService {
     const patch: Partial<PresetRecord> = { updatedAt: new Date() };
     for (const field of PERMISSION_FIELDS) if (input[field] !== undefined) patch[field] = input[field];
     if (input.name !== undefined) patch.name = presetName(input.name);
+    // New meetings and anyone without a preset of their own get the default by this name.
+    if (preset.name === DEFAULT_PRESET && patch.name !== undefined && patch.name !== DEFAULT_PRESET) {
+      throw new CoreError('conflict', `the default preset "${DEFAULT_PRESET}" cannot be renamed; change its permissions instead`, { field: 'name' });
+    }
     try {
       await this.store.transaction(async (tx) => {
         await tx.presets.update(id, patch);
@@ -78,8 +82,12 @@ export class PresetService {
   async delete(account: AccountRecord, id: string): Promise<void> {
     const preset = await this.get(account, id);
     if (preset.name === DEFAULT_PRESET) throw conflict(`the default preset "${DEFAULT_PRESET}" cannot be deleted`);
-    const users = await this.store.meetings.countUsingPreset(account.id, preset.name);
-    if (users > 0) throw conflict(`preset "${preset.name}" is used by ${users} meeting(s); change them first`);
+    // Deleting a preset someone still has would silently give them the default's rights.
+    const used = await this.store.meetings.countUsingPreset(account.id, preset.name);
+    const users: string[] = [];
+    if (used.meetings > 0) users.push(plural(used.meetings, 'meeting'));
+    if (used.participants > 0) users.push(plural(used.participants, 'participant'));
+    if (users.length > 0) throw conflict(`preset "${preset.name}" is used by ${users.join(' and ')}; change them first`);
     await this.store.presets.delete(id);
   }
 }

@@ -2,7 +2,7 @@ import { hash, verify } from '@node-rs/argon2';
 import type { AccountRecord, PageQuery, Store, UserRecord } from '../store/index.js';
 import { UniqueViolation } from '../store/index.js';
 import { CoreError, conflict, invalid, notFound } from './errors.js';
-import { email, LIMITS, matching, optionalText, PATTERNS, requiredText } from './limits.js';
+import { email, hasControlCharacters, LIMITS, lookupKey, matching, optionalText, PATTERNS, requiredText } from './limits.js';
 import { newId, newSecret, sha256Hex } from './secrets.js';
 
 export interface UserInput {
@@ -53,7 +53,7 @@ export class UserService {
   }
 
   async get(account: AccountRecord, id: string): Promise<UserRecord> {
-    const user = await this.store.users.findById(account.id, id);
+    const user = await this.store.users.findById(account.id, lookupKey('userId', id));
     if (!user) throw notFound('user');
     return user;
   }
@@ -89,7 +89,7 @@ export class UserService {
 
   /** For meetings that allow username/password sign-in. */
   async verifyPassword(account: AccountRecord, username: string, password: string): Promise<UserRecord> {
-    const user = await this.store.users.findByUsername(account.id, username);
+    const user = hasControlCharacters(username) ? undefined : await this.store.users.findByUsername(account.id, username);
     if (!user?.passwordHash || !(await verify(user.passwordHash, password))) {
       throw new CoreError('unauthenticated', 'wrong username or password');
     }

@@ -62,7 +62,8 @@ export interface MeetingRepository {
   listLive(): Promise<MeetingRecord[]>;
   /** Meetings not yet finished (status ≠ 12) whose scheduled end is before `at`. */
   listOverdue(at: Date): Promise<MeetingRecord[]>;
-  countUsingPreset(accountId: string, presetName: string): Promise<number>;
+  /** What refers to the preset by name: meetings (as their preset, sign-up or guest preset) and participants. */
+  countUsingPreset(accountId: string, presetName: string): Promise<{ meetings: number; participants: number }>;
   renamePreset(accountId: string, from: string, to: string): Promise<void>;
   update(id: string, patch: Patch<MeetingRecord>): Promise<void>;
   /**

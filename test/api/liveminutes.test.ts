@@ -74,6 +74,21 @@ describe('createMeeting', () => {
     expect(list.body.data[0].endsAt).toBe('2030-07-01T08:15:00.000Z');
   });
 
+  it('refuses a time and duration that are already over, as the other APIs refuse a window in the past', async () => {
+    const acc = await t.newAccount('past', { timeZone: 'UTC' });
+    const at = (ms: number) => new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+    const now = Date.now();
+    for (const [time, duration] of [[at(now - 3 * 3600_000), '2'], [at(now - 2 * 3600_000), '0.5']]) {
+      const r = await call(acc, 'createMeeting', { meetingKey: 'over', hostid: 'h', time, duration });
+      expect(r.status).toBe(400);
+      expect(r.body).toEqual({ resultcode: 0, message: 'time + duration is in the past: the meeting would already be over' });
+    }
+    expect(await meetingCount(acc)).toBe(0);
+    // A meeting that began an hour ago and runs two hours is fine, as is a past time with no duration.
+    expect((await call(acc, 'createMeeting', { meetingKey: 'begun', hostid: 'h', time: at(now - 3600_000), duration: '2' })).body.resultcode).toBe(1);
+    expect((await call(acc, 'createMeeting', { meetingKey: 'open-ended', hostid: 'h', time: at(now - 3600_000) })).body.resultcode).toBe(1);
+  });
+
   it('gives each meeting its own unguessable links', async () => {
     const acc = await t.newAccount();
     const urls = new Set<string>();
@@ -95,6 +110,12 @@ describe('addParticipant', () => {
     expect(again.body.participantUrl).toBe(first.body.participantUrl);
 
     await call(acc, 'cancelParticipant', { meetingKey: 'm', puid: 'p' });
+    // A cancelled invitation has no link and no status until the person is invited again.
+    for (const method of ['getParticipantUrl', 'getParticipantStatus']) {
+      const r = await call(acc, method, { meetingKey: 'm', puid: 'p' });
+      expect(r.status).toBe(409);
+      expect(r.body).toEqual({ resultcode: 0, message: 'puid names a cancelled invitation: "p"; inviting them again gives a new link' });
+    }
     const old = await send(first.body.participantUrl as string, {});
     expect(old.text).toContain('invitation was cancelled');
     const back = await call(acc, 'addParticipant', { meetingKey: 'm', puid: 'p' });
@@ -205,7 +226,10 @@ describe('bad input gets resultcode 0, a message and a 4xx, and changes nothing'
   it('binary bytes inside a form', async () => {
     const r = await raw(Buffer.concat([Buffer.from('hostid=h&meetingKey='), Buffer.from([0xff, 0x00, 0x01])]), 'application/x-www-form-urlencoded');
     expect(r.status).toBe(400);
-    expect(r.body.message).toMatch(/meetingKey must not contain control characters/);
+    expect(r.body).toEqual({ resultcode: 0, message: 'the request body is not valid UTF-8' });
+    const controls = await raw(Buffer.concat([Buffer.from('hostid=h&meetingKey='), Buffer.from([0x41, 0x00, 0x01])]), 'application/x-www-form-urlencoded');
+    expect(controls.status).toBe(400);
+    expect(controls.body.message).toMatch(/meetingKey must not contain control characters/);
   });
 
   it('a JSON array or scalar instead of an object', async () => {
@@ -305,6 +329,14 @@ describe('quotas', () => {
     expect(third.status).toBe(403);
     expect(third.body).toEqual({ resultcode: 0, message: 'this account may have at most 2 meetings' });
     expect(await meetingCount(acc)).toBe(2);
+  });
+
+  it('says "1 meeting" and "1 user" in the singular', async () => {
+    const acc = await t.newAccount();
+    await setQuota(acc, { maxMeetings: 1, maxUsers: 1 });
+    expect((await call(acc, 'createMeeting', { meetingKey: 'only', hostid: 'h' })).body.resultcode).toBe(1);
+    expect((await call(acc, 'createMeeting', { hostid: 'h' })).body).toEqual({ resultcode: 0, message: 'this account may have at most 1 meeting' });
+    expect((await call(acc, 'addParticipant', { meetingKey: 'only', puid: 'second' })).body).toEqual({ resultcode: 0, message: 'this account may have at most 1 user' });
   });
 
   it('limits distinct users per account, counting hosts, not repeat invitations', async () => {

@@ -135,6 +135,23 @@ describe('meetings', () => {
     expect((await a.get('/meetings?limit=100')).body.data.length).toBe(before);
   });
 
+  it('refuses a schedule window that is already over, on creation and change', async () => {
+    const a = api(acc);
+    const now = Date.now();
+    const iso = (ms: number) => new Date(now + ms).toISOString();
+    expectError(await a.post('/meetings', { key: 'gone', startsAt: iso(-7200_000), endsAt: iso(-3600_000) }), 400, 'invalid', /^endsAt is in the past/, 'endsAt');
+    expectError(await a.post('/meetings', { key: 'gone', endsAt: iso(-1000) }), 400, 'invalid', /^endsAt is in the past/, 'endsAt');
+    const m = (await a.post('/meetings', { key: 'begun', startsAt: iso(-3600_000), endsAt: iso(3600_000) })).body;
+    expect(m.availability).toBe('open');
+    expectError(await a.patch(`/meetings/${m.id}`, { endsAt: iso(-60_000) }), 400, 'invalid', /^endsAt is in the past/, 'endsAt');
+    expectError(await a.patch(`/meetings/${m.id}`, { startsAt: iso(-7200_000), endsAt: iso(-3600_000) }), 400, 'invalid', /^endsAt is in the past/, 'endsAt');
+    expect((await a.get(`/meetings/${m.id}`)).body.endsAt).toBe(m.endsAt);
+    // Once time has passed the window, other changes still work.
+    await t.server.core.store.meetings.update(m.id, { startsAt: new Date(now - 7200_000), endsAt: new Date(now - 3600_000) });
+    expect((await a.patch(`/meetings/${m.id}`, { title: 'Minutes' })).status).toBe(200);
+    expect((await a.patch(`/meetings/${m.id}`, { startsAt: null, endsAt: null })).body.availability).toBe('open');
+  });
+
   it('refuses a duplicate key', async () => {
     const a = api(acc);
     await a.post('/meetings', { key: 'dup' });
@@ -246,6 +263,39 @@ describe('presets', () => {
     await a.delete(`/meetings/${m.id}`);
     expect((await a.delete(`/presets/${created.body.id}`)).status).toBe(204);
   });
+
+  it('the default preset keeps its name, so new meetings and joins keep finding it', async () => {
+    const acc = await t.newAccount();
+    const a = api(acc);
+    const preset1 = (await a.get('/presets')).body.data[0];
+    expect(preset1.name).toBe('Preset-1');
+    expectError(await a.patch(`/presets/${preset1.id}`, { name: 'Renamed' }), 409, 'conflict', /default preset "Preset-1" cannot be renamed/, 'name');
+    expect((await a.patch(`/presets/${preset1.id}`, { name: 'Preset-1', chat: false })).body).toMatchObject({ name: 'Preset-1', chat: false });
+    expect((await a.get(`/presets/${preset1.id}`)).body.name).toBe('Preset-1');
+    // Meetings are created with it, and a personal link of one still joins.
+    const m = (await a.post('/meetings', { host: { externalId: 'h' } })).body;
+    expect(m.preset).toBe('Preset-1');
+    const host = (await a.get(`/meetings/${m.id}/participants`)).body.data[0];
+    expect((await send(host.joinUrl, {})).status).toBe(200);
+  });
+
+  it('a preset held by a participant cannot be deleted (they would get Preset-1\'s rights)', async () => {
+    const acc = await t.newAccount();
+    const a = api(acc);
+    const muted = (await a.post('/presets', { name: 'Muted', publishAudio: false, publishVideo: false })).body;
+    const m = (await a.post('/meetings', {})).body;
+    const p = (await a.post(`/meetings/${m.id}/participants`, { externalId: 'quiet', preset: 'Muted' })).body;
+    const q = (await a.post(`/meetings/${m.id}/participants`, { externalId: 'quieter', preset: 'Muted' })).body;
+    expectError(await a.delete(`/presets/${muted.id}`), 409, 'conflict', /^preset "Muted" is used by 2 participants; change them first$/);
+    await a.delete(`/meetings/${m.id}/participants/${p.id}`);
+    expectError(await a.delete(`/presets/${muted.id}`), 409, 'conflict', /used by 1 participant;/);
+    expect((await a.get(`/meetings/${m.id}/participants/${q.id}`)).body.preset).toBe('Muted');
+    const m2 = (await a.post('/meetings', { preset: 'Muted' })).body;
+    expectError(await a.delete(`/presets/${muted.id}`), 409, 'conflict', /used by 1 meeting and 1 participant;/);
+    await a.delete(`/meetings/${m2.id}`);
+    await a.delete(`/meetings/${m.id}`);
+    expect((await a.delete(`/presets/${muted.id}`)).status).toBe(204);
+  });
 });
 
 describe('users and API permission', () => {
@@ -274,8 +324,29 @@ describe('users and API permission', () => {
 });
 
 describe('service control', () => {
+  it('is the operator\'s to give: an account created without it may not stop the service', async () => {
+    const created = await api(t.adminToken).post('/admin/accounts', { name: 'Tenant' });
+    expect(created.status).toBe(201);
+    expect(created.body.account.serviceControl).toBe(false);
+    const tenant = created.body.credentials;
+    expectError(await api(tenant).post('/service', { action: 'stop' }), 403, 'forbidden', /may not control the service/);
+    const lb = await post(`${t.url}/livebox/appsservice/api/ControlInsideAppServices`, {
+      username: tenant.apiUsername, key: tenant.apiKey, Serverkey: tenant.serverKey, action: 'stop', appservice: 'VideoConferencingService',
+    }, 'json');
+    expect(lb.status).toBe(403);
+    expect((await api(tenant).get('/service')).body).toEqual({ running: true, enabled: true });
+    expect((await api(tenant).get('/account')).body.serviceControl).toBe(false);
+
+    const allowed = await api(t.adminToken).post('/admin/accounts', { name: 'Trusted', serviceControl: true });
+    expect(allowed.body.account.serviceControl).toBe(true);
+    expect((await api(allowed.body.credentials).get('/service')).body.addresses).toEqual(expect.any(Array));
+    // The operator can change its mind.
+    await api(t.adminToken).patch(`/admin/accounts/${tenant.accountId}`, { serviceControl: true });
+    expect((await api(tenant).post('/service', { action: 'restart' })).body).toEqual({ running: true, addresses: expect.any(Array) });
+  });
+
   it('stops, starts, restarts and refreshes; accounts without the right are refused', async () => {
-    const acc = await t.newAccount();
+    const acc = await t.newAccount('control', { serviceControl: true });
     const a = api(acc);
     expect((await a.get('/service')).body).toEqual({ running: true, enabled: true, addresses: expect.any(Array) });
     expect((await a.post('/service', { action: 'stop' })).body.running).toBe(false);
@@ -288,6 +359,42 @@ describe('service control', () => {
     const limited = await t.newAccount('limited', { serviceControl: false });
     expectError(await api(limited).post('/service', { action: 'stop' }), 403, 'forbidden', /may not control the service/);
     expect((await a.get('/service')).body.running).toBe(true);
+    // The server's addresses are not every tenant's business.
+    expect((await api(limited).get('/service')).body).toEqual({ running: true, enabled: true });
+  });
+});
+
+describe('API permission set by the operator', () => {
+  it('lists an account\'s users and grants or withdraws their API permission', async () => {
+    const acc = await t.newAccount();
+    const other = await t.newAccount();
+    const admin = api(t.adminToken);
+    const clerk = (await api(acc).post('/users', { username: 'clerk', apiKey: true })).body;
+    const livebox = () => post(`${t.url}/livebox/appsservice/api/videoConfSettings`, { action: 'get', username: 'clerk', key: clerk.apiKey, Serverkey: acc.serverKey }, 'json');
+    expect((await livebox()).status).toBe(403);
+
+    const users = await admin.get(`/admin/accounts/${acc.accountId}/users`);
+    expect(users.status).toBe(200);
+    expect(users.body.data.map((u: Json) => [u.username, u.apiPermission, u.hasApiKey])).toEqual([['apiuser', true, true], ['clerk', false, true]]);
+    expect(users.body.nextCursor).toBeNull();
+    expect(JSON.stringify(users.body)).not.toMatch(/lbk_|Hash/);
+
+    const granted = await admin.patch(`/admin/accounts/${acc.accountId}/users/${clerk.id}`, { apiPermission: true });
+    expect(granted.body).toMatchObject({ id: clerk.id, username: 'clerk', apiPermission: true });
+    expect((await livebox()).status).toBe(200);
+    expect((await admin.patch(`/admin/accounts/${acc.accountId}/users/${clerk.id}`, { apiPermission: false })).body.apiPermission).toBe(false);
+    expect((await livebox()).status).toBe(403);
+
+    expectError(await admin.patch(`/admin/accounts/${other.accountId}/users/${clerk.id}`, { apiPermission: true }), 404, 'not_found', /user not found/);
+    expectError(await admin.patch(`/admin/accounts/acc_00000000000000000000000000/users/${clerk.id}`, { apiPermission: true }), 404, 'not_found', /account not found/);
+    expectError(await admin.get('/admin/accounts/acc_00000000000000000000000000/users'), 404, 'not_found');
+    expectError(await admin.patch(`/admin/accounts/${acc.accountId}/users/${clerk.id}`, { apiPermission: 'yes' }), 400, 'invalid', /apiPermission must be a boolean/);
+    expectError(await admin.patch(`/admin/accounts/${acc.accountId}/users/${clerk.id}`, { apiPermission: true, password: 'long-enough-pw' }), 400, 'invalid', /password is not a known field/);
+    expectError(await admin.patch(`/admin/accounts/${acc.accountId}/users/${clerk.id}`, {}), 400, 'invalid', /apiPermission is required/);
+    // Only the admin token reaches these.
+    expectError(await api(acc).get(`/admin/accounts/${acc.accountId}/users`), 401, 'unauthenticated');
+    expectError(await api(acc).patch(`/admin/accounts/${acc.accountId}/users/${clerk.id}`, { apiPermission: true }), 401, 'unauthenticated');
+    expect((await livebox()).status).toBe(403);
   });
 });
 
@@ -348,6 +455,37 @@ describe('OpenAPI document and reference page', () => {
     expect(create.requestBody.content['application/json'].schema.properties.pin.maxLength).toBe(12);
     expect(create.responses['201']).toBeDefined();
     expect(create.responses['400']).toBeDefined();
+  });
+
+  it('documents the Idempotency-Key header of creations and every error status, in one shared error schema', async () => {
+    const doc = (await send<Json>(`${t.url}/api/v1/openapi.json`, {})).body;
+    expect(doc.components.schemas.Error).toMatchObject({ type: 'object', required: ['error'], properties: { error: { properties: { code: {}, message: {}, details: {} } } } });
+    const ERROR = { $ref: '#/components/schemas/Error' };
+    for (const path of ['/api/v1/meetings', '/api/v1/meetings/{id}/participants', '/api/v1/presets', '/api/v1/users']) {
+      const op = doc.paths[path].post;
+      const header = (op.parameters ?? []).find((p: Json) => p.in === 'header' && p.name.toLowerCase() === 'idempotency-key');
+      expect(header, path).toMatchObject({ required: false, schema: { type: 'string' } });
+      expect(header.description).toMatch(/retry/);
+      for (const status of ['400', '401', '403', '404', '409', '413', '415', '429']) {
+        expect(op.responses[status]?.content?.['application/json']?.schema, `${path} ${status}`).toEqual(ERROR);
+        expect(op.responses[status].description).not.toBe('Default Response');
+      }
+    }
+    // Every operation's errors use the shared schema; reads cannot be too large or of the wrong type.
+    let operations = 0;
+    for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, Json>>)) {
+      for (const [method, op] of Object.entries(item)) {
+        if (!['get', 'post', 'patch', 'delete'].includes(method)) continue;
+        operations++;
+        for (const status of ['400', '401', '404']) expect(op.responses[status]?.content['application/json'].schema, `${method} ${path} ${status}`).toEqual(ERROR);
+        if (method === 'get') expect(op.responses['415'], `${method} ${path}`).toBeUndefined();
+        if (method === 'get') expect((op.parameters ?? []).some((p: Json) => p.in === 'header'), `${method} ${path}`).toBe(false);
+      }
+    }
+    expect(operations).toBeGreaterThan(25);
+    const admin = doc.paths['/api/v1/admin/accounts/{id}/users/{userId}'].patch;
+    expect(admin.requestBody.content['application/json'].schema.required).toEqual(['apiPermission']);
+    expect(doc.paths['/api/v1/admin/accounts/{id}/users'].get).toBeDefined();
   });
 
   it('serves a rendered reference page with no third-party resources', async () => {

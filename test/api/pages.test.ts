@@ -344,13 +344,13 @@ describe('states', () => {
     const created = await createMeeting(a);
     const m = await nativeMeeting(a, created.meetingKey);
     const now = Date.now();
-    const r = await native(a, 'PATCH', `/meetings/${m.id}`, { startsAt: new Date(now - 7200_000).toISOString(), endsAt: new Date(now - 3600_000).toISOString() });
-    expect(r.status, r.text).toBe(200);
+    // Time passes (no API sets a window that is already over).
+    await srv.server.core.store.meetings.update(m.id, { startsAt: new Date(now - 7200_000), endsAt: new Date(now - 3600_000) });
     await expectState(await allLinks(a, created), 'ended', /The meeting has ended[\s\S]*scheduled time is over/);
   });
 
   it('service_stopped while the media service is stopped, open again once started', async () => {
-    const a = await srv.newAccount('Stopped');
+    const a = await srv.newAccount('Stopped', { serviceControl: true });
     const created = await createMeeting(a);
     const links = await allLinks(a, created);
     try {

@@ -12,7 +12,7 @@ const people: Person[] = [];
 
 beforeAll(async () => {
   t = await startTestServer({ MEDIA_WORKERS: '1', RESUME_WINDOW_SECONDS: '20' });
-  acc = await t.newAccount('browsers');
+  acc = await t.newAccount('browsers', { serviceControl: true });
 });
 afterAll(async () => {
   await Promise.all(people.map((p) => p.close()));

@@ -14,7 +14,7 @@ const bots: MeetingBot[] = [];
 beforeAll(async () => {
   t = await startTestServer({ MEDIA_WORKERS: '1', IDLE_TIMEOUT_SECONDS: '2', RESUME_WINDOW_SECONDS: '3' });
   host = new BotHost();
-  acc = await t.newAccount('meetings');
+  acc = await t.newAccount('meetings', { serviceControl: true });
 });
 afterAll(async () => {
   await Promise.all(bots.map((b) => b.stop()));

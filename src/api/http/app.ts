@@ -6,6 +6,7 @@ import { liveboxApi, LIVEBOX_PREFIX } from '../livebox/routes.js';
 import { liveMinutesApi } from '../liveminutes/routes.js';
 import { adminRoutes } from '../native/admin.js';
 import { accountRoutes, nativeConventions } from '../native/routes.js';
+import { ErrorResponse } from '../native/schemas.js';
 import { linkPages } from '../pages/routes.js';
 import type { RoomApp } from '../pages/room.js';
 import { renderNotFound } from '../pages/render.js';
@@ -61,6 +62,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       ],
     },
     hideUntagged: true, // the legacy surfaces and pages are documented in docs/, not here
+    // Shared schemas (the error object) appear under their $id in components.schemas.
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, uiConfig: { docExpansion: 'list', deepLinking: true } });
 
@@ -68,6 +71,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(liveboxApi, { core, log, prefix: LIVEBOX_PREFIX });
   await app.register(async (api) => {
     nativeConventions(api, log);
+    api.addSchema(ErrorResponse);
     api.get('/openapi.json', async () => app.swagger());
     await api.register(accountRoutes, { core, log });
     await api.register(adminRoutes, { core, log, prefix: '/admin' });

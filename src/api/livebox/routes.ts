@@ -6,6 +6,7 @@ import { CoreError, DEFAULT_PRESET, time } from '../../core/index.js';
 import type { AccessSettings, MeetingRecord } from '../../store/index.js';
 import { acceptJsonAsPlainText } from '../http/body.js';
 import { toFailure } from '../http/errors.js';
+import { legacyBodies } from '../http/validation.js';
 import { cssLength, embedIframe } from '../http/embed.js';
 import {
   ConferenceRow, ConferenceSettings, CredentialsBody, EmbedCodeBody, ResetBody, SchedulingBody, ServiceBody, VideoConfSettingsBody,
@@ -15,6 +16,7 @@ import {
 const FIELDS: Record<string, string> = {
   key: 'name', presetName: 'selectPreset', signupPreset: 'AllowSignup.Preset', guestPreset: 'UnAuthenticatedUser.Preset',
   startsAt: 'startdate', endsAt: 'enddate',
+  authentication: 'Authentication', usernamePassword: 'username_password', pinEntry: 'pinnumber', signup: 'AllowSignup', guests: 'UnAuthenticatedUser',
 };
 const SCHEDULING_FIELDS: Record<string, string> = { ...FIELDS, key: 'conferenceName' };
 
@@ -76,12 +78,8 @@ function settingsInput(b: Settings, current: MeetingRecord | undefined): Meeting
   if (guests !== undefined) access.guestPreset = guests;
   if (Object.keys(access).length > 0) input.access = access;
   if (b.pin !== undefined && String(b.pin).trim() !== '') input.pin = String(b.pin);
-
-  // Authentication on with no way in would lock everyone out: Livebox conferences have no personal links.
-  const merged = { ...(current?.access ?? { authentication: false, usernamePassword: false, pin: false, signupPreset: null, guestPreset: null }), ...access };
-  if (merged.authentication && !merged.usernamePassword && !merged.pin && merged.signupPreset === null && merged.guestPreset === null) {
-    throw bad('Authentication', 'is true, so at least one of username_password, pinnumber, AllowSignup or UnAuthenticatedUser must be enabled');
-  }
+  // Livebox has no personal links: a restricted conference needs a way in of its own.
+  input.withoutPersonalLinks = true;
   return input;
 }
 
@@ -93,6 +91,7 @@ export async function liveboxApi(parent: FastifyInstance, opts: { core: Core; lo
   const callerOf = (request: FastifyRequest) => callers.get(request) as LiveboxCaller; // set by the preValidation hook
 
   acceptJsonAsPlainText(app);
+  legacyBodies(app);
   app.setErrorHandler((error, request, reply) => {
     const fields = (request.routeOptions.config as { fields?: Record<string, string> }).fields ?? FIELDS;
     const failure = toFailure(error, request, opts.log, fields);
@@ -197,7 +196,6 @@ export async function liveboxApi(parent: FastifyInstance, opts: { core: Core; lo
     if (onOff('SchedulingMode', b.SchedulingMode)) {
       const startsAt = parseDate('startsAt', b.startdate, account.timeZone);
       const endsAt = parseDate('endsAt', b.enddate, account.timeZone);
-      if (endsAt.getTime() <= Date.now()) throw bad('endsAt', 'is in the past');
       await core.meetings.setSchedule(account, meeting, startsAt, endsAt);
       return word(reply, 'Scheduled');
     }
@@ -205,10 +203,10 @@ export async function liveboxApi(parent: FastifyInstance, opts: { core: Core; lo
     return word(reply, 'Cancelled');
   });
 
+  // "To reset all conferences": the document's sample sends a conference `name`, but the
+  // operation and its answer are about all of them, so `name` is accepted and changes nothing.
   app.post('/resetAllConferences', { schema: { body: ResetBody } }, async (request, reply) => {
-    const caller = callerOf(request);
-    const only = request.body.name?.trim() ? await core.meetings.getByKey(caller.account, request.body.name) : undefined;
-    await core.meetings.resetAll(caller, only);
+    await core.meetings.resetAll(callerOf(request));
     return word(reply, 'Reset');
   });
 

@@ -5,11 +5,12 @@ import { CoreError, LIMITS, time } from '../../core/index.js';
 import type { AccountRecord } from '../../store/index.js';
 import { acceptJsonAsPlainText } from '../http/body.js';
 import { toFailure } from '../http/errors.js';
+import { legacyBodies } from '../http/validation.js';
 import { AddParticipantBody, CreateMeetingBody, MeetingKeyBody, ParticipantBody, Responses } from './schemas.js';
 
 /** The document's names for the core's fields, for error messages. */
 const FIELDS: Record<string, string> = {
-  key: 'meetingKey', externalId: 'puid', name: 'nickname', language: 'lang', startsAt: 'time', endsAt: 'duration',
+  key: 'meetingKey', externalId: 'puid', name: 'nickname', language: 'lang', startsAt: 'time', endsAt: 'time + duration',
 };
 const HOST_FIELDS: Record<string, string> = { ...FIELDS, externalId: 'hostid', name: 'hostnickname', email: 'hostemail' };
 
@@ -27,10 +28,10 @@ function parseTime(text: string, timeZone: string): Date {
 function parseDuration(value: number | string): number {
   const hours = typeof value === 'number' ? value : Number(value.trim());
   if (typeof value === 'string' && !/^\s*\d+(\.\d+)?\s*$/.test(value)) {
-    throw new CoreError('invalid', 'must be a number of hours such as 1.5', { field: 'endsAt' });
+    throw new CoreError('invalid', 'must be a number of hours such as 1.5', { field: 'duration' });
   }
   if (!Number.isFinite(hours) || hours <= 0 || hours > LIMITS.durationHours) {
-    throw new CoreError('invalid', `must be more than 0 and at most ${LIMITS.durationHours} hours`, { field: 'endsAt' });
+    throw new CoreError('invalid', `must be more than 0 and at most ${LIMITS.durationHours} hours`, { field: 'duration' });
   }
   return hours;
 }
@@ -54,6 +55,7 @@ export async function liveMinutesApi(parent: FastifyInstance, opts: { core: Core
   const accountOf = (request: FastifyRequest) => (request as unknown as { liveMinutesAccount: AccountRecord }).liveMinutesAccount;
 
   acceptJsonAsPlainText(app);
+  legacyBodies(app);
   app.setErrorHandler((error, request, reply) => {
     const fields = (request.routeOptions.config as { fields?: Record<string, string> }).fields ?? FIELDS;
     const failure = toFailure(error, request, opts.log, fields);
@@ -120,7 +122,8 @@ export async function liveMinutesApi(parent: FastifyInstance, opts: { core: Core
   });
 
   app.post('/getParticipantUrl', { schema: { body: ParticipantBody, response: { 200: Responses.getParticipantUrl } } }, async (request) => {
-    const participant = await invited(request, request.body);
+    const meeting = await core.meetings.getByKey(accountOf(request), request.body.meetingKey, 'meetingKey');
+    const participant = await core.participants.getInvited(meeting, request.body.puid, 'puid');
     return { resultcode: 1 as const, participantUrl: core.links.participantUrl(participant) };
   });
 
@@ -148,15 +151,8 @@ export async function liveMinutesApi(parent: FastifyInstance, opts: { core: Core
   });
 
   app.post('/getParticipantStatus', { schema: { body: ParticipantBody, response: { 200: Responses.status } } }, async (request) => {
-    const participant = await invited(request, request.body);
+    const meeting = await core.meetings.getByKey(accountOf(request), request.body.meetingKey, 'meetingKey');
+    const participant = await core.participants.getInvited(meeting, request.body.puid, 'puid');
     return { resultcode: 1 as const, status: String(participant.status) };
   });
-
-  /** A participant whose invitation stands (a cancelled one has no link and no status). */
-  async function invited(request: FastifyRequest, b: { meetingKey: string; puid: string }) {
-    const meeting = await core.meetings.getByKey(accountOf(request), b.meetingKey, 'meetingKey');
-    const participant = await core.participants.getByExternalId(meeting, b.puid, 'puid');
-    if (participant.cancelledAt) throw new CoreError('conflict', `participant "${b.puid}" was cancelled; addParticipant invites them again`);
-    return participant;
-  }
 }

@@ -1,8 +1,8 @@
 import { Type } from 'typebox';
 import { LIMITS } from '../../core/index.js';
 
-// The document's parameters and limits. Numbers sent as JSON numbers are accepted where the
-// document says String (coerced), as a form would send them.
+// The document's parameters and limits. A JSON number is read as its text where the document
+// says String, as a form would send it; JSON booleans and nulls are refused (see legacyBodies).
 const key = Type.String({ maxLength: LIMITS.meetingKey });
 const userId = Type.String({ minLength: 1, maxLength: LIMITS.externalId });
 const text = (max: number) => Type.String({ maxLength: max });

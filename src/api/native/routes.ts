@@ -14,9 +14,9 @@ import { accountView, meetingView, participantView, presetView, userView } from 
 /** The native API's names for the core's fields, where they differ. */
 const FIELDS: Record<string, string> = {
   presetName: 'preset', signupPreset: 'access.signupPreset', guestPreset: 'access.guestPreset',
+  meetingId: 'id', participantId: 'pid', presetId: 'id', userId: 'id',
 };
 
-const errors = { 400: S.ErrorResponse, 401: S.ErrorResponse, 403: S.ErrorResponse, 404: S.ErrorResponse, 409: S.ErrorResponse };
 const NoContent = Type.Null({ description: 'no content' });
 
 function meetingInput(b: Static<typeof S.MeetingUpdate>): MeetingInput {
@@ -39,13 +39,13 @@ function meetingInput(b: Static<typeof S.MeetingUpdate>): MeetingInput {
 }
 
 /** What every native-API scope shares: exact JSON validation and one error shape. */
-export function nativeConventions(app: FastifyInstance, log: FastifyBaseLogger): void {
+export function nativeConventions(app: FastifyInstance, log: FastifyBaseLogger, fields: Readonly<Record<string, string>> = FIELDS): void {
   exactJsonBodies(app);
   app.setErrorHandler((error, request, reply) => {
-    const failure = toFailure(error, request, log, FIELDS);
+    const failure = toFailure(error, request, log, fields);
     if (failure.httpStatus === 401) reply.header('WWW-Authenticate', 'Bearer realm="Parley"');
     return reply.status(failure.httpStatus).send({
-      error: { code: failure.code, message: failure.message, details: failure.field ? { field: FIELDS[failure.field] ?? failure.field } : {} },
+      error: { code: failure.code, message: failure.message, details: failure.field ? { field: fields[failure.field] ?? failure.field } : {} },
     });
   });
 }
@@ -65,14 +65,14 @@ export async function accountRoutes(parent: FastifyInstance, opts: { core: Core;
   const meetingOf = (request: FastifyRequest<{ Params: { id: string } }>) => core.meetings.get(accountOf(request), request.params.id);
 
   // ---- account -----------------------------------------------------------------------------
-  app.get('/account', { schema: { tags: ['account'], summary: 'The calling account', response: { 200: S.Account, ...errors } } },
+  app.get('/account', { schema: { tags: ['account'], summary: 'The calling account', response: { 200: S.Account, ...S.Errors } } },
     async (request) => accountView(core, accountOf(request)));
 
   // ---- meetings ----------------------------------------------------------------------------
   app.post('/meetings', {
     schema: {
       tags: ['meetings'], summary: 'Create a meeting', description: 'Send an Idempotency-Key header to make retries safe.',
-      body: S.MeetingCreate, response: { 201: S.Meeting, ...errors },
+      headers: S.IdempotencyHeaders, body: S.MeetingCreate, response: { 201: S.Meeting, ...S.BodyErrors },
     },
   }, async (request, reply) => {
     const account = accountOf(request);
@@ -83,35 +83,35 @@ export async function accountRoutes(parent: FastifyInstance, opts: { core: Core;
     });
   });
 
-  app.get('/meetings', { schema: { tags: ['meetings'], summary: 'List meetings, oldest first', querystring: S.PageQuery, response: { 200: S.Page(S.Meeting), ...errors } } },
+  app.get('/meetings', { schema: { tags: ['meetings'], summary: 'List meetings, oldest first', querystring: S.PageQuery, response: { 200: S.Page(S.Meeting), ...S.Errors } } },
     async (request) => {
       const q = pageQuery(request.query);
       return toPage(await core.meetings.list(accountOf(request), q), q, (m) => meetingView(core, m));
     });
 
-  app.get('/meetings/:id', { schema: { tags: ['meetings'], summary: 'Get a meeting', params: S.IdParams, response: { 200: S.Meeting, ...errors } } },
+  app.get('/meetings/:id', { schema: { tags: ['meetings'], summary: 'Get a meeting', params: S.IdParams, response: { 200: S.Meeting, ...S.Errors } } },
     async (request) => meetingView(core, await meetingOf(request)));
 
-  app.patch('/meetings/:id', { schema: { tags: ['meetings'], summary: 'Change a meeting', params: S.IdParams, body: S.MeetingUpdate, response: { 200: S.Meeting, ...errors } } },
+  app.patch('/meetings/:id', { schema: { tags: ['meetings'], summary: 'Change a meeting', params: S.IdParams, body: S.MeetingUpdate, response: { 200: S.Meeting, ...S.BodyErrors } } },
     async (request) => {
       const { meeting, pin } = await core.meetings.update(accountOf(request), await meetingOf(request), meetingInput(request.body));
       return meetingView(core, meeting, pin);
     });
 
-  app.delete('/meetings/:id', { schema: { tags: ['meetings'], summary: 'Delete a meeting and its participants (ends a live session)', params: S.IdParams, response: { 204: NoContent, ...errors } } },
+  app.delete('/meetings/:id', { schema: { tags: ['meetings'], summary: 'Delete a meeting and its participants (ends a live session)', params: S.IdParams, response: { 204: NoContent, ...S.Errors } } },
     async (request, reply) => {
       await core.meetings.remove(await meetingOf(request));
       return reply.status(204).send(null);
     });
 
-  app.post('/meetings/:id/end', { schema: { tags: ['meetings'], summary: 'End the meeting for everyone', params: S.IdParams, response: { 200: S.Meeting, ...errors } } },
+  app.post('/meetings/:id/end', { schema: { tags: ['meetings'], summary: 'End the meeting for everyone', params: S.IdParams, response: { 200: S.Meeting, ...S.BodyErrors } } },
     async (request) => meetingView(core, await core.meetings.endForAll(await meetingOf(request))));
 
-  app.post('/meetings/:id/cancel', { schema: { tags: ['meetings'], summary: 'Cancel the meeting (links say so; statuses stay readable)', params: S.IdParams, response: { 200: S.Meeting, ...errors } } },
+  app.post('/meetings/:id/cancel', { schema: { tags: ['meetings'], summary: 'Cancel the meeting (links say so; statuses stay readable)', params: S.IdParams, response: { 200: S.Meeting, ...S.BodyErrors } } },
     async (request) => meetingView(core, await core.meetings.cancel(await meetingOf(request))));
 
   app.get('/meetings/:id/embed', {
-    schema: { tags: ['meetings'], summary: 'Embed code for the meeting (iframe, and the client script)', params: S.IdParams, querystring: S.EmbedQuery, response: { 200: S.EmbedCode, ...errors } },
+    schema: { tags: ['meetings'], summary: 'Embed code for the meeting (iframe, and the client script)', params: S.IdParams, querystring: S.EmbedQuery, response: { 200: S.EmbedCode, ...S.Errors } },
   }, async (request) => {
     const meeting = await meetingOf(request);
     const width = cssLength('width', request.query.width, '100%');
@@ -125,7 +125,7 @@ export async function accountRoutes(parent: FastifyInstance, opts: { core: Core;
     schema: {
       tags: ['participants'], summary: 'Invite a participant',
       description: 'Inviting an externalId that is already invited returns that participant (200) instead of creating one (201).',
-      params: S.IdParams, body: S.ParticipantCreate, response: { 200: S.Participant, 201: S.Participant, ...errors },
+      params: S.IdParams, headers: S.IdempotencyHeaders, body: S.ParticipantCreate, response: { 200: S.Participant, 201: S.Participant, ...S.BodyErrors },
     },
   }, async (request, reply) => {
     const account = accountOf(request);
@@ -138,7 +138,7 @@ export async function accountRoutes(parent: FastifyInstance, opts: { core: Core;
   });
 
   app.get('/meetings/:id/participants', {
-    schema: { tags: ['participants'], summary: 'List participants', params: S.IdParams, querystring: S.PageQuery, response: { 200: S.Page(S.Participant), ...errors } },
+    schema: { tags: ['participants'], summary: 'List participants', params: S.IdParams, querystring: S.PageQuery, response: { 200: S.Page(S.Participant), ...S.Errors } },
   }, async (request) => {
     const meeting = await meetingOf(request);
     const q = pageQuery(request.query);
@@ -146,43 +146,43 @@ export async function accountRoutes(parent: FastifyInstance, opts: { core: Core;
   });
 
   app.get('/meetings/:id/participants/:pid', {
-    schema: { tags: ['participants'], summary: 'Get a participant', params: S.ParticipantParams, response: { 200: S.Participant, ...errors } },
+    schema: { tags: ['participants'], summary: 'Get a participant', params: S.ParticipantParams, response: { 200: S.Participant, ...S.Errors } },
   }, async (request) => participantView(core, await core.participants.get(await meetingOf(request), request.params.pid)));
 
   app.delete('/meetings/:id/participants/:pid', {
-    schema: { tags: ['participants'], summary: 'Remove a participant (their link stops working)', params: S.ParticipantParams, response: { 204: NoContent, ...errors } },
+    schema: { tags: ['participants'], summary: 'Remove a participant (their link stops working)', params: S.ParticipantParams, response: { 204: NoContent, ...S.Errors } },
   }, async (request, reply) => {
     await core.participants.delete(await core.participants.get(await meetingOf(request), request.params.pid));
     return reply.status(204).send(null);
   });
 
   // ---- presets -----------------------------------------------------------------------------
-  app.post('/presets', { schema: { tags: ['presets'], summary: 'Create a preset', body: S.PresetCreate, response: { 201: S.Preset, ...errors } } },
+  app.post('/presets', { schema: { tags: ['presets'], summary: 'Create a preset', headers: S.IdempotencyHeaders, body: S.PresetCreate, response: { 201: S.Preset, ...S.BodyErrors } } },
     async (request, reply) => {
       const account = accountOf(request);
       return idempotentCreate(core, account.id, request, reply, async () => ({ statusCode: 201, payload: presetView(await core.presets.create(account, request.body)) }));
     });
 
-  app.get('/presets', { schema: { tags: ['presets'], summary: 'List presets', querystring: S.PageQuery, response: { 200: S.Page(S.Preset), ...errors } } },
+  app.get('/presets', { schema: { tags: ['presets'], summary: 'List presets', querystring: S.PageQuery, response: { 200: S.Page(S.Preset), ...S.Errors } } },
     async (request) => {
       const q = pageQuery(request.query);
       return toPage(await core.presets.list(accountOf(request), q), q, presetView);
     });
 
-  app.get('/presets/:id', { schema: { tags: ['presets'], summary: 'Get a preset', params: S.IdParams, response: { 200: S.Preset, ...errors } } },
+  app.get('/presets/:id', { schema: { tags: ['presets'], summary: 'Get a preset', params: S.IdParams, response: { 200: S.Preset, ...S.Errors } } },
     async (request) => presetView(await core.presets.get(accountOf(request), request.params.id)));
 
-  app.patch('/presets/:id', { schema: { tags: ['presets'], summary: 'Change a preset (a rename follows into meetings)', params: S.IdParams, body: S.PresetUpdate, response: { 200: S.Preset, ...errors } } },
+  app.patch('/presets/:id', { schema: { tags: ['presets'], summary: 'Change a preset (a rename follows into meetings)', params: S.IdParams, body: S.PresetUpdate, response: { 200: S.Preset, ...S.BodyErrors } } },
     async (request) => presetView(await core.presets.update(accountOf(request), request.params.id, request.body)));
 
-  app.delete('/presets/:id', { schema: { tags: ['presets'], summary: 'Delete a preset no meeting uses', params: S.IdParams, response: { 204: NoContent, ...errors } } },
+  app.delete('/presets/:id', { schema: { tags: ['presets'], summary: 'Delete a preset no meeting uses', params: S.IdParams, response: { 204: NoContent, ...S.Errors } } },
     async (request, reply) => {
       await core.presets.delete(accountOf(request), request.params.id);
       return reply.status(204).send(null);
     });
 
   // ---- users -------------------------------------------------------------------------------
-  app.post('/users', { schema: { tags: ['users'], summary: 'Register a user', body: S.UserCreate, response: { 201: S.User, ...errors } } },
+  app.post('/users', { schema: { tags: ['users'], summary: 'Register a user', headers: S.IdempotencyHeaders, body: S.UserCreate, response: { 201: S.User, ...S.BodyErrors } } },
     async (request, reply) => {
       const account = accountOf(request);
       return idempotentCreate(core, account.id, request, reply, async () => {
@@ -191,25 +191,25 @@ export async function accountRoutes(parent: FastifyInstance, opts: { core: Core;
       });
     });
 
-  app.get('/users', { schema: { tags: ['users'], summary: 'List users', querystring: S.PageQuery, response: { 200: S.Page(S.User), ...errors } } },
+  app.get('/users', { schema: { tags: ['users'], summary: 'List users', querystring: S.PageQuery, response: { 200: S.Page(S.User), ...S.Errors } } },
     async (request) => {
       const q = pageQuery(request.query);
       return toPage(await core.users.list(accountOf(request), q), q, (u) => userView(u));
     });
 
-  app.get('/users/:id', { schema: { tags: ['users'], summary: 'Get a user', params: S.IdParams, response: { 200: S.User, ...errors } } },
+  app.get('/users/:id', { schema: { tags: ['users'], summary: 'Get a user', params: S.IdParams, response: { 200: S.User, ...S.Errors } } },
     async (request) => userView(await core.users.get(accountOf(request), request.params.id)));
 
-  app.patch('/users/:id', { schema: { tags: ['users'], summary: 'Change a user (grant or withdraw API permission here)', params: S.IdParams, body: S.UserUpdate, response: { 200: S.User, ...errors } } },
+  app.patch('/users/:id', { schema: { tags: ['users'], summary: 'Change a user (grant or withdraw API permission here)', params: S.IdParams, body: S.UserUpdate, response: { 200: S.User, ...S.BodyErrors } } },
     async (request) => userView(await core.users.update(accountOf(request), request.params.id, request.body)));
 
-  app.delete('/users/:id', { schema: { tags: ['users'], summary: 'Delete a user', params: S.IdParams, response: { 204: NoContent, ...errors } } },
+  app.delete('/users/:id', { schema: { tags: ['users'], summary: 'Delete a user', params: S.IdParams, response: { 204: NoContent, ...S.Errors } } },
     async (request, reply) => {
       await core.users.delete(accountOf(request), request.params.id);
       return reply.status(204).send(null);
     });
 
-  app.post('/users/:id/api-key', { schema: { tags: ['users'], summary: 'Issue a new Livebox API key (the old one stops working)', params: S.IdParams, response: { 200: S.User, ...errors } } },
+  app.post('/users/:id/api-key', { schema: { tags: ['users'], summary: 'Issue a new Livebox API key (the old one stops working)', params: S.IdParams, response: { 200: S.User, ...S.BodyErrors } } },
     async (request) => {
       const account = accountOf(request);
       const apiKey = await core.users.rotateApiKey(account, request.params.id);
@@ -217,13 +217,17 @@ export async function accountRoutes(parent: FastifyInstance, opts: { core: Core;
     });
 
   // ---- service -----------------------------------------------------------------------------
-  app.get('/service', { schema: { tags: ['service'], summary: 'Media service state: switched on, and what the media workers really do', response: { 200: S.ServiceState, ...errors } } },
-    async () => core.service.status());
+  app.get('/service', { schema: { tags: ['service'], summary: 'Media service state: switched on, and what the media workers really do', response: { 200: S.ServiceState, ...S.Errors } } },
+    // The server's addresses are for the operator and the accounts it lets control the service.
+    async (request) => {
+      const { addresses, ...state } = core.service.status();
+      return accountOf(request).serviceControl ? { ...state, addresses } : state;
+    });
 
   app.post('/service', {
     schema: {
       tags: ['service'], summary: 'Start, stop or restart the media service, or re-read its addresses; answers once the media workers have acted',
-      body: S.ServiceAction, response: { 200: S.ServiceState, ...errors, 503: S.ErrorResponse },
+      body: S.ServiceAction, response: { 200: S.ServiceState, ...S.BodyErrors, ...S.errorResponses(503) },
     },
   }, async (request) => {
     await controlService(core, { account: accountOf(request) }, request.body.action);

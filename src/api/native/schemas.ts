@@ -4,13 +4,44 @@ import { LIMITS } from '../../core/index.js';
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 const Timestamp = Type.String({ format: 'date-time', description: 'an ISO 8601 date-time with offset, e.g. 2026-12-01T09:00:00Z' });
 
+/** The one error shape of the native API, shared by every route as the component `Error`. */
 export const ErrorResponse = Type.Object({
   error: Type.Object({
-    code: Type.String({ description: 'invalid, unauthenticated, forbidden, not_found, conflict, quota_exceeded, unavailable, unsupported_media_type or internal' }),
-    message: Type.String(),
-    details: Type.Object({ field: Type.Optional(Type.String()) }, { additionalProperties: true }),
+    code: Type.String({ description: 'invalid, unauthenticated, forbidden, not_found, conflict, quota_exceeded, rate_limited, unavailable, unsupported_media_type or internal' }),
+    message: Type.String({ description: 'what is wrong, in words' }),
+    details: Type.Object({ field: Type.Optional(Type.String({ description: 'the field to blame, when one is' })) }, { additionalProperties: true }),
   }),
-}, { title: 'Error' });
+}, { $id: 'Error', title: 'Error' });
+
+const ERROR_MEANINGS = {
+  400: 'invalid: a field is missing, malformed or out of range (details.field names it), or the body cannot be read',
+  401: 'unauthenticated: the token is missing, wrong or revoked',
+  403: 'forbidden or quota_exceeded: the token may not do this, or the account is at its quota',
+  404: 'not_found: no such resource in this account',
+  409: 'conflict: a duplicate, a reused Idempotency-Key, or a state that does not allow this',
+  413: 'invalid: the request body is larger than the server accepts (BODY_LIMIT)',
+  415: 'unsupported_media_type: send application/json',
+  429: 'rate_limited: too many attempts in a short time; wait before trying again',
+  503: 'unavailable: the media workers did not act (the message says why); the request may be sent again',
+} as const;
+type ErrorStatus = keyof typeof ERROR_MEANINGS;
+
+/** Error responses, each a reference to the shared `Error` schema. */
+export function errorResponses(...statuses: ErrorStatus[]) {
+  return Object.fromEntries(statuses.map((s) => [s, { $ref: 'Error', description: ERROR_MEANINGS[s] }])) as Record<ErrorStatus, { $ref: 'Error'; description: string }>;
+}
+
+/** Errors of routes without a body, and of routes with one (which can also be too large or of the wrong type). */
+export const Errors = errorResponses(400, 401, 403, 404, 409, 429);
+export const BodyErrors = errorResponses(400, 401, 403, 404, 409, 413, 415, 429);
+
+/** Creations: a retry with the same Idempotency-Key and body gets the first answer again. */
+export const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(Type.String({
+    description: `makes a retry safe: a repeat with the same key and body gets the first answer again (header Idempotent-Replayed: true); `
+      + `the same key with another body is a 409. 1 to ${LIMITS.idempotencyKey} visible ASCII characters; kept 24 hours, per account`,
+  })),
+});
 
 export const PageQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.pageSize, default: 20 })),
@@ -214,7 +245,9 @@ export const Account = Type.Object({
 export const ServiceState = Type.Object({
   running: Type.Boolean({ description: 'joins work now: the service is switched on and its media workers run' }),
   enabled: Type.Boolean({ description: 'switched on by the last start/stop (kept across restarts); true with running false means media is down' }),
-  addresses: Type.Array(Type.String(), { description: 'addresses media announces in ICE candidates' }),
+  addresses: Type.Optional(Type.Array(Type.String(), {
+    description: 'addresses media announces in ICE candidates; shown only to accounts allowed to control the service, and to the operator',
+  })),
   media: Type.Optional(Type.Object({
     state: Type.Enum(['running', 'starting', 'stopping', 'stopped', 'failed']),
     workers: Type.Integer({ description: 'media worker threads configured' }),
@@ -251,6 +284,12 @@ export const Credentials = Type.Object({
   nativeAppKey: Type.String(),
   apiToken: Type.String(),
 }, { title: 'Credentials' });
+
+export const AdminUserParams = Type.Object({ id: Type.String({ maxLength: 64 }), userId: Type.String({ maxLength: 64 }) });
+
+export const ApiPermissionBody = Type.Object({
+  apiPermission: Type.Boolean({ description: 'may call the Livebox API with an API key' }),
+}, { additionalProperties: false });
 
 export const RotateBody = Type.Object({
   secret: Type.Enum(['auth-token', 'server-key', 'native-app-key', 'api-key', 'api-token']),

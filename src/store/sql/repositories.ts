@@ -226,12 +226,16 @@ export function createRepositories(db: Kysely<Database>, hot: HotQueries): Repos
           .orderBy('id').execute()).map(map.meetings.fromRow);
       },
       async countUsingPreset(accountId, presetName) {
-        return count(await db.selectFrom('meetings').select((eb) => eb.fn.countAll<number>().as('n'))
+        const meetings = count(await db.selectFrom('meetings').select((eb) => eb.fn.countAll<number>().as('n'))
           .where('account_id', '=', accountId)
           .where((eb) => eb.or([
             eb('preset_name', '=', presetName), eb('signup_preset', '=', presetName), eb('guest_preset', '=', presetName),
           ]))
           .executeTakeFirst());
+        const participants = count(await db.selectFrom('participants').select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('account_id', '=', accountId).where('preset_name', '=', presetName)
+          .executeTakeFirst());
+        return { meetings, participants };
       },
       async renamePreset(accountId, from, to) {
         await db.updateTable('meetings').set({ preset_name: to }).where('account_id', '=', accountId).where('preset_name', '=', from).execute();
