@@ -342,7 +342,7 @@ describe('service control', () => {
     expect((await api(allowed.body.credentials).get('/service')).body.addresses).toEqual(expect.any(Array));
     // The operator can change its mind.
     await api(t.adminToken).patch(`/admin/accounts/${tenant.accountId}`, { serviceControl: true });
-    expect((await api(tenant).post('/service', { action: 'restart' })).body).toEqual({ running: true, addresses: expect.any(Array) });
+    expect((await api(tenant).post('/service', { action: 'restart' })).body).toEqual({ running: true, enabled: true, addresses: expect.any(Array) });
   });
 
   it('stops, starts, restarts and refreshes; accounts without the right are refused', async () => {
