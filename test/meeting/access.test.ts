@@ -493,7 +493,13 @@ describe('embedding', () => {
     expect(code.body.script).toBe(`${t.url}/parley-embed.js`);
     expect(code.body.iframe).toContain('allow="camera; microphone; display-capture; autoplay; fullscreen; clipboard-write"');
     expect(code.body.iframe).toContain('title="Meeting: Embed &quot;me&quot; &lt;now&gt;"');
-    expect(code.body.iframe).toContain('width="640px" height="50vh"');
+    // Attributes take whole pixels only (HTML); the style carries any CSS length.
+    expect(code.body.iframe).toContain(' width="640" style="width:640px;height:50vh;border:0"');
+    expect(code.body.iframe).not.toContain('height="');
+    const units = await api('GET', `/meetings/${m.id}/embed?width=12.5em&height=480`);
+    expect(units.body.iframe).toContain(' height="480" style="width:12.5em;height:480px;border:0"');
+    expect(units.body.iframe).not.toContain(' width="');
+    expect((await api('GET', `/meetings/${m.id}/embed?width=60dvh&height=40vmin`)).status).toBe(200); // as parley-embed.js takes
     const bad = await api('GET', `/meetings/${m.id}/embed?width=${encodeURIComponent('1px" onload="x')}`);
     expect(bad.status).toBe(400);
     expect(bad.body.error.details.field).toBe('width');
