@@ -195,8 +195,10 @@ export class Meeting {
     const { bootstrap } = this.store.get();
     if (!bootstrap.needsName) return [];
     const w = waysOf(bootstrap);
-    return (['guest', 'pin', 'login', 'signup'] as const).filter((way) =>
-      way === 'guest' ? w.guest : way === 'pin' ? w.pin : way === 'login' ? w.usernamePassword : w.signup);
+    // Where only sign-ups are taken, those who registered before sign in again (after Register).
+    const order = w.usernamePassword ? (['guest', 'pin', 'login', 'signup'] as const) : (['guest', 'pin', 'signup', 'login'] as const);
+    return order.filter((way) =>
+      way === 'guest' ? w.guest : way === 'pin' ? w.pin : way === 'login' ? w.usernamePassword || w.signup : w.signup);
   }
 
   /** What the pre-join form starts with: the last form used on this page, else the saved name. */

@@ -229,6 +229,32 @@ describe('ways in', () => {
     await reset(ann);
   });
 
+  it('where only sign-ups are taken, a visitor who registered signs in again and keeps the sign-up preset', async () => {
+    const m = await createMeeting({ title: 'Sign-ups only', access: { mode: 'restricted', signupPreset: 'Registered' } });
+    const page = ann.page;
+    await page.goto(m.links.meeting);
+    // Registering comes first; signing in is for those who come back.
+    expect(await page.getByRole('tab').allTextContents()).toEqual(['Register', 'Sign in']);
+    await page.getByLabel(/your name/i).fill('Reggie Return');
+    await page.getByLabel('Username').fill('reggie');
+    await page.getByLabel('Password').fill('reggie secret 1');
+    await page.getByRole('button', { name: 'Join' }).click();
+    await waitState(page, 'room');
+    await reset(ann);
+
+    await page.goto(m.links.meeting);
+    await page.getByRole('tab', { name: 'Sign in' }).click();
+    await page.getByText('Registered before?').waitFor();
+    await page.getByLabel('Username').fill('reggie');
+    await page.getByLabel('Password').fill('reggie secret 1');
+    await page.getByRole('button', { name: 'Join' }).click();
+    await waitState(page, 'room');
+    expect((await hooks(page).participants())[0]?.name).toBe('Reggie Return');
+    await page.getByRole('button', { name: 'Chat' }).click();
+    await page.getByText('Chat is turned off for you').waitFor();
+    await reset(ann);
+  });
+
   it('a meeting for invited people only says so instead of a form', async () => {
     const m = await createMeeting({ title: 'Invitees', access: { mode: 'restricted' } });
     await ann.page.goto(m.links.meeting);
