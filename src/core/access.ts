@@ -206,11 +206,11 @@ export class AccessService {
     if (c.signup) {
       if (!ways.signup) throw invalid('signup', 'is not a way into this meeting');
       const name = requiredText('name', c.name, LIMITS.personName);
-      // Registration creates the account's users: every sign-up counts, right or not.
-      this.signups.take([{ key: `m:${meeting.id}|a:${address}`, max: 10 }, { key: `m:${meeting.id}`, max: 200 }]);
       const presetName = meeting.access.signupPreset!;
       const release = this.verifying.enter(this.verifyingLimits(meeting, address)); // hashing the password is argon2 work too
       try {
+        // Registration creates the account's users: every sign-up counts, right or not.
+        this.signups.take([{ key: `m:${meeting.id}|a:${address}`, max: 10 }, { key: `m:${meeting.id}`, max: 200 }]);
         const { user } = await this.users.create(account, {
           username: c.signup.username, password: c.signup.password, email: c.signup.email, displayName: name,
           signup: { meetingId: meeting.id, presetName },
