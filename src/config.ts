@@ -34,6 +34,8 @@ export interface Config {
   idleTimeoutMs: number;
   /** A dropped browser may come back this long without having left. */
   resumeWindowMs: number;
+  /** A join token opens a socket within this long (after its not-before). */
+  joinTokenTtlMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -81,6 +83,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: Record<s
     iceServers: parseIceServers(merged.ICE_SERVERS),
     idleTimeoutMs: integer(merged, 'IDLE_TIMEOUT_SECONDS', 300, 1, 7 * 86400) * 1000,
     resumeWindowMs: integer(merged, 'RESUME_WINDOW_SECONDS', 30, 1, 3600) * 1000,
+    joinTokenTtlMs: integer(merged, 'JOIN_TOKEN_TTL_SECONDS', 60, 1, 3600) * 1000,
   };
 }
 

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { isIP } from 'node:net';
 import websocket from '@fastify/websocket';
 import pino from 'pino';
 import { buildApp } from './api/http/app.js';
@@ -53,12 +54,52 @@ export async function openCore(config: Config, env: NodeJS.ProcessEnv = process.
   return { store, core };
 }
 
+/**
+ * TRUST_PROXY: which X-Forwarded-For entries to believe. Each proxy appends the address it saw,
+ * so only the right-most entries written by one's own proxies are true; everything to their left
+ * is whatever the client sent. A number is how many proxies stand in front (the address that
+ * many hops from the server is the client's); a list names the proxies (addresses, CIDRs, or
+ * proxy-addr's `loopback`, `linklocal`, `uniquelocal`). `true` believes the left-most entry,
+ * which the client chooses: per-address limits then mean nothing. A hop count cannot check who
+ * the peer is: use it only when clients cannot reach the server but through the proxies.
+ */
+export function parseTrustProxy(value: string | undefined): boolean | string[] | ((address: string, hop: number) => boolean) {
+  const v = value?.trim() ?? '';
+  if (v === '' || v === 'false' || v === '0') return false;
+  if (v === 'true') return true;
+  if (/^\d+$/.test(v)) {
+    const hops = Number(v);
+    if (hops > 32) throw new Error(`TRUST_PROXY: ${v} proxies in a row is not believable; give a hop count up to 32`);
+    // proxy-addr walks from the socket's peer (hop 0) leftwards through X-Forwarded-For; the
+    // first untrusted hop is the client. (Fastify's own numeric setting trusts no hop at all.)
+    return (_address, hop) => hop < hops;
+  }
+  return v.split(',').map((entry) => {
+    const e = entry.trim();
+    if (e === 'loopback' || e === 'linklocal' || e === 'uniquelocal') return e;
+    const [address, prefix, ...rest] = e.split('/');
+    const family = isIP(address ?? '');
+    const bits = family === 4 ? 32 : 128;
+    const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits);
+    if (!family || !prefixOk || rest.length > 0) {
+      throw new Error(`TRUST_PROXY: "${e}" is not a proxy address or CIDR; use a hop count (e.g. 1), a comma-separated list of addresses/CIDRs, true or false`);
+    }
+    return e;
+  });
+}
+
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const env = options.env ?? process.env;
   const config = options.config ?? loadConfig(env);
   const log = options.logger === false
     ? pino({ level: 'silent' })
     : pino({ level: typeof options.logger === 'object' ? options.logger.level : config.logLevel, redact: ['req.headers.authorization'] });
+
+  const trustProxy = parseTrustProxy(env.TRUST_PROXY);
+  if (trustProxy === true) {
+    log.warn('TRUST_PROXY=true believes the left-most X-Forwarded-For address, which any client can write: '
+      + 'per-address limits (wrong PINs, passwords, joins) can be dodged. Set the number of proxies (e.g. TRUST_PROXY=1) or their addresses instead.');
+  }
 
   let app: FastifyInstance | undefined;
   let media: RunningServer['media'];
@@ -73,7 +114,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     }
     const firstStart: RunningServer['firstStart'] = adminToken || demo ? { adminToken, demo } : undefined;
     app = await buildApp({
-      core, bodyLimit: config.bodyLimit, log, trustProxy: env.TRUST_PROXY === 'true' ? true : env.TRUST_PROXY || false,
+      core, bodyLimit: config.bodyLimit, log, trustProxy,
       room: RoomApp.load(),
     });
     if (config.mediaWorkers > 0) {
@@ -81,7 +122,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         workers: config.mediaWorkers, listenIp: config.rtcListenIp, announcedAddresses: core.service.addresses,
         rtcMinPort: config.rtcMinPort, rtcMaxPort: config.rtcMaxPort, iceServers: config.iceServers,
       }, { info: (o, m) => log.info(o, m), warn: (o, m) => log.warn(o, m), error: (o, m) => log.error(o, m) });
-      const signaling = new SignalingServer({ core, media: service, log, iceServers: config.iceServers, idleTimeoutMs: config.idleTimeoutMs, resumeWindowMs: config.resumeWindowMs });
+      const signaling = new SignalingServer({ core, media: service, log, iceServers: config.iceServers, idleTimeoutMs: config.idleTimeoutMs, resumeWindowMs: config.resumeWindowMs, joinTokenTtlMs: config.joinTokenTtlMs });
       // In its own scope: the WebSocket plugin hooks every request of the scope it is in.
       await app.register(async (rtc) => {
         await rtc.register(websocket, { options: { maxPayload: 512 * 1024 } });

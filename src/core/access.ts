@@ -1,7 +1,7 @@
 import { hash, verify } from '@node-rs/argon2';
 import type { AccessSettings, MeetingRecord, ParticipantRecord, PresetPermissions, Store } from '../store/index.js';
 import type { AccountService } from './accounts.js';
-import { AttemptLimiter } from './attempts.js';
+import { AttemptLimiter, InFlight, type Limit } from './attempts.js';
 import { CoreError, invalid } from './errors.js';
 import { LIMITS, requiredText } from './limits.js';
 import type { MeetingService } from './meetings.js';
@@ -63,6 +63,13 @@ export const EARLY_JOIN_MS = 60_000;
 // Spent on a PIN check when the meeting has no PIN, so its absence does not show in the timing.
 const NO_PIN = hash('parley-no-pin');
 
+/** Wrong PINs and passwords (docs/room.md). */
+export const GUESS_LIMITS = { perAddress: 5, perMeeting: 50, perUser: 10, windowMs: 15 * 60_000 };
+/** Joins through a public link (each adds a participant), per meeting and address and per meeting. */
+export const JOIN_LIMITS = { perAddress: 20, perMeeting: 500, windowMs: 10 * 60_000 };
+/** argon2 checks running at once; more are refused, not queued. */
+export const VERIFYING_LIMITS = { perAddress: 2, perMeeting: 8, total: 16 };
+
 /** A refused join carries the state the page should show. */
 export const refused = (state: LinkState, reason: string, code: 'forbidden' | 'conflict' | 'not_found' = 'forbidden') =>
   new CoreError(code, reason, { details: { state } });
@@ -73,9 +80,10 @@ export const refused = (state: LinkState, reason: string, code: 'forbidden' | 'c
  * lobby) live nowhere else.
  */
 export class AccessService {
-  private readonly attempts = new AttemptLimiter();
-  // Registration creates accounts' users: every sign-up counts, right or not.
-  private readonly signups = new AttemptLimiter(10, 200, 60 * 60_000);
+  private readonly guesses = new AttemptLimiter(GUESS_LIMITS.windowMs);
+  private readonly signups = new AttemptLimiter(60 * 60_000, 'too many sign-ups');
+  private readonly joins = new AttemptLimiter(JOIN_LIMITS.windowMs, 'too many joins through this link');
+  private readonly verifying = new InFlight();
 
   constructor(
     private readonly store: Store,
@@ -166,38 +174,60 @@ export class AccessService {
     if (!ways.guest && !ways.pin && !ways.usernamePassword && !ways.signup) {
       throw refused('not_found', 'this meeting admits invited people only; use your personal link');
     }
+    // Every way in adds a participant: scripted joins must not flood the meeting or its lobby.
+    const joinLimits = [
+      { key: `m:${meeting.id}|a:${address}`, max: JOIN_LIMITS.perAddress },
+      { key: `m:${meeting.id}`, max: JOIN_LIMITS.perMeeting },
+    ];
+    this.joins.check(joinLimits);
     const account = await this.accounts.get(meeting.accountId);
-    const join = async (name: string, presetName: string | null) =>
-      (await this.participants.add(account, meeting, { name, role: 'participant', presetName })).participant;
+    const join = async (name: string, presetName: string | null) => {
+      this.joins.take(joinLimits); // counted as the row is written, checked again in the same step
+      return (await this.participants.add(account, meeting, { name, role: 'participant', presetName })).participant;
+    };
 
     if (c.login) {
-      if (!ways.usernamePassword) throw invalid('login', 'is not a way into this meeting');
-      this.attempts.check(meeting.id, address);
-      try {
-        const user = await this.users.verifyPassword(account, c.login.username, c.login.password);
-        return join(user.displayName, null);
-      } catch (error) {
-        if (error instanceof CoreError && error.code === 'unauthenticated') this.attempts.fail(meeting.id, address);
-        throw error;
+      // Self-registered visitors sign in again where sign-up is allowed; the account's users where
+      // username/password is.
+      if (!ways.usernamePassword && !ways.signup) throw invalid('login', 'is not a way into this meeting');
+      const { username, password } = c.login;
+      // A password is good in every such meeting of the account: guesses also count per user.
+      const user = await this.guess(meeting, address, [{ key: `u:${account.id}|${username}`, max: GUESS_LIMITS.perUser }],
+        () => this.users.verifyPassword(account, username, password));
+      if (user.signupMeetingId !== null) {
+        if (!ways.signup) {
+          throw new CoreError('forbidden', 'you registered yourself at another meeting; this one admits the account’s users only');
+        }
+        return join(user.displayName, meeting.access.signupPreset);
       }
+      if (!ways.usernamePassword) throw new CoreError('forbidden', 'this meeting does not take sign-ins, only new registrations');
+      return join(user.displayName, null);
     }
     if (c.signup) {
       if (!ways.signup) throw invalid('signup', 'is not a way into this meeting');
       const name = requiredText('name', c.name, LIMITS.personName);
-      this.signups.check(meeting.id, address);
-      this.signups.fail(meeting.id, address);
-      const { user } = await this.users.create(account, { username: c.signup.username, password: c.signup.password, email: c.signup.email, displayName: name });
-      return join(user.displayName, meeting.access.signupPreset);
+      const presetName = meeting.access.signupPreset!;
+      const release = this.verifying.enter(this.verifyingLimits(meeting, address)); // hashing the password is argon2 work too
+      try {
+        // Registration creates the account's users: every sign-up counts, right or not.
+        this.signups.take([{ key: `m:${meeting.id}|a:${address}`, max: 10 }, { key: `m:${meeting.id}`, max: 200 }]);
+        const { user } = await this.users.create(account, {
+          username: c.signup.username, password: c.signup.password, email: c.signup.email, displayName: name,
+          signup: { meetingId: meeting.id, presetName },
+        });
+        return await join(user.displayName, presetName);
+      } finally {
+        release();
+      }
     }
     if (c.pin !== undefined) {
       if (!ways.pin) throw invalid('pin', 'is not a way into this meeting');
       const name = requiredText('name', c.name, LIMITS.personName);
-      this.attempts.check(meeting.id, address);
-      const right = (await verify(meeting.pinHash ?? await NO_PIN, c.pin.trim())) && meeting.pinHash !== null;
-      if (!right) {
-        this.attempts.fail(meeting.id, address);
-        throw new CoreError('unauthenticated', 'is wrong', { field: 'pin' });
-      }
+      const pin = c.pin.trim();
+      await this.guess(meeting, address, [], async () => {
+        const right = (await verify(meeting.pinHash ?? await NO_PIN, pin)) && meeting.pinHash !== null;
+        if (!right) throw new CoreError('unauthenticated', 'is wrong', { field: 'pin' });
+      });
       return join(name, null);
     }
     if (!ways.guest) {
@@ -205,6 +235,36 @@ export class AccessService {
     }
     const name = requiredText('name', c.name, LIMITS.personName);
     return join(name, meeting.access.authentication ? meeting.access.guestPreset : null);
+  }
+
+  /**
+   * One PIN or password check, limited: it counts as a wrong attempt (per meeting and address,
+   * per meeting, and `extra`) before the slow verification starts and is taken back only when
+   * `check` succeeds, so parallel requests cannot all slip past the limit; and only a few
+   * verifications run at once per address and per meeting.
+   */
+  private async guess<T>(meeting: MeetingRecord, address: string, extra: Limit[], check: () => Promise<T>): Promise<T> {
+    const release = this.verifying.enter(this.verifyingLimits(meeting, address));
+    try {
+      const attempt = this.guesses.take([
+        { key: `m:${meeting.id}|a:${address}`, max: GUESS_LIMITS.perAddress },
+        { key: `m:${meeting.id}`, max: GUESS_LIMITS.perMeeting },
+        ...extra,
+      ]);
+      const result = await check();
+      attempt.takeBack();
+      return result;
+    } finally {
+      release();
+    }
+  }
+
+  private verifyingLimits(meeting: MeetingRecord, address: string): Limit[] {
+    return [
+      { key: `a:${address}`, max: VERIFYING_LIMITS.perAddress },
+      { key: `m:${meeting.id}`, max: VERIFYING_LIMITS.perMeeting },
+      { key: '*', max: VERIFYING_LIMITS.total },
+    ];
   }
 }
 

@@ -76,7 +76,8 @@ export class AccountService {
       await tx.accounts.insert(account);
       await tx.users.insert({
         id: newId('usr'), accountId: account.id, username: credentials.apiUsername, displayName: 'API user', email: '',
-        passwordHash: null, apiKeyHash: sha256Hex(credentials.apiKey), apiPermission: true, createdAt: now, updatedAt: now,
+        passwordHash: null, apiKeyHash: sha256Hex(credentials.apiKey), apiPermission: true, signupMeetingId: null, signupPreset: null,
+        createdAt: now, updatedAt: now,
       });
       await tx.apiTokens.insert({ id: newId('tok'), accountId: account.id, name: 'default', tokenHash: sha256Hex(credentials.apiToken), createdAt: now, revokedAt: null });
       await this.presets.insertDefault(tx, account.id, now);

@@ -11,7 +11,19 @@ export interface UserInput {
   email?: string;
   password?: string | null;
   apiPermission?: boolean;
+  /** false: a visitor who registered on a join page becomes a full user of the account. */
+  selfRegistered?: boolean;
 }
+
+/** Where a visitor registered themselves (a meeting's sign-up), and the preset they got. */
+export interface SignupOrigin {
+  meetingId: string;
+  presetName: string;
+}
+
+// Spent when the username is unknown or has no password, so that the answer takes as long as
+// for a real user and does not tell which usernames exist.
+const NO_USER = hash('parley-no-user');
 
 function checkPassword(password: string): string {
   if (password.length < LIMITS.passwordMin) throw invalid('password', `must be at least ${LIMITS.passwordMin} characters`);
@@ -26,7 +38,7 @@ function checkPassword(password: string): string {
 export class UserService {
   constructor(private readonly store: Store) {}
 
-  async create(account: AccountRecord, input: UserInput & { withApiKey?: boolean }): Promise<{ user: UserRecord; apiKey?: string }> {
+  async create(account: AccountRecord, input: UserInput & { withApiKey?: boolean; signup?: SignupOrigin }): Promise<{ user: UserRecord; apiKey?: string }> {
     const username = matching('username', requiredText('username', input.username, LIMITS.username), PATTERNS.username,
       'letters, digits and . _ @ - (starting with a letter or digit)');
     const now = new Date();
@@ -40,6 +52,8 @@ export class UserService {
       passwordHash: input.password ? await hash(checkPassword(input.password)) : null,
       apiKeyHash: apiKey ? sha256Hex(apiKey) : null,
       apiPermission: input.apiPermission ?? false,
+      signupMeetingId: input.signup?.meetingId ?? null,
+      signupPreset: input.signup?.presetName ?? null,
       createdAt: now,
       updatedAt: now,
     };
@@ -69,6 +83,11 @@ export class UserService {
     if (input.email !== undefined) patch.email = email('email', input.email);
     if (input.password !== undefined) patch.passwordHash = input.password === null ? null : await hash(checkPassword(input.password));
     if (input.apiPermission !== undefined) patch.apiPermission = input.apiPermission;
+    if (input.selfRegistered === true && user.signupMeetingId === null) throw invalid('selfRegistered', 'can only be set to false (to promote a self-registered user)');
+    if (input.selfRegistered === false) {
+      patch.signupMeetingId = null;
+      patch.signupPreset = null;
+    }
     if (input.username !== undefined && input.username !== user.username) throw invalid('username', 'cannot be changed');
     await this.store.users.update(id, patch);
     return { ...user, ...patch };
@@ -90,9 +109,8 @@ export class UserService {
   /** For meetings that allow username/password sign-in. */
   async verifyPassword(account: AccountRecord, username: string, password: string): Promise<UserRecord> {
     const user = hasControlCharacters(username) ? undefined : await this.store.users.findByUsername(account.id, username);
-    if (!user?.passwordHash || !(await verify(user.passwordHash, password))) {
-      throw new CoreError('unauthenticated', 'wrong username or password');
-    }
+    const right = await verify(user?.passwordHash ?? await NO_USER, password);
+    if (!right || !user?.passwordHash) throw new CoreError('unauthenticated', 'wrong username or password');
     return user;
   }
 }

@@ -34,6 +34,13 @@ export interface UserRecord {
   passwordHash: string | null;
   apiKeyHash: string | null;
   apiPermission: boolean;
+  /**
+   * Set for a visitor who registered on a meeting's join page (sign-up): that meeting, and the
+   * sign-up preset they got. Such a user signs in only where sign-up is allowed, with that
+   * meeting's sign-up preset, until the account promotes them (both null again).
+   */
+  signupMeetingId: string | null;
+  signupPreset: string | null;
   createdAt: Date;
   updatedAt: Date;
 }

@@ -195,8 +195,10 @@ export class Meeting {
     const { bootstrap } = this.store.get();
     if (!bootstrap.needsName) return [];
     const w = waysOf(bootstrap);
-    return (['guest', 'pin', 'login', 'signup'] as const).filter((way) =>
-      way === 'guest' ? w.guest : way === 'pin' ? w.pin : way === 'login' ? w.usernamePassword : w.signup);
+    // Where only sign-ups are taken, those who registered before sign in again (after Register).
+    const order = w.usernamePassword ? (['guest', 'pin', 'login', 'signup'] as const) : (['guest', 'pin', 'signup', 'login'] as const);
+    return order.filter((way) =>
+      way === 'guest' ? w.guest : way === 'pin' ? w.pin : way === 'login' ? w.usernamePassword || w.signup : w.signup);
   }
 
   /** What the pre-join form starts with: the last form used on this page, else the saved name. */
@@ -346,7 +348,9 @@ export class Meeting {
       case 'rate_limited': {
         const header = Number(response.headers.get('retry-after'));
         const seconds = Math.max(1, Math.ceil(e.retryAfterSeconds ?? (Number.isFinite(header) && header > 0 ? header : 60)));
-        return failed(`Too many wrong attempts. Try again in ${waitWords(seconds)}.`, undefined, true, seconds);
+        // Wrong PINs/passwords, or too many joins or checks at once from here (see docs/room.md).
+        const what = /wrong/.test(e.message) ? 'Too many wrong attempts' : 'Too many people are joining from here right now';
+        return failed(`${what}. Try again in ${waitWords(seconds)}.`, undefined, true, seconds);
       }
       default:
         return failed(reason ? `Could not join: ${reason}` : `Could not join (the server answered ${response.status}). Try again.`);

@@ -208,8 +208,7 @@ describe.each(STYLES)('the whole document, sent as %s', (style) => {
     expect(r.headers.get('content-type')).toMatch(/^text\/html/);
     expect(r.text).toMatch(/^<iframe [^<>]*><\/iframe>$/);
     expect(r.text).toContain(`src="${srv.url}/embed/${hashKey}"`);
-    expect(r.text).toContain('width="400px"');
-    expect(r.text).toContain('height="400px"');
+    expect(r.text).toContain('width="400" height="400" style="width:400px;height:400px;border:0"');
     const p = await page(`${srv.url}/embed/${hashKey}`);
     expect(p.status).toBe(200);
     expect(p.state).toBe('open');
@@ -406,6 +405,12 @@ describe('videoConfSettings', () => {
     // …or, without Preset, the conference's own preset.
     m = await change({ UnAuthenticatedUser: 'true' }, 'text/json');
     expect(m.access.guestPreset).toBe('Viewers');
+    // Preset alone names the preset of the sign-ups and guests that are on…
+    m = await change({ Preset: 'Preset-1' });
+    expect(m.access).toMatchObject({ signupPreset: 'Preset-1', guestPreset: 'Preset-1' });
+    // …except a way that names its own in the same request.
+    m = await change({ Preset: 'Viewers', AllowSignup: { Preset: 'Preset-1' } });
+    expect(m.access).toMatchObject({ signupPreset: 'Preset-1', guestPreset: 'Viewers' });
 
     m = await change({ Authentication: 'false' });
     expect(m.access.mode).toBe('open');
@@ -416,6 +421,14 @@ describe('videoConfSettings', () => {
     expect(m.access).toEqual({ mode: 'open', usernamePassword: false, pin: false, signupPreset: null, guestPreset: null });
     // Settings never switch the conference on.
     expect(m.enabled).toBe(false);
+    // Preset with no sign-ups or guests to apply to is refused, not ignored; nothing changes.
+    for (const settings of [{ Preset: 'Viewers' }, { Preset: 'Viewers', AllowSignup: 'false' }, { Preset: 'Viewers', AllowSignup: { Preset: 'Preset-1' } }]) {
+      const r = await lb('videoConfSettings', { ...serverCreds(a), action: 'changeConferenceSettings', name: 'Conf', selectPreset: 'Viewers', ...settings });
+      expectError(r, 400, 'invalid', /^Preset names the preset of sign-ups and guests/);
+    }
+    expect((await nativeMeeting(a, 'Conf')).preset).toBe('Preset-1');
+    const added = await lb('videoConfSettings', { ...serverCreds(a), action: 'Add', name: 'Conf 2', Authentication: 'true', username_password: 'true', Preset: 'Viewers' });
+    expectError(added, 400, 'invalid', /^Preset /);
   });
 
   it('get: CreatedDate is dd-mm-yyyy hr:min:sec in the account\'s time zone, CreatedFrom the caller\'s IP', async () => {
@@ -604,8 +617,8 @@ describe('getEmbedCodeofConference', () => {
     for (const feature of ['camera', 'microphone', 'display-capture', 'autoplay', 'fullscreen']) expect(allow).toContain(feature);
     expect(r.text).toMatch(/\sallowfullscreen[\s>]/);
     expect(attr(r.text, 'src')).toBe(`${srv.url}/embed/${hashKey}`);
-    expect(attr(r.text, 'width')).toBe('400px');
-    expect(attr(r.text, 'height')).toBe('400px');
+    expect(attr(r.text, 'width')).toBe('400');
+    expect(attr(r.text, 'height')).toBe('400');
     expect(attr(r.text, 'title')).toBe('Meeting: Conference-1');
     // Only one element, nothing after it.
     expect(r.text.match(/</g)).toHaveLength(2);
@@ -614,13 +627,20 @@ describe('getEmbedCodeofConference', () => {
   it('sizes default when absent and accept CSS lengths', async () => {
     const r = await lb('getEmbedCodeofConference', { ...serverCreds(a), name: 'Conference-1' }, 'form');
     expect(r.status, r.text).toBe(200);
-    expect(attr(r.text, 'width')).toMatch(/^\d+(\.\d+)?(px|%|em|rem|vh|vw)?$/);
-    expect(attr(r.text, 'height')).toMatch(/^\d+(\.\d+)?(px|%|em|rem|vh|vw)?$/);
-    for (const [width, height] of [['100%', '80vh'], ['640', '480'], ['12.5em', '30rem'], ['50vw', '100%']]) {
+    expect(attr(r.text, 'style')).toBe('width:100%;height:600px;border:0');
+    // The style carries the size; width/height attributes only whole pixels (HTML allows no units there).
+    for (const [width, height, style, wAttr, hAttr] of [
+      ['100%', '80vh', 'width:100%;height:80vh', undefined, undefined],
+      ['640', '480', 'width:640px;height:480px', '640', '480'],
+      ['640px', '12.5px', 'width:640px;height:12.5px', '640', undefined],
+      ['12.5em', '30rem', 'width:12.5em;height:30rem', undefined, undefined],
+      ['50vw', '40dvh', 'width:50vw;height:40dvh', undefined, undefined],
+    ]) {
       const s = await lb('getEmbedCodeofConference', { ...serverCreds(a), name: 'Conference-1', width, height }, 'text/json');
       expect(s.status, s.text).toBe(200);
-      expect(attr(s.text, 'width')).toBe(width);
-      expect(attr(s.text, 'height')).toBe(height);
+      expect(attr(s.text, 'style')).toBe(`${style};border:0`);
+      expect(attr(s.text, 'width')).toBe(wAttr);
+      expect(attr(s.text, 'height')).toBe(hAttr);
     }
   });
 

@@ -211,6 +211,24 @@ describe('every link names the meeting and its state', () => {
     expect(p.main).toContain('&lt;script&gt;x&lt;/script&gt;');
   });
 
+  it("a title or a name with $' $& $$ is shown as written, and the page stays whole", async () => {
+    const a = await srv.newAccount('Dollars');
+    const title = "Costs in $'s & $& of $$ and $1 (US$)";
+    const name = "Don $' Dollar $&";
+    const created = await createMeeting(a, { title, hostnickname: name });
+    for (const url of await allLinks(a, created)) {
+      const p = await page(url);
+      expect(p.status).toBe(200);
+      expect(p.text.match(/id="parley-bootstrap"/g), url).toHaveLength(1);
+      expect(p.text.match(/<title>/g), url).toHaveLength(1);
+      expect(p.text).not.toContain('<!--PARLEY_BOOTSTRAP-->');
+      expect(p.text.trimEnd()).toMatch(/<\/html>$/i);
+      expect(p.title).toBe(`Costs in $&#39;s &amp; $&amp; of $$ and $1 (US$) · Parley`);
+      expect(JSON.parse(p.main).meeting.title).toBe(title);
+    }
+    expect(JSON.parse((await page(created.hostUrl)).main).person.name).toBe(name);
+  });
+
   it('pages carry a CSP, are not cached, leak no referrer, and may be framed', async () => {
     const a = await srv.newAccount('Headers');
     const created = await createMeeting(a);

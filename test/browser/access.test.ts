@@ -60,6 +60,7 @@ const HAND_MADE_SCREEN = `(async () => {
   const g = canvas.getContext('2d');
   setInterval(() => { g.fillStyle = 'hsl(' + (Date.now() % 360) + ' 60% 50%)'; g.fillRect(0, 0, 320, 180); }, 50);
   const screen = pc.addTransceiver(canvas.captureStream(15).getVideoTracks()[0], { direction: 'sendonly' });
+  window.__screenSender = screen.sender;
   await pc.setLocalDescription(await pc.createOffer());
   await new Promise((resolve) => {
     if (pc.iceGatheringState === 'complete') return resolve();
@@ -228,6 +229,32 @@ describe('ways in', () => {
     await reset(ann);
   });
 
+  it('where only sign-ups are taken, a visitor who registered signs in again and keeps the sign-up preset', async () => {
+    const m = await createMeeting({ title: 'Sign-ups only', access: { mode: 'restricted', signupPreset: 'Registered' } });
+    const page = ann.page;
+    await page.goto(m.links.meeting);
+    // Registering comes first; signing in is for those who come back.
+    expect(await page.getByRole('tab').allTextContents()).toEqual(['Register', 'Sign in']);
+    await page.getByLabel(/your name/i).fill('Reggie Return');
+    await page.getByLabel('Username').fill('reggie');
+    await page.getByLabel('Password').fill('reggie secret 1');
+    await page.getByRole('button', { name: 'Join' }).click();
+    await waitState(page, 'room');
+    await reset(ann);
+
+    await page.goto(m.links.meeting);
+    await page.getByRole('tab', { name: 'Sign in' }).click();
+    await page.getByText('Registered before?').waitFor();
+    await page.getByLabel('Username').fill('reggie');
+    await page.getByLabel('Password').fill('reggie secret 1');
+    await page.getByRole('button', { name: 'Join' }).click();
+    await waitState(page, 'room');
+    expect((await hooks(page).participants())[0]?.name).toBe('Reggie Return');
+    await page.getByRole('button', { name: 'Chat' }).click();
+    await page.getByText('Chat is turned off for you').waitFor();
+    await reset(ann);
+  });
+
   it('a meeting for invited people only says so instead of a form', async () => {
     const m = await createMeeting({ title: 'Invitees', access: { mode: 'restricted' } });
     await ann.page.goto(m.links.meeting);
@@ -251,7 +278,14 @@ describe('presets', () => {
 
     // The guest's page goes around the UI: a screen m-line on its publisher, announced as such.
     const result = await ann.page.evaluate(HAND_MADE_SCREEN) as { answered: string; mid: string | null };
-    expect(result.mid).not.toBeNull();
+    // The server took the offer (it answered it) and the screen really goes to the server…
+    expect(result).toMatchObject({ answered: 'answer', mid: expect.any(String) });
+    const screenBytesSent = () => ann.page.evaluate(`(async () => {
+      let bytes = 0;
+      (await window.__screenSender.getStats()).forEach((s) => { if (s.type === 'outbound-rtp') bytes += s.bytesSent || 0; });
+      return bytes;
+    })()`) as Promise<number>;
+    expect(await eventually(async () => (await screenBytesSent()) > 5_000, 15_000, 250)).toBe(true);
 
     // For a while: the host never gets a screen from the guest, nor a screen tile, nor a "sharing" flag.
     const until = Date.now() + 6_000;
@@ -263,7 +297,9 @@ describe('presets', () => {
       expect(guest?.screenSharing).toBe(false);
       await host.page.waitForTimeout(500);
     }
-    // The guest is still in, and still seen.
+    // …and kept arriving there the whole time, going no further. The guest is still in, and still seen.
+    const sentBefore = await screenBytesSent();
+    expect(await eventually(async () => (await screenBytesSent()) > sentBefore, 10_000, 250)).toBe(true);
     expect((await hooks(host.page).remoteSources()).some((s) => s.participantId === guestId && s.source === 'camera')).toBe(true);
     await Promise.all([reset(ann), reset(host)]);
   });

@@ -52,6 +52,13 @@ const PLAIN_PAGE = `<!doctype html><html><body>
   document.body.appendChild(f);
 </script></body></html>`;
 
+// An integrator's page with the embed code an API returned pasted into it, as is.
+const PASTED_PAGE = (code: string) => `<!doctype html>
+<html><head><meta charset="utf-8"><title>Pasted</title></head><body>
+<h1>Our intranet</h1>
+${code}
+</body></html>`;
+
 // Frames that try to steer the room and to fool the integrator's page.
 const MEDDLER = `<!doctype html><html><body><script>
   window.meddle = function (command) {
@@ -85,6 +92,7 @@ beforeAll(async () => {
     '/': () => SITE_PAGE(t.url, evil),
     '/sibling.html': () => MEDDLER,
     '/plain.html': () => PLAIN_PAGE,
+    '/pasted.html': (url) => PASTED_PAGE(url.searchParams.get('code') ?? ''),
   });
   person = await openPerson();
 });
@@ -138,6 +146,14 @@ const waitEvent = async (event: string, match: (data: Record<string, any>) => bo
   return found!;
 };
 const roomFrame = () => person.page.frames().find((f) => f.url().startsWith(t.url))!;
+/** Video bytes the room inside the frame has sent to the server (its camera, if it may use it). */
+const cameraBytesSent = () => roomFrame().evaluate(`(async () => {
+  const pc = window.__parley.publisher();
+  if (!pc) return 0;
+  let bytes = 0;
+  (await pc.getStats()).forEach((s) => { if (s.type === 'outbound-rtp' && s.kind === 'video') bytes += s.bytesSent || 0; });
+  return bytes;
+})()`) as Promise<number>;
 const roomState = () => roomFrame().evaluate('window.__parley.state()') as Promise<string>;
 
 describe('the meeting embedded in another site', () => {
@@ -202,6 +218,38 @@ describe('the meeting embedded in another site', () => {
     // Only the real end was heard (the strangers' forged one was not).
     expect((await events()).filter((e) => e.event === 'meetingEnded')).toHaveLength(1);
   }, 60_000);
+
+  it('the iframe markup of getEmbedCodeofConference (Livebox) and of the native embed endpoint, pasted into another site, joins with camera and microphone', async () => {
+    // Livebox: a conference, switched on, and its embed code.
+    const lb = (data: Record<string, unknown>) => send<string>(`${t.url}/livebox/appsservice/api/${data.op as string}`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: acc.apiUsername, key: acc.apiKey, Serverkey: acc.serverKey, ...data, op: undefined }),
+    });
+    expect((await lb({ op: 'videoConfSettings', action: 'Add', name: 'Pasted conference', selectPreset: 'Preset-1', Authentication: 'false' })).status).toBe(200);
+    expect((await lb({ op: 'videoConfSettings', action: 'changeConferenceMode', name: 'Pasted conference', conferenceMode: 'on' })).status).toBe(200);
+    const livebox = await lb({ op: 'getEmbedCodeofConference', name: 'Pasted conference', width: '800px', height: '560' });
+    expect(livebox.status, livebox.text).toBe(200);
+    // Native: a meeting's embed code.
+    const m = await api<{ id: string }>('POST', '/meetings', { title: 'Pasted meeting' });
+    const native = await api<{ iframe: string }>('GET', `/meetings/${m.id}/embed?width=100%25&height=70vh`);
+
+    for (const [code, name] of [[livebox.text, 'Lena Livebox'], [native.iframe, 'Nico Native']] as const) {
+      const page = person.page;
+      await page.goto(`${site}/pasted.html?code=${encodeURIComponent(code)}`);
+      const iframe = page.locator('iframe[title^="Meeting: Pasted"]');
+      expect(await iframe.getAttribute('allow')).toContain('camera; microphone');
+      const frame = page.frameLocator('iframe[title^="Meeting: Pasted"]');
+      await frame.getByLabel(/name/i).fill(name);
+      await frame.getByRole('button', { name: 'Join' }).click();
+      expect(await eventually(async () => (await roomState().catch(() => undefined)) === 'room', 20_000, 200)).toBe(true);
+      // Inside another site's page the room may use the camera and microphone: its camera reaches the server.
+      expect(await roomFrame().evaluate("document.featurePolicy.allowsFeature('camera') && document.featurePolicy.allowsFeature('microphone')")).toBe(true);
+      expect(await eventually(async () => (await cameraBytesSent()) > 5_000, 20_000, 250)).toBe(true);
+      const self = await roomFrame().evaluate('window.__parley.participants()[0]?.name');
+      expect(self).toBe(name);
+      await page.goto('about:blank');
+    }
+  }, 90_000);
 
   it('commands wait for the room to be ready, leave works; sizes are checked; no ?origin= means no messages', async () => {
     const m = await api<{ id: string }>('POST', '/meetings', { title: 'Second' });

@@ -1,30 +1,81 @@
 import { describe, expect, it } from 'vitest';
-import { AttemptLimiter } from '../../src/core/attempts.js';
+import { AttemptLimiter, InFlight } from '../../src/core/attempts.js';
 import { CoreError } from '../../src/core/errors.js';
 
+const limits = (meeting: string, address: string, perAddress = 3, perMeeting = 10) =>
+  [{ key: `${meeting}|${address}`, max: perAddress }, { key: meeting, max: perMeeting }];
+
 describe('attempt limiter', () => {
-  it('refuses an address after its failures, until they age out; others are not affected', () => {
-    const l = new AttemptLimiter(3, 10, 60_000);
+  it('refuses an address after its attempts, until they age out; others are not affected', () => {
+    const l = new AttemptLimiter(60_000);
     const t0 = 1_000_000;
-    for (let i = 0; i < 3; i++) {
-      l.check('m', 'a', t0 + i);
-      l.fail('m', 'a', t0 + i);
-    }
-    expect(() => l.check('m', 'a', t0 + 10)).toThrow(CoreError);
+    for (let i = 0; i < 3; i++) l.take(limits('m', 'a'), t0 + i);
+    expect(() => l.take(limits('m', 'a'), t0 + 10)).toThrow(CoreError);
     try {
-      l.check('m', 'a', t0 + 10);
+      l.check(limits('m', 'a'), t0 + 10);
     } catch (e) {
       expect((e as CoreError).code).toBe('rate_limited');
       expect((e as CoreError).details?.retryAfterSeconds).toBe(60);
+      expect((e as CoreError).message).toBe('too many wrong attempts; try again in 1 minute(s)');
     }
-    expect(() => l.check('m', 'b', t0 + 10)).not.toThrow();
-    expect(() => l.check('other', 'a', t0 + 10)).not.toThrow();
-    expect(() => l.check('m', 'a', t0 + 60_001)).not.toThrow();
+    expect(() => l.check(limits('m', 'b'), t0 + 10)).not.toThrow();
+    expect(() => l.check(limits('other', 'a'), t0 + 10)).not.toThrow();
+    expect(() => l.check(limits('m', 'a'), t0 + 60_001)).not.toThrow();
   });
 
-  it('refuses the whole meeting after many failures from many addresses', () => {
-    const l = new AttemptLimiter(3, 5, 60_000);
-    for (let i = 0; i < 5; i++) l.fail('m', `addr-${i}`, 1000);
-    expect(() => l.check('m', 'fresh', 1001)).toThrow(/too many wrong attempts/);
+  it('counts in the same step as it checks: a burst before any answer is still cut at the limit', () => {
+    const l = new AttemptLimiter(60_000);
+    let passed = 0;
+    for (let i = 0; i < 20; i++) {
+      try {
+        l.take(limits('m', 'a'), 1000); // nothing is awaited between these: all "in flight" at once
+        passed++;
+      } catch {
+        // refused
+      }
+    }
+    expect(passed).toBe(3);
+  });
+
+  it('a right attempt is taken back and does not count', () => {
+    const l = new AttemptLimiter(60_000);
+    for (let i = 0; i < 10; i++) {
+      const attempt = l.take(limits('m', 'a'), 1000 + i);
+      attempt.takeBack();
+      attempt.takeBack(); // twice is once
+    }
+    expect(() => l.take(limits('m', 'a'), 2000)).not.toThrow();
+  });
+
+  it('refuses the whole meeting after many attempts from many addresses', () => {
+    const l = new AttemptLimiter(60_000);
+    for (let i = 0; i < 5; i++) l.take(limits('m', `addr-${i}`, 3, 5), 1000);
+    expect(() => l.check(limits('m', 'fresh', 3, 5), 1001)).toThrow(/too many wrong attempts/);
+  });
+
+  it('any key can carry its own limit (a user name across meetings)', () => {
+    const l = new AttemptLimiter(60_000, 'too many tries');
+    const user = { key: 'u:acc|rita', max: 4 };
+    for (let i = 0; i < 4; i++) l.take([...limits(`m${i}`, 'a'), user], 1000);
+    expect(() => l.take([...limits('m9', 'b'), user], 1001)).toThrow(/^too many tries; try again in/);
+  });
+});
+
+describe('in-flight cap', () => {
+  it('holds at most max per key at once and frees the slot on release', () => {
+    const f = new InFlight();
+    const a = f.enter([{ key: 'addr', max: 2 }, { key: '*', max: 3 }]);
+    const b = f.enter([{ key: 'addr', max: 2 }, { key: '*', max: 3 }]);
+    expect(() => f.enter([{ key: 'addr', max: 2 }, { key: '*', max: 3 }])).toThrow(/too many attempts at once/);
+    const c = f.enter([{ key: 'other', max: 2 }, { key: '*', max: 3 }]);
+    expect(() => f.enter([{ key: 'third', max: 2 }, { key: '*', max: 3 }])).toThrow(CoreError);
+    a();
+    a(); // released once only
+    expect(f.count('addr')).toBe(1);
+    expect(f.count('*')).toBe(2);
+    expect(() => f.enter([{ key: 'addr', max: 2 }, { key: '*', max: 3 }])()).not.toThrow();
+    b();
+    c();
+    expect(f.count('*')).toBe(0);
   });
 });

@@ -18,7 +18,8 @@ export interface AppOptions {
   bodyLimit: number;
   /** A pino logger. Request lines are written only when it logs at info or below. */
   log: FastifyBaseLogger & { isLevelEnabled(level: string): boolean };
-  trustProxy?: boolean | string;
+  /** true, a hop count, or proxy addresses/CIDRs (see parseTrustProxy in server.ts). */
+  trustProxy?: boolean | string[] | ((address: string, hop: number) => boolean);
   version?: string;
   /** The built meeting room; without it, joinable links show a state page. */
   room?: RoomApp;

@@ -76,6 +76,23 @@ function settingsInput(b: Settings, current: MeetingRecord | undefined): Meeting
   if (signup !== undefined) access.signupPreset = signup;
   const guests = way('UnAuthenticatedUser', b.UnAuthenticatedUser, preset);
   if (guests !== undefined) access.guestPreset = guests;
+  // `Preset` is "the preset settings for the signup user or the guest user": it names the preset
+  // of sign-ups and guests that are on and do not name their own ({Preset}) in this request —
+  // turned on here with "true", or already on. Given where no such way is on, it would do
+  // nothing, so it is refused rather than ignored.
+  const lonePreset = b.Preset?.trim();
+  if (lonePreset) {
+    let applies = false;
+    for (const [field, key] of [['AllowSignup', 'signupPreset'], ['UnAuthenticatedUser', 'guestPreset']] as const) {
+      if (typeof b[field] === 'object') continue;
+      if (access[key] !== undefined) applies ||= access[key] !== null;
+      else if (current && current.access[key] !== null) {
+        access[key] = lonePreset;
+        applies = true;
+      }
+    }
+    if (!applies) throw bad('Preset', 'names the preset of sign-ups and guests, but neither AllowSignup nor UnAuthenticatedUser is on; send it with AllowSignup or UnAuthenticatedUser "true"');
+  }
   if (Object.keys(access).length > 0) input.access = access;
   if (b.pin !== undefined && String(b.pin).trim() !== '') input.pin = String(b.pin);
   // Livebox has no personal links: a restricted conference needs a way in of its own.

@@ -214,6 +214,7 @@ export const UserUpdate = Type.Object({
   email: Type.Optional(Type.String({ maxLength: LIMITS.email })),
   password: Type.Optional(Nullable(Type.String({ minLength: LIMITS.passwordMin, maxLength: LIMITS.passwordMax }))),
   apiPermission: Type.Optional(Type.Boolean()),
+  selfRegistered: Type.Optional(Type.Boolean({ description: 'false promotes a visitor who registered on a join page to a full user of the account' })),
 }, { additionalProperties: false });
 
 export const User = Type.Object({
@@ -224,6 +225,9 @@ export const User = Type.Object({
   hasPassword: Type.Boolean(),
   apiPermission: Type.Boolean(),
   hasApiKey: Type.Boolean(),
+  selfRegistered: Type.Boolean({ description: 'registered on a join page: signs in only where sign-up is allowed, with the sign-up preset' }),
+  signupMeetingId: Nullable(Type.String({ description: 'the meeting where they registered' })),
+  signupPreset: Nullable(Type.String({ description: 'the sign-up preset they got' })),
   apiKey: Type.Optional(Type.String({ description: 'present only in the answer that issued it' })),
   createdAt: Timestamp,
   updatedAt: Timestamp,

@@ -50,9 +50,10 @@ export class RoomApp {
   page(bootstrap: RoomBootstrap): string {
     // JSON inside <script>: `<` escaped so no text can close the element.
     const json = JSON.stringify(bootstrap).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
-    return this.template
-      .replace(PLACEHOLDER, `<script type="application/json" id="parley-bootstrap">${json}</script>`)
-      .replace(/<title>[^<]*<\/title>/, `<title>${escapeHtml(bootstrap.meeting.title)} · Parley</title>`);
+    // Replacer functions: a replacement string would read `$&`, `$'`, `$$`… in a title or a name.
+    const script = `<script type="application/json" id="parley-bootstrap">${json}</script>`;
+    const title = `<title>${escapeHtml(bootstrap.meeting.title)} · Parley</title>`;
+    return this.template.replace(PLACEHOLDER, () => script).replace(/<title>[^<]*<\/title>/, () => title);
   }
 
   register(app: FastifyInstance): void {

@@ -59,6 +59,7 @@ export const users = converters<UserRecord, UsersTable>({
   id: ['id', 'plain'], accountId: ['account_id', 'plain'], username: ['username', 'plain'],
   displayName: ['display_name', 'plain'], email: ['email', 'plain'], passwordHash: ['password_hash', 'plain'],
   apiKeyHash: ['api_key_hash', 'plain'], apiPermission: ['api_permission', 'bool'],
+  signupMeetingId: ['signup_meeting_id', 'plain'], signupPreset: ['signup_preset', 'plain'],
   createdAt: ['created_at', 'date'], updatedAt: ['updated_at', 'date'],
 });
 

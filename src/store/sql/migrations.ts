@@ -160,6 +160,16 @@ migrations['0003_status_schedule_index'] = {
   },
 };
 
+migrations['0004_user_signup_origin'] = {
+  // A visitor who registers on a join page is not one of the account's managed users: they keep
+  // the meeting they registered at and the preset they got, until the account promotes them.
+  // No foreign key: the meeting may be deleted, the user stays self-registered.
+  async up(db: Kysely<unknown>) {
+    await db.schema.alterTable('users').addColumn('signup_meeting_id', 'text').execute();
+    await db.schema.alterTable('users').addColumn('signup_preset', 'text').execute();
+  },
+};
+
 export const migrationProvider: MigrationProvider = {
   async getMigrations() {
     return migrations;

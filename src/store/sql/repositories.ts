@@ -242,6 +242,9 @@ export function createRepositories(db: Kysely<Database>, hot: HotQueries): Repos
         await db.updateTable('meetings').set({ signup_preset: to }).where('account_id', '=', accountId).where('signup_preset', '=', from).execute();
         await db.updateTable('meetings').set({ guest_preset: to }).where('account_id', '=', accountId).where('guest_preset', '=', from).execute();
         await db.updateTable('participants').set({ preset_name: to }).where('account_id', '=', accountId).where('preset_name', '=', from).execute();
+        // A self-registered user's preset is a record of what they got (logins use the meeting's
+        // current sign-up preset), kept readable under the new name.
+        await db.updateTable('users').set({ signup_preset: to }).where('account_id', '=', accountId).where('signup_preset', '=', from).execute();
       },
       async update(id, patch) {
         await guarded(db.updateTable('meetings').set(map.meetings.toRow(patch)).where('id', '=', id).execute());

@@ -27,6 +27,8 @@ export interface UsersTable {
   password_hash: string | null;
   api_key_hash: string | null;
   api_permission: number;
+  signup_meeting_id: string | null;
+  signup_preset: string | null;
   created_at: string;
   updated_at: string;
 }

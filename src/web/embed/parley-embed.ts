@@ -13,7 +13,8 @@
  * Parley.embed(container, options) returns a handle.
  *   container        an Element, or a CSS selector of one: the iframe is appended to it.
  *   options.url      the meeting's embed link or a personal link (http or https).
- *   options.width    a CSS length such as 100%, 800px or 60vw (a bare number is px); default 100%.
+ *   options.width    a CSS length such as 100%, 800px or 60vw (a bare number is px; units px % em
+ *                    rem vh vw vmin vmax dvh svh lvh ch, as the server's embed code); default 100%.
  *   options.height   a CSS length; default 600px.
  *   options.title    the iframe's accessible name; default "Video meeting".
  *
@@ -38,6 +39,7 @@
  * that origin only and takes commands from it only. This script takes messages only from the
  * iframe's window at the meeting's origin. Plain ES2019, no dependencies.
  */
+import { parseCssLength } from '../../signaling/css-length.ts';
 import type { EmbedCommand, EmbedCommandName, EmbedEvent, EmbedEventName } from '../../signaling/messages.ts';
 
 export interface EmbedOptions {
@@ -62,16 +64,16 @@ export interface EmbedHandle {
 }
 
 const ALLOW = 'camera; microphone; display-capture; autoplay; fullscreen; clipboard-write';
-const CSS_LENGTH = /^\d{1,5}(\.\d{1,3})?(px|%|em|rem|vh|vw|vmin|vmax|dvh|svh|lvh|ch)?$/;
 const EVENTS: EmbedEventName[] = ['ready', 'joined', 'left', 'participantJoined', 'participantLeft', 'muteChanged', 'meetingEnded'];
 
 export const version = '1';
 
+// The same sizes as the server's embed code accepts (src/signaling/css-length.ts).
 function cssLength(name: string, value: unknown, fallback: string): string {
   if (value === undefined || value === null || value === '') return fallback;
-  const v = String(value).trim();
-  if (!CSS_LENGTH.test(v)) throw new TypeError(`Parley.embed: ${name} must be a CSS length such as 800px or 100%`);
-  return /^[\d.]+$/.test(v) ? `${v}px` : v;
+  const length = parseCssLength(String(value));
+  if (!length) throw new TypeError(`Parley.embed: ${name} must be a CSS length such as 800px or 100%`);
+  return length.css;
 }
 
 /** Puts the meeting at `url` into `container` and returns the handle to talk to it. */

@@ -1,4 +1,5 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { waysOf } from '../bootstrap.ts';
 import type { Meeting } from '../meeting.ts';
 import type { AppState, FormField, JoinForm, JoinWay } from '../state.ts';
 import { Invitation } from './Invitation.tsx';
@@ -12,6 +13,9 @@ const WAY_HINTS: Record<JoinWay, string> = {
   login: 'Sign in with your account’s username and password.',
   signup: 'Create an account to join this meeting.',
 };
+
+// Sign-in on a meeting that takes only sign-ups: for those who registered before.
+const RETURNING_HINT = 'Registered before? Sign in with the username and password you chose.';
 
 type Refs = Record<FormField, { current: HTMLInputElement | null }>;
 
@@ -157,7 +161,7 @@ export function PreJoin({ meeting, state }: { meeting: Meeting; state: AppState 
               )}
               {/* Not labelled by its tab on purpose: "PIN" and "name" must each name one field only. */}
               <div class="way-panel" id="way-panel" role={ways.length > 1 ? 'tabpanel' : undefined}>
-              <p class="hint">{WAY_HINTS[way]}</p>
+              <p class="hint">{way === 'login' && !waysOf(bootstrap).usernamePassword ? RETURNING_HINT : WAY_HINTS[way]}</p>
               {way === 'guest' && nameField}
               {way === 'pin' && (
                 <>
