@@ -63,13 +63,21 @@ export class SignalingServer {
   private readonly joinTokenTtlMs: number;
   private readonly unsubscribe: (() => void)[] = [];
   private sweeper?: NodeJS.Timeout;
+  /** Sockets between their token check and their seat, by meeting: the room is not empty for them. */
+  private readonly arriving = new Map<string, number>();
+  /**
+   * Each seat's presence reports to the core, in order (key: meeting and participant): a
+   * "left" never overtakes the "connected" before it, whatever the database's timing.
+   */
+  private readonly presenceChains = new Map<string, Promise<void>>();
 
   constructor(private readonly options: SignalingOptions) {
     this.resumeWindowMs = options.resumeWindowMs ?? RESUME_WINDOW_MS;
     this.joinTokenTtlMs = options.joinTokenTtlMs ?? 60_000;
     const { core } = options;
     this.unsubscribe.push(
-      core.events.on('meeting.closed', (e) => this.closeRoom(e.meetingId, CLOSED_STATE[e.reason])),
+      core.presence.attachRooms({ occupied: (meetingId) => this.occupied(meetingId) }),
+      core.events.on('meeting.closed', (e) => (e.reason === 'idle' ? this.idleEnded(e.meetingId) : this.closeRoom(e.meetingId, CLOSED_STATE[e.reason]))),
       core.events.on('participant.revoked', (e) => {
         const room = this.rooms.get(e.meetingId);
         const session = room?.sessions.get(e.participantId);
@@ -88,6 +96,12 @@ export class SignalingServer {
   /** People in a meeting's room on this node now. */
   connectedCount(meetingId: string): number {
     return this.rooms.get(meetingId)?.sessions.size ?? 0;
+  }
+
+  /** Anyone in the meeting's room on this node, in its lobby, or on their way in. */
+  private occupied(meetingId: string): boolean {
+    const room = this.rooms.get(meetingId);
+    return (room !== undefined && !room.empty) || (this.arriving.get(meetingId) ?? 0) > 0;
   }
 
   register(app: FastifyInstance): void {
@@ -174,6 +188,23 @@ export class SignalingServer {
     if (!pending || pending.expires < Date.now()) {
       return this.refuse(socket, 'not_found', 'This join token is unknown or expired; open the link again.');
     }
+    // From here until the seat is taken (or refused), the room counts as occupied: an idle
+    // end must not run between our checks and the seat.
+    const meetingId = pending.meetingId;
+    this.arriving.set(meetingId, (this.arriving.get(meetingId) ?? 0) + 1);
+    try {
+      await this.arrive(socket, pending);
+    } finally {
+      const left = (this.arriving.get(meetingId) ?? 1) - 1;
+      if (left > 0) this.arriving.set(meetingId, left);
+      else this.arriving.delete(meetingId);
+      const room = this.rooms.get(meetingId);
+      // Refused after all: an empty room goes idle again.
+      if (room && room.empty && !room.closed && !room.idleTimer) this.startIdleTimer(room);
+    }
+  }
+
+  private async arrive(socket: WebSocket, pending: PendingJoin): Promise<void> {
     if (!this.options.media.running) return this.refuse(socket, 'service_stopped', 'The video service is stopped.');
     // The token may have been fetched a while ago (the page asks for it before Join is pressed):
     // the meeting may have ended or the invitation been cancelled since.
@@ -468,8 +499,7 @@ export class SignalingServer {
     peer.on('connectionState', (_transport, state) => {
       if (state !== 'connected' || session.present || session.ended || session.peer !== peer) return;
       session.present = true;
-      void this.options.core.presence.connected(session.meetingId, session.id)
-        .catch((error: unknown) => this.options.log.warn({ err: error }, 'signaling: presence.connected failed'));
+      void this.report(session.meetingId, session.id, 'connected');
     });
     peer.on('closed', (reason) => {
       if (session.peer !== peer || session.ended) return;
@@ -510,17 +540,44 @@ export class SignalingServer {
     session.peer = undefined;
     await peer?.close().catch(() => undefined);
     room?.broadcast({ type: 'participantLeft', participantId: session.id });
-    if (session.present && opts.recordLeave !== false) {
-      await this.options.core.presence.left(session.meetingId, session.id)
-        .catch((error: unknown) => this.options.log.warn({ err: error }, 'signaling: presence.left failed'));
-    }
+    if (session.present && opts.recordLeave !== false) await this.report(session.meetingId, session.id, 'left');
     if (room && room.empty && !room.closed) this.startIdleTimer(room);
+  }
+
+  /** Tells the core that a seat's media connected or that it left, after its earlier reports. */
+  private report(meetingId: string, participantId: string, what: 'connected' | 'left'): Promise<void> {
+    const key = `${meetingId}/${participantId}`;
+    const before = this.presenceChains.get(key) ?? Promise.resolve();
+    const presence = this.options.core.presence;
+    const next = before
+      .then(() => (what === 'connected' ? presence.connected(meetingId, participantId) : presence.left(meetingId, participantId)))
+      .then(() => undefined, (error: unknown) => this.options.log.warn({ err: error }, `signaling: presence.${what} failed`));
+    this.presenceChains.set(key, next);
+    void next.then(() => {
+      if (this.presenceChains.get(key) === next) this.presenceChains.delete(key);
+    });
+    return next;
+  }
+
+  /**
+   * The core ended the meeting as idle. Normally its room is empty (or gone) and closes. If
+   * someone took a seat meanwhile (a join racing the idle end), they stay: an idle end is not
+   * final, and their presence starts the meeting again.
+   */
+  private async idleEnded(meetingId: string): Promise<void> {
+    const room = this.rooms.get(meetingId);
+    if (!room) return;
+    if (room.empty && !this.occupied(meetingId)) return this.closeRoom(meetingId, CLOSED_STATE.idle);
+    for (const session of room.sessions.values()) {
+      if (session.present && !session.ended) void this.report(meetingId, session.id, 'connected');
+    }
   }
 
   private startIdleTimer(room: LiveRoom): void {
     if (room.idleTimer) clearTimeout(room.idleTimer);
     room.idleTimer = setTimeout(() => {
-      if (!room.empty) return;
+      room.idleTimer = undefined;
+      if (!room.empty || this.occupied(room.meetingId)) return; // someone on their way in re-arms it if refused
       this.rooms.delete(room.meetingId);
       room.closed = true;
       void room.media?.close().catch(() => undefined);
