@@ -279,9 +279,10 @@ export class MeetingService {
   }
 
   private async end(meeting: MeetingRecord, reason: EndReason): Promise<MeetingRecord> {
-    const wasLive = meeting.status === 8 || meeting.status === 11;
     const ended = await this.apply(meeting, { type: 'ended', reason });
-    if (wasLive || reason === 'cancelled') this.events.emit('meeting.closed', { accountId: meeting.accountId, meetingId: meeting.id, reason });
+    // Also when the status says nobody joined yet: people may be seated whose media has not
+    // connected (or waiting in a lobby). A room that does not exist ignores it.
+    this.events.emit('meeting.closed', { accountId: meeting.accountId, meetingId: meeting.id, reason });
     return ended;
   }
 

@@ -56,6 +56,23 @@ export class PresenceService {
   }
 
   /**
+   * How many people may sit in the meeting's room at once (null: no limit), read when a seat is
+   * taken: the join token was checked against the room as it was when it was issued (up to a
+   * minute before), and the API may change the limit while the room runs.
+   */
+  async capacity(meetingId: string): Promise<number | null> {
+    return (await this.store.meetings.get(meetingId))?.maxParticipants ?? null;
+  }
+
+  /**
+   * May one more person take a seat, with `seated` people seated now? People waiting in a lobby
+   * hold no seat: they are counted when a moderator lets them in.
+   */
+  hasFreeSeat(capacity: number | null, seated: number): boolean {
+    return capacity === null || seated < capacity;
+  }
+
+  /**
    * Nobody has been in the room for the idle period: the session is over. Not while anyone is
    * in this node's room (someone who just took a seat has no status 10 yet) or recorded as
    * connected.

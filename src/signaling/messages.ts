@@ -17,8 +17,16 @@ export const INVITATION_PATH = '/rtc/invitation';
 /** The embedding page's script (see EmbedEvent / EmbedCommand). */
 export const EMBED_SCRIPT_PATH = '/parley-embed.js';
 export const WS_PATH = '/rtc/ws';
-/** A dropped socket may come back within this long without the person having left. */
+/**
+ * A dropped socket may come back within this long without the person having left: the default
+ * of the server's RESUME_WINDOW_SECONDS, which `welcome` carries (`resumeWindowMs`).
+ */
 export const RESUME_WINDOW_MS = 30_000;
+/**
+ * A seat may restart its media (`resetMedia`) at most this many times per window; the server
+ * refuses more with an `error` of code `rate_limited`, and the browser gives up before that.
+ */
+export const MEDIA_RESET_LIMIT = { count: 5, windowMs: 60_000 } as const;
 /** The browser pings this often; the server drops a socket silent for 3 intervals. */
 export const PING_INTERVAL_MS = 10_000;
 export const CHAT_MAX_LENGTH = 2000;
@@ -195,8 +203,13 @@ export type ServerMessage =
       participants: ParticipantInfo[];
       permissions: Permissions;
       iceServers: IceServer[];
-      /** Reconnect with `WS_PATH?resume=<resumeToken>` after a drop. */
+      /**
+       * Reconnect with `WS_PATH?resume=<resumeToken>` after a drop, within `resumeWindowMs`. A
+       * resume after the seat was closed (the meeting ended, the person was removed…) is answered
+       * with that `closed` state for as long as the window lasts.
+       */
       resumeToken: string;
+      resumeWindowMs: number;
       /** true when this socket took over a seat after a drop. */
       resumed: boolean;
       meeting: { title: string };

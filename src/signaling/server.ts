@@ -7,7 +7,7 @@ import { randomBase62 } from '../core/secrets.js';
 import { MediaError, type MediaPeer, type MediaRoom, type MediaService } from '../media/index.js';
 import type { ParticipantRecord } from '../store/index.js';
 import {
-  INVITATION_PATH, JOIN_PATH, PING_INTERVAL_MS, RESUME_WINDOW_MS, WS_PATH,
+  INVITATION_PATH, JOIN_PATH, MEDIA_RESET_LIMIT, PING_INTERVAL_MS, RESUME_WINDOW_MS, WS_PATH,
   type ClientMessage, type IceServer, type InvitationResponse, type JoinResponse, type Permissions, type RoomLink, type RoomState,
 } from './messages.js';
 import { parseClientMessage, parseInvitationRequest, parseJoinRequest, ProtocolError } from './parse.js';
@@ -59,6 +59,11 @@ export class SignalingServer {
   private readonly rooms = new Map<string, LiveRoom>();
   private readonly pendingJoins = new Map<string, PendingJoin>();
   private readonly byResumeToken = new Map<string, Session>();
+  /**
+   * Seats closed while their page may still come back (its socket down, or the `closed` lost on
+   * the way): resume token → what to tell it, kept for the resume window.
+   */
+  private readonly tombstones = new Map<string, { state: RoomState; message: string; expires: number }>();
   private readonly resumeWindowMs: number;
   private readonly joinTokenTtlMs: number;
   private readonly unsubscribe: (() => void)[] = [];
@@ -77,7 +82,7 @@ export class SignalingServer {
     const { core } = options;
     this.unsubscribe.push(
       core.presence.attachRooms({ occupied: (meetingId) => this.occupied(meetingId) }),
-      core.events.on('meeting.closed', (e) => (e.reason === 'idle' ? this.idleEnded(e.meetingId) : this.closeRoom(e.meetingId, CLOSED_STATE[e.reason]))),
+      core.events.on('meeting.closed', (e) => this.closeRoom(e.meetingId, CLOSED_STATE[e.reason])),
       core.events.on('participant.revoked', (e) => {
         const room = this.rooms.get(e.meetingId);
         const session = room?.sessions.get(e.participantId);
@@ -230,7 +235,10 @@ export class SignalingServer {
       screenSharing: false, handRaised: false,
     }, pending.permissions, randomBase62(32));
     if (pending.lobby && !room.sessions.has(session.id)) return this.wait(room, session, socket);
-    await this.seat(room, session, socket);
+    const capacity = now?.meeting.maxParticipants ?? null;
+    if (!(await this.seat(room, session, socket, capacity))) {
+      this.refuse(socket, 'full', `The meeting is full (${capacity} people).`);
+    }
   }
 
   /** Into the lobby: the socket stays open, nothing else happens until a moderator decides. */
@@ -268,19 +276,34 @@ export class SignalingServer {
   /** A moderator's answer to someone in the lobby. */
   private async answerKnock(room: LiveRoom, moderator: Session, participantId: string, admit: boolean): Promise<void> {
     if (!moderator.permissions.moderate) return moderator.send({ type: 'error', code: 'forbidden', message: 'only hosts and moderators may do that' });
+    const capacity = admit ? await this.options.core.presence.capacity(room.meetingId) : null;
     const waiting = room.lobby.get(participantId);
     if (!waiting?.socket) return moderator.send({ type: 'error', code: 'not_found', message: 'nobody with that id is waiting' });
+    // Checked here and again as the seat is taken (nothing can come between those two).
+    const full = () => moderator.send({
+      type: 'error', code: 'full',
+      message: `The meeting is full (${capacity} people): ${waiting.info.name} can be let in once someone leaves.`,
+    });
+    if (admit && !room.sessions.has(participantId) && !this.options.core.presence.hasFreeSeat(capacity, room.sessions.size)) return full();
     room.lobby.delete(participantId);
     waiting.leaveLobby?.();
     room.lobbyChanged();
-    if (admit) return this.seat(room, waiting, waiting.socket);
+    if (admit) {
+      if (!(await this.seat(room, waiting, waiting.socket, capacity))) full();
+      return;
+    }
     waiting.send({ type: 'closed', state: 'declined', message: `${moderator.info.name} did not let you in.` });
     waiting.socket.close(1000, 'declined');
   }
 
-  /** Takes a seat in the room: welcome, the others told, media started. */
-  private async seat(room: LiveRoom, session: Session, socket: WebSocket): Promise<void> {
+  /**
+   * Takes a seat in the room: welcome, the others told, media started. Returns false (and does
+   * nothing) when the room already seats `capacity` people; the same person moving to another
+   * window keeps their seat.
+   */
+  private async seat(room: LiveRoom, session: Session, socket: WebSocket, capacity: number | null): Promise<boolean> {
     const previous = room.sessions.get(session.id);
+    if (!previous && !this.options.core.presence.hasFreeSeat(capacity, room.sessions.size)) return false;
     if (previous) await this.endSession(previous, { state: 'removed', message: 'You joined this meeting from another window.' }, { recordLeave: false });
     if (previous?.present) session.present = true; // the seat moved to this window; it was never left
     room.sessions.set(session.id, session);
@@ -291,9 +314,12 @@ export class SignalingServer {
     if (session.permissions.moderate && room.lobby.size > 0) room.lobbyChanged();
     room.broadcast({ type: 'participantJoined', participant: session.info }, session.id);
     await session.run(async () => { await this.startMedia(room, session); });
+    return true;
   }
 
   private async resume(socket: WebSocket, token: string): Promise<void> {
+    const tombstone = this.tombstones.get(token);
+    if (tombstone && tombstone.expires >= Date.now()) return this.refuse(socket, tombstone.state, tombstone.message);
     const session = this.byResumeToken.get(token);
     const room = session && this.rooms.get(session.meetingId);
     if (!session || !room || session.ended) {
@@ -365,6 +391,7 @@ export class SignalingServer {
       permissions: session.permissions,
       iceServers: this.options.iceServers,
       resumeToken: session.resumeToken,
+      resumeWindowMs: this.resumeWindowMs,
       resumed,
       meeting: { title: room.title },
       chat: room.chat,
@@ -382,6 +409,7 @@ export class SignalingServer {
     }
     const now = Date.now();
     for (const [token, pending] of this.pendingJoins) if (pending.expires < now) this.pendingJoins.delete(token);
+    for (const [token, tombstone] of this.tombstones) if (tombstone.expires < now) this.tombstones.delete(token);
   }
 
   // ---- messages ------------------------------------------------------------------------------
@@ -403,6 +431,13 @@ export class SignalingServer {
       case 'ice':
         return (await this.requirePeer(room, session)).addIceCandidate(m.transport, m.candidate);
       case 'resetMedia': {
+        // A page stuck in a restart loop must not keep the worker rebuilding transports.
+        const now = Date.now();
+        while (session.mediaResets.length > 0 && session.mediaResets[0]! <= now - MEDIA_RESET_LIMIT.windowMs) session.mediaResets.shift();
+        if (session.mediaResets.length >= MEDIA_RESET_LIMIT.count) {
+          return session.send({ type: 'error', code: 'rate_limited', message: `media may be restarted at most ${MEDIA_RESET_LIMIT.count} times a minute` });
+        }
+        session.mediaResets.push(now);
         const old = session.peer;
         session.peer = undefined;
         if (old) await old.close().catch(() => undefined);
@@ -459,8 +494,14 @@ export class SignalingServer {
   private async mediaRoom(room: LiveRoom): Promise<MediaRoom> {
     if (room.media && !room.media.closed) return room.media;
     room.mediaOpening ??= this.options.media.openRoom(room.meetingId).then((media) => {
-      room.media = media;
       room.mediaOpening = undefined;
+      if (room.closed) {
+        // The meeting closed (ended, idle, stopped) while its media room was opening: nobody
+        // will close it later.
+        void media.close().catch(() => undefined);
+        throw new MediaError('closed', 'the meeting closed');
+      }
+      room.media = media;
       media.on('activeSpeaker', (peerId) => {
         room.activeSpeaker = peerId;
         room.broadcast({ type: 'activeSpeaker', participantId: peerId });
@@ -534,7 +575,10 @@ export class SignalingServer {
     this.byResumeToken.delete(session.resumeToken);
     const room = this.rooms.get(session.meetingId);
     if (room?.sessions.get(session.id) === session) room.sessions.delete(session.id);
-    if (closed) session.send({ type: 'closed', ...closed });
+    if (closed) {
+      session.send({ type: 'closed', ...closed });
+      this.tombstones.set(session.resumeToken, { ...closed, expires: Date.now() + this.resumeWindowMs });
+    }
     session.socket?.close(1000, closed?.state ?? 'left');
     const peer = session.peer;
     session.peer = undefined;
@@ -557,20 +601,6 @@ export class SignalingServer {
       if (this.presenceChains.get(key) === next) this.presenceChains.delete(key);
     });
     return next;
-  }
-
-  /**
-   * The core ended the meeting as idle. Normally its room is empty (or gone) and closes. If
-   * someone took a seat meanwhile (a join racing the idle end), they stay: an idle end is not
-   * final, and their presence starts the meeting again.
-   */
-  private async idleEnded(meetingId: string): Promise<void> {
-    const room = this.rooms.get(meetingId);
-    if (!room) return;
-    if (room.empty && !this.occupied(meetingId)) return this.closeRoom(meetingId, CLOSED_STATE.idle);
-    for (const session of room.sessions.values()) {
-      if (session.present && !session.ended) void this.report(meetingId, session.id, 'connected');
-    }
   }
 
   private startIdleTimer(room: LiveRoom): void {

@@ -14,6 +14,8 @@ export class Session {
   lastSeen = Date.now();
   /** While in the lobby: removes the lobby's socket listeners. */
   leaveLobby?: () => void;
+  /** When this seat last restarted its media (`resetMedia`), oldest first; see MEDIA_RESET_LIMIT. */
+  readonly mediaResets: number[] = [];
   private queue: Promise<void> = Promise.resolve();
 
   constructor(

@@ -130,3 +130,120 @@ describe('presence reports', () => {
     for (const b of [h, p]) await b.stop();
   });
 });
+
+/** A native meeting; `host` gets a personal link. */
+async function nativeMeeting(settings: Json) {
+  const m = (await api('POST', '/meetings', { ...settings, host: { externalId: `host-${++seq}`, name: 'Hosta' } })).body;
+  const people = (await api('GET', `/meetings/${m.id}/participants`)).body.data as Json[];
+  return { m, hostLink: personal(people[0].joinUrl as string), publicLink: { kind: 'public', code: (m.links.meeting as string).split('/').pop()! } as RoomLink };
+}
+
+const welcomed = (s: { messages: ServerMessage[] }) => s.messages.some((x) => x.type === 'welcome');
+const closedState = (s: { messages: ServerMessage[] }) => (s.messages.find((x) => x.type === 'closed') as { state?: string } | undefined)?.state;
+
+describe('seats and capacity', () => {
+  it('capacity is checked when the seat is taken: a token issued while there was room gets "full" once there is none', async () => {
+    const { publicLink } = await nativeMeeting({ maxParticipants: 2 });
+    // Tokens are handed out ahead (personal links prefetch them): all three while the room is empty.
+    const tokens = [await joinToken(publicLink, 'One'), await joinToken(publicLink, 'Two'), await joinToken(publicLink, 'Three')];
+    const one = bareSocket(`token=${tokens[0]}`);
+    expect(await eventually(() => welcomed(one))).toBe(true);
+    const two = bareSocket(`token=${tokens[1]}`);
+    expect(await eventually(() => welcomed(two))).toBe(true);
+    const three = bareSocket(`token=${tokens[2]}`);
+    expect(await eventually(() => closedState(three) === 'full')).toBe(true);
+    expect(welcomed(three)).toBe(false);
+    expect(closedState(one)).toBeUndefined();
+    one.ws.close();
+    two.ws.close();
+  });
+
+  it('people in the lobby take no seat; letting someone in past capacity is refused with a reason for the moderator', async () => {
+    const { hostLink, publicLink } = await nativeMeeting({ maxParticipants: 2, lobby: true });
+    const hostSocket = bareSocket(`token=${await joinToken(hostLink)}`);
+    expect(await eventually(() => welcomed(hostSocket))).toBe(true);
+    const knockers = [bareSocket(`token=${await joinToken(publicLink, 'Knock A')}`), bareSocket(`token=${await joinToken(publicLink, 'Knock B')}`)];
+    const queue = () => (hostSocket.messages.filter((x) => x.type === 'lobbyQueue').at(-1) as Extract<ServerMessage, { type: 'lobbyQueue' }> | undefined)?.waiting ?? [];
+    expect(await eventually(() => queue().length === 2)).toBe(true);
+    const [a, b] = queue();
+    hostSocket.ws.send(JSON.stringify({ type: 'admit', participantId: a.id }));
+    expect(await eventually(() => welcomed(knockers[0]))).toBe(true);
+    hostSocket.ws.send(JSON.stringify({ type: 'admit', participantId: b.id }));
+    const refusal = () => hostSocket.messages.find((x) => x.type === 'error' && x.code === 'full') as { message: string } | undefined;
+    expect(await eventually(() => refusal() !== undefined)).toBe(true);
+    expect(refusal()!.message).toContain('Knock B');
+    expect(refusal()!.message).toContain('full');
+    // Still waiting, still in the moderator's list.
+    expect(welcomed(knockers[1])).toBe(false);
+    expect(closedState(knockers[1])).toBeUndefined();
+    expect(queue().map((w) => w.name)).toEqual(['Knock B']);
+    // A seat frees up: now they can be let in.
+    knockers[0].ws.send(JSON.stringify({ type: 'leave' }));
+    expect(await eventually(() => closedState(knockers[0]) !== undefined)).toBe(true);
+    hostSocket.ws.send(JSON.stringify({ type: 'admit', participantId: b.id }));
+    expect(await eventually(() => welcomed(knockers[1]))).toBe(true);
+    for (const s of [hostSocket, ...knockers]) s.ws.close();
+  });
+});
+
+describe('pages that come back', () => {
+  it('the welcome says how long a dropped seat is kept (RESUME_WINDOW_SECONDS)', async () => {
+    const { hostLink } = await nativeMeeting({});
+    const s = bareSocket(`token=${await joinToken(hostLink)}`);
+    expect(await eventually(() => welcomed(s))).toBe(true);
+    const welcome = s.messages.find((x) => x.type === 'welcome') as Extract<ServerMessage, { type: 'welcome' }>;
+    expect(welcome.resumeWindowMs).toBe(4000);
+    s.ws.close();
+  });
+
+  it('a page whose socket was down when the meeting ended learns that it ended when it comes back', async () => {
+    const { m, hostLink } = await nativeMeeting({});
+    const guest = (await api('POST', `/meetings/${m.id}/participants`, { externalId: `guest-${seq}`, name: 'Guest' })).body;
+    const h = bareSocket(`token=${await joinToken(hostLink)}`);
+    const g = bareSocket(`token=${await joinToken(personal(guest.joinUrl as string))}`);
+    expect(await eventually(() => welcomed(h) && welcomed(g))).toBe(true);
+    const resumeToken = (g.messages.find((x) => x.type === 'welcome') as Extract<ServerMessage, { type: 'welcome' }>).resumeToken;
+    g.ws.terminate(); // the network drops; the seat waits for a resume
+    expect((await api('POST', `/meetings/${m.id}/end`)).status).toBe(200);
+    expect(await eventually(() => closedState(h) === 'ended')).toBe(true);
+    const back = bareSocket(`resume=${resumeToken}`);
+    expect(await eventually(() => closedState(back) !== undefined)).toBe(true);
+    expect(back.messages.find((x) => x.type === 'closed')).toEqual({ type: 'closed', state: 'ended', message: 'The host ended the meeting for everyone.' });
+  });
+});
+
+describe('media restarts and media rooms', () => {
+  it('a seat may restart its media only a few times a minute', async () => {
+    const { hostLink } = await nativeMeeting({});
+    const s = bareSocket(`token=${await joinToken(hostLink)}`);
+    expect(await eventually(() => welcomed(s))).toBe(true);
+    for (let i = 0; i < 8; i++) s.ws.send(JSON.stringify({ type: 'resetMedia' }));
+    const limited = () => s.messages.filter((x) => x.type === 'error' && x.code === 'rate_limited').length;
+    expect(await eventually(() => limited() === 3)).toBe(true);
+    s.ws.close();
+  });
+
+  it('a media room that finishes opening after its meeting closed is closed, not left running', async () => {
+    const service = t.server.media!.service;
+    const original = service.openRoom.bind(service);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => { release = resolve; });
+    const opened: Awaited<ReturnType<typeof original>>[] = [];
+    service.openRoom = async (roomId: string) => {
+      await gate;
+      const room = await original(roomId);
+      opened.push(room);
+      return room;
+    };
+    restore.push(() => { service.openRoom = original; });
+
+    const { m, hostLink } = await nativeMeeting({});
+    const s = bareSocket(`token=${await joinToken(hostLink)}`);
+    expect(await eventually(() => welcomed(s))).toBe(true); // its media room is opening now
+    expect((await api('POST', `/meetings/${m.id}/cancel`)).status).toBe(200);
+    expect(await eventually(() => closedState(s) === 'cancelled')).toBe(true);
+    release();
+    expect(await eventually(() => opened.length === 1)).toBe(true);
+    expect(await eventually(() => opened[0].closed)).toBe(true);
+  });
+});
