@@ -66,7 +66,7 @@ export class Core {
     const { store } = options;
     this.events = new CoreEventBus((error, event) => options.onError?.(error, `listener of ${event}`));
     this.links = new Links(options.publicUrl, options.secret);
-    this.presets = new PresetService(store);
+    this.presets = new PresetService(store, this.events);
     this.accounts = new AccountService(store, this.presets, {
       timeZone: options.timeZone, maxMeetings: options.maxMeetings, maxUsers: options.maxUsers,
     });

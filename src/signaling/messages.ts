@@ -228,8 +228,18 @@ export type ServerMessage =
    * transports and send `resetMedia`, then publish again on fresh ones.
    */
   | { type: 'mediaReset' }
-  /** A moderator muted you: turn the microphone off (you may turn it on again). */
+  /**
+   * A moderator muted you: turn the microphone off (you may turn it on again with `setMuted`).
+   * The server stops forwarding your microphone until you do, whatever the page does.
+   */
   | { type: 'muteRequested'; by: string }
+  /**
+   * What you may do changed while you are in the room (the organiser changed the meeting's or
+   * your preset). The server already enforces it; a source you may no longer send is muted
+   * (see the `participantUpdated` about you that follows), one you may now send stays off until
+   * you turn it on.
+   */
+  | { type: 'permissions'; permissions: Permissions }
   /** The session is over for this page; show `state`. The socket closes after this. */
   | { type: 'closed'; state: RoomState; message: string }
   | { type: 'error'; code: string; message: string }

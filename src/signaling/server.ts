@@ -4,7 +4,7 @@ import { HTTP_STATUS } from '../api/http/errors.js';
 import type { WebSocket } from 'ws';
 import { CoreError, type Core, type CoreEvents, type LinkState } from '../core/index.js';
 import { randomBase62 } from '../core/secrets.js';
-import { MediaError, type MediaPeer, type MediaRoom, type MediaService } from '../media/index.js';
+import { MediaError, type CanPublish, type MediaPeer, type MediaRoom, type MediaService } from '../media/index.js';
 import type { ParticipantRecord } from '../store/index.js';
 import {
   INVITATION_PATH, JOIN_PATH, MEDIA_RESET_LIMIT, PING_INTERVAL_MS, RESUME_WINDOW_MS, WS_PATH,
@@ -27,6 +27,7 @@ export interface SignalingOptions {
 
 interface PendingJoin {
   link: RoomLink;
+  accountId: string;
   /** The meeting has a lobby and this person must be let in. */
   lobby: boolean;
   /** ms epoch before which the token does not open a socket */
@@ -83,6 +84,9 @@ export class SignalingServer {
     this.unsubscribe.push(
       core.presence.attachRooms({ occupied: (meetingId) => this.occupied(meetingId) }),
       core.events.on('meeting.closed', (e) => this.closeRoom(e.meetingId, CLOSED_STATE[e.reason])),
+      core.events.on('meeting.changed', (e) => this.settingsChanged((room) => room.meetingId === e.meetingId)),
+      // Any preset of the account may be someone's (their own, the meeting's, guests'…): recompute all.
+      core.events.on('preset.changed', (e) => this.settingsChanged((room) => room.accountId === e.accountId)),
       core.events.on('participant.revoked', (e) => {
         const room = this.rooms.get(e.meetingId);
         const session = room?.sessions.get(e.participantId);
@@ -121,6 +125,7 @@ export class SignalingServer {
         this.pendingJoins.set(joinToken, {
           link,
           meetingId: admission.meeting.id,
+          accountId: admission.meeting.accountId,
           participant: admission.participant,
           permissions: admission.permissions,
           title: admission.meeting.title || admission.meeting.key,
@@ -220,7 +225,7 @@ export class SignalingServer {
 
     let room = this.rooms.get(pending.meetingId);
     if (!room) {
-      room = new LiveRoom(pending.meetingId, pending.title);
+      room = new LiveRoom(pending.meetingId, pending.accountId, pending.title);
       this.rooms.set(pending.meetingId, room);
     }
     if (room.idleTimer) {
@@ -449,6 +454,7 @@ export class SignalingServer {
         if (m.source === 'camera') session.info.videoMuted = m.muted || !session.permissions.publishVideo;
         if (m.source === 'screen') session.info.screenSharing = !m.muted && session.permissions.shareScreen;
         room.broadcast({ type: 'participantUpdated', participant: session.info });
+        await this.applyGate(session);
         return;
       }
       case 'raiseHand':
@@ -468,6 +474,8 @@ export class SignalingServer {
         if (!target || target === session) return session.send({ type: 'error', code: 'not_found', message: 'no such participant in the room' });
         if (m.action === 'mute') {
           target.info.audioMuted = true;
+          // Enforced here, not left to the page: its microphone stops reaching anyone until it unmutes.
+          await this.applyGate(target);
           target.send({ type: 'muteRequested', by: session.info.name });
           room.broadcast({ type: 'participantUpdated', participant: target.info });
         } else {
@@ -521,10 +529,7 @@ export class SignalingServer {
 
   private async startMedia(room: LiveRoom, session: Session): Promise<MediaPeer> {
     const media = await this.mediaRoom(room);
-    const { permissions } = session;
-    const peer = await media.addPeer(session.id, {
-      canPublish: { audio: permissions.publishAudio, video: permissions.publishVideo, screen: permissions.shareScreen },
-    });
+    const peer = await media.addPeer(session.id, { canPublish: this.gate(session) });
     if (session.ended) {
       await peer.close();
       throw new MediaError('closed', 'the seat was given up');
@@ -555,7 +560,72 @@ export class SignalingServer {
         tracks: pending.tracks.map(({ mid, peerId, source, kind }) => ({ mid, participantId: peerId, source, kind })),
       });
     }
+    // Flags may have changed while the peer was being added (a mute, a settings change).
+    await this.applyGate(session);
     return peer;
+  }
+
+  /**
+   * What the media worker forwards from this seat: what its permissions allow, minus what is
+   * muted on the server (start muted / camera off from the preset, a moderator's mute, the
+   * person's own mute) until the person turns it on with `setMuted`.
+   */
+  private gate(session: Session): CanPublish {
+    const { permissions: p, info } = session;
+    return { audio: p.publishAudio && !info.audioMuted, video: p.publishVideo && !info.videoMuted, screen: p.shareScreen };
+  }
+
+  private async applyGate(session: Session): Promise<void> {
+    const peer = session.peer;
+    if (!peer || peer.closed) return;
+    const want = this.gate(session);
+    const now = peer.canPublish;
+    if (want.audio === now.audio && want.video === now.video && want.screen === now.screen) return;
+    await peer.setCanPublish(want).catch((error: unknown) => {
+      if (!peer.closed) this.options.log.warn({ err: error }, 'signaling: setCanPublish failed');
+    });
+  }
+
+  // ---- settings changed ----------------------------------------------------------------------
+
+  private settingsChanged(affects: (room: LiveRoom) => boolean): void {
+    for (const room of this.rooms.values()) {
+      if (!affects(room)) continue;
+      room.refreshing = room.refreshing.then(() => this.refreshPermissions(room)).catch((error: unknown) => {
+        this.options.log.warn({ err: error, meetingId: room.meetingId }, 'signaling: could not refresh permissions');
+      });
+    }
+  }
+
+  /** Recomputes, through the core, what everyone in the room (and its lobby) may do, and applies it. */
+  private async refreshPermissions(room: LiveRoom): Promise<void> {
+    if (room.closed) return;
+    const { core } = this.options;
+    const meeting = await core.store.meetings.get(room.meetingId);
+    if (!meeting) return;
+    for (const session of [...room.sessions.values(), ...room.lobby.values()]) {
+      const participant = await core.store.participants.findById(room.meetingId, session.id);
+      if (!participant || session.ended) continue;
+      const permissions = await core.access.permissions(meeting, participant);
+      await this.applyPermissions(room, session, permissions);
+    }
+  }
+
+  private async applyPermissions(room: LiveRoom, session: Session, permissions: Permissions): Promise<void> {
+    const before = session.permissions;
+    if ((Object.keys(permissions) as (keyof Permissions)[]).every((k) => permissions[k] === before[k])) return;
+    session.permissions = permissions;
+    const { info } = session;
+    const flags = `${info.audioMuted}${info.videoMuted}${info.screenSharing}`;
+    // What may no longer be sent is off; what may now be sent stays off until the person turns it on.
+    if (!permissions.publishAudio) info.audioMuted = true;
+    if (!permissions.publishVideo) info.videoMuted = true;
+    if (!permissions.shareScreen) info.screenSharing = false;
+    if (room.lobby.get(session.id) === session) return; // the welcome will carry them
+    await this.applyGate(session);
+    session.send({ type: 'permissions', permissions });
+    if (flags !== `${info.audioMuted}${info.videoMuted}${info.screenSharing}`) room.broadcast({ type: 'participantUpdated', participant: info });
+    if (permissions.moderate && !before.moderate && room.lobby.size > 0) room.lobbyChanged();
   }
 
   // ---- leaving -----------------------------------------------------------------------------

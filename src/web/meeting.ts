@@ -609,6 +609,8 @@ export class Meeting {
       }
       case 'mediaReset':
         return this.restartMedia();
+      case 'permissions':
+        return this.onPermissions(m.permissions);
       case 'muteRequested':
         this.told.microphone = true; // the server already marked us muted
         this.local.setMicOn(false);
@@ -758,13 +760,14 @@ export class Meeting {
   private startPublishing(generation: number): void {
     const { permissions, local } = this.store.get();
     if (generation !== this.mediaGeneration || this.publishedGeneration === generation || !permissions) return;
-    this.publishedGeneration = generation;
     this.clearTimer('firstOffer');
     const tracks: Partial<Record<TrackSource, MediaStreamTrack | null>> = {};
     if (permissions.publishAudio) tracks.microphone = local.audioTrack ?? null;
     if (permissions.publishVideo) tracks.camera = local.videoTrack ?? null;
     if (permissions.shareScreen && local.screenTrack) tracks.screen = local.screenTrack;
+    // Nothing to send (yet): a later permission change may start the publisher.
     if (Object.keys(tracks).length === 0) return;
+    this.publishedGeneration = generation;
     const { send, watch, current } = this.mediaCallbacks(generation);
     const publisher = new Publisher(this.iceServers, send, watch);
     publisher.onError = (error) => {
@@ -858,10 +861,32 @@ export class Meeting {
 
   private localTrackChanged(source: TrackSource, track: MediaStreamTrack | null): void {
     const permissions = this.store.get().permissions;
-    if (!this.publisher || !permissions) return;
+    if (!permissions) return;
     const allowed = source === 'microphone' ? permissions.publishAudio : source === 'camera' ? permissions.publishVideo : permissions.shareScreen;
-    if (!allowed) return;
+    if (!allowed && track) return;
+    if (!this.publisher) {
+      // Allowed to send only since a settings change: the first track starts the publisher.
+      if (track && this.phase === 'room' && this.subscriber) this.startPublishing(this.mediaGeneration);
+      return;
+    }
     this.publisher.setTrack(source, track).catch((error: unknown) => console.warn(`parley: could not switch the ${source}`, error));
+  }
+
+  /** The organiser changed what we may do while we are in the room; the server already enforces it. */
+  private onPermissions(permissions: NonNullable<AppState['permissions']>): void {
+    const before = this.store.get().permissions;
+    if (!before || this.phase !== 'room') return;
+    this.store.set({ permissions });
+    this.local.setAllowed(permissions.publishAudio, permissions.publishVideo);
+    if (!permissions.shareScreen) this.local.stopScreen();
+    if (!permissions.moderate) this.store.set({ waiting: [] });
+    const names: [keyof typeof permissions, string][] = [
+      ['publishAudio', 'your microphone'], ['publishVideo', 'your camera'], ['shareScreen', 'screen sharing'], ['chat', 'the chat'], ['moderate', 'the host controls'],
+    ];
+    const gained = names.filter(([k]) => permissions[k] && !before[k]).map(([, n]) => n);
+    const lost = names.filter(([k]) => !permissions[k] && before[k]).map(([, n]) => n);
+    const parts = [gained.length ? `you can now use ${gained.join(', ')}` : '', lost.length ? `you can no longer use ${lost.join(', ')}` : ''].filter(Boolean);
+    if (parts.length) this.toast(sentence(`The organiser changed this meeting: ${parts.join('; ')}`));
   }
 
   /** Tells the server what we send, whenever that differs from what it last knew. */
@@ -1077,6 +1102,7 @@ export class Meeting {
         return list;
       },
       waiting: (): { id: string; name: string }[] => this.store.get().waiting,
+      resumeWindowMs: (): number => this.resumeWindowMs,
       publisher: (): RTCPeerConnection | undefined => this.publisher?.pc,
       subscriber: (): RTCPeerConnection | undefined => this.subscriber?.pc,
       dropSocket: (): void => {

@@ -1,0 +1,108 @@
+import type { WebSocketRoute } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AccountCredentials } from '../../src/core/index.js';
+import { joinRoom, openPerson, type Person, type RoomHooks } from '../helpers/browser.js';
+import { bearer, send } from '../helpers/http.js';
+import { eventually } from '../helpers/meeting-bot.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+// What only a browser shows: the room following settings changed while it runs, the resume
+// window the server announces, and a page that backs off and stops restarting media.
+let t: TestServer;
+let acc: AccountCredentials;
+const people: Person[] = [];
+
+beforeAll(async () => {
+  t = await startTestServer({ MEDIA_WORKERS: '1', RESUME_WINDOW_SECONDS: '7' });
+  acc = await t.newAccount('changes');
+});
+afterAll(async () => {
+  await Promise.all(people.map((p) => p.close()));
+  await t?.close();
+});
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- API answers read in assertions
+let seq = 0;
+const api = (method: string, path: string, body?: unknown) => send<Json>(`${t.url}/api/v1${path}`, {
+  method, headers: { ...bearer(acc.apiToken), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+  body: body === undefined ? undefined : JSON.stringify(body),
+});
+
+/** A native meeting with one invited participant; their personal link. */
+async function meeting() {
+  const m = (await api('POST', '/meetings', { title: `Changes ${++seq}` })).body;
+  const guest = (await api('POST', `/meetings/${m.id}/participants`, { externalId: `guest-${seq}`, name: 'Gina Guest' })).body;
+  return { m, url: guest.joinUrl as string };
+}
+
+async function person(): Promise<Person> {
+  const p = await openPerson();
+  people.push(p);
+  return p;
+}
+
+describe('the room follows the server', () => {
+  it('takes the resume window from the server', async () => {
+    const { url } = await meeting();
+    const p = await person();
+    await joinRoom(p.page, url);
+    expect(await p.page.evaluate(() => (globalThis as unknown as { __parley: { resumeWindowMs(): number } }).__parley.resumeWindowMs())).toBe(7000);
+  }, 60_000);
+
+  it('shows what a settings change allows while the meeting runs', async () => {
+    const { m, url } = await meeting();
+    const p = await person();
+    await joinRoom(p.page, url);
+    const mic = p.page.getByRole('button', { name: 'Microphone' });
+    await expect.poll(() => mic.isEnabled()).toBe(true);
+    await p.page.getByRole('button', { name: 'Share screen' }).waitFor({ state: 'visible' });
+
+    const preset = (await api('POST', '/presets', { name: `Muted guests ${seq}`, publishAudio: false, shareScreen: false })).body;
+    expect((await api('PATCH', `/meetings/${m.id}`, { preset: preset.name })).status).toBe(200);
+    await expect.poll(() => mic.isDisabled(), { timeout: 10_000 }).toBe(true);
+    await p.page.getByRole('button', { name: 'Share screen' }).waitFor({ state: 'detached' });
+    await p.page.getByText(/you can no longer use your microphone, screen sharing/i).waitFor({ state: 'visible' });
+
+    // Allowed again: the microphone stays off until the person turns it on.
+    expect((await api('PATCH', `/presets/${preset.id}`, { publishAudio: true })).status).toBe(200);
+    await expect.poll(() => mic.isEnabled(), { timeout: 10_000 }).toBe(true);
+    expect(await mic.getAttribute('aria-pressed')).toBe('false');
+    await mic.click();
+    await expect.poll(() => mic.getAttribute('aria-pressed'), { timeout: 10_000 }).toBe('true');
+    // The server heard the unmute.
+    const selfMuted = () => p.page.evaluate(() => {
+      const h = (globalThis as unknown as { __parley: { selfId(): string; participants(): { id: string; audioMuted: boolean }[] } }).__parley;
+      return h.participants().find((x) => x.id === h.selfId())?.audioMuted;
+    });
+    await expect.poll(selfMuted, { timeout: 10_000 }).toBe(false);
+  }, 90_000);
+
+  it('a page told again and again that its media is lost backs off and stops restarting it', async () => {
+    const { url } = await meeting();
+    const p = await person();
+    let resets = 0;
+    let route: WebSocketRoute | undefined;
+    await p.page.routeWebSocket(/\/rtc\/ws/, (ws) => {
+      route = ws;
+      const server = ws.connectToServer();
+      ws.onMessage((message) => {
+        if (typeof message === 'string' && (JSON.parse(message) as { type: string }).type === 'resetMedia') resets++;
+        server.send(message);
+      });
+      server.onMessage((message) => ws.send(message));
+    });
+    await joinRoom(p.page, url);
+    const gaveUp = p.page.getByText(/could not be connected again/i);
+    // The server keeps saying the media session is lost (as after repeated worker crashes).
+    for (let i = 0; i < 120 && !(await gaveUp.isVisible()); i++) {
+      route!.send(JSON.stringify({ type: 'mediaReset' }));
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(await gaveUp.isVisible()).toBe(true);
+    expect(resets).toBe(5);
+    for (let i = 0; i < 4; i++) route!.send(JSON.stringify({ type: 'mediaReset' }));
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(resets).toBe(5);
+    expect(await p.page.evaluate(() => (globalThis as unknown as { __parley: RoomHooks }).__parley.state())).toBe('room');
+  }, 90_000);
+});
