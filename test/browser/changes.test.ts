@@ -77,6 +77,45 @@ describe('the room follows the server', () => {
     await expect.poll(selfMuted, { timeout: 10_000 }).toBe(false);
   }, 90_000);
 
+  it('a muted microphone is not forwarded, and unmuting brings the sound back to the others', async () => {
+    const { m, url } = await meeting();
+    const host = (await api('POST', `/meetings/${m.id}/participants`, { externalId: `host-${seq}`, name: 'Hal Host', role: 'host' })).body;
+    const [a, b] = [await person(), await person()];
+    await joinRoom(a.page, host.joinUrl as string);
+    await joinRoom(b.page, url);
+    /** Audio packets page `a` received from the other person so far, and whether their track is live and unmuted. */
+    const hearing = () => a.page.evaluate(async () => {
+      const h = (globalThis as unknown as { __parley: RoomHooks & { remoteSources(): { participantId: string; source: string }[] } }).__parley;
+      // The parts of RTCPeerConnection read here (the tests are typed without the DOM library).
+      interface Pc {
+        getStats(): Promise<{ forEach(cb: (s: { type: string; kind?: string; packetsReceived?: number }) => void): void }>;
+        getReceivers(): { track: { kind: string; readyState: string; muted: boolean } }[];
+      }
+      const pc = h.subscriber() as unknown as Pc | undefined;
+      if (!pc || !h.remoteSources().some((x) => x.source === 'microphone')) return { packets: -1, live: false };
+      let packets = 0;
+      (await pc.getStats()).forEach((s) => {
+        if (s.type === 'inbound-rtp' && s.kind === 'audio') packets += s.packetsReceived ?? 0;
+      });
+      const live = pc.getReceivers().some((r) => r.track.kind === 'audio' && r.track.readyState === 'live' && !r.track.muted);
+      return { packets, live };
+    });
+    const flowing = async () => {
+      const first = await hearing();
+      if (first.packets < 0 || !first.live) return false;
+      await new Promise((r) => setTimeout(r, 300));
+      return (await hearing()).packets > first.packets + 5;
+    };
+    expect(await eventually(flowing, 20_000, 250)).toBe(true);
+
+    const mic = b.page.getByRole('button', { name: 'Microphone' });
+    await mic.click();
+    await expect.poll(() => mic.getAttribute('aria-pressed')).toBe('false');
+    expect(await eventually(async () => (await hearing()).packets < 0, 10_000, 200)).toBe(true);
+    await mic.click();
+    expect(await eventually(flowing, 20_000, 250)).toBe(true);
+  }, 90_000);
+
   it('a page told again and again that its media is lost backs off and stops restarting it', async () => {
     const { url } = await meeting();
     const p = await person();
