@@ -119,12 +119,12 @@ describe('statuses after the server goes away', () => {
   }, 90_000);
 
   it('someone who takes a seat before the idle time is not thrown out, though their media never connects', async () => {
-    const before = await serve(3);
+    const before = await serve(6);
     const m = await liveMeeting(before, 'seated');
     await stop(before, 'SIGKILL');
     for (const b of bots.splice(0)) await b.stop();
 
-    const after = await serve(3);
+    const after = await serve(6);
     // A bare socket: seated in the room, but no media, so never recorded as connected (10).
     const joined = await send<JoinResponse>(`${after.url}/rtc/join`, {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ link: personal(m.hostUrl) }),
@@ -135,7 +135,7 @@ describe('statuses after the server goes away', () => {
     ws.on('message', (d) => messages.push(JSON.parse(d.toString()) as ServerMessage));
     expect(await eventually(() => messages.some((x) => x.type === 'welcome'))).toBe(true);
     // Past the idle time the meeting found empty at start would have ended.
-    await new Promise((r) => setTimeout(r, 4500));
+    await new Promise((r) => setTimeout(r, 7000));
     expect(messages.filter((x) => x.type === 'closed')).toEqual([]);
     expect((await api(after, 'GET', `/meetings/${m.id}`)).body.statusCode).not.toBe(12);
     ws.close();
