@@ -49,6 +49,7 @@ export async function openCore(config: Config, env: NodeJS.ProcessEnv = process.
     maxUsers: config.maxUsers,
     detectAddresses: addressDetector(config),
     scheduleGraceMs: config.scheduleGraceMs,
+    idleTimeoutMs: config.idleTimeoutMs,
     onError,
   });
   return { store, core };

@@ -6,7 +6,10 @@ export interface CoreEvents {
   'meeting.status': { accountId: string; meetingId: string; status: MeetingStatus; previous: MeetingStatus; endReason: EndReason | null };
   /** A live session must stop now (ended for all, disabled, removed, cancelled, service stopped). */
   'meeting.closed': { accountId: string; meetingId: string; reason: EndReason | 'removed' | 'reset' };
+  /** A meeting's settings changed (preset, access…): rooms recompute what their people may do. */
   'meeting.changed': { accountId: string; meetingId: string };
+  /** A preset changed or was deleted (`name` is its name now; `previousName` before a rename). */
+  'preset.changed': { accountId: string; name: string; previousName: string };
   'participant.status': { accountId: string; meetingId: string; participantId: string; status: ParticipantStatus; previous: ParticipantStatus };
   /** A personal link was cancelled or deleted: its holder must be removed from the room. */
   'participant.revoked': { accountId: string; meetingId: string; participantId: string };

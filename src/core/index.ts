@@ -42,6 +42,8 @@ export interface CoreOptions {
   scheduleGraceMs: number;
   /** How often schedules are checked. */
   sweepIntervalMs?: number;
+  /** An empty meeting ends (12, idle) after this long; default 5 minutes (IDLE_TIMEOUT_SECONDS). */
+  idleTimeoutMs?: number;
   onError?: (error: unknown, where: string) => void;
 }
 
@@ -64,7 +66,7 @@ export class Core {
     const { store } = options;
     this.events = new CoreEventBus((error, event) => options.onError?.(error, `listener of ${event}`));
     this.links = new Links(options.publicUrl, options.secret);
-    this.presets = new PresetService(store);
+    this.presets = new PresetService(store, this.events);
     this.accounts = new AccountService(store, this.presets, {
       timeZone: options.timeZone, maxMeetings: options.maxMeetings, maxUsers: options.maxUsers,
     });
@@ -72,7 +74,7 @@ export class Core {
     this.participants = new ParticipantService(store, this.accounts, this.presets, this.links, this.events);
     this.service = new ServiceControl(store, this.events, () => this.meetings, options.detectAddresses);
     this.meetings = new MeetingService(store, this.accounts, this.presets, this.participants, this.links, this.events, () => this.service.running);
-    this.presence = new PresenceService(store, this.meetings, this.participants);
+    this.presence = new PresenceService(store, this.meetings, this.participants, (error, where) => options.onError?.(error, where));
     this.access = new AccessService(store, this.accounts, this.meetings, this.participants, this.users);
     this.admin = new AdminService(store);
     this.idempotency = new IdempotencyService(store);
@@ -82,9 +84,14 @@ export class Core {
     return this.options.store;
   }
 
-  /** Loads persisted state and starts the schedule sweeper. */
+  /**
+   * Loads persisted state, settles the statuses a previous process left behind (see
+   * PresenceService.reconcile: this process owns every meeting, as the only node) and starts the
+   * schedule sweeper.
+   */
   async start(): Promise<void> {
     await this.service.load();
+    await this.presence.reconcile(this.options.idleTimeoutMs ?? 300_000);
     await this.sweep();
     this.timer = setInterval(() => void this.sweep(), this.options.sweepIntervalMs ?? 5000);
     this.timer.unref();
@@ -92,6 +99,7 @@ export class Core {
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    this.presence.stop();
   }
 
   private async sweep(): Promise<void> {

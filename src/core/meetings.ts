@@ -269,12 +269,14 @@ export class MeetingService {
   /**
    * Applies one status-machine event and persists/announces what changed. The write is a
    * compare-and-set on the state the event was applied to: if presence, a schedule or an API
-   * call changed the meeting meanwhile, the event is applied again to the fresh state.
+   * call changed the meeting meanwhile, the event is applied again to the fresh state. An event
+   * that depends on the record (presence's `open`) is given as a function of it, so a retry
+   * judges the fresh record.
    */
-  async apply(meeting: MeetingRecord, event: MeetingEvent, tx: Repositories = this.store): Promise<MeetingRecord> {
+  async apply(meeting: MeetingRecord, event: MeetingEvent | ((current: MeetingRecord) => MeetingEvent), tx: Repositories = this.store): Promise<MeetingRecord> {
     let current = meeting;
     for (let attempt = 0; attempt < 10; attempt++) {
-      const next = nextMeetingState(current, event);
+      const next = nextMeetingState(current, typeof event === 'function' ? event(current) : event);
       if (next.status === current.status && next.endReason === current.endReason) return current;
       const now = new Date();
       const patch: Partial<MeetingRecord> = { ...next, updatedAt: now };
@@ -292,9 +294,10 @@ export class MeetingService {
   }
 
   private async end(meeting: MeetingRecord, reason: EndReason): Promise<MeetingRecord> {
-    const wasLive = meeting.status === 8 || meeting.status === 11;
     const ended = await this.apply(meeting, { type: 'ended', reason });
-    if (wasLive || reason === 'cancelled') this.events.emit('meeting.closed', { accountId: meeting.accountId, meetingId: meeting.id, reason });
+    // Also when the status says nobody joined yet: people may be seated whose media has not
+    // connected (or waiting in a lobby). A room that does not exist ignores it.
+    this.events.emit('meeting.closed', { accountId: meeting.accountId, meetingId: meeting.id, reason });
     return ended;
   }
 

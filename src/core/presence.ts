@@ -2,22 +2,48 @@ import type { MeetingRecord, ParticipantRecord, Store } from '../store/index.js'
 import { notFound } from './errors.js';
 import type { MeetingService } from './meetings.js';
 import type { ParticipantService } from './participants.js';
+import { isLive, nextMeetingState, type MeetingEvent } from './status.js';
+
+/** What the core may ask of the rooms this node runs (signaling registers it). */
+export interface LocalRooms {
+  /** Someone is in this meeting's room on this node: seated (media connected or not) or in its lobby. */
+  occupied(meetingId: string): boolean;
+}
 
 /**
  * Presence drives the status machines: the media/signaling layer reports who connected and who
- * left, and this is the only place those reports become statuses.
+ * left, and this is the only place those reports become statuses. It also applies the idle rule
+ * (an empty meeting ends) to meetings this process finds live without anyone in them at start.
  */
 export class PresenceService {
+  private rooms: LocalRooms = { occupied: () => false };
+  /** Meetings found live at start with nobody here: they end as idle unless someone comes. */
+  private readonly orphanTimers = new Map<string, NodeJS.Timeout>();
+
   constructor(
     private readonly store: Store,
     private readonly meetings: MeetingService,
     private readonly participants: ParticipantService,
+    private readonly onError: (error: unknown, where: string) => void = () => {},
   ) {}
+
+  /** Signaling tells the core who is in its rooms; returns a function that detaches it. */
+  attachRooms(rooms: LocalRooms): () => void {
+    this.rooms = rooms;
+    return () => {
+      if (this.rooms === rooms) this.rooms = { occupied: () => false };
+    };
+  }
 
   async connected(meetingId: string, participantId: string): Promise<{ meeting: MeetingRecord; participant: ParticipantRecord }> {
     const { meeting, participant } = await this.load(meetingId, participantId);
+    this.clearOrphan(meetingId);
+    const event = (m: MeetingRecord): MeetingEvent => ({ type: 'connected', isHost: participant.role === 'host', open: this.meetings.availability(m).state === 'open' });
+    // A connection reported after the meeting closed (ended for all, cancelled, service
+    // stopped…) is not recorded: nobody is in that meeting any more.
+    if (!isLive(nextMeetingState(meeting, event(meeting)).status)) return { meeting, participant };
     const now = await this.participants.apply(participant, 'connected');
-    const updated = await this.meetings.apply(meeting, { type: 'connected', isHost: participant.role === 'host' });
+    const updated = await this.meetings.apply(meeting, event);
     return { meeting: updated, participant: now };
   }
 
@@ -29,12 +55,83 @@ export class PresenceService {
     return { meeting: updated, participant: now };
   }
 
-  /** Nobody has been in the room for the idle period: the session is over. */
+  /**
+   * How many people may sit in the meeting's room at once (null: no limit), read when a seat is
+   * taken: the join token was checked against the room as it was when it was issued (up to a
+   * minute before), and the API may change the limit while the room runs.
+   */
+  async capacity(meetingId: string): Promise<number | null> {
+    return (await this.store.meetings.get(meetingId))?.maxParticipants ?? null;
+  }
+
+  /**
+   * May one more person take a seat, with `seated` people seated now? People waiting in a lobby
+   * hold no seat: they are counted when a moderator lets them in.
+   */
+  hasFreeSeat(capacity: number | null, seated: number): boolean {
+    return capacity === null || seated < capacity;
+  }
+
+  /**
+   * Nobody has been in the room for the idle period: the session is over. Not while anyone is
+   * in this node's room (someone who just took a seat has no status 10 yet) or recorded as
+   * connected.
+   */
   async idle(meetingId: string): Promise<MeetingRecord | undefined> {
+    this.clearOrphan(meetingId);
     const meeting = await this.store.meetings.get(meetingId);
     if (!meeting) return undefined;
+    if (this.rooms.occupied(meetingId)) return meeting;
     if ((await this.store.participants.countConnected(meetingId)) > 0) return meeting;
+    if (this.rooms.occupied(meetingId)) return meeting; // a seat taken while we counted
     return this.meetings.apply(meeting, { type: 'ended', reason: 'idle' });
+  }
+
+  /**
+   * At start: statuses left behind by a previous process (a crash, or a shutdown that closed its
+   * rooms). Nobody is connected to a process that just started, so every participant still at
+   * 10 has left (11; a host's leaving makes the meeting 11), and every live meeting is empty:
+   * it ends as idle after `idleMs` unless someone joins it before (then its room's own idle
+   * timer takes over).
+   *
+   * Ownership: a meeting's live session belongs to one node. With one node (today) that node
+   * owns every meeting, so it reconciles them all. With several nodes sharing the database, a
+   * node must reconcile only the meetings placed on it (and the placement must say so), and the
+   * meetings of a node that does not come back are reconciled by the node that takes them over:
+   * a node that reconciled everything would throw out the people of every other node.
+   */
+  async reconcile(idleMs: number): Promise<void> {
+    for (const participant of await this.store.participants.listConnected()) {
+      try {
+        await this.left(participant.meetingId, participant.id);
+      } catch (error) {
+        this.onError(error, `start-up reconcile of participant ${participant.id}`);
+      }
+    }
+    for (const meeting of await this.store.meetings.listLive()) this.endIfStillEmpty(meeting.id, idleMs);
+  }
+
+  /** Stops the timers of `reconcile`. */
+  stop(): void {
+    for (const timer of this.orphanTimers.values()) clearTimeout(timer);
+    this.orphanTimers.clear();
+  }
+
+  private endIfStillEmpty(meetingId: string, idleMs: number): void {
+    this.clearOrphan(meetingId);
+    const timer = setTimeout(() => {
+      this.orphanTimers.delete(meetingId);
+      this.idle(meetingId).catch((error: unknown) => this.onError(error, `idle end of meeting ${meetingId}`));
+    }, idleMs);
+    timer.unref();
+    this.orphanTimers.set(meetingId, timer);
+  }
+
+  private clearOrphan(meetingId: string): void {
+    const timer = this.orphanTimers.get(meetingId);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    this.orphanTimers.delete(meetingId);
   }
 
   private async load(meetingId: string, participantId: string) {

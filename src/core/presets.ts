@@ -1,6 +1,7 @@
 import type { AccountRecord, PageQuery, PresetPermissions, PresetRecord, Repositories, Store } from '../store/index.js';
 import { UniqueViolation } from '../store/index.js';
 import { conflict, CoreError, invalid, notFound } from './errors.js';
+import type { CoreEventBus } from './events.js';
 import { LIMITS, lookupKey, matching, plural, requiredText } from './limits.js';
 import { PATTERNS } from './limits.js';
 import { newId } from './secrets.js';
@@ -21,7 +22,7 @@ function presetName(value: string | undefined): string {
 
 /** Named bundles of what a participant may do and how they start. */
 export class PresetService {
-  constructor(private readonly store: Store) {}
+  constructor(private readonly store: Store, private readonly events?: CoreEventBus) {}
 
   async insertDefault(tx: Repositories, accountId: string, now: Date): Promise<void> {
     await tx.presets.insert({ id: newId('pst'), accountId, name: DEFAULT_PRESET, ...FULL, createdAt: now, updatedAt: now });
@@ -76,6 +77,7 @@ export class PresetService {
       if (error instanceof UniqueViolation) throw conflict(`a preset named "${patch.name}" already exists`);
       throw error;
     }
+    this.events?.emit('preset.changed', { accountId: account.id, name: patch.name ?? preset.name, previousName: preset.name });
     return { ...preset, ...patch };
   }
 
@@ -89,5 +91,6 @@ export class PresetService {
     if (used.participants > 0) users.push(plural(used.participants, 'participant'));
     if (users.length > 0) throw conflict(`preset "${preset.name}" is used by ${users.join(' and ')}; change them first`);
     await this.store.presets.delete(id);
+    this.events?.emit('preset.changed', { accountId: account.id, name: preset.name, previousName: preset.name });
   }
 }

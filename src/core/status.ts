@@ -11,7 +11,13 @@ export const MEETING_STATUS = { created: 1, inProgress: 8, hostLeft: 11, finishe
 export const PARTICIPANT_STATUS = { invited: 2, declined: 3, inProgress: 10, left: 11 } as const;
 
 export type MeetingEvent =
-  | { type: 'connected'; isHost: boolean }
+  /**
+   * Someone's media connected. `open`: the meeting may be joined right now (its availability is
+   * 'open': enabled, not cancelled, inside its window, service running), judged on the same
+   * record the event is applied to. A connection reported late, after the meeting closed, must
+   * not start or reopen it.
+   */
+  | { type: 'connected'; isHost: boolean; open: boolean }
   /** Someone left; `hostsConnected` counts hosts still in the room after they went. */
   | { type: 'left'; isHost: boolean; hostsConnected: number }
   | { type: 'ended'; reason: EndReason }
@@ -22,7 +28,17 @@ export interface MeetingState {
   endReason: EndReason | null;
 }
 
-const isLive = (s: MeetingStatus) => s === 8 || s === 11;
+export const isLive = (s: MeetingStatus) => s === 8 || s === 11;
+
+/**
+ * Ends after which the meeting may run again: the next person who comes in starts a new session.
+ * PRODUCT.md: "empty long enough" (idle) reopens; turning a conference off ends its live session
+ * and it can be joined again once turned on (disabled); a stopped service refuses joins "until
+ * start" (service_stopped). Final: ended for all by the host, the scheduled end (a new window
+ * resets it, see MeetingService.update), a cancellation. A reset is not an end (back to 1).
+ * Reopening still needs the meeting to be open again: see the `connected` event.
+ */
+export const REOPENABLE: ReadonlySet<EndReason> = new Set(['idle', 'disabled', 'service_stopped']);
 
 /** Reasons that only end a session that is actually running; the others also close a meeting nobody joined yet. */
 const LIVE_ONLY: ReadonlySet<EndReason> = new Set(['idle', 'disabled', 'service_stopped']);
@@ -31,8 +47,11 @@ export function nextMeetingState(state: MeetingState, event: MeetingEvent): Meet
   switch (event.type) {
     case 'connected':
       // A host arriving (or coming back) means the meeting is in progress; anyone else arriving
-      // while the host is away leaves it at "host quit". A finished session that may reopen
-      // (see meetingAvailability) starts over.
+      // while the host is away leaves it at "host quit". A session that is not running starts
+      // (1) or starts over (12) only if the meeting may be joined now and, once ended, only
+      // after an end that is not final: a late report never revives an ended meeting.
+      if (state.status === 1 && !event.open) return state;
+      if (state.status === 12 && !(event.open && state.endReason !== null && REOPENABLE.has(state.endReason))) return state;
       if (state.status === 11 && !event.isHost) return state;
       return { status: 8, endReason: null };
     case 'left':
@@ -74,8 +93,6 @@ export type Availability =
   | { state: 'disabled' }
   | { state: 'service_stopped' };
 
-/** Sessions ended for these reasons are over for good; others (idle, disabled…) may start again. */
-const FINAL: ReadonlySet<EndReason> = new Set(['host_ended', 'scheduled_end']);
 
 export function meetingAvailability(
   meeting: { cancelledAt: Date | null; enabled: boolean; status: MeetingStatus; endReason: EndReason | null; startsAt: Date | null; endsAt: Date | null },
@@ -83,7 +100,8 @@ export function meetingAvailability(
   serviceRunning: boolean,
 ): Availability {
   if (meeting.cancelledAt) return { state: 'cancelled' };
-  if (meeting.status === 12 && meeting.endReason && FINAL.has(meeting.endReason)) return { state: 'ended', reason: meeting.endReason };
+  // Sessions ended for a final reason are over for good; the others may start again (REOPENABLE).
+  if (meeting.status === 12 && meeting.endReason && !REOPENABLE.has(meeting.endReason)) return { state: 'ended', reason: meeting.endReason };
   if (meeting.endsAt && now.getTime() >= meeting.endsAt.getTime()) return { state: 'ended', reason: 'window_passed' };
   if (!meeting.enabled) return { state: 'disabled' };
   if (meeting.startsAt && now.getTime() < meeting.startsAt.getTime()) return { state: 'not_started', startsAt: meeting.startsAt };

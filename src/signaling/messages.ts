@@ -17,8 +17,16 @@ export const INVITATION_PATH = '/rtc/invitation';
 /** The embedding page's script (see EmbedEvent / EmbedCommand). */
 export const EMBED_SCRIPT_PATH = '/parley-embed.js';
 export const WS_PATH = '/rtc/ws';
-/** A dropped socket may come back within this long without the person having left. */
+/**
+ * A dropped socket may come back within this long without the person having left: the default
+ * of the server's RESUME_WINDOW_SECONDS, which `welcome` carries (`resumeWindowMs`).
+ */
 export const RESUME_WINDOW_MS = 30_000;
+/**
+ * A seat may restart its media (`resetMedia`) at most this many times per window; the server
+ * refuses more with an `error` of code `rate_limited`, and the browser gives up before that.
+ */
+export const MEDIA_RESET_LIMIT = { count: 5, windowMs: 60_000 } as const;
 /** The browser pings this often; the server drops a socket silent for 3 intervals. */
 export const PING_INTERVAL_MS = 10_000;
 export const CHAT_MAX_LENGTH = 2000;
@@ -195,8 +203,13 @@ export type ServerMessage =
       participants: ParticipantInfo[];
       permissions: Permissions;
       iceServers: IceServer[];
-      /** Reconnect with `WS_PATH?resume=<resumeToken>` after a drop. */
+      /**
+       * Reconnect with `WS_PATH?resume=<resumeToken>` after a drop, within `resumeWindowMs`. A
+       * resume after the seat was closed (the meeting ended, the person was removed…) is answered
+       * with that `closed` state for as long as the window lasts.
+       */
       resumeToken: string;
+      resumeWindowMs: number;
       /** true when this socket took over a seat after a drop. */
       resumed: boolean;
       meeting: { title: string };
@@ -215,8 +228,18 @@ export type ServerMessage =
    * transports and send `resetMedia`, then publish again on fresh ones.
    */
   | { type: 'mediaReset' }
-  /** A moderator muted you: turn the microphone off (you may turn it on again). */
+  /**
+   * A moderator muted you: turn the microphone off (you may turn it on again with `setMuted`).
+   * The server stops forwarding your microphone until you do, whatever the page does.
+   */
   | { type: 'muteRequested'; by: string }
+  /**
+   * What you may do changed while you are in the room (the organiser changed the meeting's or
+   * your preset). The server already enforces it; a source you may no longer send is muted
+   * (see the `participantUpdated` about you that follows), one you may now send stays off until
+   * you turn it on.
+   */
+  | { type: 'permissions'; permissions: Permissions }
   /** The session is over for this page; show `state`. The socket closes after this. */
   | { type: 'closed'; state: RoomState; message: string }
   | { type: 'error'; code: string; message: string }

@@ -4,10 +4,10 @@ import { HTTP_STATUS } from '../api/http/errors.js';
 import type { WebSocket } from 'ws';
 import { CoreError, type Core, type CoreEvents, type LinkState } from '../core/index.js';
 import { randomBase62 } from '../core/secrets.js';
-import { MediaError, type MediaPeer, type MediaRoom, type MediaService } from '../media/index.js';
+import { MediaError, type CanPublish, type MediaPeer, type MediaRoom, type MediaService } from '../media/index.js';
 import type { ParticipantRecord } from '../store/index.js';
 import {
-  INVITATION_PATH, JOIN_PATH, PING_INTERVAL_MS, RESUME_WINDOW_MS, WS_PATH,
+  INVITATION_PATH, JOIN_PATH, MEDIA_RESET_LIMIT, PING_INTERVAL_MS, RESUME_WINDOW_MS, WS_PATH,
   type ClientMessage, type IceServer, type InvitationResponse, type JoinResponse, type Permissions, type RoomLink, type RoomState,
 } from './messages.js';
 import { parseClientMessage, parseInvitationRequest, parseJoinRequest, ProtocolError } from './parse.js';
@@ -27,6 +27,7 @@ export interface SignalingOptions {
 
 interface PendingJoin {
   link: RoomLink;
+  accountId: string;
   /** The meeting has a lobby and this person must be let in. */
   lobby: boolean;
   /** ms epoch before which the token does not open a socket */
@@ -59,17 +60,33 @@ export class SignalingServer {
   private readonly rooms = new Map<string, LiveRoom>();
   private readonly pendingJoins = new Map<string, PendingJoin>();
   private readonly byResumeToken = new Map<string, Session>();
+  /**
+   * Seats closed while their page may still come back (its socket down, or the `closed` lost on
+   * the way): resume token → what to tell it, kept for the resume window.
+   */
+  private readonly tombstones = new Map<string, { state: RoomState; message: string; expires: number }>();
   private readonly resumeWindowMs: number;
   private readonly joinTokenTtlMs: number;
   private readonly unsubscribe: (() => void)[] = [];
   private sweeper?: NodeJS.Timeout;
+  /** Sockets between their token check and their seat, by meeting: the room is not empty for them. */
+  private readonly arriving = new Map<string, number>();
+  /**
+   * Each seat's presence reports to the core, in order (key: meeting and participant): a
+   * "left" never overtakes the "connected" before it, whatever the database's timing.
+   */
+  private readonly presenceChains = new Map<string, Promise<void>>();
 
   constructor(private readonly options: SignalingOptions) {
     this.resumeWindowMs = options.resumeWindowMs ?? RESUME_WINDOW_MS;
     this.joinTokenTtlMs = options.joinTokenTtlMs ?? 60_000;
     const { core } = options;
     this.unsubscribe.push(
+      core.presence.attachRooms({ occupied: (meetingId) => this.occupied(meetingId) }),
       core.events.on('meeting.closed', (e) => this.closeRoom(e.meetingId, CLOSED_STATE[e.reason])),
+      core.events.on('meeting.changed', (e) => this.settingsChanged((room) => room.meetingId === e.meetingId)),
+      // Any preset of the account may be someone's (their own, the meeting's, guests'…): recompute all.
+      core.events.on('preset.changed', (e) => this.settingsChanged((room) => room.accountId === e.accountId)),
       core.events.on('participant.revoked', (e) => {
         const room = this.rooms.get(e.meetingId);
         const session = room?.sessions.get(e.participantId);
@@ -90,6 +107,12 @@ export class SignalingServer {
     return this.rooms.get(meetingId)?.sessions.size ?? 0;
   }
 
+  /** Anyone in the meeting's room on this node, in its lobby, or on their way in. */
+  private occupied(meetingId: string): boolean {
+    const room = this.rooms.get(meetingId);
+    return (room !== undefined && !room.empty) || (this.arriving.get(meetingId) ?? 0) > 0;
+  }
+
   register(app: FastifyInstance): void {
     app.post(JOIN_PATH, async (request, reply) => {
       try {
@@ -102,6 +125,7 @@ export class SignalingServer {
         this.pendingJoins.set(joinToken, {
           link,
           meetingId: admission.meeting.id,
+          accountId: admission.meeting.accountId,
           participant: admission.participant,
           permissions: admission.permissions,
           title: admission.meeting.title || admission.meeting.key,
@@ -174,6 +198,23 @@ export class SignalingServer {
     if (!pending || pending.expires < Date.now()) {
       return this.refuse(socket, 'not_found', 'This join token is unknown or expired; open the link again.');
     }
+    // From here until the seat is taken (or refused), the room counts as occupied: an idle
+    // end must not run between our checks and the seat.
+    const meetingId = pending.meetingId;
+    this.arriving.set(meetingId, (this.arriving.get(meetingId) ?? 0) + 1);
+    try {
+      await this.arrive(socket, pending);
+    } finally {
+      const left = (this.arriving.get(meetingId) ?? 1) - 1;
+      if (left > 0) this.arriving.set(meetingId, left);
+      else this.arriving.delete(meetingId);
+      const room = this.rooms.get(meetingId);
+      // Refused after all: an empty room goes idle again.
+      if (room && room.empty && !room.closed && !room.idleTimer) this.startIdleTimer(room);
+    }
+  }
+
+  private async arrive(socket: WebSocket, pending: PendingJoin): Promise<void> {
     if (!this.options.media.running) return this.refuse(socket, 'service_stopped', 'The video service is stopped.');
     // The token may have been fetched a while ago (the page asks for it before Join is pressed):
     // the meeting may have ended or the invitation been cancelled since.
@@ -184,7 +225,7 @@ export class SignalingServer {
 
     let room = this.rooms.get(pending.meetingId);
     if (!room) {
-      room = new LiveRoom(pending.meetingId, pending.title);
+      room = new LiveRoom(pending.meetingId, pending.accountId, pending.title);
       this.rooms.set(pending.meetingId, room);
     }
     if (room.idleTimer) {
@@ -199,7 +240,10 @@ export class SignalingServer {
       screenSharing: false, handRaised: false,
     }, pending.permissions, randomBase62(32));
     if (pending.lobby && !room.sessions.has(session.id)) return this.wait(room, session, socket);
-    await this.seat(room, session, socket);
+    const capacity = now?.meeting.maxParticipants ?? null;
+    if (!(await this.seat(room, session, socket, capacity))) {
+      this.refuse(socket, 'full', `The meeting is full (${capacity} people).`);
+    }
   }
 
   /** Into the lobby: the socket stays open, nothing else happens until a moderator decides. */
@@ -237,19 +281,34 @@ export class SignalingServer {
   /** A moderator's answer to someone in the lobby. */
   private async answerKnock(room: LiveRoom, moderator: Session, participantId: string, admit: boolean): Promise<void> {
     if (!moderator.permissions.moderate) return moderator.send({ type: 'error', code: 'forbidden', message: 'only hosts and moderators may do that' });
+    const capacity = admit ? await this.options.core.presence.capacity(room.meetingId) : null;
     const waiting = room.lobby.get(participantId);
     if (!waiting?.socket) return moderator.send({ type: 'error', code: 'not_found', message: 'nobody with that id is waiting' });
+    // Checked here and again as the seat is taken (nothing can come between those two).
+    const full = () => moderator.send({
+      type: 'error', code: 'full',
+      message: `The meeting is full (${capacity} people): ${waiting.info.name} can be let in once someone leaves.`,
+    });
+    if (admit && !room.sessions.has(participantId) && !this.options.core.presence.hasFreeSeat(capacity, room.sessions.size)) return full();
     room.lobby.delete(participantId);
     waiting.leaveLobby?.();
     room.lobbyChanged();
-    if (admit) return this.seat(room, waiting, waiting.socket);
+    if (admit) {
+      if (!(await this.seat(room, waiting, waiting.socket, capacity))) full();
+      return;
+    }
     waiting.send({ type: 'closed', state: 'declined', message: `${moderator.info.name} did not let you in.` });
     waiting.socket.close(1000, 'declined');
   }
 
-  /** Takes a seat in the room: welcome, the others told, media started. */
-  private async seat(room: LiveRoom, session: Session, socket: WebSocket): Promise<void> {
+  /**
+   * Takes a seat in the room: welcome, the others told, media started. Returns false (and does
+   * nothing) when the room already seats `capacity` people; the same person moving to another
+   * window keeps their seat.
+   */
+  private async seat(room: LiveRoom, session: Session, socket: WebSocket, capacity: number | null): Promise<boolean> {
     const previous = room.sessions.get(session.id);
+    if (!previous && !this.options.core.presence.hasFreeSeat(capacity, room.sessions.size)) return false;
     if (previous) await this.endSession(previous, { state: 'removed', message: 'You joined this meeting from another window.' }, { recordLeave: false });
     if (previous?.present) session.present = true; // the seat moved to this window; it was never left
     room.sessions.set(session.id, session);
@@ -260,9 +319,12 @@ export class SignalingServer {
     if (session.permissions.moderate && room.lobby.size > 0) room.lobbyChanged();
     room.broadcast({ type: 'participantJoined', participant: session.info }, session.id);
     await session.run(async () => { await this.startMedia(room, session); });
+    return true;
   }
 
   private async resume(socket: WebSocket, token: string): Promise<void> {
+    const tombstone = this.tombstones.get(token);
+    if (tombstone && tombstone.expires >= Date.now()) return this.refuse(socket, tombstone.state, tombstone.message);
     const session = this.byResumeToken.get(token);
     const room = session && this.rooms.get(session.meetingId);
     if (!session || !room || session.ended) {
@@ -334,6 +396,7 @@ export class SignalingServer {
       permissions: session.permissions,
       iceServers: this.options.iceServers,
       resumeToken: session.resumeToken,
+      resumeWindowMs: this.resumeWindowMs,
       resumed,
       meeting: { title: room.title },
       chat: room.chat,
@@ -351,6 +414,7 @@ export class SignalingServer {
     }
     const now = Date.now();
     for (const [token, pending] of this.pendingJoins) if (pending.expires < now) this.pendingJoins.delete(token);
+    for (const [token, tombstone] of this.tombstones) if (tombstone.expires < now) this.tombstones.delete(token);
   }
 
   // ---- messages ------------------------------------------------------------------------------
@@ -372,6 +436,13 @@ export class SignalingServer {
       case 'ice':
         return (await this.requirePeer(room, session)).addIceCandidate(m.transport, m.candidate);
       case 'resetMedia': {
+        // A page stuck in a restart loop must not keep the worker rebuilding transports.
+        const now = Date.now();
+        while (session.mediaResets.length > 0 && session.mediaResets[0]! <= now - MEDIA_RESET_LIMIT.windowMs) session.mediaResets.shift();
+        if (session.mediaResets.length >= MEDIA_RESET_LIMIT.count) {
+          return session.send({ type: 'error', code: 'rate_limited', message: `media may be restarted at most ${MEDIA_RESET_LIMIT.count} times a minute` });
+        }
+        session.mediaResets.push(now);
         const old = session.peer;
         session.peer = undefined;
         if (old) await old.close().catch(() => undefined);
@@ -383,6 +454,7 @@ export class SignalingServer {
         if (m.source === 'camera') session.info.videoMuted = m.muted || !session.permissions.publishVideo;
         if (m.source === 'screen') session.info.screenSharing = !m.muted && session.permissions.shareScreen;
         room.broadcast({ type: 'participantUpdated', participant: session.info });
+        await this.applyGate(session);
         return;
       }
       case 'raiseHand':
@@ -402,6 +474,8 @@ export class SignalingServer {
         if (!target || target === session) return session.send({ type: 'error', code: 'not_found', message: 'no such participant in the room' });
         if (m.action === 'mute') {
           target.info.audioMuted = true;
+          // Enforced here, not left to the page: its microphone stops reaching anyone until it unmutes.
+          await this.applyGate(target);
           target.send({ type: 'muteRequested', by: session.info.name });
           room.broadcast({ type: 'participantUpdated', participant: target.info });
         } else {
@@ -428,8 +502,14 @@ export class SignalingServer {
   private async mediaRoom(room: LiveRoom): Promise<MediaRoom> {
     if (room.media && !room.media.closed) return room.media;
     room.mediaOpening ??= this.options.media.openRoom(room.meetingId).then((media) => {
-      room.media = media;
       room.mediaOpening = undefined;
+      if (room.closed) {
+        // The meeting closed (ended, idle, stopped) while its media room was opening: nobody
+        // will close it later.
+        void media.close().catch(() => undefined);
+        throw new MediaError('closed', 'the meeting closed');
+      }
+      room.media = media;
       media.on('activeSpeaker', (peerId) => {
         room.activeSpeaker = peerId;
         room.broadcast({ type: 'activeSpeaker', participantId: peerId });
@@ -449,10 +529,7 @@ export class SignalingServer {
 
   private async startMedia(room: LiveRoom, session: Session): Promise<MediaPeer> {
     const media = await this.mediaRoom(room);
-    const { permissions } = session;
-    const peer = await media.addPeer(session.id, {
-      canPublish: { audio: permissions.publishAudio, video: permissions.publishVideo, screen: permissions.shareScreen },
-    });
+    const peer = await media.addPeer(session.id, { canPublish: this.gate(session) });
     if (session.ended) {
       await peer.close();
       throw new MediaError('closed', 'the seat was given up');
@@ -468,8 +545,7 @@ export class SignalingServer {
     peer.on('connectionState', (_transport, state) => {
       if (state !== 'connected' || session.present || session.ended || session.peer !== peer) return;
       session.present = true;
-      void this.options.core.presence.connected(session.meetingId, session.id)
-        .catch((error: unknown) => this.options.log.warn({ err: error }, 'signaling: presence.connected failed'));
+      void this.report(session.meetingId, session.id, 'connected');
     });
     peer.on('closed', (reason) => {
       if (session.peer !== peer || session.ended) return;
@@ -484,7 +560,72 @@ export class SignalingServer {
         tracks: pending.tracks.map(({ mid, peerId, source, kind }) => ({ mid, participantId: peerId, source, kind })),
       });
     }
+    // Flags may have changed while the peer was being added (a mute, a settings change).
+    await this.applyGate(session);
     return peer;
+  }
+
+  /**
+   * What the media worker forwards from this seat: what its permissions allow, minus what is
+   * muted on the server (start muted / camera off from the preset, a moderator's mute, the
+   * person's own mute) until the person turns it on with `setMuted`.
+   */
+  private gate(session: Session): CanPublish {
+    const { permissions: p, info } = session;
+    return { audio: p.publishAudio && !info.audioMuted, video: p.publishVideo && !info.videoMuted, screen: p.shareScreen };
+  }
+
+  private async applyGate(session: Session): Promise<void> {
+    const peer = session.peer;
+    if (!peer || peer.closed) return;
+    const want = this.gate(session);
+    const now = peer.canPublish;
+    if (want.audio === now.audio && want.video === now.video && want.screen === now.screen) return;
+    await peer.setCanPublish(want).catch((error: unknown) => {
+      if (!peer.closed) this.options.log.warn({ err: error }, 'signaling: setCanPublish failed');
+    });
+  }
+
+  // ---- settings changed ----------------------------------------------------------------------
+
+  private settingsChanged(affects: (room: LiveRoom) => boolean): void {
+    for (const room of this.rooms.values()) {
+      if (!affects(room)) continue;
+      room.refreshing = room.refreshing.then(() => this.refreshPermissions(room)).catch((error: unknown) => {
+        this.options.log.warn({ err: error, meetingId: room.meetingId }, 'signaling: could not refresh permissions');
+      });
+    }
+  }
+
+  /** Recomputes, through the core, what everyone in the room (and its lobby) may do, and applies it. */
+  private async refreshPermissions(room: LiveRoom): Promise<void> {
+    if (room.closed) return;
+    const { core } = this.options;
+    const meeting = await core.store.meetings.get(room.meetingId);
+    if (!meeting) return;
+    for (const session of [...room.sessions.values(), ...room.lobby.values()]) {
+      const participant = await core.store.participants.findById(room.meetingId, session.id);
+      if (!participant || session.ended) continue;
+      const permissions = await core.access.permissions(meeting, participant);
+      await this.applyPermissions(room, session, permissions);
+    }
+  }
+
+  private async applyPermissions(room: LiveRoom, session: Session, permissions: Permissions): Promise<void> {
+    const before = session.permissions;
+    if ((Object.keys(permissions) as (keyof Permissions)[]).every((k) => permissions[k] === before[k])) return;
+    session.permissions = permissions;
+    const { info } = session;
+    const flags = `${info.audioMuted}${info.videoMuted}${info.screenSharing}`;
+    // What may no longer be sent is off; what may now be sent stays off until the person turns it on.
+    if (!permissions.publishAudio) info.audioMuted = true;
+    if (!permissions.publishVideo) info.videoMuted = true;
+    if (!permissions.shareScreen) info.screenSharing = false;
+    if (room.lobby.get(session.id) === session) return; // the welcome will carry them
+    await this.applyGate(session);
+    session.send({ type: 'permissions', permissions });
+    if (flags !== `${info.audioMuted}${info.videoMuted}${info.screenSharing}`) room.broadcast({ type: 'participantUpdated', participant: info });
+    if (permissions.moderate && !before.moderate && room.lobby.size > 0) room.lobbyChanged();
   }
 
   // ---- leaving -----------------------------------------------------------------------------
@@ -504,23 +645,39 @@ export class SignalingServer {
     this.byResumeToken.delete(session.resumeToken);
     const room = this.rooms.get(session.meetingId);
     if (room?.sessions.get(session.id) === session) room.sessions.delete(session.id);
-    if (closed) session.send({ type: 'closed', ...closed });
+    if (closed) {
+      session.send({ type: 'closed', ...closed });
+      this.tombstones.set(session.resumeToken, { ...closed, expires: Date.now() + this.resumeWindowMs });
+    }
     session.socket?.close(1000, closed?.state ?? 'left');
     const peer = session.peer;
     session.peer = undefined;
     await peer?.close().catch(() => undefined);
     room?.broadcast({ type: 'participantLeft', participantId: session.id });
-    if (session.present && opts.recordLeave !== false) {
-      await this.options.core.presence.left(session.meetingId, session.id)
-        .catch((error: unknown) => this.options.log.warn({ err: error }, 'signaling: presence.left failed'));
-    }
+    if (session.present && opts.recordLeave !== false) await this.report(session.meetingId, session.id, 'left');
     if (room && room.empty && !room.closed) this.startIdleTimer(room);
+  }
+
+  /** Tells the core that a seat's media connected or that it left, after its earlier reports. */
+  private report(meetingId: string, participantId: string, what: 'connected' | 'left'): Promise<void> {
+    const key = `${meetingId}/${participantId}`;
+    const before = this.presenceChains.get(key) ?? Promise.resolve();
+    const presence = this.options.core.presence;
+    const next = before
+      .then(() => (what === 'connected' ? presence.connected(meetingId, participantId) : presence.left(meetingId, participantId)))
+      .then(() => undefined, (error: unknown) => this.options.log.warn({ err: error }, `signaling: presence.${what} failed`));
+    this.presenceChains.set(key, next);
+    void next.then(() => {
+      if (this.presenceChains.get(key) === next) this.presenceChains.delete(key);
+    });
+    return next;
   }
 
   private startIdleTimer(room: LiveRoom): void {
     if (room.idleTimer) clearTimeout(room.idleTimer);
     room.idleTimer = setTimeout(() => {
-      if (!room.empty) return;
+      room.idleTimer = undefined;
+      if (!room.empty || this.occupied(room.meetingId)) return; // someone on their way in re-arms it if refused
       this.rooms.delete(room.meetingId);
       room.closed = true;
       void room.media?.close().catch(() => undefined);

@@ -14,6 +14,8 @@ export class Session {
   lastSeen = Date.now();
   /** While in the lobby: removes the lobby's socket listeners. */
   leaveLobby?: () => void;
+  /** When this seat last restarted its media (`resetMedia`), oldest first; see MEDIA_RESET_LIMIT. */
+  readonly mediaResets: number[] = [];
   private queue: Promise<void> = Promise.resolve();
 
   constructor(
@@ -53,8 +55,10 @@ export class LiveRoom {
   activeSpeaker: string | null = null;
   idleTimer?: NodeJS.Timeout;
   closed = false;
+  /** Permission refreshes after settings changes, one after another. */
+  refreshing: Promise<void> = Promise.resolve();
 
-  constructor(readonly meetingId: string, readonly title: string) {}
+  constructor(readonly meetingId: string, readonly accountId: string, readonly title: string) {}
 
   broadcast(message: ServerMessage, except?: string): void {
     for (const session of this.sessions.values()) if (session.id !== except) session.send(message);

@@ -84,6 +84,8 @@ export interface ParticipantRepository {
   listAll(meetingId: string): Promise<ParticipantRecord[]>;
   /** Participants of the meeting with this role whose status is 10 (connected now). */
   countConnected(meetingId: string, role?: string): Promise<number>;
+  /** Participants whose status is 10, across meetings (the start-up reconcile). */
+  listConnected(): Promise<ParticipantRecord[]>;
   /** Is this external user id already known anywhere in the account? (the users quota counts distinct ids) */
   externalIdKnown(accountId: string, externalId: string): Promise<boolean>;
   countDistinctExternalIds(accountId: string): Promise<number>;

@@ -169,6 +169,24 @@ export class LocalMedia {
     if (!p.publishVideo || p.startVideoOff) await this.setCamOn(false);
   }
 
+  /**
+   * The meeting changed what we may send while we are in it: what is no longer allowed is
+   * stopped; what becomes allowed stays off until the person turns it on.
+   */
+  setAllowed(audio: boolean, video: boolean): void {
+    this.allowed.audio = audio;
+    this.allowed.video = video;
+    if (!audio) {
+      const track = this.snap.audioTrack;
+      this.update({ audioTrack: undefined, micOn: false });
+      if (track) {
+        this.onTrack('microphone', null);
+        track.stop();
+      }
+    }
+    if (!video) void this.setCamOn(false);
+  }
+
   /** What may be opened at all (a viewer opens nothing); `welcome` narrows it further. */
   allow(audio: boolean, video: boolean): void {
     this.allowed.audio = audio;

@@ -1,5 +1,5 @@
 import {
-  CHAT_MAX_LENGTH, INVITATION_PATH, JOIN_PATH, PING_INTERVAL_MS, RESUME_WINDOW_MS, WS_PATH,
+  CHAT_MAX_LENGTH, INVITATION_PATH, JOIN_PATH, MEDIA_RESET_LIMIT, PING_INTERVAL_MS, RESUME_WINDOW_MS, WS_PATH,
   type ClientMessage, type EmbedEventName, type IceServer, type InvitationRequest, type InvitationResponse, type JoinRefusal,
   type JoinRequest, type JoinResponse, type ParticipantInfo, type RoomBootstrap, type RoomState, type ServerMessage, type TrackSource,
 } from '../signaling/messages.ts';
@@ -20,8 +20,16 @@ const FIRST_OFFER_WAIT_MS = 1_500;
 /** A transport 'disconnected' this long is treated as failed. */
 const DISCONNECTED_LIMIT_MS = 8_000;
 const TOAST_MS = 6_000;
-/** A media restart after a publishing failure is tried again only after this long. */
-const RESTART_BACKOFF_MS = 30_000;
+/**
+ * Media restarts in a row (each within RESTART_STABLE_MS of the one before) wait 0, 1, 2, 4, 8 s…
+ * (at most RESTART_MAX_DELAY_MS); after MEDIA_RESET_LIMIT.count of them the page stops trying
+ * and says so. Over any minute there are never more than the server accepts.
+ */
+const RESTART_BASE_DELAY_MS = 1_000;
+const RESTART_MAX_DELAY_MS = 15_000;
+const RESTART_STABLE_MS = 30_000;
+/** Our clock and the server's may count the minute a little differently. */
+const RESTART_WINDOW_MARGIN_MS = 5_000;
 
 /** Phases after which nothing more happens until the person joins again (or the page reloads). */
 const FINAL_PHASES = new Set<Phase>([
@@ -106,7 +114,14 @@ export class Meeting {
   private told = { microphone: true, camera: true, screen: true };
   /** Bumped whenever the peer connections are replaced; callbacks of older ones are ignored. */
   private mediaGeneration = 0;
-  private lastRestart = 0;
+  /** When media restarts were sent (newest last), for the backoff and the per-minute cap. */
+  private restarts: number[] = [];
+  /** Restarts in a row without a stable period between them. */
+  private restartStreak = 0;
+  /** Too many restarts in a row: media is left as it is until the person joins again. */
+  private mediaGaveUp = false;
+  /** How long the server keeps a dropped seat (its welcome says). */
+  private resumeWindowMs = RESUME_WINDOW_MS;
   /** The media generation whose publisher was started (once per generation). */
   private publishedGeneration = -1;
   /** ICE credentials of server transports we abandoned (see fromAbandonedTransport). */
@@ -511,9 +526,9 @@ export class Meeting {
       this.droppedAt = Date.now();
       this.reconnectAttempt = 0;
       this.store.set({ phase: 'reconnecting' });
-      this.setTimer('resumeWindow', RESUME_WINDOW_MS, () => this.connectionLost());
+      this.setTimer('resumeWindow', this.resumeWindowMs, () => this.connectionLost());
     }
-    const left = RESUME_WINDOW_MS - (Date.now() - this.droppedAt);
+    const left = this.resumeWindowMs - (Date.now() - this.droppedAt);
     if (left <= 0) return this.connectionLost();
     const delay = Math.min(300 * 2 ** this.reconnectAttempt, 4_000, left);
     this.reconnectAttempt++;
@@ -598,6 +613,8 @@ export class Meeting {
       }
       case 'mediaReset':
         return this.restartMedia();
+      case 'permissions':
+        return this.onPermissions(m.permissions);
       case 'muteRequested':
         this.told.microphone = true; // the server already marked us muted
         this.local.setMicOn(false);
@@ -608,7 +625,8 @@ export class Meeting {
         if (this.phase === 'reconnecting' && m.state === 'not_found') return this.connectionLost();
         return this.finish(m.state, m.message);
       case 'error':
-        if (m.code === 'forbidden' || m.code === 'not_found') this.toast(m.message);
+        // `full`: a moderator let someone in past the meeting's capacity (the message says who).
+        if (m.code === 'forbidden' || m.code === 'not_found' || m.code === 'full') this.toast(sentence(m.message));
         else console.warn(`parley: server error ${m.code}: ${m.message}`);
         return;
       case 'pong':
@@ -653,6 +671,7 @@ export class Meeting {
     this.clearTimer('reconnect');
     this.droppedAt = undefined;
     this.resumeToken = m.resumeToken;
+    if (typeof m.resumeWindowMs === 'number' && m.resumeWindowMs > 0) this.resumeWindowMs = m.resumeWindowMs;
     this.iceServers = m.iceServers;
     this.name = m.self.name || this.name;
     this.told = { microphone: m.self.audioMuted, camera: m.self.videoMuted, screen: !m.self.screenSharing };
@@ -745,33 +764,58 @@ export class Meeting {
   private startPublishing(generation: number): void {
     const { permissions, local } = this.store.get();
     if (generation !== this.mediaGeneration || this.publishedGeneration === generation || !permissions) return;
-    this.publishedGeneration = generation;
     this.clearTimer('firstOffer');
     const tracks: Partial<Record<TrackSource, MediaStreamTrack | null>> = {};
     if (permissions.publishAudio) tracks.microphone = local.audioTrack ?? null;
     if (permissions.publishVideo) tracks.camera = local.videoTrack ?? null;
     if (permissions.shareScreen && local.screenTrack) tracks.screen = local.screenTrack;
+    // Nothing to send (yet): a later permission change may start the publisher.
     if (Object.keys(tracks).length === 0) return;
+    this.publishedGeneration = generation;
     const { send, watch, current } = this.mediaCallbacks(generation);
     const publisher = new Publisher(this.iceServers, send, watch);
     publisher.onError = (error) => {
       console.warn('parley: publishing failed', error);
-      if (!current()) return;
-      // A broken negotiation leaves the connection unusable: start over once, then say so.
-      if (Date.now() - this.lastRestart > RESTART_BACKOFF_MS) this.restartMedia();
-      else this.toast('Your camera and microphone could not be sent to the meeting. Others may not see or hear you.');
+      // A broken negotiation leaves the connection unusable: start over (with backoff, capped).
+      if (current()) this.restartMedia();
     };
     this.publisher = publisher;
     void publisher.start(tracks);
   }
 
-  /** The media session is lost (a transport failed, or the server said so): start it over, same seat. */
+  /**
+   * The media session is lost (a transport failed, an offer could not be applied, or the server
+   * said so): start it over, same seat. Restarts in a row back off and stop after a few, so a
+   * page that cannot get media does not keep the server rebuilding it.
+   */
   private restartMedia(): void {
-    if (this.phase !== 'room') return;
-    this.lastRestart = Date.now();
-    this.closeMedia();
-    this.send({ type: 'resetMedia' });
-    this.startMedia();
+    if (this.phase !== 'room' || this.mediaGaveUp || this.timers.has('restartMedia')) return;
+    const now = Date.now();
+    const last = this.restarts.at(-1);
+    if (last === undefined || now - last > RESTART_STABLE_MS) this.restartStreak = 0;
+    if (this.restartStreak >= MEDIA_RESET_LIMIT.count) {
+      this.mediaGaveUp = true;
+      this.toast('Audio and video could not be connected again. Leave the meeting and join again to retry.');
+      this.announce('Audio and video were lost');
+      return;
+    }
+    this.restarts = this.restarts.filter((t) => t > now - MEDIA_RESET_LIMIT.windowMs - RESTART_WINDOW_MARGIN_MS);
+    const backoff = this.restartStreak === 0 ? 0 : Math.min(RESTART_BASE_DELAY_MS * 2 ** (this.restartStreak - 1), RESTART_MAX_DELAY_MS);
+    // The server takes MEDIA_RESET_LIMIT.count a minute: past that, wait for the oldest to age out.
+    const budget = this.restarts.length >= MEDIA_RESET_LIMIT.count
+      ? this.restarts[this.restarts.length - MEDIA_RESET_LIMIT.count]! + MEDIA_RESET_LIMIT.windowMs + RESTART_WINDOW_MARGIN_MS - now
+      : 0;
+    const delay = Math.max(backoff, budget);
+    this.restartStreak++;
+    this.restarts.push(now + delay);
+    const restart = () => {
+      if (this.phase !== 'room') return;
+      this.closeMedia();
+      this.send({ type: 'resetMedia' });
+      this.startMedia();
+    };
+    if (delay <= 0) restart();
+    else this.setTimer('restartMedia', delay, restart);
   }
 
   /**
@@ -821,10 +865,32 @@ export class Meeting {
 
   private localTrackChanged(source: TrackSource, track: MediaStreamTrack | null): void {
     const permissions = this.store.get().permissions;
-    if (!this.publisher || !permissions) return;
+    if (!permissions) return;
     const allowed = source === 'microphone' ? permissions.publishAudio : source === 'camera' ? permissions.publishVideo : permissions.shareScreen;
-    if (!allowed) return;
+    if (!allowed && track) return;
+    if (!this.publisher) {
+      // Allowed to send only since a settings change: the first track starts the publisher.
+      if (track && this.phase === 'room' && this.subscriber) this.startPublishing(this.mediaGeneration);
+      return;
+    }
     this.publisher.setTrack(source, track).catch((error: unknown) => console.warn(`parley: could not switch the ${source}`, error));
+  }
+
+  /** The organiser changed what we may do while we are in the room; the server already enforces it. */
+  private onPermissions(permissions: NonNullable<AppState['permissions']>): void {
+    const before = this.store.get().permissions;
+    if (!before || this.phase !== 'room') return;
+    this.store.set({ permissions });
+    this.local.setAllowed(permissions.publishAudio, permissions.publishVideo);
+    if (!permissions.shareScreen) this.local.stopScreen();
+    if (!permissions.moderate) this.store.set({ waiting: [] });
+    const names: [keyof typeof permissions, string][] = [
+      ['publishAudio', 'your microphone'], ['publishVideo', 'your camera'], ['shareScreen', 'screen sharing'], ['chat', 'the chat'], ['moderate', 'the host controls'],
+    ];
+    const gained = names.filter(([k]) => permissions[k] && !before[k]).map(([, n]) => n);
+    const lost = names.filter(([k]) => !permissions[k] && before[k]).map(([, n]) => n);
+    const parts = [gained.length ? `you can now use ${gained.join(', ')}` : '', lost.length ? `you can no longer use ${lost.join(', ')}` : ''].filter(Boolean);
+    if (parts.length) this.toast(sentence(`The organiser changed this meeting: ${parts.join('; ')}`));
   }
 
   /** Tells the server what we send, whenever that differs from what it last knew. */
@@ -969,6 +1035,9 @@ export class Meeting {
     this.local.allow(!this.isViewer, !this.isViewer);
     this.leaving = false;
     this.resumeToken = undefined;
+    this.restarts = [];
+    this.restartStreak = 0;
+    this.mediaGaveUp = false;
     this.store.set({ self: undefined, others: [], permissions: undefined, chat: [], unreadChat: 0, panel: null, toasts: [], waiting: [] });
   }
 
@@ -1037,6 +1106,7 @@ export class Meeting {
         return list;
       },
       waiting: (): { id: string; name: string }[] => this.store.get().waiting,
+      resumeWindowMs: (): number => this.resumeWindowMs,
       publisher: (): RTCPeerConnection | undefined => this.publisher?.pc,
       subscriber: (): RTCPeerConnection | undefined => this.subscriber?.pc,
       dropSocket: (): void => {

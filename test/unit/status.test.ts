@@ -5,15 +5,15 @@ const at = (status: MeetingState['status'], endReason: MeetingState['endReason']
 
 describe('meeting status machine', () => {
   it('starts at 1 and goes to 8 on the first connection, host or not', () => {
-    expect(nextMeetingState(at(1), { type: 'connected', isHost: false })).toEqual(at(8));
-    expect(nextMeetingState(at(1), { type: 'connected', isHost: true })).toEqual(at(8));
+    expect(nextMeetingState(at(1), { type: 'connected', isHost: false, open: true })).toEqual(at(8));
+    expect(nextMeetingState(at(1), { type: 'connected', isHost: true, open: true })).toEqual(at(8));
   });
 
   it('goes to 11 when the last host leaves, and back to 8 when a host returns', () => {
     const quit = nextMeetingState(at(8), { type: 'left', isHost: true, hostsConnected: 0 });
     expect(quit).toEqual(at(11));
-    expect(nextMeetingState(quit, { type: 'connected', isHost: false })).toEqual(at(11));
-    expect(nextMeetingState(quit, { type: 'connected', isHost: true })).toEqual(at(8));
+    expect(nextMeetingState(quit, { type: 'connected', isHost: false, open: true })).toEqual(at(11));
+    expect(nextMeetingState(quit, { type: 'connected', isHost: true, open: true })).toEqual(at(8));
   });
 
   it('stays 8 while another host is still in, or when a non-host leaves', () => {
@@ -40,7 +40,34 @@ describe('meeting status machine', () => {
   });
 
   it('starts a new session when someone joins a meeting that ended idle', () => {
-    expect(nextMeetingState(at(12, 'idle'), { type: 'connected', isHost: false })).toEqual(at(8));
+    expect(nextMeetingState(at(12, 'idle'), { type: 'connected', isHost: false, open: true })).toEqual(at(8));
+  });
+
+  it('reopens after an end that is not final (idle, disabled, service stopped) once the meeting is open again', () => {
+    for (const reason of ['idle', 'disabled', 'service_stopped'] as const) {
+      expect(nextMeetingState(at(12, reason), { type: 'connected', isHost: true, open: true })).toEqual(at(8));
+      // A connection reported while the meeting is still off, stopped or out of its window.
+      expect(nextMeetingState(at(12, reason), { type: 'connected', isHost: true, open: false })).toEqual(at(12, reason));
+    }
+  });
+
+  it('never reopens after a final end, however late the connection is reported', () => {
+    for (const reason of ['host_ended', 'scheduled_end', 'cancelled'] as const) {
+      for (const isHost of [true, false]) {
+        for (const open of [true, false]) {
+          expect(nextMeetingState(at(12, reason), { type: 'connected', isHost, open })).toEqual(at(12, reason));
+        }
+      }
+    }
+  });
+
+  it('does not start a meeting that may not be joined now', () => {
+    expect(nextMeetingState(at(1), { type: 'connected', isHost: true, open: false })).toEqual(at(1));
+  });
+
+  it('keeps a running meeting running whatever the availability says (a late joiner inside the grace period)', () => {
+    expect(nextMeetingState(at(8), { type: 'connected', isHost: false, open: false })).toEqual(at(8));
+    expect(nextMeetingState(at(11), { type: 'connected', isHost: true, open: false })).toEqual(at(8));
   });
 
   it('resets to 1', () => {
@@ -95,6 +122,14 @@ describe('meeting availability', () => {
 
   it('is ended for good after the host ended it, but reopens after an idle end', () => {
     expect(meetingAvailability({ ...base, status: 12, endReason: 'host_ended' }, now, true).state).toBe('ended');
+    expect(meetingAvailability({ ...base, status: 12, endReason: 'scheduled_end' }, now, true).state).toBe('ended');
     expect(meetingAvailability({ ...base, status: 12, endReason: 'idle' }, now, true).state).toBe('open');
+  });
+
+  it('opens again after a disable or a service stop once the meeting is on and the service runs', () => {
+    expect(meetingAvailability({ ...base, status: 12, endReason: 'disabled' }, now, true).state).toBe('open');
+    expect(meetingAvailability({ ...base, status: 12, endReason: 'disabled', enabled: false }, now, true).state).toBe('disabled');
+    expect(meetingAvailability({ ...base, status: 12, endReason: 'service_stopped' }, now, true).state).toBe('open');
+    expect(meetingAvailability({ ...base, status: 12, endReason: 'service_stopped' }, now, false).state).toBe('service_stopped');
   });
 });

@@ -293,6 +293,10 @@ export function createRepositories(db: Kysely<Database>, hot: HotQueries): Repos
         if (role) q = q.where('role', '=', role);
         return count(await q.executeTakeFirst());
       },
+      async listConnected() {
+        return (await db.selectFrom('participants').selectAll().where('status', '=', 10).orderBy('meeting_id').orderBy('id').execute())
+          .map(map.participants.fromRow);
+      },
       async externalIdKnown(accountId, externalId) {
         const row = await db.selectFrom('participants').select('id')
           .where('account_id', '=', accountId).where('external_id', '=', externalId).limit(1).executeTakeFirst();

@@ -1,0 +1,147 @@
+import type { WebSocketRoute } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AccountCredentials } from '../../src/core/index.js';
+import { joinRoom, openPerson, type Person, type RoomHooks } from '../helpers/browser.js';
+import { bearer, send } from '../helpers/http.js';
+import { eventually } from '../helpers/meeting-bot.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+// What only a browser shows: the room following settings changed while it runs, the resume
+// window the server announces, and a page that backs off and stops restarting media.
+let t: TestServer;
+let acc: AccountCredentials;
+const people: Person[] = [];
+
+beforeAll(async () => {
+  t = await startTestServer({ MEDIA_WORKERS: '1', RESUME_WINDOW_SECONDS: '7' });
+  acc = await t.newAccount('changes');
+});
+afterAll(async () => {
+  await Promise.all(people.map((p) => p.close()));
+  await t?.close();
+});
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- API answers read in assertions
+let seq = 0;
+const api = (method: string, path: string, body?: unknown) => send<Json>(`${t.url}/api/v1${path}`, {
+  method, headers: { ...bearer(acc.apiToken), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+  body: body === undefined ? undefined : JSON.stringify(body),
+});
+
+/** A native meeting with one invited participant; their personal link. */
+async function meeting() {
+  const m = (await api('POST', '/meetings', { title: `Changes ${++seq}` })).body;
+  const guest = (await api('POST', `/meetings/${m.id}/participants`, { externalId: `guest-${seq}`, name: 'Gina Guest' })).body;
+  return { m, url: guest.joinUrl as string };
+}
+
+async function person(): Promise<Person> {
+  const p = await openPerson();
+  people.push(p);
+  return p;
+}
+
+describe('the room follows the server', () => {
+  it('takes the resume window from the server', async () => {
+    const { url } = await meeting();
+    const p = await person();
+    await joinRoom(p.page, url);
+    expect(await p.page.evaluate(() => (globalThis as unknown as { __parley: { resumeWindowMs(): number } }).__parley.resumeWindowMs())).toBe(7000);
+  }, 60_000);
+
+  it('shows what a settings change allows while the meeting runs', async () => {
+    const { m, url } = await meeting();
+    const p = await person();
+    await joinRoom(p.page, url);
+    const mic = p.page.getByRole('button', { name: 'Microphone' });
+    await expect.poll(() => mic.isEnabled()).toBe(true);
+    await p.page.getByRole('button', { name: 'Share screen' }).waitFor({ state: 'visible' });
+
+    const preset = (await api('POST', '/presets', { name: `Muted guests ${seq}`, publishAudio: false, shareScreen: false })).body;
+    expect((await api('PATCH', `/meetings/${m.id}`, { preset: preset.name })).status).toBe(200);
+    await expect.poll(() => mic.isDisabled(), { timeout: 10_000 }).toBe(true);
+    await p.page.getByRole('button', { name: 'Share screen' }).waitFor({ state: 'detached' });
+    await p.page.getByText(/you can no longer use your microphone, screen sharing/i).waitFor({ state: 'visible' });
+
+    // Allowed again: the microphone stays off until the person turns it on.
+    expect((await api('PATCH', `/presets/${preset.id}`, { publishAudio: true })).status).toBe(200);
+    await expect.poll(() => mic.isEnabled(), { timeout: 10_000 }).toBe(true);
+    expect(await mic.getAttribute('aria-pressed')).toBe('false');
+    await mic.click();
+    await expect.poll(() => mic.getAttribute('aria-pressed'), { timeout: 10_000 }).toBe('true');
+    // The server heard the unmute.
+    const selfMuted = () => p.page.evaluate(() => {
+      const h = (globalThis as unknown as { __parley: { selfId(): string; participants(): { id: string; audioMuted: boolean }[] } }).__parley;
+      return h.participants().find((x) => x.id === h.selfId())?.audioMuted;
+    });
+    await expect.poll(selfMuted, { timeout: 10_000 }).toBe(false);
+  }, 90_000);
+
+  it('a muted microphone is not forwarded, and unmuting brings the sound back to the others', async () => {
+    const { m, url } = await meeting();
+    const host = (await api('POST', `/meetings/${m.id}/participants`, { externalId: `host-${seq}`, name: 'Hal Host', role: 'host' })).body;
+    const [a, b] = [await person(), await person()];
+    await joinRoom(a.page, host.joinUrl as string);
+    await joinRoom(b.page, url);
+    /** Audio packets page `a` received from the other person so far, and whether their track is live and unmuted. */
+    const hearing = () => a.page.evaluate(async () => {
+      const h = (globalThis as unknown as { __parley: RoomHooks & { remoteSources(): { participantId: string; source: string }[] } }).__parley;
+      // The parts of RTCPeerConnection read here (the tests are typed without the DOM library).
+      interface Pc {
+        getStats(): Promise<{ forEach(cb: (s: { type: string; kind?: string; packetsReceived?: number }) => void): void }>;
+        getReceivers(): { track: { kind: string; readyState: string; muted: boolean } }[];
+      }
+      const pc = h.subscriber() as unknown as Pc | undefined;
+      if (!pc || !h.remoteSources().some((x) => x.source === 'microphone')) return { packets: -1, live: false };
+      let packets = 0;
+      (await pc.getStats()).forEach((s) => {
+        if (s.type === 'inbound-rtp' && s.kind === 'audio') packets += s.packetsReceived ?? 0;
+      });
+      const live = pc.getReceivers().some((r) => r.track.kind === 'audio' && r.track.readyState === 'live' && !r.track.muted);
+      return { packets, live };
+    });
+    const flowing = async () => {
+      const first = await hearing();
+      if (first.packets < 0 || !first.live) return false;
+      await new Promise((r) => setTimeout(r, 300));
+      return (await hearing()).packets > first.packets + 5;
+    };
+    expect(await eventually(flowing, 20_000, 250)).toBe(true);
+
+    const mic = b.page.getByRole('button', { name: 'Microphone' });
+    await mic.click();
+    await expect.poll(() => mic.getAttribute('aria-pressed')).toBe('false');
+    expect(await eventually(async () => (await hearing()).packets < 0, 10_000, 200)).toBe(true);
+    await mic.click();
+    expect(await eventually(flowing, 20_000, 250)).toBe(true);
+  }, 90_000);
+
+  it('a page told again and again that its media is lost backs off and stops restarting it', async () => {
+    const { url } = await meeting();
+    const p = await person();
+    let resets = 0;
+    let route: WebSocketRoute | undefined;
+    await p.page.routeWebSocket(/\/rtc\/ws/, (ws) => {
+      route = ws;
+      const server = ws.connectToServer();
+      ws.onMessage((message) => {
+        if (typeof message === 'string' && (JSON.parse(message) as { type: string }).type === 'resetMedia') resets++;
+        server.send(message);
+      });
+      server.onMessage((message) => ws.send(message));
+    });
+    await joinRoom(p.page, url);
+    const gaveUp = p.page.getByText(/could not be connected again/i);
+    // The server keeps saying the media session is lost (as after repeated worker crashes).
+    for (let i = 0; i < 120 && !(await gaveUp.isVisible()); i++) {
+      route!.send(JSON.stringify({ type: 'mediaReset' }));
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(await gaveUp.isVisible()).toBe(true);
+    expect(resets).toBe(5);
+    for (let i = 0; i < 4; i++) route!.send(JSON.stringify({ type: 'mediaReset' }));
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(resets).toBe(5);
+    expect(await p.page.evaluate(() => (globalThis as unknown as { __parley: RoomHooks }).__parley.state())).toBe('room');
+  }, 90_000);
+});
