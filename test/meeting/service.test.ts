@@ -19,7 +19,7 @@ const bots: MeetingBot[] = [];
 beforeAll(async () => {
   t = await startTestServer({ MEDIA_WORKERS: '1' });
   host = new BotHost();
-  acc = await t.newAccount('service');
+  acc = await t.newAccount('service', { serviceControl: true });
 });
 afterEach(async () => {
   vi.restoreAllMocks();
