@@ -6,6 +6,7 @@ import {
   MediaError,
   type CanPublish,
   type CloseReason,
+  type HeldSources,
   type IceCandidateInit,
   type MediaPeerEvents,
   type PeerStats,
@@ -25,6 +26,7 @@ type PeerRequest = {
 export class MediaPeer extends EventEmitter<MediaPeerEvents> {
   private _closed = false;
   private _canPublish: CanPublish;
+  private _held: HeldSources;
   private _pendingOffer: SubscriberOffer | undefined;
   private readonly states: Record<TransportRole, TransportState | undefined> = {
     publisher: undefined,
@@ -38,10 +40,12 @@ export class MediaPeer extends EventEmitter<MediaPeerEvents> {
     readonly roomId: string,
     readonly id: string,
     canPublish: CanPublish,
+    held: HeldSources,
     private readonly onClosed: (peer: MediaPeer) => void,
   ) {
     super();
     this._canPublish = { ...canPublish };
+    this._held = { ...held };
   }
 
   get closed(): boolean {
@@ -50,6 +54,10 @@ export class MediaPeer extends EventEmitter<MediaPeerEvents> {
 
   get canPublish(): CanPublish {
     return { ...this._canPublish };
+  }
+
+  get held(): HeldSources {
+    return { ...this._held };
   }
 
   /**
@@ -87,6 +95,12 @@ export class MediaPeer extends EventEmitter<MediaPeerEvents> {
   async setCanPublish(canPublish: CanPublish): Promise<void> {
     this._canPublish = { ...canPublish };
     await this.call('setCanPublish', { canPublish: this._canPublish });
+  }
+
+  /** Holds back (mutes on the server) or releases the microphone and camera; see HeldSources. */
+  async setHeld(held: HeldSources): Promise<void> {
+    this._held = { ...held };
+    await this.call('setHeld', { held: this._held });
   }
 
   /** Re-emits the offer waiting for an answer, or starts a fresh negotiation. */

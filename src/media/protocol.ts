@@ -3,6 +3,7 @@
 import type {
   CanPublish,
   CloseReason,
+  HeldSources,
   IceCandidateInit,
   IceServer,
   MediaErrorCode,
@@ -29,7 +30,7 @@ export interface WorkerRequests {
   configure: [{ announcedAddresses: string[] }, void];
   openRoom: [{ roomId: string }, void];
   closeRoom: [{ roomId: string; reason: CloseReason }, void];
-  addPeer: [{ roomId: string; peerId: string; canPublish: CanPublish }, void];
+  addPeer: [{ roomId: string; peerId: string; canPublish: CanPublish; held: HeldSources }, void];
   closePeer: [{ roomId: string; peerId: string; reason: CloseReason }, void];
   publish: [{ roomId: string; peerId: string; sdp: string; sources: TrackSources }, PublishAnswer];
   subscriberAnswer: [{ roomId: string; peerId: string; sdp: string }, void];
@@ -38,6 +39,7 @@ export interface WorkerRequests {
     void,
   ];
   setCanPublish: [{ roomId: string; peerId: string; canPublish: CanPublish }, void];
+  setHeld: [{ roomId: string; peerId: string; held: HeldSources }, void];
   requestSubscriberOffer: [{ roomId: string; peerId: string }, void];
   peerStats: [{ roomId: string; peerId: string }, PeerStats];
   workerStats: [Record<string, never>, WorkerCounters];

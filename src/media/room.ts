@@ -2,7 +2,7 @@
 import { EventEmitter } from 'node:events';
 import { MediaPeer } from './peer.js';
 import type { WorkerEvent } from './protocol.js';
-import { MediaError, type CloseReason, type MediaRoomEvents, type PeerOptions } from './types.js';
+import { MediaError, NOTHING_HELD, type CloseReason, type MediaRoomEvents, type PeerOptions } from './types.js';
 import type { WorkerHost } from './worker-host.js';
 
 export class MediaRoom extends EventEmitter<MediaRoomEvents> {
@@ -53,13 +53,14 @@ export class MediaRoom extends EventEmitter<MediaRoomEvents> {
   async addPeer(peerId: string, opts: PeerOptions): Promise<MediaPeer> {
     if (this._closed) throw new MediaError('closed', `room ${this.id} is closed`);
     await this.peerMap.get(peerId)?.close();
-    const peer = new MediaPeer(this.host, this.id, peerId, opts.canPublish, (p) => {
+    const held = opts.held ?? NOTHING_HELD;
+    const peer = new MediaPeer(this.host, this.id, peerId, opts.canPublish, held, (p) => {
       if (this.peerMap.get(p.id) === p) this.peerMap.delete(p.id);
     });
     // Registered before asking so that no event of the new peer can be missed.
     this.peerMap.set(peerId, peer);
     try {
-      await this.host.request('addPeer', { roomId: this.id, peerId, canPublish: opts.canPublish });
+      await this.host.request('addPeer', { roomId: this.id, peerId, canPublish: opts.canPublish, held });
     } catch (error) {
       if (this.peerMap.get(peerId) === peer) this.peerMap.delete(peerId);
       throw error;

@@ -52,6 +52,20 @@ export interface CanPublish {
   screen: boolean;
 }
 
+/**
+ * Sources the server holds back while they are muted: their packets still arrive and are
+ * dropped, and subscribers keep their m-lines, so a mute or unmute needs no renegotiation.
+ * Releasing a camera asks the publisher for a keyframe; subscribers resume on it.
+ */
+export interface HeldSources {
+  /** microphone */
+  audio: boolean;
+  /** camera */
+  video: boolean;
+}
+
+export const NOTHING_HELD: HeldSources = Object.freeze({ audio: false, video: false });
+
 export type TrackSource = 'microphone' | 'camera' | 'screen';
 export type TrackKind = 'audio' | 'video';
 
@@ -114,6 +128,8 @@ export interface MediaLogger {
 
 export interface PeerOptions {
   canPublish: CanPublish;
+  /** held from the start (a preset's start-muted); nothing by default */
+  held?: HeldSources;
 }
 
 /** One m-line of the subscriber offer that carries media. */
@@ -155,6 +171,8 @@ export interface TrackEvent {
 /** Counters of one published track as seen by the worker. */
 export interface PublishedTrackStats extends TrackEvent {
   forwarded: boolean;
+  /** muted on the server: arriving, not forwarded (see HeldSources) */
+  held: boolean;
   packets: number;
   bytes: number;
   /** keyframe requests (PLI) sent to the publisher */

@@ -4,7 +4,7 @@ import { HTTP_STATUS } from '../api/http/errors.js';
 import type { WebSocket } from 'ws';
 import { CoreError, type Core, type CoreEvents, type LinkState } from '../core/index.js';
 import { randomBase62 } from '../core/secrets.js';
-import { MediaError, type CanPublish, type MediaPeer, type MediaRoom, type MediaService } from '../media/index.js';
+import { MediaError, type CanPublish, type HeldSources, type MediaPeer, type MediaRoom, type MediaService } from '../media/index.js';
 import type { ParticipantRecord } from '../store/index.js';
 import {
   INVITATION_PATH, JOIN_PATH, MEDIA_RESET_LIMIT, PING_INTERVAL_MS, RESUME_WINDOW_MS, WS_PATH,
@@ -529,7 +529,7 @@ export class SignalingServer {
 
   private async startMedia(room: LiveRoom, session: Session): Promise<MediaPeer> {
     const media = await this.mediaRoom(room);
-    const peer = await media.addPeer(session.id, { canPublish: this.gate(session) });
+    const peer = await media.addPeer(session.id, { canPublish: this.gate(session), held: this.held(session) });
     if (session.ended) {
       await peer.close();
       throw new MediaError('closed', 'the seat was given up');
@@ -565,25 +565,35 @@ export class SignalingServer {
     return peer;
   }
 
-  /**
-   * What the media worker forwards from this seat: what its permissions allow, minus what is
-   * muted on the server (start muted / camera off from the preset, a moderator's mute, the
-   * person's own mute) until the person turns it on with `setMuted`.
-   */
+  /** What the media worker may forward from this seat at all: what its permissions allow. */
   private gate(session: Session): CanPublish {
-    const { permissions: p, info } = session;
-    return { audio: p.publishAudio && !info.audioMuted, video: p.publishVideo && !info.videoMuted, screen: p.shareScreen };
+    const p = session.permissions;
+    return { audio: p.publishAudio, video: p.publishVideo, screen: p.shareScreen };
+  }
+
+  /**
+   * What the worker holds back because it is muted on the server (start muted / camera off
+   * from the preset, a moderator's mute, the person's own mute) until the person turns it on
+   * with `setMuted`. Holding keeps the subscribers' m-lines: a mute costs no renegotiation.
+   */
+  private held(session: Session): HeldSources {
+    return { audio: session.info.audioMuted, video: session.info.videoMuted };
   }
 
   private async applyGate(session: Session): Promise<void> {
     const peer = session.peer;
     if (!peer || peer.closed) return;
+    const warn = (error: unknown) => {
+      if (!peer.closed) this.options.log.warn({ err: error }, 'signaling: could not apply what the seat may send');
+    };
     const want = this.gate(session);
     const now = peer.canPublish;
-    if (want.audio === now.audio && want.video === now.video && want.screen === now.screen) return;
-    await peer.setCanPublish(want).catch((error: unknown) => {
-      if (!peer.closed) this.options.log.warn({ err: error }, 'signaling: setCanPublish failed');
-    });
+    if (want.audio !== now.audio || want.video !== now.video || want.screen !== now.screen) {
+      await peer.setCanPublish(want).catch(warn);
+    }
+    const hold = this.held(session);
+    const held = peer.held;
+    if (hold.audio !== held.audio || hold.video !== held.video) await peer.setHeld(hold).catch(warn);
   }
 
   // ---- settings changed ----------------------------------------------------------------------

@@ -67,14 +67,17 @@ async function flowing(listener: MeetingBot, speaker: MeetingBot, source: 'micro
   return midOf(listener, speaker, source) === mid && (await receivedOn(listener, mid, kind)) > before + 2;
 }
 
-/** Nothing of `speaker`'s `source` reaches `listener`: no m-line carries it, and the old one went quiet. */
+/**
+ * Nothing of `speaker`'s `source` reaches `listener`: the m-line that carries it (a muted source
+ * keeps its m-line), or else the one that carried it, gets no packet for a while.
+ */
 async function stopped(listener: MeetingBot, speaker: MeetingBot, source: 'microphone' | 'camera', oldMid: string | undefined): Promise<boolean> {
-  if (midOf(listener, speaker, source)) return false;
-  if (!oldMid) return true;
+  const mid = midOf(listener, speaker, source) ?? oldMid;
+  if (!mid) return true;
   const kind = source === 'microphone' ? 'audio' : 'video';
-  const before = await receivedOn(listener, oldMid, kind);
+  const before = await receivedOn(listener, mid, kind);
   await sleep(600);
-  return (await receivedOn(listener, oldMid, kind)) === before;
+  return (await receivedOn(listener, mid, kind)) === before;
 }
 
 describe('server-side mute', () => {
@@ -86,6 +89,8 @@ describe('server-side mute', () => {
     expect(await eventually(() => flowing(h, speaker, 'microphone'))).toBe(true);
     expect(await eventually(() => flowing(other, speaker, 'microphone'))).toBe(true);
     const oldMids = [midOf(h, speaker, 'microphone'), midOf(other, speaker, 'microphone')];
+    const offers = () => other.received('subscriberOffer').length;
+    const offersBefore = offers();
 
     h.send({ type: 'moderate', action: 'mute', participantId: speaker.id });
     expect(await eventually(() => speaker.received('muteRequested').length === 1)).toBe(true);
@@ -98,6 +103,9 @@ describe('server-side mute', () => {
     speaker.send({ type: 'setMuted', source: 'microphone', muted: false });
     expect(await eventually(() => flowing(h, speaker, 'microphone'))).toBe(true);
     expect(await eventually(() => flowing(other, speaker, 'microphone'))).toBe(true);
+    // Held, not removed: the others kept their m-lines, so neither change renegotiated.
+    expect(midOf(other, speaker, 'microphone')).toBe(oldMids[1]);
+    expect(offers()).toBe(offersBefore);
     for (const b of [h, speaker, other]) await b.leave();
   }, 60_000);
 
@@ -114,7 +122,7 @@ describe('server-side mute', () => {
 
     speaker.send({ type: 'setMuted', source: 'camera', muted: false });
     expect(await eventually(() => flowing(listener, speaker, 'camera'))).toBe(true);
-    expect(midOf(listener, speaker, 'microphone')).toBeUndefined();
+    expect(await stopped(listener, speaker, 'microphone', undefined)).toBe(true);
     speaker.send({ type: 'setMuted', source: 'microphone', muted: false });
     expect(await eventually(() => flowing(listener, speaker, 'microphone'))).toBe(true);
     for (const b of [listener, speaker]) await b.leave();
@@ -146,7 +154,7 @@ describe('settings changed while the room runs', () => {
     expect((await api('PATCH', `/presets/${preset.id}`, { publishAudio: true })).status).toBe(200);
     expect(await eventually(() => latest()?.publishAudio === true)).toBe(true);
     await sleep(800);
-    expect(midOf(listener, speaker, 'microphone')).toBeUndefined();
+    expect(await stopped(listener, speaker, 'microphone', undefined)).toBe(true);
     speaker.send({ type: 'setMuted', source: 'microphone', muted: false });
     expect(await eventually(() => flowing(listener, speaker, 'microphone'))).toBe(true);
     for (const b of [listener, speaker]) await b.leave();

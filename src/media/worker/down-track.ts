@@ -118,6 +118,14 @@ export class DownTrack {
     return this.transceiver.sender.ssrc;
   }
 
+  /**
+   * The source paused and resumes (HeldSources): the next packet starts a new stretch that
+   * continues this m-line's numbering, on a keyframe for video.
+   */
+  restartStream(): void {
+    this.rewriter.reset();
+  }
+
   onKeyframeRequest(): void {
     this.keyframeRequests++;
     this.track.requestKeyframe();

@@ -67,8 +67,8 @@ const handlers: Handlers = {
     rooms.delete(roomId);
     await r.close(reason);
   },
-  addPeer({ roomId, peerId, canPublish }) {
-    room(roomId).addPeer(peerId, canPublish);
+  addPeer({ roomId, peerId, canPublish, held }) {
+    room(roomId).addPeer(peerId, canPublish, held);
   },
   async closePeer({ roomId, peerId, reason }) {
     await rooms.get(roomId)?.closePeer(peerId, reason);
@@ -84,6 +84,9 @@ const handlers: Handlers = {
   },
   setCanPublish({ roomId, peerId, canPublish }) {
     room(roomId).getPeer(peerId).setCanPublish(canPublish);
+  },
+  setHeld({ roomId, peerId, held }) {
+    room(roomId).getPeer(peerId).setHeld(held);
   },
   requestSubscriberOffer({ roomId, peerId }) {
     room(roomId).getPeer(peerId).requestSubscriberOffer();

@@ -10,6 +10,7 @@ import {
 import {
   MediaError,
   type CanPublish,
+  type HeldSources,
   type IceCandidateInit,
   type PeerStats,
   type PublishAnswer,
@@ -58,6 +59,10 @@ interface Slot {
   freedIn: number | undefined;
 }
 
+function isHeld(held: HeldSources, source: TrackSource): boolean {
+  return source === 'microphone' ? held.audio : source === 'camera' ? held.video : false;
+}
+
 export function allowedToPublish(canPublish: CanPublish, source: TrackSource): boolean {
   return source === 'microphone' ? canPublish.audio : source === 'camera' ? canPublish.video : canPublish.screen;
 }
@@ -94,6 +99,7 @@ export class SfuPeer {
     private readonly host: PeerHost,
     readonly id: string,
     public canPublish: CanPublish,
+    private held: HeldSources,
   ) {
     this.sub = createPeerConnection(ctx.settings);
     this.watchState(this.sub, 'subscriber');
@@ -163,6 +169,7 @@ export class SfuPeer {
         this.host.audioLevel(peerId, level),
       );
       this.published.set(mid, track);
+      track.setHeld(isHeld(this.held, source));
       this.applyForwarding(track);
     }
     return {
@@ -202,6 +209,11 @@ export class SfuPeer {
   setCanPublish(canPublish: CanPublish): void {
     this.canPublish = { ...canPublish };
     for (const track of this.published.values()) this.applyForwarding(track);
+  }
+
+  setHeld(held: HeldSources): void {
+    this.held = { ...held };
+    for (const track of this.published.values()) track.setHeld(isHeld(this.held, track.source));
   }
 
   publishedTracks(): PublishedTrack[] {

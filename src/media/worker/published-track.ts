@@ -16,6 +16,8 @@ export class PublishedTrack {
   readonly kind: TrackKind;
   /** false while `canPublish` forbids the source: packets are counted, never forwarded */
   forwarded = false;
+  /** muted on the server (HeldSources): packets are counted, never forwarded, subscribers kept */
+  private held = false;
   private readonly downTracks = new Set<DownTrack>();
   private readonly unsubscribers: (() => void)[] = [];
   private readonly seenTracks = new WeakSet<MediaStreamTrack>();
@@ -65,13 +67,22 @@ export class PublishedTrack {
     this.ctx.counters.packetsIn++;
     this.ctx.counters.bytesIn += size;
     this.mediaSsrc = rtp.header.ssrc;
-    if (!this.forwarded) return;
+    if (!this.forwarded || this.held) return;
     let level: AudioLevel | undefined;
     if (this.kind === 'audio') {
       level = extensions?.[RTP_EXTENSION_URI.audioLevelIndication] as AudioLevel | undefined;
       if (level) this.onAudioLevel(this.peerId, level.level);
     }
     for (const down of this.downTracks) down.forward(rtp, level);
+  }
+
+  setHeld(held: boolean): void {
+    if (held === this.held) return;
+    this.held = held;
+    if (held) return;
+    // Each subscriber continues its numbering after the gap; video waits for a keyframe.
+    for (const down of this.downTracks) down.restartStream();
+    this.requestKeyframe();
   }
 
   addDownTrack(down: DownTrack): void {
@@ -121,6 +132,7 @@ export class PublishedTrack {
       source: this.source,
       kind: this.kind,
       forwarded: this.forwarded,
+      held: this.held,
       packets: this.packets,
       bytes: this.bytes,
       pliSent: this.pliSent,

@@ -1,5 +1,5 @@
 // A room inside a worker: its peers, who receives which track, and the active speaker.
-import { MediaError, type CanPublish, type CloseReason } from '../types.js';
+import { MediaError, type CanPublish, type CloseReason, type HeldSources } from '../types.js';
 import { ActiveSpeakerDetector } from './active-speaker.js';
 import type { WorkerContext } from './context.js';
 import { SfuPeer, type PeerHost } from './peer.js';
@@ -23,10 +23,10 @@ export class SfuRoom implements PeerHost {
     }, SPEAKER_TICK_MS);
   }
 
-  addPeer(peerId: string, canPublish: CanPublish): SfuPeer {
+  addPeer(peerId: string, canPublish: CanPublish, held: HeldSources): SfuPeer {
     if (this.closed) throw new MediaError('closed', 'room closed');
     if (this.peers.has(peerId)) throw new MediaError('invalid_state', `peer ${peerId} is already in the room`);
-    const peer = new SfuPeer(this.ctx, this, peerId, { ...canPublish });
+    const peer = new SfuPeer(this.ctx, this, peerId, { ...canPublish }, { ...held });
     this.peers.set(peerId, peer);
     for (const other of this.peers.values()) {
       if (other === peer) continue;
