@@ -48,12 +48,24 @@ export function newSecret(prefix: string): string {
   return `${prefix}${randomBase62(32)}`;
 }
 
+const ONE_BYTE = /^[\x00-\x7f]*$/;
+
 export function sha256Hex(value: string): string {
   return hash('sha256', value, 'hex'); // one-shot: no Hash object per request
 }
 
-/** Constant-time comparison of two strings (hashes, usernames); unequal lengths are unequal. */
+/**
+ * Constant-time comparison of two strings (hashes, usernames); unequal lengths are unequal.
+ * Strings of one-byte characters (hex digests: every credential check) are compared in place,
+ * without allocating buffers; anything else as UTF-8 bytes.
+ */
 export function safeEqual(a: string, b: string): boolean {
+  if (ONE_BYTE.test(a) && ONE_BYTE.test(b)) {
+    let diff = a.length ^ b.length;
+    // Walk the expected length whatever the input's, so timing does not tell how much matched.
+    for (let i = 0; i < b.length; i++) diff |= (a.charCodeAt(i) | 0) ^ b.charCodeAt(i);
+    return diff === 0;
+  }
   const ba = Buffer.from(a, 'utf8');
   const bb = Buffer.from(b, 'utf8');
   if (ba.length !== bb.length) {

@@ -22,14 +22,19 @@ export class ReadCache {
     this.seenVersion = writesElsewhere();
   }
 
-  async read<T>(key: string, load: () => Promise<T | undefined>): Promise<T | undefined> {
+  read<T>(key: string, load: () => Promise<T | undefined>): Promise<T | undefined> {
     const version = this.writesElsewhere();
     if (version !== this.seenVersion) {
       this.seenVersion = version;
       this.clear();
-    } else if (this.entries.has(key)) {
-      return this.entries.get(key) as T; // stored by this method from load(): a T
+    } else {
+      const hit = this.entries.get(key); // only defined values are stored
+      if (hit !== undefined) return Promise.resolve(hit as T); // stored by loadAndStore from load(): a T
     }
+    return this.loadAndStore(key, load);
+  }
+
+  private async loadAndStore<T>(key: string, load: () => Promise<T | undefined>): Promise<T | undefined> {
     const generation = this.generation;
     const value = await load();
     if (value !== undefined && generation === this.generation) {
@@ -81,7 +86,8 @@ export function withReadCache(repos: Repositories, cache: ReadCache, mode: 'cach
     for (const [method, fn] of Object.entries(repo)) {
       const call = fn as (...args: unknown[]) => Promise<unknown>;
       if (cached.has(method) && mode === 'cached') {
-        out[method] = ((...args: unknown[]) => cache.read(`${name}.${method}\u0000${args.join('\u0000')}`, () => call(...args))) as Repo[string];
+        const prefix = `${name}.${method}\u0000`;
+        out[method] = ((...args: unknown[]) => cache.read(prefix + args.join('\u0000'), () => call(...args))) as Repo[string];
       } else if (READS.test(method)) {
         out[method] = fn;
       } else {

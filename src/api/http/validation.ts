@@ -51,8 +51,9 @@ export function legacyBodies(app: FastifyInstance): void {
     const fromForm = coercing.compile(schema);
     const fromJson = exact.compile(schema);
     const validate = ((data: unknown) => {
-      const v: ValidateFunction = isFormBody(data) ? fromForm : fromJson;
-      const ok = v(isFormBody(data) ? data : numbersAsText(data));
+      const form = isFormBody(data);
+      const v: ValidateFunction = form ? fromForm : fromJson;
+      const ok = v(form ? data : numbersAsText(data));
       validate.errors = v.errors;
       return ok;
     }) as ((data: unknown) => boolean) & { errors?: ValidateFunction['errors'] };
