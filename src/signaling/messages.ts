@@ -94,6 +94,12 @@ export interface JoinResponse {
   notBefore: string;
   /** ISO time after which the token no longer opens a socket. */
   expiresAt: string;
+  /**
+   * The server's clock when it answered (ISO, milliseconds): the browser times notBefore and
+   * expiresAt with it. (The Date header has whole seconds only; read as the clock, it made a
+   * token valid now look up to a second early, and the room waited that second.)
+   */
+  serverTime: string;
 }
 
 export interface InvitationRequest {

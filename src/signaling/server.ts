@@ -133,7 +133,9 @@ export class SignalingServer {
           notBefore: admission.notBefore.getTime(),
           expires,
         });
-        const answer: JoinResponse = { joinToken, notBefore: admission.notBefore.toISOString(), expiresAt: new Date(expires).toISOString() };
+        const answer: JoinResponse = {
+          joinToken, notBefore: admission.notBefore.toISOString(), expiresAt: new Date(expires).toISOString(), serverTime: new Date().toISOString(),
+        };
         return answer;
       } catch (error) {
         return this.refuseHttp(error, reply);

@@ -322,13 +322,13 @@ export class Meeting {
     } catch {
       return failed('The server could not be reached. Check your connection and try again.');
     }
-    // The server's clock, from its Date header (whole seconds, so never ahead of it): the token's
-    // times are the server's, and a browser's clock may be off by minutes.
-    const serverDate = Date.parse(response.headers.get('date') ?? '');
-    const offset = Number.isNaN(serverDate) ? 0 : serverDate - Date.now();
     if (!response.ok) return this.refusal(response, way);
     const answer = (await response.json().catch(() => undefined)) as JoinResponse | undefined;
     if (!answer?.joinToken) return failed('The server gave an unexpected answer. Try again.');
+    // The token's times are the server's, and a browser's clock may be off by minutes: measure
+    // them against the server's clock as it answered (late by at most the answer's trip here).
+    const serverTime = Date.parse(answer.serverTime ?? '');
+    const offset = Number.isNaN(serverTime) ? 0 : serverTime - Date.now();
     const usableUntil = Date.parse(answer.expiresAt) - offset - 5000; // leave time to open the socket
     const notBefore = Date.parse(answer.notBefore ?? '') - offset;
     const reply: JoinReply = {
