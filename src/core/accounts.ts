@@ -6,6 +6,16 @@ import { newId, newSecret, randomBase32, safeEqual, sha256Hex } from './secrets.
 import { isValidTimeZone } from './time.js';
 
 /** Every secret of a new account, shown once: the store keeps only their hashes. */
+/**
+ * LiveMinutes credentials a caller proved, with their account: the adapter keeps one per
+ * keep-alive connection, so a backend repeating the same Authorization header costs no SHA-256.
+ */
+export interface LiveMinutesProof {
+  accountSid: string;
+  authToken: string;
+  account: AccountRecord;
+}
+
 export interface AccountCredentials {
   accountId: string;
   accountSid: string;
@@ -163,7 +173,13 @@ export class AccountService {
   }
 
   /** LiveMinutes: HTTP Basic AccountSid:AuthToken. */
-  async authenticateLiveMinutes(accountSid: string, authToken: string): Promise<AccountRecord> {
+  async authenticateLiveMinutes(accountSid: string, authToken: string, earlier?: LiveMinutesProof): Promise<AccountRecord> {
+    if (earlier && earlier.accountSid === accountSid && safeEqual(authToken, earlier.authToken)) {
+      // The credentials proven before, again: no hashing. Re-read, so a rotated AuthToken or a
+      // deleted account stops them at once.
+      const account = await this.store.accounts.findById(earlier.account.id);
+      if (account && account.authTokenHash === earlier.account.authTokenHash) return account;
+    }
     // A SID with control characters names no account (and must not reach the database).
     const account = accountSid && !hasControlCharacters(accountSid) ? await this.store.accounts.findBySid(accountSid) : undefined;
     const matches = safeEqual(sha256Hex(authToken), account?.authTokenHash ?? DUMMY_HASH);

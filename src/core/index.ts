@@ -14,7 +14,7 @@ import { UserService } from './users.js';
 
 export { CoreError, type CoreErrorCode } from './errors.js';
 export type { CoreEvents } from './events.js';
-export type { AccountCredentials, LiveboxCaller, RotatableSecret } from './accounts.js';
+export type { AccountCredentials, LiveboxCaller, LiveMinutesProof, RotatableSecret } from './accounts.js';
 export type { CreateMeetingInput, MeetingInput, MeetingResult } from './meetings.js';
 export type { ParticipantInput } from './participants.js';
 export type { Actor, AddressDetector, MediaPlane, MediaStatus, ServiceStatus } from './service.js';

@@ -1,3 +1,4 @@
+import { Agent, request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountCredentials } from '../../src/core/index.js';
 import { basic, bearer, post, send, STYLES, type Style } from '../helpers/http.js';
@@ -291,6 +292,44 @@ describe('authentication', () => {
     });
     expect((await attempt(basic(acc.accountSid, acc.authToken))).status).toBe(401);
     expect((await attempt(basic(acc.accountSid, res.body.secret))).body.resultcode).toBe(1);
+  });
+});
+
+describe('credentials on a keep-alive connection', () => {
+  /** getMeetingStatus over `agent` (one socket, kept alive); whether the socket was reused. */
+  const statusOver = (agent: Agent, authorization: string) => new Promise<{ status: number; body: Result; reused: boolean }>((resolve, reject) => {
+    const req = request(`${t.url}/getMeetingStatus`, {
+      method: 'POST', agent, headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
+    }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => { text += c.toString(); });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Result, reused: req.reusedSocket }));
+    });
+    req.on('error', reject);
+    req.end('meetingKey=kept');
+  });
+
+  it('are proven again after a wrong token, and stop working at once when rotated, on the same socket', async () => {
+    const acc = await t.newAccount('keep-alive');
+    await call(acc, 'createMeeting', { meetingKey: 'kept', hostid: 'h' });
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const right = basic(acc.accountSid, acc.authToken).authorization;
+      expect(await statusOver(agent, right)).toMatchObject({ status: 200, body: { resultcode: 1, status: '1' }, reused: false });
+      expect(await statusOver(agent, right)).toMatchObject({ status: 200, reused: true });
+      // A wrong token on a socket that proved the right one is still wrong.
+      expect(await statusOver(agent, basic(acc.accountSid, `${acc.authToken}x`).authorization)).toMatchObject({ status: 401, body: { resultcode: 0 } });
+      expect(await statusOver(agent, right)).toMatchObject({ status: 200, reused: true });
+
+      const rotated = await send<{ secret: string }>(`${t.url}/api/v1/admin/accounts/${acc.accountId}/rotate`, {
+        method: 'POST', headers: { ...bearer(t.adminToken), 'content-type': 'application/json' }, body: JSON.stringify({ secret: 'auth-token' }),
+      });
+      expect(rotated.status).toBe(200);
+      expect(await statusOver(agent, right)).toMatchObject({ status: 401, body: { resultcode: 0 }, reused: true });
+      expect(await statusOver(agent, basic(acc.accountSid, rotated.body.secret).authorization)).toMatchObject({ status: 200, body: { resultcode: 1 } });
+    } finally {
+      agent.destroy();
+    }
   });
 });
 

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { Core } from '../../core/index.js';
+import type { Socket } from 'node:net';
+import type { Core, LiveMinutesProof } from '../../core/index.js';
 import { CoreError, LIMITS, time } from '../../core/index.js';
 import type { AccountRecord } from '../../store/index.js';
 import { acceptJsonAsPlainText } from '../http/body.js';
@@ -63,6 +64,10 @@ export async function liveMinutesApi(parent: FastifyInstance, opts: { core: Core
     return reply.status(failure.httpStatus).send({ resultcode: 0, message: failure.message });
   });
 
+  // Backends call over keep-alive connections with the same credentials each time: what a
+  // connection proved is kept with it (and dies with it) for the core to reconfirm cheaply.
+  const proven = new WeakMap<Socket, LiveMinutesProof>();
+
   app.addHook('onRequest', (request, _reply, done) => {
     if (request.method !== 'POST') return done();
     let credentials: { sid: string; token: string };
@@ -71,10 +76,15 @@ export async function liveMinutesApi(parent: FastifyInstance, opts: { core: Core
     } catch (error) {
       return done(error as Error);
     }
-    core.accounts.authenticateLiveMinutes(credentials.sid, credentials.token).then((account) => {
+    const socket = request.raw.socket;
+    core.accounts.authenticateLiveMinutes(credentials.sid, credentials.token, proven.get(socket)).then((account) => {
+      proven.set(socket, { accountSid: credentials.sid, authToken: credentials.token, account });
       (request as unknown as { liveMinutesAccount: AccountRecord }).liveMinutesAccount = account;
       done();
-    }, done);
+    }, (error: Error) => {
+      proven.delete(socket);
+      done(error);
+    });
   });
 
   for (const method of LIVEMINUTES_METHODS) {
