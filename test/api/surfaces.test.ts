@@ -128,6 +128,7 @@ describe.each(['liveminutes', 'livebox'] as Surface[])('%s: multipart bodies it 
     // Files
     ['a file part (a filename)', parts({ name: 'upload', filename: 'notes.txt', value: 'hello', headers: ['Content-Type: text/plain'] }), 400, /"upload" is a file; only text fields are accepted/],
     ['a binary file part', parts({ name: 'photo', filename: 'a.png', value: Buffer.from([137, 80, 78, 71, 0, 255]), headers: ['Content-Type: image/png'] }), 400, /"photo" is a file/],
+    ['a file part larger than a stream buffer', parts({ name: 'video', filename: 'a.mp4', value: Buffer.alloc(200 * 1024, 7) }), 400, /"video" is a file/],
     ['an application/octet-stream part', parts({ name: 'blob', value: 'bytes', headers: ['Content-Type: application/octet-stream'] }), 400, /"blob" is a file/],
     // Malformed multipart
     ['no boundary in the Content-Type', (g) => ({ body: whole(g).body, contentType: 'multipart/form-data' }), 400, /no boundary/],
