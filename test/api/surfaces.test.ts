@@ -140,6 +140,9 @@ describe.each(['liveminutes', 'livebox'] as Surface[])('%s: multipart bodies it 
     ['a form-encoded body labelled multipart', (g) => ({ body: formEncode({ hostid: 'h' }), contentType: whole(g).contentType }), 400, /malformed or cut short/],
     ['a part header that never ends', (g) => { const b = whole(g); return { ...b, body: Buffer.from(`--${CURL_BOUNDARY}\r\nX-Pad: ${'x'.repeat(20 * 1024)}\r\n`) }; }, 400, /malformed or cut short/],
     ['a part with no name', parts({ value: 'anonymous' }), 400, /a form part has no name/],
+    ['a part with no Content-Disposition', parts({ disposition: null, value: 'x', headers: ['Content-Type: text/plain'] }), 400, /no Content-Disposition: form-data header/],
+    ['a part whose Content-Disposition is not form-data', parts({ disposition: 'attachment; name="title"', value: 'x' }), 400, /no Content-Disposition: form-data header/],
+    ['a part whose Content-Disposition cannot be read', parts({ disposition: 'form-data; name="title"x"; filename="a.txt"', value: 'x' }), 400, /no Content-Disposition: form-data header/],
     ['a base64 part', parts({ name: 'title', value: 'aGVsbG8=', headers: ['Content-Transfer-Encoding: base64'] }), 400, /"title" has Content-Transfer-Encoding base64/],
     ['a body over the size limit', parts({ name: 'pad', value: 'x'.repeat(260 * 1024) }), 413, /too large/],
   ];

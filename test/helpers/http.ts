@@ -32,8 +32,12 @@ export function multipartEncode(data: Record<string, unknown>, form = new FormDa
   return form;
 }
 
-/** One part of a hand-written multipart body; `headers` are extra header lines such as a Content-Type. */
-export interface Part { name?: string; value: string | Buffer; filename?: string; headers?: string[] }
+/**
+ * One part of a hand-written multipart body; `headers` are extra header lines such as a
+ * Content-Type; `disposition` replaces the Content-Disposition built from name and filename
+ * (null: no Content-Disposition at all).
+ */
+export interface Part { name?: string; value: string | Buffer; filename?: string; headers?: string[]; disposition?: string | null }
 
 /** PHP's curl (libcurl) writes a boundary like this one and no Content-Type on text parts. */
 export const CURL_BOUNDARY = '------------------------d74496d66958873e';
@@ -42,8 +46,10 @@ export const CURL_BOUNDARY = '------------------------d74496d66958873e';
 export function multipartBody(parts: Part[], boundary = CURL_BOUNDARY): { body: Buffer; contentType: string } {
   const chunks: Buffer[] = [];
   for (const p of parts) {
-    const disposition = ['form-data', ...(p.name !== undefined ? [`name="${p.name}"`] : []), ...(p.filename !== undefined ? [`filename="${p.filename}"`] : [])].join('; ');
-    chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: ${disposition}\r\n${(p.headers ?? []).map((h) => `${h}\r\n`).join('')}\r\n`));
+    const disposition = p.disposition !== undefined ? p.disposition
+      : ['form-data', ...(p.name !== undefined ? [`name="${p.name}"`] : []), ...(p.filename !== undefined ? [`filename="${p.filename}"`] : [])].join('; ');
+    const headers = [...(disposition !== null ? [`Content-Disposition: ${disposition}`] : []), ...(p.headers ?? [])];
+    chunks.push(Buffer.from(`--${boundary}\r\n${headers.map((h) => `${h}\r\n`).join('')}\r\n`));
     chunks.push(typeof p.value === 'string' ? Buffer.from(p.value) : p.value, Buffer.from('\r\n'));
   }
   chunks.push(Buffer.from(`--${boundary}--\r\n`));
