@@ -98,9 +98,11 @@ function readMultipart(headers: FastifyRequest['headers'], body: Buffer, done: D
     return;
   }
   const pairs: string[] = [];
+  let parts = 0;
   let problem: string | undefined;
   let file: { name: string | undefined } | undefined;
   let tooMany = false;
+  let finished = false;
   let settled = false;
   const settle = (error: Error | null, fields?: unknown) => {
     if (settled) return;
@@ -108,6 +110,7 @@ function readMultipart(headers: FastifyRequest['headers'], body: Buffer, done: D
     done(error, fields);
   };
   parser.on('field', (name, value, info) => {
+    parts++;
     if (name === undefined) problem ??= 'a form part has no name';
     else if (!['7bit', '8bit', 'binary'].includes(info.encoding)) problem ??= `the form part${partName(name)} has Content-Transfer-Encoding ${info.encoding}; send fields as plain text`;
     else {
@@ -119,6 +122,7 @@ function readMultipart(headers: FastifyRequest['headers'], body: Buffer, done: D
     }
   });
   parser.on('file', (name, stream) => {
+    parts++;
     file ??= { name };
     stream.resume(); // drained, or the parser would wait for it
   });
@@ -127,20 +131,40 @@ function readMultipart(headers: FastifyRequest['headers'], body: Buffer, done: D
     settle(badBody(`the multipart body is malformed or cut short (${error.message})`));
   });
   parser.on('finish', () => {
+    finished = true;
     if (file) return settle(badBody(`the form part${partName(file.name)} is a file; only text fields are accepted`));
     if (tooMany) return settle(badBody(`the form has more than ${FORM_LIMITS.fields} fields`));
     // Fields are bytes in the body: the same rule as a form's bytes.
     if (!isUtf8(body)) return settle(badBody('the request body is not valid UTF-8'));
     if (problem) return settle(badBody(problem));
-    try {
-      // The same fields, form-encoded, through the form's own parser: identical nesting and limits.
-      settle(null, parseForm(pairs.join('&')));
-    } catch (error) {
-      settle(error as Error);
-    }
+    hasMoreParts(headers, body, parts, (more) => {
+      if (more) return settle(badBody('a form part has no Content-Disposition: form-data header with its name'));
+      try {
+        // The same fields, form-encoded, through the form's own parser: identical nesting and limits.
+        settle(null, parseForm(pairs.join('&')));
+      } catch (error) {
+        settle(error as Error);
+      }
+    });
   });
-  parser.on('close', () => settle(badBody('the multipart body is malformed or cut short')));
+  parser.on('close', () => {
+    if (!finished) settle(badBody('the multipart body is malformed or cut short'));
+  });
   parser.end(body);
+}
+
+/**
+ * Whether a (well-formed) body has more than `seen` parts. busboy passes over a part without a
+ * readable `Content-Disposition: form-data` in silence, which would drop a field unnoticed; it
+ * still counts the part, and says so once the count reaches its parts limit.
+ */
+function hasMoreParts(headers: FastifyRequest['headers'], body: Buffer, seen: number, then: (more: boolean) => void): void {
+  const counter = busboy({ headers, limits: { parts: seen + 1 } }); // no field or file listener: parts are only counted
+  let more = false;
+  counter.on('partsLimit', () => { more = true; });
+  counter.on('error', () => { more = true; });
+  counter.on('close', () => then(more));
+  counter.end(body);
 }
 
 function countFields(body: string): number {
