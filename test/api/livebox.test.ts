@@ -9,7 +9,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountCredentials } from '../../src/core/index.js';
-import { basic, bearer, formEncode, post, send, STYLES, type Answer, type Style } from '../helpers/http.js';
+import { basic, bearer, fieldParts, formEncode, multipartBody, post, send, STYLES, type Answer, type Part, type Style } from '../helpers/http.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 interface Row { ConferenceName: string; CreatedFrom: string; CreatedDate: string; Hashkey: string; Mode: string }
@@ -323,6 +323,30 @@ describe('jQuery-style nested form fields', () => {
     expectWord(await lb('changeSchedulingMode', nested, 'form'), 'Cancelled');
     expect(formEncode(nested)).toContain('AuthenticationDetails%5BServerkey%5D=');
     expect((await nativeMeeting(a, 'Conference-1')).startsAt).toBeNull();
+  });
+
+  it("the same nesting in multipart/form-data, as PHP's curl sends an array of fields", async () => {
+    const multipart = (op: string, parts: Part[]) => {
+      const { body, contentType } = multipartBody(parts);
+      return send(`${api}/${op}`, { method: 'POST', headers: { 'content-type': contentType }, body });
+    };
+    const r = await multipart('videoConfSettings', [
+      ...fieldParts({ action: 'Add', ...serverCreds(a), name: 'Conference-3', selectPreset: 'Preset-1', Authentication: 'true' }),
+      { name: 'AllowSignup[Preset]', value: 'Guests' }, { name: 'UnAuthenticatedUser[Preset]', value: 'Preset-1' },
+      { name: 'username_password', value: 'false' }, { name: 'pinnumber', value: 'false' },
+    ]);
+    expect(r.status, r.text).toBe(200);
+    expect((r.body as { status: string }).status).toBe('Added');
+    expect((await nativeMeeting(a, 'Conference-3')).access).toEqual({
+      mode: 'restricted', usernamePassword: false, pin: false, signupPreset: 'Guests', guestPreset: 'Preset-1',
+    });
+    expectWord(await multipart('changeSchedulingMode', [
+      { name: 'AuthenticationDetails[username]', value: a.apiUsername }, { name: 'AuthenticationDetails[key]', value: a.apiKey },
+      ...fieldParts({ Serverkey: a.serverKey, conferenceName: 'Conference-3', SchedulingMode: 'on', startdate: `03-04-${NEXT_YEAR} 09:30:00`, enddate: `03-04-${NEXT_YEAR} 10:45:00` }),
+    ]), 'Scheduled');
+    const m = await nativeMeeting(a, 'Conference-3');
+    expect(m.startsAt).toBe(`${NEXT_YEAR}-04-03T09:30:00.000Z`);
+    expect(m.endsAt).toBe(`${NEXT_YEAR}-04-03T10:45:00.000Z`);
   });
 
   it('JSON objects for AllowSignup / UnAuthenticatedUser ({Preset: …}) as in the document', async () => {
@@ -860,7 +884,7 @@ describe('API users', () => {
     }
     const r = await lb<Row[]>('videoConfSettings', { ...nativeCreds(a), action: 'get' });
     expect(r.status).toBe(200);
-    expect(r.body.map((x) => [x.ConferenceName, x.Mode])).toEqual([['App-form', 'on'], ['App-json', 'on'], ['App-text-json', 'on']]);
+    expect(r.body.map((x) => [x.ConferenceName, x.Mode])).toEqual([['App-form', 'on'], ['App-json', 'on'], ['App-text-json', 'on'], ['App-multipart', 'on']]);
   });
 });
 

@@ -1,7 +1,7 @@
 import { Agent, request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountCredentials } from '../../src/core/index.js';
-import { basic, bearer, post, send, STYLES, type Style } from '../helpers/http.js';
+import { basic, bearer, fieldParts, multipartBody, post, send, STYLES, type Style } from '../helpers/http.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 interface Result { resultcode: 0 | 1; message?: string; [k: string]: unknown }
@@ -53,6 +53,37 @@ describe.each(STYLES)('every method, %s bodies', (style) => {
 
     expect((await call(acc, 'cancelMeeting', { meetingKey: 'kjhgngf' }, style)).body).toEqual({ resultcode: 1, meetingKey: 'kjhgngf' });
     expect((await call(acc, 'getMeetingStatus', { meetingKey: 'kjhgngf' }, style)).body).toEqual({ resultcode: 1, status: '12' });
+  });
+});
+
+describe("multipart/form-data, as PHP's curl sends an array in CURLOPT_POSTFIELDS", () => {
+  it('text parts, written byte by byte, make the same meeting as the same fields form-encoded', async () => {
+    const acc = await t.newAccount('lm-curl');
+    const auth = basic(acc.accountSid, acc.authToken);
+    const fields = { hostid: 'host-1', title: 'Réunion — 週次 & co', description: 'Line one\r\nLine two', hostnickname: 'Zoë', lang: 'fr', duration: '2' };
+    const { body, contentType } = multipartBody(fieldParts({ meetingKey: 'curl-multipart', ...fields }));
+    const r = await send<Result>(`${t.url}/createMeeting`, { method: 'POST', headers: { ...auth, 'content-type': contentType }, body });
+    expect(r.status, r.text).toBe(200);
+    expect(r.body).toMatchObject({ resultcode: 1, meetingKey: 'curl-multipart' });
+    expect((await call(acc, 'createMeeting', { meetingKey: 'curl-form', ...fields }, 'form')).body.resultcode).toBe(1);
+
+    type View = { key: string; title: string; description: string; language: string; createdAt: string; endsAt: string };
+    const list = await send<{ data: View[] }>(`${t.url}/api/v1/meetings`, { headers: bearer(acc.apiToken) });
+    const [viaMultipart, viaForm] = ['curl-multipart', 'curl-form'].map((key) => list.body.data.find((m) => m.key === key) as View);
+    expect(viaMultipart.title).toBe('Réunion — 週次 & co');
+    for (const k of ['title', 'description', 'language'] as const) expect(viaMultipart[k], k).toBe(viaForm[k]);
+    const length = (m: View) => Date.parse(m.endsAt) - Date.parse(m.createdAt);
+    expect(Math.abs(length(viaMultipart) - length(viaForm))).toBeLessThan(600_000); // both about 2 h from their creation
+
+    // A field sent twice is a list, in a form and here alike, and meetingKey must be one string.
+    const twice = [
+      await send<Result>(`${t.url}/getMeetingStatus`, { method: 'POST', headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' }, body: 'meetingKey=curl-form&meetingKey=curl-multipart' }),
+      await send<Result>(`${t.url}/getMeetingStatus`, { method: 'POST', headers: { ...auth, 'content-type': contentType }, body: multipartBody([{ name: 'meetingKey', value: 'curl-form' }, { name: 'meetingKey', value: 'curl-multipart' }]).body }),
+    ];
+    for (const answer of twice) {
+      expect(answer.status).toBe(400);
+      expect(answer.body).toEqual({ resultcode: 0, message: 'meetingKey must be a string' });
+    }
   });
 });
 

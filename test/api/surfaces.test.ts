@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountCredentials } from '../../src/core/index.js';
-import { basic, bearer, formEncode, post, send, type Answer, type Style } from '../helpers/http.js';
+import { basic, bearer, CURL_BOUNDARY, fieldParts, formEncode, multipartBody, post, send, type Answer, type Part, type Style } from '../helpers/http.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- test assertions read arbitrary JSON
@@ -102,6 +102,87 @@ describe.each(SURFACES)('%s: bodies the parser cannot read as sent', (surface) =
     expect(m).toBeDefined();
     if (surface === 'livebox') expect(m!.access).toMatchObject({ mode: 'restricted', signupPreset: 'Preset-1' });
     await native('DELETE', `/meetings/${m!.id}`);
+  });
+});
+
+// ---- multipart/form-data: what PHP's curl sends for an array of fields -----------------------------
+
+/** The same fields as goodForm, as multipart text parts. */
+const goodParts = (surface: Surface): Part[] => fieldParts(surface === 'liveminutes' ? { hostid: 'h', meetingKey: 'formed' }
+  : surface === 'livebox' ? { ...lbCreds(), action: 'Add', name: 'formed' } : { title: 'formed' });
+
+describe.each(['liveminutes', 'livebox'] as Surface[])('%s: multipart bodies it cannot read as sent', (surface) => {
+  type Body = { body: Buffer | string; contentType: string };
+  const parts = (...extra: Part[]) => (good: Part[]): Body => multipartBody([...good, ...extra]);
+  const many = (n: number, part: (i: number) => Part) => Array.from({ length: n }, (_, i) => part(i));
+  const whole = (good: Part[]) => multipartBody(good);
+  const cases: [string, (good: Part[]) => Body, number, RegExp][] = [
+    // The form's own limits and UTF-8 rule
+    ['fields nested deeper than 3 levels', parts({ name: 'x[a][b][c][d]', value: '1' }), 400, /nested more than 3 levels deep/],
+    ['nested fields in jQuery style, too deep', parts({ name: 'AllowSignup[Preset][a][b][c]', value: 'x' }), 400, /nested more than 3 levels deep/],
+    ['more than 200 fields', (g) => multipartBody([...g, ...many(200, (i) => ({ name: `f${i}`, value: '1' }))]), 400, /more than 200 fields/],
+    ['more than 200 fields, some nested', (g) => multipartBody([...g, { name: 'a[b]', value: '1' }, ...many(200, (i) => ({ name: `f${i}`, value: '1' }))]), 400, /more than 200 fields/],
+    ['an array of more than 20 items', (g) => multipartBody([...g, ...many(21, (i) => ({ name: 'a[]', value: String(i) }))]), 400, /more than 20 items/],
+    ['an array index over 20', parts({ name: 'a[25]', value: 'x' }), 400, /more than 20 items/],
+    ['a field whose bytes are not UTF-8', parts({ name: 'title', value: Buffer.from([0xc3, 0x28]) }), 400, /not valid UTF-8/],
+    // Files
+    ['a file part (a filename)', parts({ name: 'upload', filename: 'notes.txt', value: 'hello', headers: ['Content-Type: text/plain'] }), 400, /"upload" is a file; only text fields are accepted/],
+    ['a binary file part', parts({ name: 'photo', filename: 'a.png', value: Buffer.from([137, 80, 78, 71, 0, 255]), headers: ['Content-Type: image/png'] }), 400, /"photo" is a file/],
+    ['a file part larger than a stream buffer', parts({ name: 'video', filename: 'a.mp4', value: Buffer.alloc(200 * 1024, 7) }), 400, /"video" is a file/],
+    ['an application/octet-stream part', parts({ name: 'blob', value: 'bytes', headers: ['Content-Type: application/octet-stream'] }), 400, /"blob" is a file/],
+    // Malformed multipart
+    ['no boundary in the Content-Type', (g) => ({ body: whole(g).body, contentType: 'multipart/form-data' }), 400, /no boundary/],
+    ['a boundary the body does not use', (g) => ({ body: whole(g).body, contentType: 'multipart/form-data; boundary=not-this-one' }), 400, /malformed or cut short/],
+    ['a body cut short inside a value', (g) => { const b = whole(g); return { ...b, body: b.body.subarray(0, b.body.length - 60) }; }, 400, /malformed or cut short/],
+    ['a body cut short inside a part header', (g) => { const b = whole(g); return { ...b, body: Buffer.concat([b.body.subarray(0, b.body.length - `--${CURL_BOUNDARY}--\r\n`.length), Buffer.from(`--${CURL_BOUNDARY}\r\nContent-Disposition: form-da`)]) }; }, 400, /malformed or cut short/],
+    ['no closing boundary', (g) => { const b = whole(g); return { ...b, body: b.body.subarray(0, b.body.length - `--${CURL_BOUNDARY}--\r\n`.length) }; }, 400, /malformed or cut short/],
+    ['an empty body', (g) => ({ body: '', contentType: whole(g).contentType }), 400, /malformed or cut short/],
+    ['a form-encoded body labelled multipart', (g) => ({ body: formEncode({ hostid: 'h' }), contentType: whole(g).contentType }), 400, /malformed or cut short/],
+    ['a part header that never ends', (g) => { const b = whole(g); return { ...b, body: Buffer.from(`--${CURL_BOUNDARY}\r\nX-Pad: ${'x'.repeat(20 * 1024)}\r\n`) }; }, 400, /malformed or cut short/],
+    ['a part with no name', parts({ value: 'anonymous' }), 400, /a form part has no name/],
+    ['a part with no Content-Disposition', parts({ disposition: null, value: 'x', headers: ['Content-Type: text/plain'] }), 400, /no Content-Disposition: form-data header/],
+    ['a part whose Content-Disposition is not form-data', parts({ disposition: 'attachment; name="title"', value: 'x' }), 400, /no Content-Disposition: form-data header/],
+    ['a part whose Content-Disposition cannot be read', parts({ disposition: 'form-data; name="title"x"; filename="a.txt"', value: 'x' }), 400, /no Content-Disposition: form-data header/],
+    ['a base64 part', parts({ name: 'title', value: 'aGVsbG8=', headers: ['Content-Transfer-Encoding: base64'] }), 400, /"title" has Content-Transfer-Encoding base64/],
+    ['a body over the size limit', parts({ name: 'pad', value: 'x'.repeat(260 * 1024) }), 413, /too large/],
+  ];
+  it.each(cases)('%s: a 4xx in the surface\'s shape, nothing created', async (_name, build, status, message) => {
+    const before = await meetingCount();
+    const { body, contentType } = build(goodParts(surface));
+    expectRefused(surface, await raw(surface, body, contentType), status, message);
+    expect(await meetingCount()).toBe(before);
+  });
+
+  it('a good multipart body (UTF-8, and for Livebox jQuery nesting) is read as the same form would be', async () => {
+    const name = `café au lait ${surface} multipart`;
+    const fields: Part[] = surface === 'liveminutes' ? [{ name: 'hostid', value: 'h' }, { name: 'meetingKey', value: name }]
+      : [...fieldParts(lbCreds()), ...fieldParts({ action: 'Add', name, Authentication: 'true' }), { name: 'AllowSignup[Preset]', value: 'Preset-1' }];
+    const { body, contentType } = multipartBody(fields);
+    const r = await raw(surface, body, contentType);
+    expect(r.status, r.text).toBeLessThan(300);
+    const m = (await native<{ data: Json[] }>('GET', '/meetings?limit=100')).body.data.find((x) => x.key === name);
+    expect(m).toBeDefined();
+    if (surface === 'livebox') expect(m!.access).toMatchObject({ mode: 'restricted', signupPreset: 'Preset-1' });
+    await native('DELETE', `/meetings/${m!.id}`);
+  });
+
+  it('a type it does not read is a 415 that names multipart/form-data among the types it does', async () => {
+    expectRefused(surface, await raw(surface, Buffer.from([0, 1, 2]), 'application/octet-stream'), 415,
+      /^unsupported content type "application\/octet-stream"; send application\/json, text\/json, application\/x-www-form-urlencoded or multipart\/form-data$/);
+  });
+});
+
+describe('native API: multipart/form-data', () => {
+  it('is refused with 415 in the native shape, even for plain text fields, and nothing is created', async () => {
+    const before = await meetingCount();
+    const { body, contentType } = multipartBody(goodParts('native'));
+    const r = await raw('native', body, contentType);
+    expectRefused('native', r, 415, /^unsupported content type "multipart\/form-data; boundary=.*"; send application\/json, text\/json or application\/x-www-form-urlencoded$/);
+    expect(r.body.error.code).toBe('unsupported_media_type');
+    // As fetch sends a FormData, too.
+    const viaFetch = await post<Json>(`${t.url}/api/v1/meetings`, { title: 'formed' }, 'multipart', bearer(acc.apiToken));
+    expectRefused('native', viaFetch, 415, /unsupported content type "multipart\/form-data/);
+    expect(await meetingCount()).toBe(before);
   });
 });
 

@@ -2,6 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import querystring from 'fast-querystring';
 import qs from 'qs';
+import busboy from 'busboy';
 import { CoreError } from '../../core/index.js';
 
 type Done = (error: Error | null, body?: unknown) => void;
@@ -66,6 +67,104 @@ export function acceptJsonAsPlainText(app: FastifyInstance): void {
     }
     json(request, body, done);
   }));
+}
+
+/**
+ * multipart/form-data made of text fields, as PHP's curl sends an array given to
+ * CURLOPT_POSTFIELDS and other HTTP libraries send a dict of fields: read exactly as the same
+ * fields sent form-encoded (same nesting, limits and UTF-8 rule). A file part is refused.
+ * Fastify reads the whole body first (bodyLimit applies), so the parser always sees its end.
+ */
+export function acceptMultipartForms(app: FastifyInstance): void {
+  app.addContentTypeParser('multipart/form-data', { parseAs: 'buffer' }, (request, body, done) => {
+    readMultipart(request.headers, body as Buffer, done);
+  });
+}
+
+/** A part's name as an error message may quote it: short, and nothing the message templating reads. */
+const partName = (name: string | undefined) => (name && /^[\w .\-[\]]{1,100}$/.test(name) ? ` "${name}"` : '');
+
+function readMultipart(headers: FastifyRequest['headers'], body: Buffer, done: Done): void {
+  let parser: busboy.Busboy;
+  try {
+    parser = busboy({
+      headers,
+      // Sizes are bounded by bodyLimit already; a field is never cut short.
+      limits: { fields: FORM_LIMITS.fields, files: 1, fieldSize: body.length, fieldNameSize: body.length },
+    });
+  } catch (error) {
+    const noBoundary = /boundary/i.test((error as Error).message);
+    done(badBody(noBoundary ? 'the multipart/form-data Content-Type has no boundary parameter' : 'the multipart/form-data Content-Type cannot be read'));
+    return;
+  }
+  const pairs: string[] = [];
+  let parts = 0;
+  let problem: string | undefined;
+  let file: { name: string | undefined } | undefined;
+  let tooMany = false;
+  let finished = false;
+  let settled = false;
+  const settle = (error: Error | null, fields?: unknown) => {
+    if (settled) return;
+    settled = true;
+    done(error, fields);
+  };
+  parser.on('field', (name, value, info) => {
+    parts++;
+    if (name === undefined) problem ??= 'a form part has no name';
+    else if (!['7bit', '8bit', 'binary'].includes(info.encoding)) problem ??= `the form part${partName(name)} has Content-Transfer-Encoding ${info.encoding}; send fields as plain text`;
+    else {
+      try {
+        pairs.push(`${encodeURIComponent(name)}=${encodeURIComponent(value)}`);
+      } catch {
+        problem ??= 'the request body is not valid UTF-8'; // a lone surrogate, from a part in another charset
+      }
+    }
+  });
+  parser.on('file', (name, stream) => {
+    parts++;
+    file ??= { name };
+    stream.resume(); // drained, or the parser would wait for it
+  });
+  parser.on('fieldsLimit', () => { tooMany = true; });
+  parser.on('error', (error) => {
+    settle(badBody(`the multipart body is malformed or cut short (${error.message})`));
+  });
+  parser.on('finish', () => {
+    finished = true;
+    if (file) return settle(badBody(`the form part${partName(file.name)} is a file; only text fields are accepted`));
+    if (tooMany) return settle(badBody(`the form has more than ${FORM_LIMITS.fields} fields`));
+    // Fields are bytes in the body: the same rule as a form's bytes.
+    if (!isUtf8(body)) return settle(badBody('the request body is not valid UTF-8'));
+    if (problem) return settle(badBody(problem));
+    hasMoreParts(headers, body, parts, (more) => {
+      if (more) return settle(badBody('a form part has no Content-Disposition: form-data header with its name'));
+      try {
+        // The same fields, form-encoded, through the form's own parser: identical nesting and limits.
+        settle(null, parseForm(pairs.join('&')));
+      } catch (error) {
+        settle(error as Error);
+      }
+    });
+  });
+  parser.on('close', () => {
+    if (!finished) settle(badBody('the multipart body is malformed or cut short'));
+  });
+  parser.end(body);
+}
+
+/**
+ * Whether a (well-formed) body has more than `seen` parts. busboy passes over a part without a
+ * readable `Content-Disposition: form-data` in silence, which would drop a field unnoticed; it
+ * still counts the part, and says so once the count reaches its parts limit.
+ */
+function hasMoreParts(headers: FastifyRequest['headers'], body: Buffer, seen: number, then: (more: boolean) => void): void {
+  const counter = busboy({ headers, limits: { parts: seen + 1 } }); // no field or file listener: parts are only counted
+  let more = false;
+  counter.on('partsLimit', () => { more = true; });
+  counter.on('error', () => { more = true; });
+  counter.on('close', () => then(more));
+  counter.end(body);
 }
 
 function countFields(body: string): number {

@@ -80,6 +80,14 @@ function pickIssue(issues: ValidationIssue[]): ValidationIssue {
   return specific ?? union;
 }
 
+const BODY_TYPES = ['application/json', 'text/json', 'application/x-www-form-urlencoded', 'multipart/form-data'];
+
+/** The body types the route's own scope reads (multipart only in the legacy surfaces), for a 415. */
+function acceptedTypes(request: FastifyRequest): string {
+  const types = BODY_TYPES.filter((type) => request.server.hasContentTypeParser(type));
+  return types.length > 1 ? `${types.slice(0, -1).join(', ')} or ${types[types.length - 1]}` : types.join('');
+}
+
 const fieldPrefix = (field: string | undefined, names: Readonly<Record<string, string>>) =>
   field ? `${names[field] ?? field} ` : '';
 
@@ -101,7 +109,7 @@ export function toFailure(error: unknown, request: FastifyRequest, log: FastifyB
   }
   switch (e.code) {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return { httpStatus: 415, code: 'unsupported_media_type', message: `unsupported content type "${request.headers['content-type'] ?? ''}"; send application/json, text/json or application/x-www-form-urlencoded` };
+      return { httpStatus: 415, code: 'unsupported_media_type', message: `unsupported content type "${request.headers['content-type'] ?? ''}"; send ${acceptedTypes(request)}` };
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return { httpStatus: 413, code: 'invalid', message: 'the request body is too large' };
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':

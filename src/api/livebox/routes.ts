@@ -4,7 +4,7 @@ import type { Static } from 'typebox';
 import type { Core, LiveboxCaller, MeetingInput } from '../../core/index.js';
 import { CoreError, DEFAULT_PRESET, time } from '../../core/index.js';
 import type { AccessSettings, MeetingRecord } from '../../store/index.js';
-import { acceptJsonAsPlainText } from '../http/body.js';
+import { acceptJsonAsPlainText, acceptMultipartForms } from '../http/body.js';
 import { toFailure } from '../http/errors.js';
 import { legacyBodies } from '../http/validation.js';
 import { cssLength, embedIframe } from '../http/embed.js';
@@ -108,6 +108,7 @@ export async function liveboxApi(parent: FastifyInstance, opts: { core: Core; lo
   const callerOf = (request: FastifyRequest) => callers.get(request) as LiveboxCaller; // set by the preValidation hook
 
   acceptJsonAsPlainText(app);
+  acceptMultipartForms(app);
   legacyBodies(app);
   app.setErrorHandler((error, request, reply) => {
     const fields = (request.routeOptions.config as { fields?: Record<string, string> }).fields ?? FIELDS;

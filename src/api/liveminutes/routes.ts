@@ -4,7 +4,7 @@ import type { Socket } from 'node:net';
 import type { Core, LiveMinutesProof } from '../../core/index.js';
 import { CoreError, LIMITS, time } from '../../core/index.js';
 import type { AccountRecord } from '../../store/index.js';
-import { acceptJsonAsPlainText } from '../http/body.js';
+import { acceptJsonAsPlainText, acceptMultipartForms } from '../http/body.js';
 import { toFailure } from '../http/errors.js';
 import { legacyBodies } from '../http/validation.js';
 import { AddParticipantBody, CreateMeetingBody, MeetingKeyBody, ParticipantBody, Responses } from './schemas.js';
@@ -56,6 +56,7 @@ export async function liveMinutesApi(parent: FastifyInstance, opts: { core: Core
   const accountOf = (request: FastifyRequest) => (request as unknown as { liveMinutesAccount: AccountRecord }).liveMinutesAccount;
 
   acceptJsonAsPlainText(app);
+  acceptMultipartForms(app);
   legacyBodies(app);
   app.setErrorHandler((error, request, reply) => {
     const fields = (request.routeOptions.config as { fields?: Record<string, string> }).fields ?? FIELDS;
