@@ -111,10 +111,23 @@ export interface InvitationResponse {
   invitation: 'invited' | 'declined';
 }
 
-/** What a page should show instead of the room (also the `state` of a refused join). */
+/**
+ * What a page should show instead of the room (also the `state` of a refused join).
+ * `joined_elsewhere`: the same person took their seat (or their place in the lobby) from another
+ * window or tab; nobody removed them, and this page may take it back.
+ */
 export type RoomState =
   | 'not_started' | 'ended' | 'cancelled' | 'disabled' | 'service_stopped' | 'full'
-  | 'invitation_cancelled' | 'removed' | 'not_found' | 'declined';
+  | 'invitation_cancelled' | 'removed' | 'joined_elsewhere' | 'not_found' | 'declined';
+
+/**
+ * With the state `not_started`: when the meeting starts (ISO), and the same in words in the
+ * organiser's time zone (as RoomBootstrap.meeting). Absent when the meeting has no start time.
+ */
+export interface StartTime {
+  startsAt?: string;
+  startsAtText?: string;
+}
 
 /**
  * A refused join: HTTP 4xx with this body. With `state`, show that state's page. Without it the
@@ -123,7 +136,7 @@ export type RoomState =
  * or `rate_limited` (too many wrong attempts; `retryAfterSeconds` says how long to wait).
  */
 export interface JoinRefusal {
-  error: { code: string; message: string; state?: RoomState; field?: string; retryAfterSeconds?: number };
+  error: { code: string; message: string; state?: RoomState; field?: string; retryAfterSeconds?: number } & StartTime;
 }
 
 export interface Permissions {
@@ -247,7 +260,7 @@ export type ServerMessage =
    */
   | { type: 'permissions'; permissions: Permissions }
   /** The session is over for this page; show `state`. The socket closes after this. */
-  | { type: 'closed'; state: RoomState; message: string }
+  | ({ type: 'closed'; state: RoomState; message: string } & StartTime)
   | { type: 'error'; code: string; message: string }
   | { type: 'pong'; t: number }
   /** The meeting has a lobby: wait until a host or moderator lets you in (then `welcome` follows). */

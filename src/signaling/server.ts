@@ -1,14 +1,16 @@
 import type {} from '@fastify/websocket'; // its types add { websocket: true } routes to Fastify
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HTTP_STATUS } from '../api/http/errors.js';
+import { formatStart } from '../api/pages/render.js';
 import type { WebSocket } from 'ws';
 import { CoreError, type Core, type CoreEvents, type LinkState } from '../core/index.js';
 import { randomBase62 } from '../core/secrets.js';
 import { MediaError, type CanPublish, type HeldSources, type MediaPeer, type MediaRoom, type MediaService } from '../media/index.js';
-import type { ParticipantRecord } from '../store/index.js';
+import type { MeetingRecord, ParticipantRecord } from '../store/index.js';
 import {
   INVITATION_PATH, JOIN_PATH, MEDIA_RESET_LIMIT, PING_INTERVAL_MS, RESUME_WINDOW_MS, WS_PATH,
   type ClientMessage, type IceServer, type InvitationResponse, type JoinResponse, type Permissions, type RoomLink, type RoomState,
+  type StartTime,
 } from './messages.js';
 import { parseClientMessage, parseInvitationRequest, parseJoinRequest, ProtocolError } from './parse.js';
 import { LiveRoom, Session } from './session.js';
@@ -50,6 +52,9 @@ const CLOSED_STATE: Record<CoreEvents['meeting.closed']['reason'], { state: Room
   removed: { state: 'ended', message: 'The meeting was deleted.' },
   reset: { state: 'ended', message: 'The meeting was reset by its organiser.' },
 };
+
+/** What the older page shows when the same person takes their seat from another window or tab. */
+const JOINED_ELSEWHERE = { state: 'joined_elsewhere', message: 'You joined this meeting from another window or tab.' } as const;
 
 /**
  * Browser ↔ server: join tokens, one WebSocket per person, SDP relay to the media workers, and
@@ -115,9 +120,10 @@ export class SignalingServer {
 
   register(app: FastifyInstance): void {
     app.post(JOIN_PATH, async (request, reply) => {
+      let resolved: Awaited<ReturnType<Core['access']['resolve']>>;
       try {
         const { link, name, pin, login, signup } = parseJoinRequest(request.body);
-        const resolved = await this.options.core.access.resolve(link);
+        resolved = await this.options.core.access.resolve(link);
         const connected = resolved ? this.connectedCount(resolved.meeting.id) : 0;
         const admission = await this.options.core.access.admit(link, { name, pin, login, signup }, connected, request.ip);
         const joinToken = randomBase62(32);
@@ -138,7 +144,7 @@ export class SignalingServer {
         };
         return answer;
       } catch (error) {
-        return this.refuseHttp(error, reply);
+        return this.refuseHttp(error, reply, resolved?.meeting);
       }
     });
 
@@ -161,21 +167,33 @@ export class SignalingServer {
     });
   }
 
-  /** A refused join or invitation answer, as JoinRefusal. */
-  private refuseHttp(error: unknown, reply: FastifyReply) {
+  /**
+   * A refused join or invitation answer, as JoinRefusal. `meeting`: the one the link leads to,
+   * so that "not started" says when it starts.
+   */
+  private async refuseHttp(error: unknown, reply: FastifyReply, meeting?: MeetingRecord) {
     if (error instanceof ProtocolError) return reply.status(400).send({ error: { code: 'invalid', message: error.message } });
     if (!(error instanceof CoreError)) throw error;
     const state = error.details?.state as LinkState | undefined;
     const retryAfterSeconds = error.details?.retryAfterSeconds as number | undefined;
     if (retryAfterSeconds) reply.header('Retry-After', String(retryAfterSeconds));
+    const start = state === 'not_started' ? await this.startTime(meeting) : {};
     return reply.status(HTTP_STATUS[error.code]).send({
       error: {
         code: error.code, message: error.messageFor(),
         ...(state && state !== 'room' ? { state } : {}),
         ...(error.field ? { field: error.field } : {}),
         ...(retryAfterSeconds ? { retryAfterSeconds } : {}),
+        ...start,
       },
     });
+  }
+
+  /** When a meeting starts, as a page that must wait for it shows it (none: it has no start time). */
+  private async startTime(meeting: MeetingRecord | undefined): Promise<StartTime> {
+    if (!meeting?.startsAt) return {};
+    const { timeZone } = await this.options.core.accounts.get(meeting.accountId);
+    return { startsAt: meeting.startsAt.toISOString(), startsAtText: formatStart(meeting.startsAt, timeZone) };
   }
 
   /** Closes every room (server shutdown). */
@@ -222,7 +240,10 @@ export class SignalingServer {
     // the meeting may have ended or the invitation been cancelled since.
     const now = await this.options.core.access.resolve(pending.link);
     const state = now?.state ?? 'not_found';
-    if (Date.now() < pending.notBefore - 1000) return this.refuse(socket, 'not_started', 'The meeting has not started yet.');
+    if (Date.now() < pending.notBefore - 1000 || state === 'not_started') {
+      // Early, or rescheduled since the token was issued: the page counts down to the start.
+      return this.refuse(socket, 'not_started', 'The meeting has not started yet.', await this.startTime(now?.meeting));
+    }
     if (state !== 'room') return this.refuse(socket, state, 'This meeting can no longer be joined from this link.');
 
     let room = this.rooms.get(pending.meetingId);
@@ -241,7 +262,9 @@ export class SignalingServer {
       videoMuted: pending.permissions.startVideoOff || !pending.permissions.publishVideo,
       screenSharing: false, handRaised: false,
     }, pending.permissions, randomBase62(32));
-    if (pending.lobby && !room.sessions.has(session.id)) return this.wait(room, session, socket);
+    // The lobby as the meeting has it now (it may have been turned on or off since the token).
+    const lobby = now ? now.meeting.lobby && !pending.permissions.moderate : pending.lobby;
+    if (lobby && !room.sessions.has(session.id)) return this.wait(room, session, socket);
     const capacity = now?.meeting.maxParticipants ?? null;
     if (!(await this.seat(room, session, socket, capacity))) {
       this.refuse(socket, 'full', `The meeting is full (${capacity} people).`);
@@ -250,7 +273,8 @@ export class SignalingServer {
 
   /** Into the lobby: the socket stays open, nothing else happens until a moderator decides. */
   private wait(room: LiveRoom, session: Session, socket: WebSocket): void {
-    room.lobby.get(session.id)?.socket?.close(1000, 'waiting from another window');
+    const before = room.lobby.get(session.id);
+    if (before?.socket) this.refuse(before.socket, JOINED_ELSEWHERE.state, JOINED_ELSEWHERE.message);
     room.lobby.set(session.id, session);
     session.socket = socket;
     const onMessage = (data: Buffer) => {
@@ -311,7 +335,8 @@ export class SignalingServer {
   private async seat(room: LiveRoom, session: Session, socket: WebSocket, capacity: number | null): Promise<boolean> {
     const previous = room.sessions.get(session.id);
     if (!previous && !this.options.core.presence.hasFreeSeat(capacity, room.sessions.size)) return false;
-    if (previous) await this.endSession(previous, { state: 'removed', message: 'You joined this meeting from another window.' }, { recordLeave: false });
+    // Not a removal: the person is still in, in that other window, and this one may take it back.
+    if (previous) await this.endSession(previous, JOINED_ELSEWHERE, { moved: true });
     if (previous?.present) session.present = true; // the seat moved to this window; it was never left
     room.sessions.set(session.id, session);
     this.byResumeToken.set(session.resumeToken, session);
@@ -350,8 +375,8 @@ export class SignalingServer {
     if (offer) session.send({ type: 'subscriberOffer', sdp: offer.sdp, tracks: offer.tracks.map(({ mid, peerId, source, kind }) => ({ mid, participantId: peerId, source, kind })) });
   }
 
-  private refuse(socket: WebSocket, state: RoomState, message: string): void {
-    socket.send(JSON.stringify({ type: 'closed', state, message }));
+  private refuse(socket: WebSocket, state: RoomState, message: string, start: StartTime = {}): void {
+    socket.send(JSON.stringify({ type: 'closed', state, message, ...start }));
     socket.close(4001, state);
   }
 
@@ -603,9 +628,12 @@ export class SignalingServer {
   private settingsChanged(affects: (room: LiveRoom) => boolean): void {
     for (const room of this.rooms.values()) {
       if (!affects(room)) continue;
-      room.refreshing = room.refreshing.then(() => this.refreshPermissions(room)).catch((error: unknown) => {
-        this.options.log.warn({ err: error, meetingId: room.meetingId }, 'signaling: could not refresh permissions');
-      });
+      room.refreshing = room.refreshing
+        .then(() => this.refreshPermissions(room))
+        .then(() => this.openLobby(room))
+        .catch((error: unknown) => {
+          this.options.log.warn({ err: error, meetingId: room.meetingId }, 'signaling: could not apply changed settings');
+        });
     }
   }
 
@@ -621,6 +649,35 @@ export class SignalingServer {
       const permissions = await core.access.permissions(meeting, participant);
       await this.applyPermissions(room, session, permissions);
     }
+  }
+
+  /**
+   * Lets in whoever no longer has to wait: everyone, once the meeting's lobby is turned off (and
+   * someone whose new rights let them moderate), in the order they came, as long as there are
+   * seats; the others are told the meeting is full.
+   */
+  private async openLobby(room: LiveRoom): Promise<void> {
+    if (room.closed || room.lobby.size === 0) return;
+    const meeting = await this.options.core.store.meetings.get(room.meetingId);
+    if (!meeting) return;
+    const capacity = meeting.maxParticipants;
+    let changed = false;
+    for (const waiting of [...room.lobby.values()]) {
+      if (meeting.lobby && !waiting.permissions.moderate) continue;
+      const socket = waiting.socket;
+      if (room.closed || room.lobby.get(waiting.id) !== waiting || !socket) continue;
+      room.lobby.delete(waiting.id);
+      waiting.leaveLobby?.();
+      changed = true;
+      try {
+        if (!(await this.seat(room, waiting, socket, capacity))) this.refuse(socket, 'full', `The meeting is full (${capacity} people).`);
+      } catch (error) {
+        // Seated, but their media did not start: the page restarts it (or they rejoin).
+        this.options.log.warn({ err: error, meetingId: room.meetingId }, 'signaling: could not start the media of someone let in');
+      }
+    }
+    if (changed) room.lobbyChanged();
+    if (room.empty && !room.closed && !room.idleTimer) this.startIdleTimer(room);
   }
 
   private async applyPermissions(room: LiveRoom, session: Session, permissions: Permissions): Promise<void> {
@@ -644,12 +701,13 @@ export class SignalingServer {
 
   /**
    * Gives up a seat: tells the page why (unless `closed` is undefined: the socket is already
-   * gone), closes its media, records that the person left, and lets the room go idle.
+   * gone), closes its media, records that the person left, and lets the room go idle. `moved`:
+   * the same person takes the seat from another window; to the others and the core they never left.
    */
   private async endSession(
     session: Session,
     closed: { state: RoomState; message: string } | undefined,
-    opts: { recordLeave?: boolean } = {},
+    opts: { moved?: boolean } = {},
   ): Promise<void> {
     if (session.ended) return;
     session.ended = true;
@@ -665,8 +723,9 @@ export class SignalingServer {
     const peer = session.peer;
     session.peer = undefined;
     await peer?.close().catch(() => undefined);
+    if (opts.moved) return;
     room?.broadcast({ type: 'participantLeft', participantId: session.id });
-    if (session.present && opts.recordLeave !== false) await this.report(session.meetingId, session.id, 'left');
+    if (session.present) await this.report(session.meetingId, session.id, 'left');
     if (room && room.empty && !room.closed) this.startIdleTimer(room);
   }
 

@@ -1,7 +1,8 @@
 import {
   CHAT_MAX_LENGTH, INVITATION_PATH, JOIN_PATH, MEDIA_RESET_LIMIT, PING_INTERVAL_MS, RESUME_WINDOW_MS, WS_PATH,
   type ClientMessage, type EmbedEventName, type IceServer, type InvitationRequest, type InvitationResponse, type JoinRefusal,
-  type JoinRequest, type JoinResponse, type ParticipantInfo, type RoomBootstrap, type RoomState, type ServerMessage, type TrackSource,
+  type JoinRequest, type JoinResponse, type ParticipantInfo, type RoomBootstrap, type RoomState, type ServerMessage, type StartTime,
+  type TrackSource,
 } from '../signaling/messages.ts';
 import { readBootstrap, waysOf } from './bootstrap.ts';
 import { LocalMedia } from './local-media.ts';
@@ -34,7 +35,7 @@ const RESTART_WINDOW_MARGIN_MS = 5_000;
 /** Phases after which nothing more happens until the person joins again (or the page reloads). */
 const FINAL_PHASES = new Set<Phase>([
   'countdown', 'left', 'connection_lost', 'not_started', 'ended', 'cancelled', 'disabled', 'service_stopped',
-  'full', 'invitation_cancelled', 'removed', 'not_found', 'declined',
+  'full', 'invitation_cancelled', 'removed', 'joined_elsewhere', 'not_found', 'declined',
 ]);
 /** Session endings that end the meeting itself (not just this person's part in it). */
 const MEETING_OVER = new Set<RoomState>(['ended', 'cancelled', 'disabled', 'service_stopped']);
@@ -83,7 +84,7 @@ export type MeetingListener = (event: EmbedEventName, data?: Record<string, unkn
 type JoinReply =
   /** `notBefore`: the token opens the room from this time on (ms epoch, our clock). */
   | { kind: 'token'; token: string; notBefore: number; fresh(): JoinReply | undefined }
-  | { kind: 'refused'; state: RoomState; fresh(): JoinReply | undefined }
+  | { kind: 'refused'; state: RoomState; start: StartTime; fresh(): JoinReply | undefined }
   | { kind: 'failed'; problem: Omit<JoinProblem, 'seq'>; retryAfterSeconds?: number; fresh(): JoinReply | undefined };
 
 const failed = (message: string, field?: FormField, clearPassword = false, retryAfterSeconds?: number): JoinReply => ({
@@ -118,8 +119,13 @@ export class Meeting {
   private restarts: number[] = [];
   /** Restarts in a row without a stable period between them. */
   private restartStreak = 0;
-  /** Too many restarts in a row: media is left as it is until the person joins again. */
+  /**
+   * Too many restarts in a row: media is left as it is until the person presses "Try again" or
+   * the server resets it (see retryMedia).
+   */
   private mediaGaveUp = false;
+  /** The media generation when the person (or the server) asked to try again after giving up. */
+  private retriedAt = -1;
   /** How long the server keeps a dropped seat (its welcome says). */
   private resumeWindowMs = RESUME_WINDOW_MS;
   /** The media generation whose publisher was started (once per generation). */
@@ -250,7 +256,7 @@ export class Meeting {
     this.prefetched = undefined;
     const reply = (prefetched && !bootstrap.needsName ? await prefetched : undefined)?.fresh() ?? await this.requestJoin(credentials, form?.way);
     if (!this.at('joining')) return;
-    if (reply.kind === 'refused') return this.finish(reply.state);
+    if (reply.kind === 'refused') return this.finish(reply.state, undefined, reply.start);
     if (reply.kind === 'failed') {
       if (reply.retryAfterSeconds) this.store.set({ retryAt: Date.now() + reply.retryAfterSeconds * 1000 });
       return this.joinFailed(reply.problem);
@@ -344,7 +350,7 @@ export class Meeting {
   private async refusal(response: Response, way: JoinWay | undefined): Promise<JoinReply> {
     const refusal = (await response.json().catch(() => undefined)) as JoinRefusal | undefined;
     const e = refusal?.error;
-    if (e?.state) return { kind: 'refused', state: e.state, fresh: () => undefined };
+    if (e?.state) return { kind: 'refused', state: e.state, start: { startsAt: e.startsAt, startsAtText: e.startsAtText }, fresh: () => undefined };
     const reason = sentence(e?.message ?? '');
     const field = fieldOf(e?.field);
     switch (e?.code) {
@@ -612,7 +618,8 @@ export class Meeting {
         return;
       }
       case 'mediaReset':
-        return this.restartMedia();
+        // Once given up, the server's reset is news worth a fresh try.
+        return this.mediaGaveUp ? this.retryMedia() : this.restartMedia();
       case 'permissions':
         return this.onPermissions(m.permissions);
       case 'muteRequested':
@@ -623,7 +630,7 @@ export class Meeting {
         if (this.leaving) return;
         // A resume the server no longer holds a seat for: our connection was lost too long.
         if (this.phase === 'reconnecting' && m.state === 'not_found') return this.connectionLost();
-        return this.finish(m.state, m.message);
+        return this.finish(m.state, m.message, m);
       case 'error':
         // `full`: a moderator let someone in past the meeting's capacity (the message says who).
         if (m.code === 'forbidden' || m.code === 'not_found' || m.code === 'full') this.toast(sentence(m.message));
@@ -795,8 +802,7 @@ export class Meeting {
     if (last === undefined || now - last > RESTART_STABLE_MS) this.restartStreak = 0;
     if (this.restartStreak >= MEDIA_RESET_LIMIT.count) {
       this.mediaGaveUp = true;
-      this.toast('Audio and video could not be connected again. Leave the meeting and join again to retry.');
-      this.announce('Audio and video were lost');
+      this.store.set({ mediaProblem: 'gaveUp' }); // the room offers "Try again"
       return;
     }
     this.restarts = this.restarts.filter((t) => t > now - MEDIA_RESET_LIMIT.windowMs - RESTART_WINDOW_MARGIN_MS);
@@ -816,6 +822,20 @@ export class Meeting {
     };
     if (delay <= 0) restart();
     else this.setTimer('restartMedia', delay, restart);
+  }
+
+  /**
+   * After giving up on media: start over with a fresh run of restarts (still backing off, and
+   * never more a minute than the server takes). The person's "Try again", or the server's own
+   * `mediaReset` (its side was rebuilt, e.g. a media worker came back).
+   */
+  retryMedia(): void {
+    if (this.phase !== 'room' || !this.mediaGaveUp) return;
+    this.mediaGaveUp = false;
+    this.restartStreak = 0;
+    this.retriedAt = this.mediaGeneration;
+    this.store.set({ mediaProblem: 'retrying' });
+    this.restartMedia();
   }
 
   /**
@@ -850,6 +870,8 @@ export class Meeting {
       });
     } else if (state === 'connected') {
       this.clearTimer('disconnected');
+      // Connected on transports made after "Try again": the trouble is over.
+      if (this.store.get().mediaProblem === 'retrying' && this.mediaGeneration > this.retriedAt) this.store.set({ mediaProblem: undefined });
     }
   }
 
@@ -1002,15 +1024,26 @@ export class Meeting {
 
   // ---- endings -------------------------------------------------------------------------------
 
-  /** Shows a state page: the session is over for this page. */
-  private finish(state: RoomState, message?: string): void {
+  /**
+   * Shows a state page: the session is over for this page. `start`: with `not_started`, when the
+   * meeting starts as the server said it (it may have been rescheduled since the page loaded).
+   */
+  private finish(state: RoomState, message?: string, start?: StartTime): void {
     const before = this.phase;
     this.teardown();
-    // Too early after all (our wait for an early token fell short): count down again.
-    if (state === 'not_started' && this.store.get().bootstrap.meeting.startsAt) {
-      this.store.set({ phase: 'countdown', pageMessage: undefined, opensAt: undefined });
-      this.aimCountdown(0);
-      return;
+    if (state === 'not_started') {
+      const { bootstrap } = this.store.get();
+      const told = typeof start?.startsAt === 'string' && !Number.isNaN(Date.parse(start.startsAt)) ? start.startsAt : undefined;
+      const startsAt = told ?? bootstrap.meeting.startsAt;
+      if (startsAt) {
+        // Count down to it (showing it in both time zones), then open by itself.
+        const text = told ? (typeof start?.startsAtText === 'string' ? start.startsAtText : undefined) : bootstrap.meeting.startsAtText;
+        const meeting = { title: bootstrap.meeting.title, startsAt, ...(text ? { startsAtText: text } : {}) };
+        this.store.set({ phase: 'countdown', bootstrap: { ...bootstrap, meeting }, pageMessage: undefined, opensAt: undefined, waiting: [] });
+        // Still ahead: aim at it. Else our wait for an early token fell short (clocks differ): ask again soon.
+        this.aimCountdown(Date.parse(startsAt) > Date.now() ? -1 : 0);
+        return;
+      }
     }
     this.store.set({ phase: state, pageMessage: message, waiting: [], opensAt: undefined });
     if (before === 'room' || before === 'reconnecting' || before === 'lobby') {
@@ -1038,7 +1071,9 @@ export class Meeting {
     this.restarts = [];
     this.restartStreak = 0;
     this.mediaGaveUp = false;
-    this.store.set({ self: undefined, others: [], permissions: undefined, chat: [], unreadChat: 0, panel: null, toasts: [], waiting: [] });
+    this.store.set({
+      self: undefined, others: [], permissions: undefined, chat: [], unreadChat: 0, panel: null, toasts: [], waiting: [], mediaProblem: undefined,
+    });
   }
 
   // ---- the embedding page --------------------------------------------------------------------

@@ -114,6 +114,11 @@ export interface AppState {
   toasts: Toast[];
   /** Text for the screen readers' polite live region (joins, leaves). */
   announcement: string;
+  /**
+   * Audio and video: `gaveUp` after too many restarts in a row (the room offers "Try again"),
+   * `retrying` from then until they connect again.
+   */
+  mediaProblem?: 'gaveUp' | 'retrying';
   /** The browser refused to autoplay remote audio until the person clicks. */
   audioBlocked: boolean;
   local: LocalSnapshot;

@@ -122,6 +122,40 @@ const participants = async (meetingId: string) => (await api<{ data: { id: strin
 const waitState = (page: Page, state: string, timeout = 20_000) =>
   page.waitForFunction((s) => (globalThis as unknown as Hooks).__parley?.state() === s, state, { timeout });
 
+/**
+ * Records, through the exposed function `name`, what the page's live regions say (each new
+ * text) and what its timer shows, from now on (also across a reload, for the same page).
+ */
+let listenSeq = 0;
+async function listen(page: Page) {
+  const live: string[] = [];
+  const timer: string[] = [];
+  const name = `__heard${++listenSeq}`;
+  await page.exposeFunction(name, (kind: string, text: string) => {
+    const list = kind === 'live' ? live : timer;
+    if (list.at(-1) !== text) list.push(text);
+  });
+  const observe = `(() => {
+    const report = window[${JSON.stringify(name)}];
+    const seen = new Map();
+    const look = () => {
+      for (const el of document.querySelectorAll('[aria-live]:not([aria-live="off"]), [role="status"], [role="alert"]')) {
+        const text = el.textContent.trim();
+        if (seen.get(el) !== text) {
+          seen.set(el, text);
+          if (text) report('live', text);
+        }
+      }
+      const t = document.querySelector('[role="timer"]');
+      if (t) report('timer', t.textContent.trim());
+    };
+    look();
+    new MutationObserver(look).observe(document.body, { subtree: true, childList: true, characterData: true });
+  })()`;
+  await page.evaluate(observe);
+  return { live, timer };
+}
+
 /** Leaves whatever page a person is on (closing a room page leaves the meeting). */
 const reset = (p: Person) => p.page.goto('about:blank');
 
@@ -372,8 +406,10 @@ describe('invitations and schedules', () => {
     const page = bob.page;
     await page.goto(m.links.meeting);
     await waitState(page, 'countdown', 5_000);
+    const heard = await listen(page);
     const timer = page.getByRole('timer');
-    expect(await timer.getAttribute('aria-live')).toBe('polite');
+    // The timer is read when the person goes to it; it is not announced every second.
+    expect(await timer.getAttribute('aria-live')).toBe('off');
     expect(await timer.textContent()).toMatch(/Starts in \d+ seconds?/);
     await page.getByText(startsAt.getFullYear().toString(), { exact: false }).first().waitFor();
     // No camera, no form while counting down.
@@ -381,12 +417,49 @@ describe('invitations and schedules', () => {
     expect(await page.getByRole('button', { name: 'Join' }).count()).toBe(0);
     // The page goes on by itself: the pre-join appears, after a reload the test did not do.
     await page.getByRole('button', { name: 'Join' }).waitFor({ timeout: 15_000 });
+    // Seconds went by on the screen; screen readers heard two sentences.
+    expect(heard.timer.length).toBeGreaterThanOrEqual(3);
+    expect(heard.live).toEqual(['The meeting starts in less than a minute.', 'The meeting is opening.']);
     expect(Date.now()).toBeGreaterThanOrEqual(startsAt.getTime() - 1000);
     expect(await page.evaluate("performance.getEntriesByType('navigation')[0].type")).toBe('reload');
     expect(await roomState(page)).toBe('prejoin');
     await page.getByLabel(/name/i).fill('Bob Early');
     await page.getByRole('button', { name: 'Join' }).click();
     await waitState(page, 'room');
+    await reset(bob);
+  });
+
+  it('a meeting moved to later while the page was open: Join counts down to the new start, in both time zones', async () => {
+    const m = await createMeeting({ title: 'Moved later' });
+    const guest = await invite(m.id, { externalId: 'moved-later', name: 'Mo Later' });
+    // A personal link (its token is fetched as the page opens, and refused on the socket) and a
+    // public one (refused by the join request).
+    await ann.page.goto(guest.joinUrl);
+    await bob.page.goto(m.links.meeting);
+    await waitState(ann.page, 'prejoin');
+    await waitState(bob.page, 'prejoin');
+    const startsAt = new Date(Math.ceil((Date.now() + 2 * 3_600_000) / 60_000) * 60_000);
+    await api('PATCH', `/meetings/${m.id}`, { startsAt: startsAt.toISOString() }, 200);
+    await ann.page.getByRole('button', { name: 'Join' }).click();
+    await bob.page.getByLabel(/name/i).fill('Bob Later');
+    await bob.page.getByRole('button', { name: 'Join' }).click();
+    for (const page of [ann.page, bob.page]) {
+      await waitState(page, 'countdown');
+      const card = page.locator('main[data-state="countdown"]');
+      // The viewer's time, and the organiser's with its time zone.
+      expect(await card.locator('time').getAttribute('datetime')).toBe(startsAt.toISOString());
+      expect(await card.locator('time').textContent()).toContain(String(startsAt.getFullYear()));
+      await card.getByText(/Organiser’s time: .*\d{4}.*\(.+\)/).waitFor({ state: 'visible' });
+      expect(await page.getByRole('timer').textContent()).toMatch(/Starts in \d h \d+ min/);
+    }
+    // Far from the start, screen readers hear it once, not every second.
+    const heard = await listen(ann.page);
+    await expect.poll(() => heard.timer.length, { timeout: 10_000 }).toBeGreaterThanOrEqual(4);
+    // (The invitation's status is a live region of its own.)
+    const countdown = heard.live.filter((text) => !/organiser know/.test(text));
+    expect(countdown, JSON.stringify(heard.live)).toHaveLength(1);
+    expect(countdown[0]).toMatch(/^The meeting starts .*\d{4}/);
+    await reset(ann);
     await reset(bob);
   });
 });

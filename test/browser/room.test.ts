@@ -74,6 +74,35 @@ describe('a meeting in two browsers', () => {
     expect(await pstatus(m.key, 'host')).toBe('11');
   }, 120_000);
 
+  it('the same personal link opened in another tab moves the seat there; the first tab says so, and takes it back', async () => {
+    const m = await meeting();
+    const [host, guest] = [await person(), await person()];
+    await joinRoom(host.page, m.hostUrl);
+    await joinRoom(guest.page, m.guestUrl);
+    const tab = await guest.context.newPage();
+    try {
+      await joinRoom(tab, m.guestUrl);
+      expect(await eventually(async () => (await roomState(guest.page)) === 'joined_elsewhere')).toBe(true);
+      const page = guest.page.locator('main[data-state="joined_elsewhere"]');
+      await page.getByRole('heading', { name: 'You joined from another window or tab' }).waitFor({ state: 'visible' });
+      expect(await page.textContent()).not.toMatch(/removed/i);
+      // Nobody left: the host still lists the guest, who is still in the meeting (10).
+      expect(await others(host)).toBe(2);
+      expect(await pstatus(m.key, 'guest')).toBe('10');
+
+      // Back to the first tab, from the keyboard.
+      const back = page.getByRole('button', { name: 'Rejoin here' });
+      await back.focus();
+      await guest.page.keyboard.press('Enter');
+      expect(await eventually(async () => (await roomState(guest.page)) === 'room', 20_000)).toBe(true);
+      expect(await eventually(async () => (await roomState(tab)) === 'joined_elsewhere')).toBe(true);
+      await seeEachOther(host, guest);
+      expect(await pstatus(m.key, 'guest')).toBe('10');
+    } finally {
+      await tab.close();
+    }
+  }, 120_000);
+
   it('"end for all" reaches the other page', async () => {
     const m = await meeting();
     const [host, guest] = [await person(), await person()];

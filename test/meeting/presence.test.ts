@@ -186,6 +186,42 @@ describe('seats and capacity', () => {
   });
 });
 
+describe('turning the lobby off', () => {
+  it('lets in everyone waiting as seats allow; the others get "full"; later arrivals no longer wait', async () => {
+    const { m, hostLink, publicLink } = await nativeMeeting({ maxParticipants: 3, lobby: true });
+    const hostSocket = bareSocket(`token=${await joinToken(hostLink)}`);
+    expect(await eventually(() => welcomed(hostSocket))).toBe(true);
+    const queue = () => (hostSocket.messages.filter((x) => x.type === 'lobbyQueue').at(-1) as Extract<ServerMessage, { type: 'lobbyQueue' }> | undefined)?.waiting ?? [];
+    const knockers: { ws: WebSocket; messages: ServerMessage[] }[] = [];
+    for (const name of ['Wait A', 'Wait B', 'Wait C']) {
+      knockers.push(bareSocket(`token=${await joinToken(publicLink, name)}`));
+      // One at a time, so that the order they came in is known.
+      expect(await eventually(() => queue().length === knockers.length)).toBe(true);
+    }
+    expect(knockers.every((k) => k.messages.some((x) => x.type === 'lobby'))).toBe(true);
+    // A token fetched while the lobby was on, used after it is off.
+    const lateToken = await joinToken(publicLink, 'Late D');
+
+    expect((await api('PATCH', `/meetings/${m.id}`, { lobby: false })).status).toBe(200);
+    // Three seats: the host and the first two who came; the third is told the meeting is full.
+    expect(await eventually(() => welcomed(knockers[0]) && welcomed(knockers[1]))).toBe(true);
+    expect(await eventually(() => closedState(knockers[2]) === 'full')).toBe(true);
+    expect(welcomed(knockers[2])).toBe(false);
+    expect(await eventually(() => queue().length === 0)).toBe(true);
+    const joined = () => hostSocket.messages.flatMap((x) => (x.type === 'participantJoined' ? [x.participant.name] : []));
+    expect(await eventually(() => joined().length === 2)).toBe(true);
+    expect(joined()).toEqual(['Wait A', 'Wait B']);
+
+    // A seat frees up: the late token goes straight in, no lobby.
+    knockers[0].ws.send(JSON.stringify({ type: 'leave' }));
+    expect(await eventually(() => hostSocket.messages.some((x) => x.type === 'participantLeft'))).toBe(true);
+    const late = bareSocket(`token=${lateToken}`);
+    expect(await eventually(() => welcomed(late))).toBe(true);
+    expect(late.messages.some((x) => x.type === 'lobby')).toBe(false);
+    for (const s of [hostSocket, ...knockers, late]) s.ws.close();
+  });
+});
+
 describe('pages that come back', () => {
   it('the welcome says how long a dropped seat is kept (RESUME_WINDOW_SECONDS)', async () => {
     const { hostLink } = await nativeMeeting({});

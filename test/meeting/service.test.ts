@@ -154,6 +154,47 @@ describe('service control answers once the media workers have acted', () => {
   }, 90_000);
 });
 
+describe('readiness', () => {
+  it('/readyz is 503 while every media worker has crashed and is being restarted, 200 once one is back', async () => {
+    const service = t.server.media!.service;
+    // The respawned worker waits for the test, so that "none alive" lasts long enough to be asked.
+    interface Host { start(): Promise<void> }
+    const slots = service as unknown as { createHost(index: number): Host };
+    const createHost = slots.createHost;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => { release = resolve; });
+    slots.createHost = function (this: unknown, index: number) {
+      const host = createHost.call(this, index);
+      const start = host.start.bind(host);
+      host.start = async () => {
+        await gate;
+        return start();
+      };
+      return host;
+    };
+    try {
+      expect((await readyz()).status).toBe(200);
+      const died = new Promise<void>((resolve) => service.once('workerDied', () => resolve()));
+      await service.killWorkerForTesting(0);
+      await died;
+      const down = await readyz();
+      expect(down.status).toBe(503);
+      expect(down.body).toMatchObject({ status: 'unavailable', mediaService: 'running', media: { workers: 1, alive: 0 } });
+      expect(down.body.reason).toMatch(/no media worker is alive/);
+      expect((await native('GET')).body).toMatchObject({ media: { state: 'running', alive: 0 } });
+      const back = new Promise<void>((resolve) => service.once('workerRespawned', () => resolve()));
+      release();
+      await back;
+      expect((await readyz()).body).toMatchObject({ status: 'ready', mediaService: 'running', media: { alive: 1 } });
+      expect((await readyz()).status).toBe(200);
+    } finally {
+      release();
+      slots.createHost = createHost;
+    }
+    await joinAndSee('respawned');
+  }, 60_000);
+});
+
 describe('refreshing the announced addresses', () => {
   const file = () => joinPath(t.dataDir, 'announced-ip');
   afterAll(() => rmSync(file(), { force: true }));

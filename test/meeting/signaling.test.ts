@@ -100,9 +100,12 @@ describe('joining', () => {
 
   it('says why a meeting cannot be joined: not started, cancelled, full', async () => {
     const later = await lm('createMeeting', { meetingKey: 'later', hostid: 'h', time: '2099-01-01 10:00:00' });
-    const r1 = await send<{ error: { state: string } }>(`${t.url}/rtc/join`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ link: tokenOf(later.body.hostUrl as string) }) });
+    const r1 = await send<{ error: { state: string; startsAt?: string; startsAtText?: string } }>(`${t.url}/rtc/join`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ link: tokenOf(later.body.hostUrl as string) }) });
     expect(r1.status).toBe(409);
     expect(r1.body.error.state).toBe('not_started');
+    // …and when it starts, so that the page can say so (in the organiser's time zone too).
+    expect(r1.body.error.startsAt).toBe('2099-01-01T10:00:00.000Z');
+    expect(r1.body.error.startsAtText).toMatch(/2099.*\(.+\)$/);
 
     const m = await meeting(2);
     await lm('cancelMeeting', { meetingKey: m.key });
@@ -200,6 +203,28 @@ describe('in the room', () => {
     const again = await send<{ error: { state: string } }>(`${t.url}/rtc/join`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ link: m.links[1] }) });
     expect(again.body.error.state).toBe('ended');
     for (const b of [h, p1, p2]) await b.stop();
+  });
+
+  it('opening the same personal link again moves the seat there; the first page is told it joined elsewhere, not removed', async () => {
+    const m = await meeting(1);
+    const h = await join('moved-h', m.links[0], { audio: false, video: false });
+    const first = await join('moved-p', m.links[1], { audio: false });
+    expect(await eventually(async () => (await pstatus(m.key, 'p1')) === '10')).toBe(true);
+    const second = await join('moved-p-again', m.links[1], { audio: false });
+    expect(await eventually(() => first.closed !== undefined)).toBe(true);
+    expect(first.closed).toEqual({ state: 'joined_elsewhere', message: 'You joined this meeting from another window or tab.' });
+    expect(second.welcome!.self.id).toBe(first.id);
+    // The person never left: no "left" for the others, still in the meeting (10).
+    expect(h.received('participantLeft')).toEqual([]);
+    expect(await pstatus(m.key, 'p1')).toBe('10');
+    // The first page coming back with its resume token hears the same, not "connection lost".
+    const { default: WebSocket } = await import('ws');
+    const back = await new Promise<string>((resolve) => {
+      const ws = new WebSocket(`${t.url.replace('http', 'ws')}/rtc/ws?resume=${first.welcome!.resumeToken}`);
+      ws.on('message', (d) => resolve(JSON.parse(d.toString()).state));
+    });
+    expect(back).toBe('joined_elsewhere');
+    for (const b of [h, first, second]) await b.stop();
   });
 
   it('a cancelled invitation removes its holder from the room', async () => {

@@ -95,6 +95,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       const why = service.media?.error ? `: ${service.media.error}` : '';
       return reply.status(503).send({ status: 'unavailable', reason: `the media workers are ${mediaService}${why}`, mediaService, ...media });
     }
+    // Started, but every worker crashed and is being respawned: no media until one is back.
+    if (service.enabled && service.media?.state === 'running' && service.media.alive === 0) {
+      const reason = `no media worker is alive (${service.media.workers} crashed and ${service.media.workers === 1 ? 'is' : 'are'} being restarted)`;
+      return reply.status(503).send({ status: 'unavailable', reason, mediaService, ...media });
+    }
     return { status: 'ready', mediaService, ...media };
   });
 

@@ -24,6 +24,7 @@
  *   ready              the meeting page has loaded (again after it reloads itself, e.g. at the start)
  *   joined             { participantId, name, participants: [{ participantId, name }] }
  *   left               { reason }: 'left' (they left), 'connection_lost', 'removed', 'declined',
+ *                      'joined_elsewhere' (the same person joined from another window or tab),
  *                      or the meeting's end ('ended', 'cancelled', ...)
  *   participantJoined  { participantId, name }
  *   participantLeft    { participantId, name }

@@ -1,7 +1,7 @@
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Meeting } from '../meeting.ts';
 import type { AppState } from '../state.ts';
-import { formatRemaining } from '../texts.ts';
+import { countdownAnnouncement, formatRemaining } from '../texts.ts';
 import { Invitation } from './Invitation.tsx';
 import { useNow } from './time.ts';
 
@@ -13,10 +13,17 @@ function startText(date: Date): string {
   }
 }
 
+/** After the heading has been read: what a live region holds when the page appears is not spoken. */
+const ANNOUNCE_AFTER_MS = 1_000;
+
 /**
  * Before the start: the title, the start in the viewer's own time, and a countdown. The page
  * opens the meeting by itself at the start (see Meeting.aimCountdown): no camera is asked for
  * until then. A personal invitation can be accepted or declined here.
+ *
+ * The countdown changes every second for the eye, but is no live region (a timer is read when
+ * the person goes to it); screen readers hear a separate region that changes only at sensible
+ * moments (countdownAnnouncement).
  */
 export function Countdown({ meeting, state }: { meeting: Meeting; state: AppState }) {
   const { title, bootstrap, invitation } = state;
@@ -26,6 +33,11 @@ export function Countdown({ meeting, state }: { meeting: Meeting; state: AppStat
   useEffect(() => heading.current?.focus(), []);
   const left = startsAt - now;
   const date = new Date(startsAt);
+  const [speak, setSpeak] = useState(false);
+  useEffect(() => {
+    const timer = setTimeout(() => setSpeak(true), ANNOUNCE_AFTER_MS);
+    return () => clearTimeout(timer);
+  }, []);
   return (
     <main class="state-page countdown-page" data-state="countdown">
       <div class="card">
@@ -40,8 +52,11 @@ export function Countdown({ meeting, state }: { meeting: Meeting; state: AppStat
             </>
           )}
         </p>
-        <p class="countdown" role="timer" aria-live="polite" aria-atomic="true">
+        <p class="countdown" role="timer" aria-live="off" aria-atomic="true">
           {left > 0 ? `Starts in ${formatRemaining(left)}` : 'Opening the meeting…'}
+        </p>
+        <p class="sr-only countdown-announcement" aria-live="polite" aria-atomic="true">
+          {speak ? countdownAnnouncement(left, startText(date)) : ''}
         </p>
         <p>This page opens the meeting by itself when it starts; you can keep it open.</p>
         {invitation && <Invitation meeting={meeting} invitation={invitation} />}

@@ -11,7 +11,7 @@ import { buildTiles, Stage } from './Stage.tsx';
 
 export function Room({ meeting, state }: { meeting: Meeting; state: AppState }) {
   const [confirm, setConfirm] = useState<ConfirmSpec | null>(null);
-  const { title, phase, panel, remote, audioBlocked, others, permissions } = state;
+  const { title, phase, panel, remote, audioBlocked, others, permissions, mediaProblem } = state;
   const waiting = permissions?.moderate ? state.waiting : [];
   const tiles = buildTiles(state);
   const count = others.length + (state.self ? 1 : 0);
@@ -43,6 +43,18 @@ export function Room({ meeting, state }: { meeting: Meeting; state: AppState }) 
             Reconnecting… Your seat is kept while we get you back.
           </p>
         )}
+        {/* Always there, so screen readers hear when media is lost and when it is retried. */}
+        <div class="media-region" role="status" aria-live="polite">
+          {phase === 'room' && mediaProblem === 'gaveUp' && (
+            <div class="banner warn media-lost">
+              <span id="media-lost-text">Audio and video could not be connected again.</span>
+              <button type="button" class="button small" aria-describedby="media-lost-text" onClick={() => meeting.retryMedia()}>
+                Try again
+              </button>
+            </div>
+          )}
+          {phase === 'room' && mediaProblem === 'retrying' && <p class="banner warn">Connecting audio and video again…</p>}
+        </div>
         {audioBlocked && (
           <button type="button" class="banner sound" onClick={enableSound}>
             <SoundIcon /> Click to enable sound

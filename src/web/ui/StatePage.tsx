@@ -14,10 +14,10 @@ export function StatePage({ meeting, state }: { meeting: Meeting; state: AppStat
       <div class="card">
         {state.title && <p class="meeting-title">{state.title}</p>}
         <h1 ref={heading} tabIndex={-1}>{page.heading}</h1>
-        <p>{state.pageMessage || page.detail}</p>
+        <p>{(!page.ownDetail && state.pageMessage) || page.detail}</p>
         {page.rejoin && (
           <button type="button" class="button primary" onClick={() => void meeting.rejoin()}>
-            Rejoin
+            {page.rejoinLabel ?? 'Rejoin'}
           </button>
         )}
       </div>
