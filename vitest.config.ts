@@ -6,8 +6,10 @@ export default defineConfig({
     // Media and browser tests each start servers and real peers; two files at once is what
     // two cores carry without starving the media threads.
     maxWorkers: 2,
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // A safety net, not a measure: under the full suite's load a browser test whose own bounded
+    // waits add up to 15 s has taken 25-30 s, so the net sits well above that.
+    testTimeout: 60_000,
+    hookTimeout: 90_000,
     reporters: ['default'],
   },
 });
