@@ -2,7 +2,7 @@ import type { WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountCredentials } from '../../src/core/index.js';
 import { joinRoom, openPerson, type Person, type RoomHooks } from '../helpers/browser.js';
-import { bearer, send } from '../helpers/http.js';
+import { nativeApi } from '../helpers/http.js';
 import { eventually } from '../helpers/meeting-bot.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -22,12 +22,8 @@ afterAll(async () => {
   await t?.close();
 });
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- API answers read in assertions
 let seq = 0;
-const api = (method: string, path: string, body?: unknown) => send<Json>(`${t.url}/api/v1${path}`, {
-  method, headers: { ...bearer(acc.apiToken), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-  body: body === undefined ? undefined : JSON.stringify(body),
-});
+const api = nativeApi(() => t, () => acc.apiToken);
 
 /** A native meeting with one invited participant; their personal link. */
 async function meeting() {

@@ -87,3 +87,16 @@ export async function send<T = unknown>(url: string, init: RequestInit): Promise
 
 export const basic = (user: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- API answers read in assertions
+
+/**
+ * The native API as one account calls it: `api('POST', '/meetings', body)`. The server's URL and
+ * the token are read at each call (tests set them in beforeAll).
+ */
+export function nativeApi(server: () => { url: string }, token: () => string) {
+  return (method: string, path: string, body?: unknown) => send<Json>(`${server().url}/api/v1${path}`, {
+    method, headers: { ...bearer(token()), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}

@@ -3,7 +3,7 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountCredentials } from '../../src/core/index.js';
 import type { JoinRefusal, JoinResponse, RoomBootstrap, RoomLink, ServerMessage } from '../../src/signaling/messages.js';
-import { basic, bearer, post, send, type Answer } from '../helpers/http.js';
+import { basic, bearer, nativeApi, post, send, type Answer } from '../helpers/http.js';
 import { BotHost, eventually, MeetingBot } from '../helpers/meeting-bot.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -33,10 +33,7 @@ afterAll(async () => {
 });
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- API answers read in assertions
-const api = (method: string, path: string, body?: unknown) => send<Json>(`${t.url}/api/v1${path}`, {
-  method, headers: { ...bearer(acc.apiToken), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-  body: body === undefined ? undefined : JSON.stringify(body),
-});
+const api = nativeApi(() => t, () => acc.apiToken);
 const joinReq = (body: Record<string, unknown>, headers: Record<string, string> = {}, server = t) => send<JoinResponse & JoinRefusal>(`${server.url}/rtc/join`, {
   method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body),
 });

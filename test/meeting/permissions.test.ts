@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountCredentials } from '../../src/core/index.js';
 import type { RoomLink } from '../../src/signaling/messages.js';
-import { bearer, send } from '../helpers/http.js';
+import { nativeApi } from '../helpers/http.js';
 import { BotHost, eventually, MeetingBot } from '../helpers/meeting-bot.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -26,10 +26,7 @@ afterAll(async () => {
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- API answers read in assertions
 let seq = 0;
-const api = (method: string, path: string, body?: unknown) => send<Json>(`${t.url}/api/v1${path}`, {
-  method, headers: { ...bearer(acc.apiToken), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-  body: body === undefined ? undefined : JSON.stringify(body),
-});
+const api = nativeApi(() => t, () => acc.apiToken);
 const personal = (url: string): RoomLink => ({ kind: 'personal', token: url.split('/e/')[1] });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -2,7 +2,7 @@ import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountCredentials } from '../../src/core/index.js';
 import type { JoinResponse, RoomLink, ServerMessage } from '../../src/signaling/messages.js';
-import { basic, bearer, post, send } from '../helpers/http.js';
+import { basic, nativeApi, post, send } from '../helpers/http.js';
 import { BotHost, eventually, MeetingBot } from '../helpers/meeting-bot.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -34,10 +34,7 @@ afterAll(async () => {
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- API answers read in assertions
 let seq = 0;
 const lm = (method: string, data: Record<string, unknown>) => post<Json>(`${t.url}/${method}`, data, 'form', basic(acc.accountSid, acc.authToken));
-const api = (method: string, path: string, body?: unknown) => send<Json>(`${t.url}/api/v1${path}`, {
-  method, headers: { ...bearer(acc.apiToken), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-  body: body === undefined ? undefined : JSON.stringify(body),
-});
+const api = nativeApi(() => t, () => acc.apiToken);
 const personal = (url: string): RoomLink => ({ kind: 'personal', token: url.split('/e/')[1] });
 const status = async (key: string) => (await lm('getMeetingStatus', { meetingKey: key })).body.status as string;
 const pstatus = async (key: string, puid: string) => (await lm('getParticipantStatus', { meetingKey: key, puid })).body.status as string;
