@@ -39,7 +39,7 @@ export interface ServerOptions {
 
 /** Builds the core over the configured store (shared by the server and the CLI). */
 export async function openCore(config: Config, env: NodeJS.ProcessEnv = process.env, onError?: (error: unknown, where: string) => void) {
-  const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, onError: (error) => onError?.(error, 'the database pool') });
   const core = new Core({
     store,
     publicUrl: config.publicUrl,

@@ -27,6 +27,8 @@ export interface StoreOptions {
    * (async hooks on every promise), so it is for tests: default on under Vitest.
    */
   checkTransactions?: boolean;
+  /** Errors nobody awaits (an idle PostgreSQL connection that the server closed). */
+  onError?: (error: unknown) => void;
 }
 
 /** Opens the database and brings its schema up to date. */
@@ -37,7 +39,12 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   let checkpointer: Checkpointer | undefined;
   if (options.databaseUrl && /^postgres(ql)?:\/\//.test(options.databaseUrl)) {
     dialect = 'postgres';
-    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: options.databaseUrl, max: 10 }) }) });
+    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
+    // An idle connection the server ends (a restart, a terminated backend) is reported here, and
+    // an 'error' event without a listener would end the process. The pool drops that connection;
+    // the next query opens a new one.
+    pool.on('error', (error) => options.onError?.(error));
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   } else {
     dialect = 'sqlite';
     mkdirSync(options.dataDir, { recursive: true });
