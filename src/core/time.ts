@@ -111,3 +111,12 @@ export function formatDayFirst(instant: Date, tz: string): string {
   const w = wallClockIn(instant, tz);
   return `${pad(w.day)}-${pad(w.month)}-${pad(w.year, 4)} ${pad(w.hour)}:${pad(w.minute)}:${pad(w.second)}`;
 }
+
+const LONG_DATE = (timeZone: string) => new Intl.DateTimeFormat('en-GB', {
+  timeZone, dateStyle: 'full', timeStyle: 'short',
+});
+
+/** A start time in words, in the organiser's time zone (link pages, the room's countdown). */
+export function formatStart(startsAt: Date, timeZone: string): string {
+  return `${LONG_DATE(timeZone).format(startsAt)} (${timeZone})`;
+}

@@ -1,9 +1,8 @@
 import type {} from '@fastify/websocket'; // its types add { websocket: true } routes to Fastify
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HTTP_STATUS } from '../api/http/errors.js';
-import { formatStart } from '../api/pages/render.js';
 import type { WebSocket } from 'ws';
-import { CoreError, type Core, type CoreEvents, type LinkState } from '../core/index.js';
+import { CoreError, time, type Core, type CoreEvents, type LinkState } from '../core/index.js';
 import { randomBase62 } from '../core/secrets.js';
 import { MediaError, type CanPublish, type HeldSources, type MediaPeer, type MediaRoom, type MediaService } from '../media/index.js';
 import type { MeetingRecord, ParticipantRecord } from '../store/index.js';
@@ -193,7 +192,7 @@ export class SignalingServer {
   private async startTime(meeting: MeetingRecord | undefined): Promise<StartTime> {
     if (!meeting?.startsAt) return {};
     const { timeZone } = await this.options.core.accounts.get(meeting.accountId);
-    return { startsAt: meeting.startsAt.toISOString(), startsAtText: formatStart(meeting.startsAt, timeZone) };
+    return { startsAt: meeting.startsAt.toISOString(), startsAtText: time.formatStart(meeting.startsAt, timeZone) };
   }
 
   /** Closes every room (server shutdown). */

@@ -1,4 +1,4 @@
-import type { Availability } from '../../core/index.js';
+import { time, type Availability } from '../../core/index.js';
 import { escapeHtml } from '../http/html.js';
 
 export interface LinkPage {
@@ -10,14 +10,7 @@ export interface LinkPage {
   invitee?: { name: string; cancelled: boolean; status: number };
 }
 
-const LONG_DATE = (timeZone: string) => new Intl.DateTimeFormat('en-GB', {
-  timeZone, dateStyle: 'full', timeStyle: 'short',
-});
 
-/** A start time in words, in the organiser's time zone. */
-export function formatStart(startsAt: Date, timeZone: string): string {
-  return `${LONG_DATE(timeZone).format(startsAt)} (${timeZone})`;
-}
 
 /** The sentence that says where the meeting stands. */
 export function stateSentence(page: LinkPage): { heading: string; detail: string; state: string } {
@@ -29,7 +22,7 @@ export function stateSentence(page: LinkPage): { heading: string; detail: string
         ? { state: 'open', heading: 'The meeting is in progress', detail: 'The meeting room opens from this link.' }
         : { state: 'open', heading: 'The meeting is open', detail: 'Nobody has joined yet. The meeting room opens from this link.' };
     case 'not_started':
-      return { state: 'not_started', heading: 'The meeting has not started yet', detail: `It is scheduled for ${formatStart(a.startsAt, page.timeZone)}.` };
+      return { state: 'not_started', heading: 'The meeting has not started yet', detail: `It is scheduled for ${time.formatStart(a.startsAt, page.timeZone)}.` };
     case 'ended':
       return { state: 'ended', heading: 'The meeting has ended', detail: a.reason === 'scheduled_end' || a.reason === 'window_passed' ? 'Its scheduled time is over.' : 'The host ended it for everyone.' };
     case 'cancelled':

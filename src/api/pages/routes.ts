@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { Core, LinkRef } from '../../core/index.js';
+import { time, type Core, type LinkRef } from '../../core/index.js';
 import type { RoomBootstrap } from '../../signaling/messages.js';
-import { formatStart, renderLinkPage, renderNotFound } from './render.js';
+import { renderLinkPage, renderNotFound } from './render.js';
 import type { RoomApp } from './room.js';
 
 // Link pages are framed by integrators' sites (embed), so they carry no X-Frame-Options; the
@@ -25,7 +25,7 @@ export async function linkPages(app: FastifyInstance, opts: { core: Core; room?:
     // Joinable links open the room; a meeting that has not started yet counts down in it.
     if ((state === 'room' || state === 'not_started') && room) {
       const start = availability.state === 'not_started'
-        ? { startsAt: availability.startsAt.toISOString(), startsAtText: formatStart(availability.startsAt, (await core.accounts.get(meeting.accountId)).timeZone) }
+        ? { startsAt: availability.startsAt.toISOString(), startsAtText: time.formatStart(availability.startsAt, (await core.accounts.get(meeting.accountId)).timeZone) }
         : {};
       const bootstrap: RoomBootstrap = {
         link,
