@@ -10,8 +10,6 @@ export interface LinkPage {
   invitee?: { name: string; cancelled: boolean; status: number };
 }
 
-
-
 /** The sentence that says where the meeting stands. */
 export function stateSentence(page: LinkPage): { heading: string; detail: string; state: string } {
   const a = page.availability;
