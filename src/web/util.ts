@@ -14,41 +14,34 @@ export function colorFor(id: string): string {
   return `hsl(${(hash >>> 0) % 360} 45% 38%)`;
 }
 
-/** localStorage that never throws (blocked in some embedded / private contexts). */
-export const storage = {
-  get(key: string): string | undefined {
-    try {
-      return localStorage.getItem(key) ?? undefined;
-    } catch {
-      return undefined;
-    }
-  },
-  set(key: string, value: string): void {
-    try {
-      localStorage.setItem(key, value);
-    } catch {
-      // Not stored: the preference just is not remembered.
-    }
-  },
-};
+/**
+ * Web storage that never throws: it is blocked in some embedded and private contexts (even
+ * reading `window.localStorage` can throw), and then nothing is remembered.
+ */
+function quietStorage(area: () => Storage) {
+  return {
+    get(key: string): string | undefined {
+      try {
+        return area().getItem(key) ?? undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    set(key: string, value: string): void {
+      try {
+        area().setItem(key, value);
+      } catch {
+        // Not stored: the page just does not remember it.
+      }
+    },
+  };
+}
 
-/** sessionStorage that never throws: remembers things across a reload of this tab only. */
-export const tabStorage = {
-  get(key: string): string | undefined {
-    try {
-      return sessionStorage.getItem(key) ?? undefined;
-    } catch {
-      return undefined;
-    }
-  },
-  set(key: string, value: string): void {
-    try {
-      sessionStorage.setItem(key, value);
-    } catch {
-      // Not kept: after a reload the page just does not know.
-    }
-  },
-};
+/** Preferences kept across visits (name, devices). */
+export const storage = quietStorage(() => localStorage);
+
+/** Remembered across a reload of this tab only. */
+export const tabStorage = quietStorage(() => sessionStorage);
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
