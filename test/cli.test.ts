@@ -35,6 +35,16 @@ afterAll(() => { for (const dir of dirs) rmSync(dir, { recursive: true, force: t
 const lbCall = (url: string, creds: { apiUsername: string; apiKey: string; serverKey: string }, op: string, fields: Record<string, string>) =>
   post(`${url}/livebox/appsservice/api/${op}`, { username: creds.apiUsername, key: creds.apiKey, Serverkey: creds.serverKey, ...fields }, 'json');
 
+/** A second serve of `dir` prints no first-start secrets. */
+async function expectQuietSecondStart(dir: string): Promise<void> {
+  const again = await serve(dir, NO_MEDIA);
+  try {
+    expect(again.output()).not.toContain('first start');
+  } finally {
+    await stop(again);
+  }
+}
+
 function stop(s: Serving): Promise<number | null> {
   return new Promise((resolve) => {
     s.child.removeAllListeners('exit');
@@ -146,12 +156,7 @@ describe('parley CLI', () => {
     } finally {
       await stop(s);
     }
-    const again = await serve(dir, NO_MEDIA);
-    try {
-      expect(again.output()).not.toContain('first start');
-    } finally {
-      await stop(again);
-    }
+    await expectQuietSecondStart(dir);
   });
 
   it('first serve after `admin rotate-token` prints the demo account it created, and no admin token', async () => {
@@ -172,12 +177,7 @@ describe('parley CLI', () => {
     } finally {
       await stop(s);
     }
-    const again = await serve(dir, NO_MEDIA);
-    try {
-      expect(again.output()).not.toContain('first start');
-    } finally {
-      await stop(again);
-    }
+    await expectQuietSecondStart(dir);
   });
 
   it('user list and user api-permission work on the running server\'s accounts', async () => {
