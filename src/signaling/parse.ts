@@ -1,6 +1,6 @@
 import {
   CHAT_MAX_LENGTH, type ClientMessage, type IceCandidate, type InvitationRequest, type JoinRequest, type RoomLink, type TrackSource,
-} from './messages.js';
+} from '../protocol/messages.js';
 
 const SOURCES: readonly TrackSource[] = ['microphone', 'camera', 'screen'];
 const MAX_SDP = 200_000;

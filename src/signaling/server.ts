@@ -10,7 +10,7 @@ import {
   INVITATION_PATH, JOIN_PATH, MEDIA_RESET_LIMIT, PING_INTERVAL_MS, RESUME_WINDOW_MS, WS_PATH,
   type ClientMessage, type IceServer, type InvitationResponse, type JoinResponse, type Permissions, type RoomLink, type RoomState,
   type StartTime,
-} from './messages.js';
+} from '../protocol/messages.js';
 import { parseClientMessage, parseInvitationRequest, parseJoinRequest, ProtocolError } from './parse.js';
 import { LiveRoom, Session } from './session.js';
 

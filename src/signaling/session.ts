@@ -1,6 +1,6 @@
 import type { WebSocket } from 'ws';
 import type { MediaPeer, MediaRoom } from '../media/index.js';
-import type { ChatMessage, ParticipantInfo, Permissions, ServerMessage } from './messages.js';
+import type { ChatMessage, ParticipantInfo, Permissions, ServerMessage } from '../protocol/messages.js';
 
 /** One person's seat in a live room: survives a dropped socket for the resume window. */
 export class Session {

@@ -1,4 +1,4 @@
-import type { Role, RoomBootstrap, WaysIn } from '../signaling/messages.ts';
+import type { Role, RoomBootstrap, WaysIn } from '../protocol/messages.ts';
 
 const ROLES: readonly Role[] = ['host', 'moderator', 'participant', 'viewer'];
 

@@ -1,4 +1,4 @@
-import type { EmbedCommand, EmbedCommandName, EmbedEvent, EmbedEventName } from '../signaling/messages.ts';
+import type { EmbedCommand, EmbedCommandName, EmbedEvent, EmbedEventName } from '../protocol/messages.ts';
 import type { Meeting } from './meeting.ts';
 
 const COMMANDS: readonly EmbedCommandName[] = ['mute', 'unmute', 'cameraOn', 'cameraOff', 'leave'];

@@ -1,4 +1,4 @@
-import type { TrackSource } from '../signaling/messages.ts';
+import type { TrackSource } from '../protocol/messages.ts';
 import type { DeviceOption, LocalSnapshot } from './state.ts';
 import { deviceErrorText, NO_MEDIA_DEVICES } from './texts.ts';
 import { storage } from './util.ts';

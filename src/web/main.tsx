@@ -1,5 +1,5 @@
 import { render } from 'preact';
-import type { ParticipantInfo, TrackSource } from '../signaling/messages.ts';
+import type { ParticipantInfo, TrackSource } from '../protocol/messages.ts';
 import { readBootstrap } from './bootstrap.ts';
 import { EmbedBridge, embeddingOrigin } from './embed.ts';
 import { Meeting } from './meeting.ts';

@@ -3,7 +3,7 @@ import {
   type ClientMessage, type EmbedEventName, type IceServer, type InvitationRequest, type InvitationResponse, type JoinRefusal,
   type JoinRequest, type JoinResponse, type ParticipantInfo, type RoomBootstrap, type RoomState, type ServerMessage, type StartTime,
   type TrackSource,
-} from '../signaling/messages.ts';
+} from '../protocol/messages.ts';
 import { readBootstrap, waysOf } from './bootstrap.ts';
 import { LocalMedia } from './local-media.ts';
 import { iceUfrags, Publisher, Subscriber, type ReceivedTrack } from './peers.ts';

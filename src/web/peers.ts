@@ -1,4 +1,4 @@
-import type { ClientMessage, IceServer, RemoteTrack, TrackSource } from '../signaling/messages.ts';
+import type { ClientMessage, IceServer, RemoteTrack, TrackSource } from '../protocol/messages.ts';
 import { sleep } from './util.ts';
 
 /** Sends a message on the socket if it is open (messages are dropped while it is not). */

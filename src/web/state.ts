@@ -1,4 +1,4 @@
-import type { ChatMessage, ParticipantInfo, Permissions, RoomBootstrap, RoomState } from '../signaling/messages.ts';
+import type { ChatMessage, ParticipantInfo, Permissions, RoomBootstrap, RoomState } from '../protocol/messages.ts';
 
 /**
  * Where the page is. The room's own phases (counting down to the start, pre-join, joining,

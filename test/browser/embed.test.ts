@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountCredentials } from '../../src/core/index.js';
-import type { RoomLink } from '../../src/signaling/messages.js';
+import type { RoomLink } from '../../src/protocol/messages.js';
 import { openPerson, type Person } from '../helpers/browser.js';
 import { bearer, send } from '../helpers/http.js';
 import { eventually } from '../helpers/meeting-bot.js';

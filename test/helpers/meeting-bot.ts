@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import { BotHost, type BotOptions } from '../media/helpers/bots.js';
-import type { ClientMessage, JoinResponse, RemoteTrack, RoomLink, ServerMessage } from '../../src/signaling/messages.js';
+import type { ClientMessage, JoinResponse, RemoteTrack, RoomLink, ServerMessage } from '../../src/protocol/messages.js';
 
 export { BotHost };
 

@@ -2,7 +2,7 @@ import { connect, type Socket } from 'node:net';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountCredentials } from '../../src/core/index.js';
-import type { JoinRefusal, JoinResponse, RoomBootstrap, RoomLink, ServerMessage } from '../../src/signaling/messages.js';
+import type { JoinRefusal, JoinResponse, RoomBootstrap, RoomLink, ServerMessage } from '../../src/protocol/messages.js';
 import { basic, bearer, nativeApi, post, send, type Answer } from '../helpers/http.js';
 import { BotHost, eventually, MeetingBot } from '../helpers/meeting-bot.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountCredentials } from '../../src/core/index.js';
-import type { RoomLink } from '../../src/signaling/messages.js';
+import type { RoomLink } from '../../src/protocol/messages.js';
 import { nativeApi } from '../helpers/http.js';
 import { BotHost, eventually, MeetingBot } from '../helpers/meeting-bot.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';

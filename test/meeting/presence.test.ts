@@ -1,7 +1,7 @@
 import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountCredentials } from '../../src/core/index.js';
-import type { JoinResponse, RoomLink, ServerMessage } from '../../src/signaling/messages.js';
+import type { JoinResponse, RoomLink, ServerMessage } from '../../src/protocol/messages.js';
 import { basic, nativeApi, post, send } from '../helpers/http.js';
 import { BotHost, eventually, MeetingBot } from '../helpers/meeting-bot.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JoinResponse, RoomLink, ServerMessage } from '../../src/signaling/messages.js';
+import type { JoinResponse, RoomLink, ServerMessage } from '../../src/protocol/messages.js';
 import { bearer, send } from '../helpers/http.js';
 import { BotHost, eventually, MeetingBot } from '../helpers/meeting-bot.js';
 import { spawnListening, type Spawned } from '../helpers/spawn.js';

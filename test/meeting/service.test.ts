@@ -6,7 +6,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join as joinPath } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { AccountCredentials, ServiceStatus } from '../../src/core/index.js';
-import type { RoomLink } from '../../src/signaling/messages.js';
+import type { RoomLink } from '../../src/protocol/messages.js';
 import { basic, bearer, post, send, type Answer } from '../helpers/http.js';
 import { BotHost, eventually, MeetingBot } from '../helpers/meeting-bot.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';

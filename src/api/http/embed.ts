@@ -1,5 +1,5 @@
 import { CoreError } from '../../core/index.js';
-import { CSS_LENGTH_UNITS, parseCssLength, type CssLength } from '../../signaling/css-length.js';
+import { CSS_LENGTH_UNITS, parseCssLength, type CssLength } from '../../protocol/css-length.js';
 import { escapeHtml } from './html.js';
 
 /** Permissions the meeting needs from the embedding page. */

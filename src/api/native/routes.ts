@@ -6,7 +6,7 @@ import type { AccessSettings, AccountRecord } from '../../store/index.js';
 import { toFailure } from '../http/errors.js';
 import { exactJsonBodies } from '../http/validation.js';
 import { cssLength, embedIframe } from '../http/embed.js';
-import { EMBED_SCRIPT_PATH } from '../../signaling/messages.js';
+import { EMBED_SCRIPT_PATH } from '../../protocol/messages.js';
 import * as S from './schemas.js';
 import { bearerToken, idempotentCreate, pageQuery, toPage } from './support.js';
 import { accountView, meetingView, participantView, presetView, userView } from './views.js';

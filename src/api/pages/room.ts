@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
-import { EMBED_SCRIPT_PATH, type RoomBootstrap } from '../../signaling/messages.js';
+import { EMBED_SCRIPT_PATH, type RoomBootstrap } from '../../protocol/messages.js';
 import { escapeHtml } from '../http/html.js';
 
 // The same path from src/api/pages (tests) and dist/api/pages (built): <root>/dist/web.

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { time, type Core, type LinkRef } from '../../core/index.js';
-import type { RoomBootstrap } from '../../signaling/messages.js';
+import type { RoomBootstrap } from '../../protocol/messages.js';
 import { renderLinkPage, renderNotFound } from './render.js';
 import type { RoomApp } from './room.js';
 

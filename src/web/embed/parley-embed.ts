@@ -40,8 +40,8 @@
  * that origin only and takes commands from it only. This script takes messages only from the
  * iframe's window at the meeting's origin. Plain ES2019, no dependencies.
  */
-import { parseCssLength } from '../../signaling/css-length.ts';
-import type { EmbedCommand, EmbedCommandName, EmbedEvent, EmbedEventName } from '../../signaling/messages.ts';
+import { parseCssLength } from '../../protocol/css-length.ts';
+import type { EmbedCommand, EmbedCommandName, EmbedEvent, EmbedEventName } from '../../protocol/messages.ts';
 
 export interface EmbedOptions {
   url: string;
@@ -69,7 +69,7 @@ const EVENTS: EmbedEventName[] = ['ready', 'joined', 'left', 'participantJoined'
 
 export const version = '1';
 
-// The same sizes as the server's embed code accepts (src/signaling/css-length.ts).
+// The same sizes as the server's embed code accepts (src/protocol/css-length.ts).
 function cssLength(name: string, value: unknown, fallback: string): string {
   if (value === undefined || value === null || value === '') return fallback;
   const length = parseCssLength(String(value));

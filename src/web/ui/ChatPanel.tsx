@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { CHAT_MAX_LENGTH } from '../../signaling/messages.ts';
+import { CHAT_MAX_LENGTH } from '../../protocol/messages.ts';
 import type { Meeting } from '../meeting.ts';
 import type { AppState } from '../state.ts';
 import { formatTime } from '../util.ts';

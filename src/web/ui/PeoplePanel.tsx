@@ -1,4 +1,4 @@
-import type { ParticipantInfo, Role } from '../../signaling/messages.ts';
+import type { ParticipantInfo, Role } from '../../protocol/messages.ts';
 import type { Meeting } from '../meeting.ts';
 import type { AppState } from '../state.ts';
 import { colorFor, initials } from '../util.ts';

@@ -11,6 +11,11 @@
  * `RESUME_WINDOW_MS` with `WS_PATH?resume=<resumeToken>` and keeps its seat.
  */
 
+import type { Role, TrackSource, RoomLink, WaysIn, RoomState, StartTime, Permissions, ParticipantInfo, ChatMessage, IceServer, SocketErrorCode } from './domain.js';
+
+export type { Role, TrackSource, RoomLink, WaysIn, RoomState, StartTime, Permissions, ParticipantInfo, ChatMessage, IceServer, SocketErrorCode } from './domain.js';
+export type * from './embed.js';
+
 export const JOIN_PATH = '/rtc/join';
 /** POST `InvitationRequest`: a personal link's holder accepts or declines before the meeting. */
 export const INVITATION_PATH = '/rtc/invitation';
@@ -30,27 +35,6 @@ export const MEDIA_RESET_LIMIT = { count: 5, windowMs: 60_000 } as const;
 /** The browser pings this often; the server drops a socket silent for 3 intervals. */
 export const PING_INTERVAL_MS = 10_000;
 export const CHAT_MAX_LENGTH = 2000;
-
-export type Role = 'host' | 'moderator' | 'participant' | 'viewer';
-export type TrackSource = 'microphone' | 'camera' | 'screen';
-
-/** Which link the page was opened from. */
-export type RoomLink =
-  | { kind: 'personal'; token: string }
-  | { kind: 'public'; code: string }
-  | { kind: 'conference'; key: string };
-
-/**
- * How someone without a personal link may come in, as the meeting allows. `guest`: with a name
- * only. `pin`: with a name and the meeting's PIN. `usernamePassword`: as one of the account's
- * registered users. `signup`: by registering on the spot.
- */
-export interface WaysIn {
-  guest: boolean;
-  pin: boolean;
-  usernamePassword: boolean;
-  signup: boolean;
-}
 
 /** Embedded in the link page as JSON (script#parley-bootstrap). */
 export interface RoomBootstrap {
@@ -112,24 +96,6 @@ export interface InvitationResponse {
 }
 
 /**
- * What a page should show instead of the room (also the `state` of a refused join).
- * `joined_elsewhere`: the same person took their seat (or their place in the lobby) from another
- * window or tab; nobody removed them, and this page may take it back.
- */
-export type RoomState =
-  | 'not_started' | 'ended' | 'cancelled' | 'disabled' | 'service_stopped' | 'full'
-  | 'invitation_cancelled' | 'removed' | 'joined_elsewhere' | 'not_found' | 'declined';
-
-/**
- * With the state `not_started`: when the meeting starts (ISO), and the same in words in the
- * organiser's time zone (as RoomBootstrap.meeting). Absent when the meeting has no start time.
- */
-export interface StartTime {
-  startsAt?: string;
-  startsAtText?: string;
-}
-
-/**
  * A refused join: HTTP 4xx with this body. With `state`, show that state's page. Without it the
  * person can try again on the pre-join screen: `code` is `invalid` (a field, named in `field`),
  * `unauthenticated` (wrong PIN, username or password), `conflict` (e.g. the username is taken)
@@ -137,42 +103,6 @@ export interface StartTime {
  */
 export interface JoinRefusal {
   error: { code: string; message: string; state?: RoomState; field?: string; retryAfterSeconds?: number } & StartTime;
-}
-
-export interface Permissions {
-  publishAudio: boolean;
-  publishVideo: boolean;
-  shareScreen: boolean;
-  chat: boolean;
-  /** mute and remove others, end for all */
-  moderate: boolean;
-  startAudioMuted: boolean;
-  startVideoOff: boolean;
-}
-
-export interface ParticipantInfo {
-  id: string;
-  name: string;
-  role: Role;
-  audioMuted: boolean;
-  videoMuted: boolean;
-  screenSharing: boolean;
-  handRaised: boolean;
-}
-
-export interface ChatMessage {
-  id: string;
-  from: string;
-  name: string;
-  text: string;
-  /** ISO time */
-  at: string;
-}
-
-export interface IceServer {
-  urls: string | string[];
-  username?: string;
-  credential?: string;
 }
 
 /** One m-line of the subscriber offer that carries media. */
@@ -261,33 +191,10 @@ export type ServerMessage =
   | { type: 'permissions'; permissions: Permissions }
   /** The session is over for this page; show `state`. The socket closes after this. */
   | ({ type: 'closed'; state: RoomState; message: string } & StartTime)
-  | { type: 'error'; code: string; message: string }
+  | { type: 'error'; code: SocketErrorCode; message: string }
   | { type: 'pong'; t: number }
   /** The meeting has a lobby: wait until a host or moderator lets you in (then `welcome` follows). */
   | { type: 'lobby' }
   /** To moderators: people waiting in the lobby now (sent whole on every change). */
   | { type: 'lobbyQueue'; waiting: { id: string; name: string }[] };
 
-// ---- the embedding page ↔ the room in its iframe (window.postMessage) ----------------------
-//
-// parley-embed.js adds `?origin=<the embedding page's origin>` to the iframe's src. The room then
-// takes commands only from that origin and posts events only to it; the script takes events
-// only from the iframe's window and Parley's origin. Every message carries `parley: 1`.
-
-export type EmbedEventName =
-  | 'ready' | 'joined' | 'left' | 'participantJoined' | 'participantLeft' | 'muteChanged' | 'meetingEnded';
-
-/** Room → embedding page. */
-export interface EmbedEvent {
-  parley: 1;
-  event: EmbedEventName;
-  data?: Record<string, unknown>;
-}
-
-export type EmbedCommandName = 'mute' | 'unmute' | 'cameraOn' | 'cameraOff' | 'leave';
-
-/** Embedding page → room. */
-export interface EmbedCommand {
-  parley: 1;
-  command: EmbedCommandName;
-}
