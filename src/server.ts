@@ -9,6 +9,7 @@ import { Core, type AccountCredentials } from './core/index.js';
 import { MediaService } from './media/index.js';
 import { MediaControl } from './signaling/media-control.js';
 import { SignalingServer } from './signaling/server.js';
+import { roomRoutes } from './api/room/routes.js';
 import { openStore, type Store } from './store/index.js';
 
 export interface RunningServer {
@@ -50,6 +51,7 @@ export async function openCore(config: Config, env: NodeJS.ProcessEnv = process.
     detectAddresses: addressDetector(config),
     scheduleGraceMs: config.scheduleGraceMs,
     idleTimeoutMs: config.idleTimeoutMs,
+    joinTokenTtlMs: config.joinTokenTtlMs,
     onError,
   });
   return { store, core };
@@ -123,10 +125,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         workers: config.mediaWorkers, listenIp: config.rtcListenIp, announcedAddresses: core.service.addresses,
         rtcMinPort: config.rtcMinPort, rtcMaxPort: config.rtcMaxPort, iceServers: config.iceServers,
       }, { info: (o, m) => log.info(o, m), warn: (o, m) => log.warn(o, m), error: (o, m) => log.error(o, m) });
-      const signaling = new SignalingServer({ core, media: service, log, iceServers: config.iceServers, idleTimeoutMs: config.idleTimeoutMs, resumeWindowMs: config.resumeWindowMs, joinTokenTtlMs: config.joinTokenTtlMs });
+      const signaling = new SignalingServer({ core, media: service, log, iceServers: config.iceServers, idleTimeoutMs: config.idleTimeoutMs, resumeWindowMs: config.resumeWindowMs });
       // In its own scope: the WebSocket plugin hooks every request of the scope it is in.
       await app.register(async (rtc) => {
         await rtc.register(websocket, { options: { maxPayload: 512 * 1024 } });
+        roomRoutes(rtc, core);
         signaling.register(rtc);
       });
       const control = new MediaControl(core, service, signaling, log);

@@ -6,6 +6,7 @@ import { CoreError, invalid } from './errors.js';
 import { LIMITS, requiredText } from './limits.js';
 import type { MeetingService } from './meetings.js';
 import type { ParticipantService } from './participants.js';
+import { waitsInLobby } from './room.js';
 import { DEFAULT_PRESET, PERMISSION_FIELDS } from './presets.js';
 import type { Availability } from './status.js';
 import type { UserService } from './users.js';
@@ -140,7 +141,7 @@ export class AccessService {
     }
     participant ??= await this.enterByPublicLink(meeting, credentials, address);
     const permissions = await this.permissions(meeting, participant);
-    return { meeting, participant, permissions, notBefore, lobby: meeting.lobby && !permissions.moderate };
+    return { meeting, participant, permissions, notBefore, lobby: waitsInLobby(meeting, permissions) };
   }
 
   /** Accept or decline an invitation from its personal link, before joining. */

@@ -4,11 +4,13 @@ import { AccountService } from './accounts.js';
 import { AdminService } from './admin.js';
 import { CoreEventBus } from './events.js';
 import { IdempotencyService } from './idempotency.js';
+import { JoinTokens } from './join-tokens.js';
 import { Links } from './links.js';
 import { MeetingService } from './meetings.js';
 import { ParticipantService } from './participants.js';
 import { PresenceService } from './presence.js';
 import { PresetService } from './presets.js';
+import { RoomRules } from './room.js';
 import { ServiceControl, type AddressDetector } from './service.js';
 import { UserService } from './users.js';
 
@@ -21,6 +23,8 @@ export type { Actor, AddressDetector, MediaPlane, MediaStatus, ServiceStatus } f
 export type { Availability } from './status.js';
 export type { Admission, Credentials, LinkRef, LinkState, ResolvedLink, WaysIn } from './access.js';
 export { EARLY_JOIN_MS } from './access.js';
+export type { JoinGrant } from './join-tokens.js';
+export { MEDIA_RESTART_LIMIT, RestartBudget, type Entry, type Publishable, type SeatMedia, type SeatSource, type StartTime } from './room.js';
 export { DEFAULT_PRESET, PERMISSION_FIELDS } from './presets.js';
 export { ROLES } from './participants.js';
 export { LIMITS, PATTERNS } from './limits.js';
@@ -44,6 +48,8 @@ export interface CoreOptions {
   sweepIntervalMs?: number;
   /** An empty meeting ends (12, idle) after this long; default 5 minutes (IDLE_TIMEOUT_SECONDS). */
   idleTimeoutMs?: number;
+  /** A join token opens a socket within this long (after its notBefore); default 60 s. */
+  joinTokenTtlMs?: number;
   onError?: (error: unknown, where: string) => void;
 }
 
@@ -60,6 +66,8 @@ export class Core {
   readonly service: ServiceControl;
   readonly admin: AdminService;
   readonly idempotency: IdempotencyService;
+  readonly joinTokens: JoinTokens;
+  readonly room: RoomRules;
   private timer?: NodeJS.Timeout;
 
   constructor(private readonly options: CoreOptions) {
@@ -78,6 +86,8 @@ export class Core {
     this.access = new AccessService(store, this.accounts, this.meetings, this.participants, this.users);
     this.admin = new AdminService(store);
     this.idempotency = new IdempotencyService(store);
+    this.joinTokens = new JoinTokens(store, options.secret, options.joinTokenTtlMs ?? 60_000);
+    this.room = new RoomRules(store, this.access, this.meetings, this.accounts);
   }
 
   get store(): Store {
@@ -106,6 +116,7 @@ export class Core {
     try {
       await this.meetings.sweep(new Date(), this.options.scheduleGraceMs);
       await this.idempotency.purgeExpired();
+      await this.joinTokens.purgeExpired();
     } catch (error) {
       this.options.onError?.(error, 'schedule sweep');
     }

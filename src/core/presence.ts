@@ -8,6 +8,8 @@ import { isLive, nextMeetingState, type MeetingEvent } from './status.js';
 export interface LocalRooms {
   /** Someone is in this meeting's room on this node: seated (media connected or not) or in its lobby. */
   occupied(meetingId: string): boolean;
+  /** How many people hold a seat in this meeting's room on this node now. */
+  seated(meetingId: string): number;
 }
 
 /**
@@ -16,7 +18,7 @@ export interface LocalRooms {
  * (an empty meeting ends) to meetings this process finds live without anyone in them at start.
  */
 export class PresenceService {
-  private rooms: LocalRooms = { occupied: () => false };
+  private rooms: LocalRooms = { occupied: () => false, seated: () => 0 };
   /** Meetings found live at start with nobody here: they end as idle unless someone comes. */
   private readonly orphanTimers = new Map<string, NodeJS.Timeout>();
 
@@ -31,7 +33,7 @@ export class PresenceService {
   attachRooms(rooms: LocalRooms): () => void {
     this.rooms = rooms;
     return () => {
-      if (this.rooms === rooms) this.rooms = { occupied: () => false };
+      if (this.rooms === rooms) this.rooms = { occupied: () => false, seated: () => 0 };
     };
   }
 
@@ -55,21 +57,9 @@ export class PresenceService {
     return { meeting: updated, participant: now };
   }
 
-  /**
-   * How many people may sit in the meeting's room at once (null: no limit), read when a seat is
-   * taken: the join token was checked against the room as it was when it was issued (up to a
-   * minute before), and the API may change the limit while the room runs.
-   */
-  async capacity(meetingId: string): Promise<number | null> {
-    return (await this.store.meetings.get(meetingId))?.maxParticipants ?? null;
-  }
-
-  /**
-   * May one more person take a seat, with `seated` people seated now? People waiting in a lobby
-   * hold no seat: they are counted when a moderator lets them in.
-   */
-  hasFreeSeat(capacity: number | null, seated: number): boolean {
-    return capacity === null || seated < capacity;
+  /** People seated in the meeting's room on this node now (the capacity check of a join). */
+  seatedHere(meetingId: string): number {
+    return this.rooms.seated(meetingId);
   }
 
   /**

@@ -1,8 +1,12 @@
 import type { WebSocket } from 'ws';
+import { RestartBudget } from '../core/index.js';
 import type { MediaPeer, MediaRoom } from '../media/index.js';
 import type { ChatMessage, ParticipantInfo, Permissions, ServerMessage } from '../protocol/messages.js';
 
-/** One person's seat in a live room: survives a dropped socket for the resume window. */
+/**
+ * One person's seat in a live room (or their place in its lobby): survives a dropped socket for
+ * the resume window.
+ */
 export class Session {
   socket?: WebSocket;
   peer?: MediaPeer;
@@ -14,8 +18,8 @@ export class Session {
   lastSeen = Date.now();
   /** While in the lobby: removes the lobby's socket listeners. */
   leaveLobby?: () => void;
-  /** When this seat last restarted its media (`resetMedia`), oldest first; see MEDIA_RESET_LIMIT. */
-  readonly mediaResets: number[] = [];
+  /** This seat's media restarts (`resetMedia`), limited by the core. */
+  readonly restarts = new RestartBudget();
   private queue: Promise<void> = Promise.resolve();
 
   constructor(

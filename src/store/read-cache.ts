@@ -70,6 +70,9 @@ const CACHED: Partial<Record<keyof Repositories, string[]>> = {
   participants: ['findById', 'findByExternalId', 'findByTokenHash'],
 };
 
+/** Tables no cached lookup reads: their writes leave the cache alone. */
+const UNRELATED: ReadonlySet<keyof Repositories> = new Set(['joinTokenUses']);
+
 /** Methods that only read; anything else on a repository is a write. */
 const READS = /^(find|get|list|count|externalIdKnown)/;
 
@@ -85,7 +88,9 @@ export function withReadCache(repos: Repositories, cache: ReadCache, mode: 'cach
     const out: Repo = {};
     for (const [method, fn] of Object.entries(repo)) {
       const call = fn as (...args: unknown[]) => Promise<unknown>;
-      if (cached.has(method) && mode === 'cached') {
+      if (UNRELATED.has(name)) {
+        out[method] = fn;
+      } else if (cached.has(method) && mode === 'cached') {
         const prefix = `${name}.${method}\u0000`;
         out[method] = ((...args: unknown[]) => cache.read(prefix + args.join('\u0000'), () => call(...args))) as Repo[string];
       } else if (READS.test(method)) {

@@ -109,6 +109,16 @@ export interface IdempotencyRepository {
   deleteOlderThan(at: Date): Promise<void>;
 }
 
+/**
+ * Join tokens already used to open a socket, until they expire: a token is good once, whichever
+ * node it reaches (the store is shared).
+ */
+export interface JoinTokenUseRepository {
+  /** Records the use of token `id`; false when it was used before. */
+  use(id: string, expiresAt: Date): Promise<boolean>;
+  deleteExpired(at: Date): Promise<void>;
+}
+
 export interface Repositories {
   accounts: AccountRepository;
   users: UserRepository;
@@ -118,6 +128,7 @@ export interface Repositories {
   participants: ParticipantRepository;
   settings: SettingsRepository;
   idempotency: IdempotencyRepository;
+  joinTokenUses: JoinTokenUseRepository;
 }
 
 export interface Store extends Repositories {

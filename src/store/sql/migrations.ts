@@ -170,6 +170,18 @@ migrations['0004_user_signup_origin'] = {
   },
 };
 
+migrations['0005_join_token_uses'] = {
+  // Join tokens are signed and self-contained, so any node can check them; that each opens one
+  // socket only is kept here, where every node sees it.
+  async up(db: Kysely<unknown>) {
+    await db.schema.createTable('join_token_uses')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('expires_at', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('join_token_uses_expires').on('join_token_uses').columns(['expires_at']).execute();
+  },
+};
+
 export const migrationProvider: MigrationProvider = {
   async getMigrations() {
     return migrations;

@@ -18,6 +18,7 @@ const SQLITE_UNIQUE_NAMES: Record<string, string> = {
   'participants.meeting_id, participants.external_id': 'participants_meeting_external',
   'participants.token_hash': 'participants_token_hash',
   'idempotency_keys.account_id, idempotency_keys.key': 'idempotency_keys_pk',
+  'join_token_uses.id': 'join_token_uses_pkey',
 };
 
 function asUniqueViolation(error: unknown): unknown {
@@ -348,6 +349,21 @@ export function createRepositories(db: Kysely<Database>, hot: HotQueries): Repos
       },
       async deleteOlderThan(at) {
         await db.deleteFrom('idempotency_keys').where('created_at', '<', at.toISOString()).execute();
+      },
+    },
+
+    joinTokenUses: {
+      async use(id, expiresAt) {
+        try {
+          await guarded(db.insertInto('join_token_uses').values({ id, expires_at: expiresAt.toISOString() }).execute());
+          return true;
+        } catch (error) {
+          if (error instanceof UniqueViolation) return false;
+          throw error;
+        }
+      },
+      async deleteExpired(at) {
+        await db.deleteFrom('join_token_uses').where('expires_at', '<', at.toISOString()).execute();
       },
     },
   };

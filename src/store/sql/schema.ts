@@ -123,6 +123,11 @@ export interface IdempotencyKeysTable {
   created_at: string;
 }
 
+export interface JoinTokenUsesTable {
+  id: string;
+  expires_at: string;
+}
+
 export interface Database {
   accounts: AccountsTable;
   users: UsersTable;
@@ -132,4 +137,5 @@ export interface Database {
   participants: ParticipantsTable;
   settings: SettingsTable;
   idempotency_keys: IdempotencyKeysTable;
+  join_token_uses: JoinTokenUsesTable;
 }

@@ -1,6 +1,7 @@
+/** Validation of what browsers send: the join and invitation requests and the socket messages. */
 import {
   CHAT_MAX_LENGTH, type ClientMessage, type IceCandidate, type InvitationRequest, type JoinRequest, type RoomLink, type TrackSource,
-} from '../protocol/messages.js';
+} from './messages.js';
 
 const SOURCES: readonly TrackSource[] = ['microphone', 'camera', 'screen'];
 const MAX_SDP = 200_000;

@@ -1,0 +1,77 @@
+import { MEDIA_RESTART_LIMIT, type Core } from '../core/index.js';
+import { randomBase62 } from '../core/secrets.js';
+import type { ClientMessage } from '../protocol/messages.js';
+import type { Lobby } from './lobby.js';
+import type { MediaBridge } from './media-bridge.js';
+import type { Rooms } from './rooms.js';
+import type { Session } from './session.js';
+
+/**
+ * What a seated person's messages do. The core says whether they may (it throws a CoreError,
+ * which reaches the page as an `error`); this carries the result to the room and its media.
+ */
+export class MessageHandlers {
+  constructor(
+    private readonly core: Core,
+    private readonly rooms: Rooms,
+    private readonly lobby: Lobby,
+    private readonly media: MediaBridge,
+  ) {}
+
+  async handle(session: Session, m: ClientMessage): Promise<void> {
+    const room = this.rooms.get(session.meetingId);
+    if (!room || session.ended) return;
+    const rules = this.core.room;
+    switch (m.type) {
+      case 'ping':
+        return session.send({ type: 'pong', t: m.t });
+      case 'publish': {
+        const peer = await this.media.peerOf(room, session);
+        const answer = await peer.publish(m.sdp, m.sources);
+        return session.send({ type: 'publishAnswer', sdp: answer.sdp });
+      }
+      case 'subscriberAnswer':
+        return (await this.media.peerOf(room, session)).subscriberAnswer(m.sdp);
+      case 'ice':
+        return (await this.media.peerOf(room, session)).addIceCandidate(m.transport, m.candidate);
+      case 'resetMedia':
+        if (!session.restarts.take(Date.now())) {
+          return session.send({ type: 'error', code: 'rate_limited', message: `media may be restarted at most ${MEDIA_RESTART_LIMIT.count} times a minute` });
+        }
+        return this.media.restart(room, session);
+      case 'setMuted':
+        Object.assign(session.info, rules.setOwnMedia(session.info, m.source, m.muted, session.permissions));
+        room.broadcast({ type: 'participantUpdated', participant: session.info });
+        return this.media.apply(session);
+      case 'raiseHand':
+        session.info.handRaised = m.raised;
+        return room.broadcast({ type: 'participantUpdated', participant: session.info });
+      case 'chat': {
+        rules.assertMayChat(session.permissions);
+        const message = { id: randomBase62(12), from: session.id, name: session.info.name, text: m.text, at: new Date().toISOString() };
+        room.addChat(message);
+        return room.broadcast({ type: 'chat', message });
+      }
+      case 'moderate': {
+        const target = room.sessions.get(m.participantId);
+        rules.assertMayModerate(session.permissions, session.id, { id: m.participantId, present: target !== undefined, where: 'room' });
+        if (!target) return;
+        if (m.action === 'remove') {
+          return this.rooms.endSession(target, { state: 'removed', message: `${session.info.name} removed you from the meeting.` });
+        }
+        target.info.audioMuted = true;
+        // Enforced here, not left to the page: its microphone stops reaching anyone until it unmutes.
+        await this.media.apply(target);
+        target.send({ type: 'muteRequested', by: session.info.name });
+        return room.broadcast({ type: 'participantUpdated', participant: target.info });
+      }
+      case 'admit':
+      case 'decline':
+        return this.lobby.answer(room, session, m.participantId, m.type === 'admit');
+      case 'endForAll':
+        return rules.endForAll(session.meetingId, session.permissions); // the core's meeting.closed event closes the room
+      case 'leave':
+        return this.rooms.endSession(session, { state: 'ended', message: 'You left the meeting.' });
+    }
+  }
+}
