@@ -10,6 +10,8 @@ export interface TestServer {
   url: string;
   server: RunningServer;
   dataDir: string;
+  /** The environment it was started with (a second process on the same store uses it too). */
+  env: Record<string, string>;
   adminToken: string;
   /** A fresh account with every credential. */
   newAccount(name?: string, opts?: { timeZone?: string; serviceControl?: boolean }): Promise<AccountCredentials>;
@@ -60,6 +62,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     url: server.url,
     server,
     dataDir,
+    env: fullEnv,
     adminToken,
     async newAccount(name = 'Test', opts = {}) {
       const res = await fetch(`${server.url}/api/v1/admin/accounts`, {
