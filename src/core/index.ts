@@ -5,6 +5,7 @@ import { AdminService } from './admin.js';
 import { CoreEventBus } from './events.js';
 import { IdempotencyService } from './idempotency.js';
 import { JoinTokens } from './join-tokens.js';
+import { LiveMeetings } from './live.js';
 import { Links } from './links.js';
 import { MeetingService } from './meetings.js';
 import { ParticipantService } from './participants.js';
@@ -24,6 +25,7 @@ export type { Availability } from './status.js';
 export type { Admission, Credentials, LinkRef, LinkState, ResolvedLink, WaysIn } from './access.js';
 export { EARLY_JOIN_MS } from './access.js';
 export type { JoinGrant } from './join-tokens.js';
+export type { LiveKnock, LiveMeeting, LiveOutcome, LivePerson, LiveRoomView, LiveRooms, LiveSeat, LiveSource } from './live.js';
 export { MEDIA_RESTART_LIMIT, RestartBudget, type Entry, type Publishable, type SeatMedia, type SeatSource, type StartTime } from './room.js';
 export { DEFAULT_PRESET, PERMISSION_FIELDS } from './presets.js';
 export { ROLES } from './participants.js';
@@ -68,6 +70,7 @@ export class Core {
   readonly idempotency: IdempotencyService;
   readonly joinTokens: JoinTokens;
   readonly room: RoomRules;
+  readonly live: LiveMeetings;
   private timer?: NodeJS.Timeout;
 
   constructor(private readonly options: CoreOptions) {
@@ -88,6 +91,7 @@ export class Core {
     this.idempotency = new IdempotencyService(store);
     this.joinTokens = new JoinTokens(store, options.secret, options.joinTokenTtlMs ?? 60_000);
     this.room = new RoomRules(store, this.access, this.meetings, this.accounts);
+    this.live = new LiveMeetings(this.meetings, this.participants);
   }
 
   get store(): Store {

@@ -167,9 +167,13 @@ export class RoomRules {
     };
   }
 
-  /** What the media worker may forward from a seat with these permissions. */
-  publishable(p: PresetPermissions): Publishable {
-    return { audio: p.publishAudio, video: p.publishVideo, screen: p.shareScreen };
+  /**
+   * What the media worker may forward from a seat with these permissions. A screen share a
+   * moderator stopped is not forwarded until the person shares again (the microphone and camera
+   * are held back through their mute flags instead, which keeps their m-lines).
+   */
+  publishable(p: PresetPermissions, mutedByHost: { screen: boolean } = { screen: false }): Publishable {
+    return { audio: p.publishAudio, video: p.publishVideo, screen: p.shareScreen && !mutedByHost.screen };
   }
 
   assertMayChat(p: PresetPermissions): void {

@@ -178,10 +178,11 @@ export type ServerMessage =
    */
   | { type: 'mediaReset' }
   /**
-   * A moderator muted you: turn the microphone off (you may turn it on again with `setMuted`).
-   * The server stops forwarding your microphone until you do, whatever the page does.
+   * A moderator (or the organiser, through the API) turned `source` off: mute the microphone,
+   * turn the camera off or stop sharing the screen. You may turn it on again with `setMuted`; the
+   * server stops forwarding it until you do, whatever the page does.
    */
-  | { type: 'muteRequested'; by: string }
+  | { type: 'muteRequested'; by: string; source: TrackSource }
   /**
    * What you may do changed while you are in the room (the organiser changed the meeting's or
    * your preset). The server already enforces it; a source you may no longer send is muted

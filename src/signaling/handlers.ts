@@ -3,6 +3,7 @@ import { randomBase62 } from '../core/secrets.js';
 import type { ClientMessage } from '../protocol/messages.js';
 import type { Lobby } from './lobby.js';
 import type { MediaBridge } from './media-bridge.js';
+import type { Moderation } from './moderation.js';
 import type { Rooms } from './rooms.js';
 import type { Session } from './session.js';
 
@@ -16,6 +17,7 @@ export class MessageHandlers {
     private readonly rooms: Rooms,
     private readonly lobby: Lobby,
     private readonly media: MediaBridge,
+    private readonly moderation: Moderation,
   ) {}
 
   async handle(session: Session, m: ClientMessage): Promise<void> {
@@ -40,6 +42,7 @@ export class MessageHandlers {
         }
         return this.media.restart(room, session);
       case 'setMuted':
+        if (!m.muted) session.mutedByHost[m.source] = false;
         Object.assign(session.info, rules.setOwnMedia(session.info, m.source, m.muted, session.permissions));
         room.broadcast({ type: 'participantUpdated', participant: session.info });
         return this.media.apply(session);
@@ -56,14 +59,8 @@ export class MessageHandlers {
         const target = room.sessions.get(m.participantId);
         rules.assertMayModerate(session.permissions, session.id, { id: m.participantId, present: target !== undefined, where: 'room' });
         if (!target) return;
-        if (m.action === 'remove') {
-          return this.rooms.endSession(target, { state: 'removed', message: `${session.info.name} removed you from the meeting.` });
-        }
-        target.info.audioMuted = true;
-        // Enforced here, not left to the page: its microphone stops reaching anyone until it unmutes.
-        await this.media.apply(target);
-        target.send({ type: 'muteRequested', by: session.info.name });
-        return room.broadcast({ type: 'participantUpdated', participant: target.info });
+        if (m.action === 'remove') return this.moderation.remove(target, `${session.info.name} removed you from the meeting.`);
+        return this.moderation.mute(room, target, ['microphone'], session.info.name);
       }
       case 'admit':
       case 'decline':

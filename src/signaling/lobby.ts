@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
-import { CoreError, type Core } from '../core/index.js';
+import type { Core } from '../core/index.js';
 import type { ClientMessage } from '../protocol/messages.js';
 import { parseClientMessage } from '../protocol/parse.js';
 import { JOINED_ELSEWHERE, refuse, type Rooms } from './rooms.js';
@@ -46,29 +46,35 @@ export class Lobby {
     room.lobbyChanged();
   }
 
-  /** A moderator's answer to someone in the lobby. */
+  /** A moderator's answer, from the room, to someone in the lobby. */
   async answer(room: LiveRoom, moderator: Session, participantId: string, admit: boolean): Promise<void> {
     const waiting = room.lobby.get(participantId);
     this.core.room.assertMayModerate(moderator.permissions, moderator.id, { id: participantId, present: waiting?.socket !== undefined, where: 'lobby' });
-    const capacity = admit ? (await this.core.room.meetingNow(room.meetingId))?.maxParticipants ?? null : null;
-    if (!waiting?.socket || room.lobby.get(participantId) !== waiting) {
-      throw new CoreError('not_found', 'nobody with that id is waiting');
-    }
-    // Checked here and again as the seat is taken (nothing can come between those two).
-    const full = () => moderator.send({
+    if (!waiting || (await this.decide(room, waiting, admit, moderator.info.name)) === 'done') return;
+    const capacity = (await this.core.room.meetingNow(room.meetingId))?.maxParticipants;
+    moderator.send({
       type: 'error', code: 'full',
       message: `The meeting is full (${capacity} people): ${waiting.info.name} can be let in once someone leaves.`,
     });
-    if (admit && !room.sessions.has(participantId) && !this.core.room.hasFreeSeat(capacity, room.sessions.size)) return full();
-    room.lobby.delete(participantId);
+  }
+
+  /**
+   * Lets someone waiting in (`full`, and they keep waiting, when no seat is free) or turns them
+   * away, on the word of `by`.
+   */
+  async decide(room: LiveRoom, waiting: Session, admit: boolean, by: string): Promise<'done' | 'full'> {
+    const capacity = admit ? (await this.core.room.meetingNow(room.meetingId))?.maxParticipants ?? null : null;
+    const socket = waiting.socket;
+    if (room.lobby.get(waiting.id) !== waiting || !socket) return 'done'; // gone meanwhile
+    // Checked here and again as the seat is taken (nothing can come between those two).
+    if (admit && !room.sessions.has(waiting.id) && !this.core.room.hasFreeSeat(capacity, room.sessions.size)) return 'full';
+    room.lobby.delete(waiting.id);
     waiting.leaveLobby?.();
     room.lobbyChanged();
-    if (admit) {
-      if (!(await this.rooms.seat(room, waiting, waiting.socket, capacity))) full();
-      return;
-    }
-    waiting.send({ type: 'closed', state: 'declined', message: `${moderator.info.name} did not let you in.` });
-    waiting.socket.close(1000, 'declined');
+    if (admit) return (await this.rooms.seat(room, waiting, socket, capacity)) ? 'done' : 'full';
+    waiting.send({ type: 'closed', state: 'declined', message: `${by} did not let you in.` });
+    socket.close(1000, 'declined');
+    return 'done';
   }
 
   /**

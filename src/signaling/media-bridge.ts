@@ -38,7 +38,7 @@ export class MediaBridge {
 
   async start(room: LiveRoom, session: Session): Promise<MediaPeer> {
     const media = await this.mediaRoom(room);
-    const peer = await media.addPeer(session.id, { canPublish: this.core.room.publishable(session.permissions), held: held(session) });
+    const peer = await media.addPeer(session.id, { canPublish: this.core.room.publishable(session.permissions, session.mutedByHost), held: held(session) });
     if (session.ended) {
       await peer.close();
       throw new MediaError('closed', 'the seat was given up');
@@ -81,7 +81,7 @@ export class MediaBridge {
     const warn = (error: unknown) => {
       if (!peer.closed) this.log.warn({ err: error }, 'signaling: could not apply what the seat may send');
     };
-    const want = this.core.room.publishable(session.permissions);
+    const want = this.core.room.publishable(session.permissions, session.mutedByHost);
     const now = peer.canPublish;
     if (want.audio !== now.audio || want.video !== now.video || want.screen !== now.screen) {
       await peer.setCanPublish(want).catch(warn);

@@ -112,6 +112,7 @@ export class Rooms {
     // Not a removal: the person is still in, in that other window, and this one may take it back.
     if (previous) await this.endSession(previous, JOINED_ELSEWHERE, { moved: true });
     if (previous?.present) session.present = true; // the seat moved to this window; it was never left
+    session.joinedAt = previous?.joinedAt ?? new Date();
     room.sessions.set(session.id, session);
     this.byResumeToken.set(session.resumeToken, session);
     this.options.listen(session, socket);

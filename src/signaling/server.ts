@@ -7,8 +7,10 @@ import { MediaError, type MediaService } from '../media/index.js';
 import { PING_INTERVAL_MS, RESUME_WINDOW_MS, WS_PATH, type ClientMessage, type IceServer } from '../protocol/messages.js';
 import { parseClientMessage } from '../protocol/parse.js';
 import { MessageHandlers } from './handlers.js';
+import { LiveControl } from './live-control.js';
 import { Lobby } from './lobby.js';
 import { MediaBridge } from './media-bridge.js';
+import { Moderation } from './moderation.js';
 import { PresenceReports } from './presence-reports.js';
 import { refuse, Rooms, type Closing } from './rooms.js';
 import { Session } from './session.js';
@@ -42,8 +44,8 @@ const INVITATION_CANCELLED: Closing = { state: 'invitation_cancelled', message: 
 /**
  * Browser ↔ server over WebSocket: a join token (checked by the core) opens a socket, which takes
  * a seat or waits in the lobby; a dropped socket may resume its seat. The pieces: Rooms (seats,
- * resume, idle), Lobby, MessageHandlers, MediaBridge (seat ↔ media peer), SettingsRelay,
- * PresenceReports. It keeps only live, in-memory state; the core decides and records.
+ * resume, idle), Lobby, MessageHandlers, Moderation, MediaBridge (seat ↔ media peer), SettingsRelay,
+ * PresenceReports, and LiveControl (the core's view into the rooms, for the API's live endpoints). It keeps only live, in-memory state; the core decides and records.
  */
 export class SignalingServer {
   private readonly rooms: Rooms;
@@ -64,10 +66,12 @@ export class SignalingServer {
       listen: (session, socket) => this.listen(session, socket),
     });
     this.lobby = new Lobby(core, this.rooms, log);
-    this.handlers = new MessageHandlers(core, this.rooms, this.lobby, this.media);
+    const moderation = new Moderation(this.rooms, this.media);
+    this.handlers = new MessageHandlers(core, this.rooms, this.lobby, this.media, moderation);
     this.settings = new SettingsRelay(core, this.rooms, this.lobby, this.media, log);
     this.unsubscribe.push(
       core.presence.attachRooms({ occupied: (id) => this.rooms.occupied(id), seated: (id) => this.rooms.seated(id) }),
+      core.live.attachRooms(new LiveControl(this.rooms, this.lobby, moderation)),
       core.events.on('meeting.closed', (e) => this.rooms.close(e.meetingId, CLOSED_STATE[e.reason])),
       core.events.on('meeting.changed', (e) => this.settings.changed((room) => room.meetingId === e.meetingId)),
       // Any preset of the account may be someone's (their own, the meeting's, guests'…): recompute all.

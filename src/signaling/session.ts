@@ -1,5 +1,5 @@
 import type { WebSocket } from 'ws';
-import { RestartBudget } from '../core/index.js';
+import { RestartBudget, type SeatSource } from '../core/index.js';
 import type { MediaPeer, MediaRoom } from '../media/index.js';
 import type { ChatMessage, ParticipantInfo, Permissions, ServerMessage } from '../protocol/messages.js';
 
@@ -18,6 +18,10 @@ export class Session {
   lastSeen = Date.now();
   /** While in the lobby: removes the lobby's socket listeners. */
   leaveLobby?: () => void;
+  /** When they took their seat (or knocked, while in the lobby). */
+  joinedAt = new Date();
+  /** Sources a moderator (or the API) turned off; each clears when the person turns it on again. */
+  readonly mutedByHost: Record<SeatSource, boolean> = { microphone: false, camera: false, screen: false };
   /** This seat's media restarts (`resetMedia`), limited by the core. */
   readonly restarts = new RestartBudget();
   private queue: Promise<void> = Promise.resolve();

@@ -7,6 +7,7 @@ import { toFailure } from '../http/errors.js';
 import { exactJsonBodies } from '../http/validation.js';
 import { cssLength, embedIframe } from '../http/embed.js';
 import { EMBED_SCRIPT_PATH } from '../../protocol/messages.js';
+import { liveRoutes } from './live.js';
 import * as S from './schemas.js';
 import { bearerToken, idempotentCreate, pageQuery, toPage } from './support.js';
 import { accountView, meetingView, participantView, presetView, userView } from './views.js';
@@ -155,6 +156,8 @@ export async function accountRoutes(parent: FastifyInstance, opts: { core: Core;
     await core.participants.delete(await core.participants.get(await meetingOf(request), request.params.pid));
     return reply.status(204).send(null);
   });
+
+  liveRoutes(app, core, accountOf);
 
   // ---- presets -----------------------------------------------------------------------------
   app.post('/presets', { schema: { tags: ['presets'], summary: 'Create a preset', headers: S.IdempotencyHeaders, body: S.PresetCreate, response: { 201: S.Preset, ...S.BodyErrors } } },

@@ -1,0 +1,140 @@
+import type { AccountRecord, MeetingRecord, ParticipantRecord } from '../store/index.js';
+import { CoreError } from './errors.js';
+import type { MeetingService } from './meetings.js';
+import type { ParticipantService } from './participants.js';
+import type { SeatSource } from './room.js';
+import { isLive } from './status.js';
+
+/** One of someone's sources in the room now. */
+export interface LiveSource {
+  on: boolean;
+  /** A host, a moderator or the API turned it off; it stays off until the person turns it on. */
+  mutedByHost: boolean;
+}
+
+/** Someone seated in a live room, as the room that holds them sees them. */
+export interface LiveSeat {
+  participantId: string;
+  joinedAt: Date;
+  /** `reconnecting`: their socket or media dropped and the seat waits for them to come back. */
+  connection: 'connected' | 'reconnecting';
+  microphone: LiveSource;
+  camera: LiveSource;
+  screen: LiveSource;
+  handRaised: boolean;
+  speaking: boolean;
+}
+
+/** Someone waiting in the lobby. */
+export interface LiveKnock {
+  participantId: string;
+  since: Date;
+}
+
+/** A live room as the node running it sees it. */
+export interface LiveRoomView {
+  seats: LiveSeat[];
+  lobby: LiveKnock[];
+}
+
+/** The outcome of a command on a live room. */
+export type LiveOutcome = 'done' | 'not_present' | 'full';
+
+/**
+ * What the core may ask of the rooms this node runs (signaling registers it). Each command is
+ * answered once the room has applied it.
+ */
+export interface LiveRooms {
+  view(meetingId: string): LiveRoomView | undefined;
+  mute(meetingId: string, participantId: string, sources: SeatSource[]): Promise<LiveOutcome>;
+  remove(meetingId: string, participantId: string, reason: string | undefined): Promise<LiveOutcome>;
+  answerKnock(meetingId: string, participantId: string, admit: boolean): Promise<LiveOutcome>;
+}
+
+/** A seated or waiting person with who they are. */
+export interface LivePerson<T> {
+  participant: ParticipantRecord;
+  state: T;
+}
+
+export interface LiveMeeting {
+  meeting: MeetingRecord;
+  live: boolean;
+  since: Date | null;
+  present: LivePerson<LiveSeat>[];
+  waiting: LivePerson<LiveKnock>[];
+}
+
+const NONE: LiveRooms = {
+  view: () => undefined,
+  mute: async () => 'not_present',
+  remove: async () => 'not_present',
+  answerKnock: async () => 'not_present',
+};
+
+/** What a command from the API says when the person is not where it expects them. */
+const ABSENT = {
+  room: 'is not in the meeting’s room now',
+  lobby: 'is not waiting in the meeting’s lobby',
+} as const;
+
+/**
+ * Live meetings seen and steered from an account's backend: who is in the room now, mute,
+ * remove, and the lobby. Only the account's own meetings; the same rules as a host in the room.
+ */
+export class LiveMeetings {
+  private rooms: LiveRooms = NONE;
+
+  constructor(private readonly meetings: MeetingService, private readonly participants: ParticipantService) {}
+
+  /** Signaling registers its rooms; returns a function that detaches them. */
+  attachRooms(rooms: LiveRooms): () => void {
+    this.rooms = rooms;
+    return () => {
+      if (this.rooms === rooms) this.rooms = NONE;
+    };
+  }
+
+  async state(account: AccountRecord, meetingId: string): Promise<LiveMeeting> {
+    const meeting = await this.meetings.get(account, meetingId);
+    const view = isLive(meeting.status) ? this.rooms.view(meeting.id) : undefined;
+    if (!view) return { meeting, live: false, since: null, present: [], waiting: [] };
+    const who = async <T extends { participantId: string }>(list: T[]) => {
+      const out: LivePerson<T>[] = [];
+      for (const state of list) {
+        const participant = await this.participants.get(meeting, state.participantId).catch(() => undefined);
+        if (participant) out.push({ participant, state });
+      }
+      return out;
+    };
+    return { meeting, live: true, since: meeting.startedAt, present: await who(view.seats), waiting: await who(view.lobby) };
+  }
+
+  async mute(account: AccountRecord, meetingId: string, participantId: string, sources: SeatSource[]): Promise<void> {
+    if (sources.length === 0) throw new CoreError('invalid', 'must name at least one source', { field: 'sources' });
+    const { meeting, participant } = await this.target(account, meetingId, participantId);
+    this.expect(await this.rooms.mute(meeting.id, participant.id, [...new Set(sources)]), 'room');
+  }
+
+  async remove(account: AccountRecord, meetingId: string, participantId: string, reason?: string): Promise<void> {
+    const { meeting, participant } = await this.target(account, meetingId, participantId);
+    this.expect(await this.rooms.remove(meeting.id, participant.id, reason), 'room');
+  }
+
+  async answerKnock(account: AccountRecord, meetingId: string, participantId: string, admit: boolean): Promise<void> {
+    const { meeting, participant } = await this.target(account, meetingId, participantId);
+    this.expect(await this.rooms.answerKnock(meeting.id, participant.id, admit), 'lobby');
+  }
+
+  private async target(account: AccountRecord, meetingId: string, participantId: string) {
+    const meeting = await this.meetings.get(account, meetingId);
+    const participant = await this.participants.get(meeting, participantId);
+    return { meeting, participant };
+  }
+
+  private expect(outcome: LiveOutcome, where: 'room' | 'lobby'): void {
+    if (outcome === 'not_present') throw new CoreError('conflict', `the participant ${ABSENT[where]}`);
+    if (outcome === 'full') throw new CoreError('conflict', 'the meeting is full: someone must leave before another person is let in');
+  }
+}
+
