@@ -8,7 +8,7 @@ import type { MeetingService } from './meetings.js';
 import type { ParticipantService } from './participants.js';
 import { waitsInLobby } from './room.js';
 import { DEFAULT_PRESET, PERMISSION_FIELDS } from './presets.js';
-import type { Availability } from './status.js';
+import { isConnected, type Availability } from './status.js';
 import type { UserService } from './users.js';
 
 /** The links the APIs hand out, as the room sees them. */
@@ -135,7 +135,7 @@ export class AccessService {
       throw refused(resolved.state, STATE_REASONS[resolved.state], 'conflict');
     }
     let participant = resolved.participant;
-    const alreadyIn = participant?.status === 10;
+    const alreadyIn = participant !== undefined && isConnected(participant.status);
     if (meeting.maxParticipants !== null && !alreadyIn && connected >= meeting.maxParticipants) {
       throw refused('full', `the meeting is full (${meeting.maxParticipants} people)`, 'conflict');
     }

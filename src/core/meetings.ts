@@ -12,8 +12,8 @@ import type { Links } from './links.js';
 import type { ParticipantService } from './participants.js';
 import { DEFAULT_PRESET, type PresetService } from './presets.js';
 import { newId, randomBase32 } from './secrets.js';
-import { assertNotNativeApp, type Actor } from './service.js';
-import { meetingAvailability, nextMeetingState, type Availability, type MeetingEvent } from './status.js';
+import { assertNotNativeApp, type Actor } from './actor.js';
+import { isLive, isSwitchedOn, MEETING_STATUS, meetingAvailability, nextMeetingState, PARTICIPANT_STATUS, type Availability, type MeetingEvent } from './status.js';
 
 /** Fields every API may set on a meeting; absent fields keep their value (or the default). */
 export interface MeetingInput {
@@ -52,11 +52,28 @@ export interface MeetingResult {
 
 const OPEN_ACCESS: AccessSettings = { authentication: false, usernamePassword: false, pin: false, signupPreset: null, guestPreset: null };
 
-function checkWindow(startsAt: Date | null, endsAt: Date | null) {
+const HOUR_MS = 3600_000;
+
+/**
+ * The rules of a schedule window, the same on every surface: real times, the end after the
+ * start, and, judged against `now` when the window is being set (`now` absent: a window set
+ * earlier, which may have run out since): not already over, and at most LIMITS.durationHours
+ * long, from its start or, without one, from now (a meeting without a start may begin at once).
+ * A window without an end has no length to limit.
+ */
+export function checkWindow(startsAt: Date | null, endsAt: Date | null, now?: Date): void {
   for (const [field, value] of [['startsAt', startsAt], ['endsAt', endsAt]] as const) {
     if (value && Number.isNaN(value.getTime())) throw invalid(field, 'is not a valid time');
   }
   if (startsAt && endsAt && endsAt.getTime() <= startsAt.getTime()) throw invalid('endsAt', 'must be after the start');
+  if (!now || !endsAt) return;
+  // A window that is already over would only ever say "ended": a wrong date or time zone.
+  if (endsAt.getTime() <= now.getTime()) throw invalid('endsAt', 'is in the past: the meeting would already be over');
+  const from = startsAt ?? now;
+  if (endsAt.getTime() - from.getTime() > LIMITS.durationHours * HOUR_MS) {
+    const days = LIMITS.durationHours / 24;
+    throw invalid('endsAt', `must be at most ${LIMITS.durationHours} hours (${plural(days, 'day')}) ${startsAt ? 'after the start' : 'from now'}: that is the longest a meeting may be scheduled`);
+  }
 }
 
 /** Can anyone enter a restricted meeting without a personal link? */
@@ -82,9 +99,8 @@ export class MeetingService {
     private readonly isServiceRunning: () => boolean,
   ) {}
 
-  async create(account: AccountRecord, input: CreateMeetingInput): Promise<MeetingResult & { host?: ParticipantRecord }> {
+  async create(account: AccountRecord, input: CreateMeetingInput, now = new Date()): Promise<MeetingResult & { host?: ParticipantRecord }> {
     const requestedKey = optionalText('key', input.key, LIMITS.meetingKey);
-    const now = new Date();
     const id = newId('mtg', now.getTime());
     const meeting: MeetingRecord = {
       id,
@@ -104,7 +120,7 @@ export class MeetingService {
       pinHash: null,
       maxParticipants: null,
       lobby: false,
-      status: 1,
+      status: MEETING_STATUS.created,
       endReason: null,
       startedAt: null,
       endedAt: null,
@@ -114,7 +130,7 @@ export class MeetingService {
       createdAt: now,
       updatedAt: now,
     };
-    const { patch, pin } = await this.validate(account, meeting, input);
+    const { patch, pin } = await this.validate(account, meeting, input, now);
     Object.assign(meeting, patch);
     if (!meeting.title) meeting.title = meeting.key;
     if (input.host) meeting.hostExternalId = input.host.externalId;
@@ -180,12 +196,12 @@ export class MeetingService {
     return this.store.meetings.listAll(account.id);
   }
 
-  async update(account: AccountRecord, meeting: MeetingRecord, input: MeetingInput): Promise<MeetingResult> {
-    const { patch, pin } = await this.validate(account, meeting, input);
-    let updated = await this.save(meeting, { ...patch, updatedAt: new Date() });
+  async update(account: AccountRecord, meeting: MeetingRecord, input: MeetingInput, now = new Date()): Promise<MeetingResult> {
+    const { patch, pin } = await this.validate(account, meeting, input, now);
+    let updated = await this.save(meeting, { ...patch, updatedAt: now });
     // A standing room whose window ran out comes back when it gets a new window (or none).
     const rescheduled = patch.startsAt !== undefined || patch.endsAt !== undefined;
-    if (rescheduled && meeting.status === 12 && meeting.endReason === 'scheduled_end' && (!updated.endsAt || updated.endsAt.getTime() > Date.now())) {
+    if (rescheduled && meeting.status === MEETING_STATUS.finished && meeting.endReason === 'scheduled_end' && (!updated.endsAt || updated.endsAt.getTime() > now.getTime())) {
       updated = await this.apply(updated, { type: 'reset' });
     }
     if (patch.enabled === false && meeting.enabled) await this.end(updated, 'disabled');
@@ -193,12 +209,21 @@ export class MeetingService {
     return { meeting: await this.reload(updated), pin };
   }
 
-  async setEnabled(account: AccountRecord, meeting: MeetingRecord, enabled: boolean): Promise<MeetingRecord> {
-    return (await this.update(account, meeting, { enabled })).meeting;
+  async setEnabled(account: AccountRecord, meeting: MeetingRecord, enabled: boolean, now = new Date()): Promise<MeetingRecord> {
+    return (await this.update(account, meeting, { enabled }, now)).meeting;
   }
 
-  async setSchedule(account: AccountRecord, meeting: MeetingRecord, startsAt: Date | null, endsAt: Date | null): Promise<MeetingRecord> {
-    return (await this.update(account, meeting, { startsAt, endsAt })).meeting;
+  async setSchedule(account: AccountRecord, meeting: MeetingRecord, startsAt: Date | null, endsAt: Date | null, now = new Date()): Promise<MeetingRecord> {
+    return (await this.update(account, meeting, { startsAt, endsAt }, now)).meeting;
+  }
+
+  /**
+   * Is the meeting switched on: enabled (Livebox changeConferenceMode, the native `enabled`) and
+   * not cancelled (a cancellation is final)? Its window and the service decide when it opens
+   * (see availability).
+   */
+  isSwitchedOn(meeting: MeetingRecord): boolean {
+    return isSwitchedOn(meeting);
   }
 
   /** Cancelled meetings keep their record (statuses stay readable) but every link says so. */
@@ -220,7 +245,7 @@ export class MeetingService {
   /** Ends the meeting for everyone (host's "end for all", the API's end). Final. */
   async endForAll(meeting: MeetingRecord): Promise<MeetingRecord> {
     if (meeting.cancelledAt) throw conflict('the meeting is cancelled');
-    if (meeting.status === 12 && meeting.endReason !== 'idle') throw conflict('the meeting has already ended');
+    if (meeting.status === MEETING_STATUS.finished && meeting.endReason !== 'idle') throw conflict('the meeting has already ended');
     return this.end(meeting, 'host_ended');
   }
 
@@ -230,12 +255,12 @@ export class MeetingService {
    */
   async reset(meeting: MeetingRecord): Promise<MeetingRecord> {
     if (meeting.cancelledAt) return meeting;
-    const wasLive = meeting.status === 8 || meeting.status === 11;
+    const wasLive = isLive(meeting.status);
     const now = new Date();
     const state = nextMeetingState(meeting, { type: 'reset' });
     await this.store.transaction(async (tx) => {
       await tx.meetings.update(meeting.id, { ...state, startedAt: null, endedAt: null, updatedAt: now });
-      await tx.participants.updateAllOfMeeting(meeting.id, { status: 2, joinedAt: null, leftAt: null, updatedAt: now });
+      await tx.participants.updateAllOfMeeting(meeting.id, { status: PARTICIPANT_STATUS.invited, joinedAt: null, leftAt: null, updatedAt: now });
     });
     if (wasLive) this.events.emit('meeting.closed', { accountId: meeting.accountId, meetingId: meeting.id, reason: 'reset' });
     this.emitStatus(meeting, state.status);
@@ -280,8 +305,8 @@ export class MeetingService {
       if (next.status === current.status && next.endReason === current.endReason) return current;
       const now = new Date();
       const patch: Partial<MeetingRecord> = { ...next, updatedAt: now };
-      if (next.status === 8 && current.status !== 8 && current.status !== 11) patch.startedAt = now;
-      if (next.status === 12) patch.endedAt = now;
+      if (next.status === MEETING_STATUS.inProgress && !isLive(current.status)) patch.startedAt = now;
+      if (next.status === MEETING_STATUS.finished) patch.endedAt = now;
       if (await tx.meetings.transition(current.id, current, patch)) {
         this.emitStatus(current, next.status, next.endReason);
         return { ...current, ...patch };
@@ -316,13 +341,14 @@ export class MeetingService {
   }
 
   /** Checks an input against the meeting it would change; returns the fields to write. */
-  private async validate(account: AccountRecord, current: MeetingRecord, input: MeetingInput): Promise<{ patch: Partial<MeetingRecord>; pin?: string }> {
+  private async validate(account: AccountRecord, current: MeetingRecord, input: MeetingInput, now: Date): Promise<{ patch: Partial<MeetingRecord>; pin?: string }> {
     const patch: Partial<MeetingRecord> = {};
     if (input.title !== undefined) patch.title = optionalText('title', input.title, LIMITS.title);
     if (input.description !== undefined) patch.description = freeText('description', input.description, LIMITS.description);
     if (input.language !== undefined) {
       patch.language = matching('language', optionalText('language', input.language, LIMITS.language), PATTERNS.language, 'a language tag such as en or pt-BR');
     }
+    if (input.enabled === true && current.cancelledAt) throw conflict('the meeting is cancelled, which is final: it cannot be switched on again');
     if (input.enabled !== undefined) patch.enabled = input.enabled;
     if (input.lobby !== undefined) patch.lobby = input.lobby;
     if (input.maxParticipants !== undefined) {
@@ -337,12 +363,12 @@ export class MeetingService {
     }
     if (input.startsAt !== undefined) patch.startsAt = input.startsAt;
     if (input.endsAt !== undefined) patch.endsAt = input.endsAt;
-    const endsAt = patch.endsAt !== undefined ? patch.endsAt : current.endsAt;
-    checkWindow(patch.startsAt !== undefined ? patch.startsAt : current.startsAt, endsAt);
-    // A window that is already over would only ever say "ended": a wrong date or time zone, on every surface.
-    if ((input.startsAt !== undefined || input.endsAt !== undefined) && endsAt && endsAt.getTime() <= Date.now()) {
-      throw invalid('endsAt', 'is in the past: the meeting would already be over');
-    }
+    const rescheduled = input.startsAt !== undefined || input.endsAt !== undefined;
+    checkWindow(
+      patch.startsAt !== undefined ? patch.startsAt : current.startsAt,
+      patch.endsAt !== undefined ? patch.endsAt : current.endsAt,
+      rescheduled ? now : undefined,
+    );
 
     if (input.access) {
       const access = { ...current.access, ...input.access };

@@ -7,7 +7,7 @@ import { email, LIMITS, lookupKey, optionalText, plural, requiredText } from './
 import type { Links } from './links.js';
 import type { PresetService } from './presets.js';
 import { newId } from './secrets.js';
-import { nextParticipantStatus, type ParticipantEvent } from './status.js';
+import { nextParticipantStatus, PARTICIPANT_STATUS, type ParticipantEvent } from './status.js';
 
 export interface ParticipantInput {
   /** The integrator's id for the person (LiveMinutes puid). */
@@ -74,7 +74,7 @@ export class ParticipantService {
       email: email('email', input.email),
       role,
       presetName,
-      status: 2,
+      status: PARTICIPANT_STATUS.invited,
       tokenHash: '',
       tokenVersion: 1,
       cancelledAt: null,
@@ -95,7 +95,7 @@ export class ParticipantService {
     if (existing.cancelledAt) {
       // A new link: the cancelled one must stay dead.
       patch.cancelledAt = null;
-      patch.status = 2;
+      patch.status = PARTICIPANT_STATUS.invited;
       patch.tokenVersion = existing.tokenVersion + 1;
       patch.tokenHash = this.links.participantTokenHash({ id: existing.id, tokenVersion: existing.tokenVersion + 1 });
     }

@@ -1,17 +1,19 @@
 import { isIP } from 'node:net';
-import type { AccountRecord, Store } from '../store/index.js';
+import type { EndReason, Store } from '../store/index.js';
+import { assertNotNativeApp, type Actor } from './actor.js';
 import { CoreError } from './errors.js';
 import type { CoreEventBus } from './events.js';
-import type { MeetingService } from './meetings.js';
 
-/** Who asks: an account (for Livebox, through a server key or a native-app key), or the operator. */
-export type Actor = { account: AccountRecord; client?: 'server' | 'native' } | 'operator';
+export type { Actor } from './actor.js';
 
 const RUNNING_KEY = 'service.running';
 
-/** Native apps hold a key that ships inside an app: it never reaches server-wide or account-wide switches. */
-export function assertNotNativeApp(actor: Actor, what: string): void {
-  if (actor !== 'operator' && actor.client === 'native') throw new CoreError('forbidden', `a Nativeappkey may not ${what}; use the Serverkey`);
+/**
+ * What stopping the service needs of the meetings: that every live session ends. The meeting
+ * service satisfies it; service control does not depend on meetings' module (nor it on this one).
+ */
+export interface LiveSessions {
+  endAllLive(reason: EndReason): Promise<void>;
 }
 
 /** The addresses media should announce as configured or detected now, and where they came from. */
@@ -70,7 +72,7 @@ export class ServiceControl {
   constructor(
     private readonly store: Store,
     private readonly events: CoreEventBus,
-    private readonly meetings: () => MeetingService,
+    private readonly meetings: () => LiveSessions,
     private readonly detectAddresses: AddressDetector,
   ) {}
 

@@ -28,7 +28,7 @@ export interface MeetingState {
   endReason: EndReason | null;
 }
 
-export const isLive = (s: MeetingStatus) => s === 8 || s === 11;
+export const isLive = (s: MeetingStatus) => s === MEETING_STATUS.inProgress || s === MEETING_STATUS.hostLeft;
 
 /**
  * Ends after which the meeting may run again: the next person who comes in starts a new session.
@@ -43,6 +43,11 @@ export const REOPENABLE: ReadonlySet<EndReason> = new Set(['idle', 'disabled', '
 /** Reasons that only end a session that is actually running; the others also close a meeting nobody joined yet. */
 const LIVE_ONLY: ReadonlySet<EndReason> = new Set(['idle', 'disabled', 'service_stopped']);
 
+/** Ended for a final reason (not one after which it may run again): over for good. */
+export function hasEndedForGood(meeting: MeetingState): meeting is MeetingState & { endReason: EndReason } {
+  return meeting.status === MEETING_STATUS.finished && meeting.endReason !== null && !REOPENABLE.has(meeting.endReason);
+}
+
 export function nextMeetingState(state: MeetingState, event: MeetingEvent): MeetingState {
   switch (event.type) {
     case 'connected':
@@ -50,21 +55,27 @@ export function nextMeetingState(state: MeetingState, event: MeetingEvent): Meet
       // while the host is away leaves it at "host quit". A session that is not running starts
       // (1) or starts over (12) only if the meeting may be joined now and, once ended, only
       // after an end that is not final: a late report never revives an ended meeting.
-      if (state.status === 1 && !event.open) return state;
-      if (state.status === 12 && !(event.open && state.endReason !== null && REOPENABLE.has(state.endReason))) return state;
-      if (state.status === 11 && !event.isHost) return state;
-      return { status: 8, endReason: null };
+      if (state.status === MEETING_STATUS.created && !event.open) return state;
+      if (state.status === MEETING_STATUS.finished && !(event.open && state.endReason !== null && REOPENABLE.has(state.endReason))) return state;
+      if (state.status === MEETING_STATUS.hostLeft && !event.isHost) return state;
+      return { status: MEETING_STATUS.inProgress, endReason: null };
     case 'left':
-      if (state.status === 8 && event.isHost && event.hostsConnected === 0) return { status: 11, endReason: null };
+      if (state.status === MEETING_STATUS.inProgress && event.isHost && event.hostsConnected === 0) return { status: MEETING_STATUS.hostLeft, endReason: null };
       return state;
     case 'ended':
       if (LIVE_ONLY.has(event.reason) && !isLive(state.status)) return state;
-      if (state.status === 12 && event.reason !== 'cancelled') return state; // the first reason stands
-      return { status: 12, endReason: event.reason };
+      if (state.status === MEETING_STATUS.finished && event.reason !== 'cancelled') return state; // the first reason stands
+      return { status: MEETING_STATUS.finished, endReason: event.reason };
     case 'reset':
-      return { status: 1, endReason: null };
+      return { status: MEETING_STATUS.created, endReason: null };
   }
 }
+
+/** Invited and not yet in: the invitation may still be accepted or declined. */
+const hasNotJoined = (s: ParticipantStatus) => s === PARTICIPANT_STATUS.invited || s === PARTICIPANT_STATUS.declined;
+
+/** Connected to the meeting's room now. */
+export const isConnected = (s: ParticipantStatus) => s === PARTICIPANT_STATUS.inProgress;
 
 export type ParticipantEvent = 'connected' | 'left' | 'accepted' | 'declined' | 'reset';
 
@@ -72,16 +83,21 @@ export type ParticipantEvent = 'connected' | 'left' | 'accepted' | 'declined' | 
 export function nextParticipantStatus(status: ParticipantStatus, event: ParticipantEvent): ParticipantStatus | null {
   switch (event) {
     case 'connected':
-      return 10;
+      return PARTICIPANT_STATUS.inProgress;
     case 'left':
-      return status === 10 ? 11 : status;
+      return status === PARTICIPANT_STATUS.inProgress ? PARTICIPANT_STATUS.left : status;
     case 'accepted':
-      return status === 2 || status === 3 ? 2 : null;
+      return hasNotJoined(status) ? PARTICIPANT_STATUS.invited : null;
     case 'declined':
-      return status === 2 || status === 3 ? 3 : null;
+      return hasNotJoined(status) ? PARTICIPANT_STATUS.declined : null;
     case 'reset':
-      return 2;
+      return PARTICIPANT_STATUS.invited;
   }
+}
+
+/** Switched on: enabled and not cancelled (final). Livebox's conference Mode. */
+export function isSwitchedOn(meeting: { enabled: boolean; cancelledAt: Date | null }): boolean {
+  return meeting.enabled && meeting.cancelledAt === null;
 }
 
 /** What a link to the meeting leads to right now. */
@@ -101,7 +117,7 @@ export function meetingAvailability(
 ): Availability {
   if (meeting.cancelledAt) return { state: 'cancelled' };
   // Sessions ended for a final reason are over for good; the others may start again (REOPENABLE).
-  if (meeting.status === 12 && meeting.endReason && !REOPENABLE.has(meeting.endReason)) return { state: 'ended', reason: meeting.endReason };
+  if (hasEndedForGood(meeting)) return { state: 'ended', reason: meeting.endReason };
   if (meeting.endsAt && now.getTime() >= meeting.endsAt.getTime()) return { state: 'ended', reason: 'window_passed' };
   if (!meeting.enabled) return { state: 'disabled' };
   if (meeting.startsAt && now.getTime() < meeting.startsAt.getTime()) return { state: 'not_started', startsAt: meeting.startsAt };

@@ -188,7 +188,7 @@ export async function liveboxApi(parent: FastifyInstance, opts: { core: Core; lo
           CreatedFrom: m.createdFrom ?? '',
           CreatedDate: time.formatDayFirst(m.createdAt, account.timeZone),
           Hashkey: core.links.hashKey(m.id),
-          Mode: m.enabled ? 'on' : 'off',
+          Mode: core.meetings.isSwitchedOn(m) ? 'on' : 'off',
         }));
         return rows;
       }

@@ -2,7 +2,7 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Socket } from 'node:net';
 import type { Core, LiveMinutesProof } from '../../core/index.js';
-import { CoreError, LIMITS, time } from '../../core/index.js';
+import { CoreError, time } from '../../core/index.js';
 import type { AccountRecord } from '../../store/index.js';
 import { acceptJsonAsPlainText, acceptMultipartForms } from '../http/body.js';
 import { toFailure } from '../http/errors.js';
@@ -31,9 +31,8 @@ function parseDuration(value: number | string): number {
   if (typeof value === 'string' && !/^\s*\d+(\.\d+)?\s*$/.test(value)) {
     throw new CoreError('invalid', 'must be a number of hours such as 1.5', { field: 'duration' });
   }
-  if (!Number.isFinite(hours) || hours <= 0 || hours > LIMITS.durationHours) {
-    throw new CoreError('invalid', `must be more than 0 and at most ${LIMITS.durationHours} hours`, { field: 'duration' });
-  }
+  // How long a meeting may be is the core's rule (checkWindow), the same on every surface.
+  if (!Number.isFinite(hours) || hours <= 0) throw new CoreError('invalid', 'must be more than 0 hours', { field: 'duration' });
   return hours;
 }
 

@@ -73,8 +73,11 @@ const MeetingFields = {
   description: Type.Optional(Type.String({ maxLength: LIMITS.description })),
   language: Type.Optional(Type.String({ maxLength: LIMITS.language })),
   startsAt: Type.Optional(Nullable(Timestamp)),
-  endsAt: Type.Optional(Nullable(Timestamp)),
-  enabled: Type.Optional(Type.Boolean({ description: 'only an enabled meeting can be joined (default true)' })),
+  endsAt: Type.Optional(Nullable(Type.String({
+    format: 'date-time',
+    description: `an ISO 8601 date-time with offset; in the future, after startsAt, and at most ${LIMITS.durationHours} hours after startsAt (or from now without one)`,
+  }))),
+  enabled: Type.Optional(Type.Boolean({ description: 'only an enabled meeting can be joined (default true); a cancelled meeting cannot be enabled again' })),
   preset: Type.Optional(Type.String({ maxLength: LIMITS.presetName, description: 'preset of participants without one of their own (default Preset-1)' })),
   access: Type.Optional(AccessBody),
   pin: Type.Optional(Type.String({ minLength: LIMITS.pinMin, maxLength: LIMITS.pinMax, pattern: '^[0-9]+$', description: `${LIMITS.pinMin} to ${LIMITS.pinMax} digits` })),

@@ -1,12 +1,17 @@
-import type { Core } from '../../core/index.js';
-import type { AccountRecord, MeetingRecord, ParticipantRecord, PresetRecord, UserRecord } from '../../store/index.js';
+import { MEETING_STATUS, PARTICIPANT_STATUS, type Core } from '../../core/index.js';
+import type { AccountRecord, MeetingRecord, MeetingStatus, ParticipantRecord, ParticipantStatus, PresetRecord, UserRecord } from '../../store/index.js';
 
 /** Records as the native API shows them. */
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-const MEETING_STATUS = { 1: 'created', 8: 'in_progress', 11: 'host_left', 12: 'ended' } as const;
-const PARTICIPANT_STATUS = { 2: 'invited', 3: 'declined', 10: 'in_progress', 11: 'left' } as const;
+/** The native API's words for the core's status codes. */
+const MEETING_STATUS_NAMES: Record<MeetingStatus, string> = {
+  [MEETING_STATUS.created]: 'created', [MEETING_STATUS.inProgress]: 'in_progress', [MEETING_STATUS.hostLeft]: 'host_left', [MEETING_STATUS.finished]: 'ended',
+};
+const PARTICIPANT_STATUS_NAMES: Record<ParticipantStatus, string> = {
+  [PARTICIPANT_STATUS.invited]: 'invited', [PARTICIPANT_STATUS.declined]: 'declined', [PARTICIPANT_STATUS.inProgress]: 'in_progress', [PARTICIPANT_STATUS.left]: 'left',
+};
 
 export function meetingView(core: Core, m: MeetingRecord, pin?: string) {
   return {
@@ -15,7 +20,7 @@ export function meetingView(core: Core, m: MeetingRecord, pin?: string) {
     title: m.title,
     description: m.description,
     language: m.language,
-    status: MEETING_STATUS[m.status],
+    status: MEETING_STATUS_NAMES[m.status],
     statusCode: m.status,
     endReason: m.endReason,
     availability: core.meetings.availability(m).state,
@@ -53,7 +58,7 @@ export function participantView(core: Core, p: ParticipantRecord) {
     email: p.email,
     role: p.role,
     preset: p.presetName,
-    status: PARTICIPANT_STATUS[p.status],
+    status: PARTICIPANT_STATUS_NAMES[p.status],
     statusCode: p.status,
     cancelled: p.cancelledAt !== null,
     joinUrl: p.cancelledAt ? null : core.links.participantUrl(p),
