@@ -97,8 +97,13 @@ export class LiveMeetings {
 
   async state(account: AccountRecord, meetingId: string): Promise<LiveMeeting> {
     const meeting = await this.meetings.get(account, meetingId);
-    const view = isLive(meeting.status) ? this.rooms.view(meeting.id) : undefined;
-    if (!view) return { meeting, live: false, since: null, present: [], waiting: [] };
+    // Live: a node runs the meeting's room, and its session is running or someone is in it (a
+    // seat taken before their media connected is not a status yet).
+    const view = this.rooms.view(meeting.id);
+    const running = isLive(meeting.status);
+    if (!view || (!running && view.seats.length === 0 && view.lobby.length === 0)) {
+      return { meeting, live: false, since: null, present: [], waiting: [] };
+    }
     const who = async <T extends { participantId: string }>(list: T[]) => {
       const out: LivePerson<T>[] = [];
       for (const state of list) {
@@ -107,7 +112,7 @@ export class LiveMeetings {
       }
       return out;
     };
-    return { meeting, live: true, since: meeting.startedAt, present: await who(view.seats), waiting: await who(view.lobby) };
+    return { meeting, live: true, since: running ? meeting.startedAt : null, present: await who(view.seats), waiting: await who(view.lobby) };
   }
 
   async mute(account: AccountRecord, meetingId: string, participantId: string, sources: SeatSource[]): Promise<void> {

@@ -156,6 +156,30 @@ describe('commands', () => {
     expect((await api('POST', `/meetings/${m.id}/participants/${people[1]!.id}/mute`, { sources: ['volume'] })).status).toBe(400);
   });
 
+  it('an API stop of a screen share stops it for the others until the person shares again', async () => {
+    const { m, people } = await meeting({}, 1);
+    const hostBot = await join('screen-host', people[0]!.link, { audio: false, video: false });
+    const p1 = await join('screen-p1', people[1]!.link, { screen: true });
+    expect(await eventually(async () => (await hostBot.framesFrom(p1.id, 'screen')) > 5, 20_000)).toBe(true);
+    expect((await person(m.id, people[1]!.id))!.screen).toEqual({ on: false, mutedByHost: false }); // the bot never said it shares
+
+    p1.send({ type: 'setMuted', source: 'screen', muted: false });
+    expect(await eventually(async () => (await person(m.id, people[1]!.id))!.screen.on === true)).toBe(true);
+    expect((await api('POST', `/meetings/${m.id}/participants/${people[1]!.id}/mute`, { sources: ['screen'] })).status).toBe(204);
+    expect((await person(m.id, people[1]!.id))!.screen).toEqual({ on: false, mutedByHost: true });
+    expect(p1.received('muteRequested').at(-1)).toMatchObject({ source: 'screen' });
+    // The bot keeps sending its screen: the server no longer forwards it (its m-line goes), the camera still flows.
+    const camera = await hostBot.framesFrom(p1.id, 'camera');
+    expect(await eventually(() => !hostBot.tracks.some((x) => x.participantId === p1.id && x.source === 'screen'), 20_000)).toBe(true);
+    expect(await eventually(async () => (await hostBot.framesFrom(p1.id, 'camera')) > camera + 10, 20_000)).toBe(true);
+    expect(hostBot.tracks.some((x) => x.participantId === p1.id && x.source === 'screen')).toBe(false);
+
+    // They share again: it reaches the others again.
+    p1.send({ type: 'setMuted', source: 'screen', muted: false });
+    expect(await eventually(async () => (await hostBot.framesFrom(p1.id, 'screen')) > 5, 20_000)).toBe(true);
+    expect((await person(m.id, people[1]!.id))!.screen).toEqual({ on: true, mutedByHost: false });
+  });
+
   it('the lobby: who waits is listed, admit lets them in, decline turns them away, and off lets everyone in', async () => {
     const { m, people } = await meeting({ lobby: true }, 3);
     await join('lobby-host', people[0]!.link, { audio: false, video: false });

@@ -88,6 +88,10 @@ export function liveRoutes(parent: FastifyInstance, core: Core, accountOf: (requ
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['live'];
   const notHere = ' 409 when the person is not there now.';
+  // The body of these commands is optional: none means the defaults.
+  const noBodyIsEmpty = async (request: FastifyRequest) => {
+    request.body ??= {};
+  };
 
   app.get('/meetings/:id/live', {
     schema: {
@@ -101,10 +105,11 @@ export function liveRoutes(parent: FastifyInstance, core: Core, accountOf: (requ
     schema: {
       tags, summary: 'Turn off someone’s microphone, camera or screen share',
       description: `The server stops forwarding it at once and the person’s page says the organiser turned it off; they may turn it on again.${notHere}`,
-      params: S.ParticipantParams, body: Type.Optional(MuteBody), response: { 204: NoContent, ...S.BodyErrors },
+      params: S.ParticipantParams, body: MuteBody, response: { 204: NoContent, ...S.BodyErrors },
     },
+    preValidation: noBodyIsEmpty,
   }, async (request, reply) => {
-    const sources = (request.body?.sources ?? ['audio']).map((m) => SOURCE[m]);
+    const sources = (request.body.sources ?? ['audio']).map((m) => SOURCE[m]);
     await core.live.mute(accountOf(request), request.params.id, request.params.pid, sources);
     return reply.status(204).send(null);
   });
@@ -113,10 +118,11 @@ export function liveRoutes(parent: FastifyInstance, core: Core, accountOf: (requ
     schema: {
       tags, summary: 'Remove someone from the room',
       description: `Their page shows that they were removed, with the reason if one is given. Their link still works; delete the participant to revoke it.${notHere}`,
-      params: S.ParticipantParams, body: Type.Optional(RemoveBody), response: { 204: NoContent, ...S.BodyErrors },
+      params: S.ParticipantParams, body: RemoveBody, response: { 204: NoContent, ...S.BodyErrors },
     },
+    preValidation: noBodyIsEmpty,
   }, async (request, reply) => {
-    await core.live.remove(accountOf(request), request.params.id, request.params.pid, request.body?.reason);
+    await core.live.remove(accountOf(request), request.params.id, request.params.pid, request.body.reason);
     return reply.status(204).send(null);
   });
 
