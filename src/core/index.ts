@@ -94,10 +94,6 @@ export class Core {
     this.live = new LiveMeetings(this.meetings, this.participants);
   }
 
-  get store(): Store {
-    return this.options.store;
-  }
-
   /**
    * Loads persisted state, settles the statuses a previous process left behind (see
    * PresenceService.reconcile: this process owns every meeting, as the only node) and starts the
@@ -109,6 +105,11 @@ export class Core {
     await this.sweep();
     this.timer = setInterval(() => void this.sweep(), this.options.sweepIntervalMs ?? 5000);
     this.timer.unref();
+  }
+
+  /** Throws when the database does not answer (readiness). */
+  async ping(): Promise<void> {
+    await this.options.store.settings.get('service.running');
   }
 
   async stop(): Promise<void> {

@@ -1137,7 +1137,7 @@ describe('fixed bugs', () => {
     const now = Date.now();
     // Time passes: the window is over (no API sets a window in the past), and the server's
     // periodic schedule sweep ends the conference.
-    await srv.server.core.store.meetings.update(m.id, { startsAt: new Date(now - 7200_000), endsAt: new Date(now - 3600_000) });
+    await srv.server.store.meetings.update(m.id, { startsAt: new Date(now - 7200_000), endsAt: new Date(now - 3600_000) });
     await srv.server.core.meetings.sweep(new Date(), 0);
     expect((await page(linkOf(hashKey))).state).toBe('ended');
 

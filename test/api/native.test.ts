@@ -147,7 +147,7 @@ describe('meetings', () => {
     expectError(await a.patch(`/meetings/${m.id}`, { startsAt: iso(-7200_000), endsAt: iso(-3600_000) }), 400, 'invalid', /^endsAt is in the past/, 'endsAt');
     expect((await a.get(`/meetings/${m.id}`)).body.endsAt).toBe(m.endsAt);
     // Once time has passed the window, other changes still work.
-    await t.server.core.store.meetings.update(m.id, { startsAt: new Date(now - 7200_000), endsAt: new Date(now - 3600_000) });
+    await t.server.store.meetings.update(m.id, { startsAt: new Date(now - 7200_000), endsAt: new Date(now - 3600_000) });
     expect((await a.patch(`/meetings/${m.id}`, { title: 'Minutes' })).status).toBe(200);
     expect((await a.patch(`/meetings/${m.id}`, { startsAt: null, endsAt: null })).body.availability).toBe('open');
   });
@@ -498,5 +498,26 @@ describe('OpenAPI document and reference page', () => {
     expect(init.status).toBe(200);
     const code = init.text.replace(/\/\/ .*$/gm, ''); // comments may cite web pages; code must not load any
     expect(code).not.toMatch(/https?:\/\//);
+  });
+
+  it('the reference page carries Parley’s name, logo and colours, not the framework’s', async () => {
+    const page = await send(`${t.url}/docs`, { redirect: 'follow' });
+    expect(page.text).toContain('<title>Parley API reference</title>');
+    expect(page.text).toMatch(/href="[^"]*parley\.css"/);
+    expect(page.text).toMatch(/rel="icon"[^>]*favicon\.svg|favicon\.svg[^>]*rel="icon"/);
+    // The top bar's logo is put in by the initializer script, as a data URL.
+    const init = (await send(`${t.url}/docs/static/swagger-initializer.js`, {})).text;
+    const logo = Buffer.from(/data:image\/svg\+xml;base64,([A-Za-z0-9+/=]+)/.exec(init)![1]!, 'base64').toString();
+    expect(logo).toContain('aria-label="Parley"');
+    expect(logo).not.toMatch(/swagger/i);
+  });
+
+  it('documents the live endpoints', async () => {
+    const doc = (await send<Json>(`${t.url}/api/v1/openapi.json`, {})).body;
+    for (const path of ['/live', '/participants/{pid}/mute', '/participants/{pid}/remove', '/participants/{pid}/admit', '/participants/{pid}/decline', '/lobby']) {
+      const op = doc.paths[`/api/v1/meetings/{id}${path}`];
+      expect(op, path).toBeDefined();
+      expect(Object.values(op as Json)[0].tags).toEqual(['live']);
+    }
   });
 });

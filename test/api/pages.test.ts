@@ -363,7 +363,7 @@ describe('states', () => {
     const m = await nativeMeeting(a, created.meetingKey);
     const now = Date.now();
     // Time passes (no API sets a window that is already over).
-    await srv.server.core.store.meetings.update(m.id, { startsAt: new Date(now - 7200_000), endsAt: new Date(now - 3600_000) });
+    await srv.server.store.meetings.update(m.id, { startsAt: new Date(now - 7200_000), endsAt: new Date(now - 3600_000) });
     await expectState(await allLinks(a, created), 'ended', /The meeting has ended[\s\S]*scheduled time is over/);
   });
 

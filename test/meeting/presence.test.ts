@@ -122,7 +122,7 @@ describe('presence reports', () => {
     hold.release();
     expect(await eventually(() => hold.landed.includes(p.id))).toBe(true);
     expect(await status(m.key)).toBe('12');
-    expect((await t.server.core.store.meetings.findByKey(acc.accountId, m.key))!.endReason).toBe('host_ended');
+    expect((await t.server.store.meetings.findByKey(acc.accountId, m.key))!.endReason).toBe('host_ended');
     expect(await pstatus(m.key, 'p1')).not.toBe('10');
     for (const b of [h, p]) await b.stop();
   });

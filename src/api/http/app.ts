@@ -11,6 +11,7 @@ import { linkPages } from '../pages/routes.js';
 import type { RoomApp } from '../pages/room.js';
 import { renderNotFound } from '../pages/render.js';
 import { registerBodyParsers } from './body.js';
+import { DOCS_THEME } from './docs-theme.js';
 import { redactUrl } from './redact.js';
 
 export interface AppOptions {
@@ -58,7 +59,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
       tags: [
-        { name: 'meetings' }, { name: 'participants' }, { name: 'presets' }, { name: 'users' },
+        { name: 'meetings' }, { name: 'participants' },
+        { name: 'live', description: 'Who is in a meeting now; mute, remove, admit and decline, as a host in the room' },
+        { name: 'presets' }, { name: 'users' },
         { name: 'account' }, { name: 'service' }, { name: 'admin', description: 'Operator endpoints: use the admin token' },
       ],
     },
@@ -66,7 +69,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Shared schemas (the error object) appear under their $id in components.schemas.
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, uiConfig: { docExpansion: 'list', deepLinking: true } });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, uiConfig: { docExpansion: 'list', deepLinking: true }, ...DOCS_THEME });
 
   await app.register(liveMinutesApi, { core, log });
   await app.register(liveboxApi, { core, log, prefix: LIVEBOX_PREFIX });
@@ -84,7 +87,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // the workers' real state (running, starting, stopping, stopped, failed).
   app.get('/readyz', async (_request, reply) => {
     try {
-      await core.store.settings.get('service.running');
+      await core.ping();
     } catch {
       return reply.status(503).send({ status: 'unavailable', reason: 'database unreachable' });
     }
