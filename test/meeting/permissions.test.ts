@@ -28,7 +28,6 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 let seq = 0;
 const api = nativeApi(() => t, () => acc.apiToken);
 const personal = (url: string): RoomLink => ({ kind: 'personal', token: url.split('/e/')[1] });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A native meeting with a host and `n` participants; their personal links, host first. */
 async function meeting(settings: Json, n: number) {
@@ -60,21 +59,29 @@ async function flowing(listener: MeetingBot, speaker: MeetingBot, source: 'micro
   const mid = midOf(listener, speaker, source);
   if (!mid) return false;
   const before = await receivedOn(listener, mid, kind);
-  await sleep(400);
-  return midOf(listener, speaker, source) === mid && (await receivedOn(listener, mid, kind)) > before + 2;
+  return eventually(async () => midOf(listener, speaker, source) === mid && (await receivedOn(listener, mid, kind)) > before + 2, 2000, 100);
+}
+
+/** Packets of `source` that `speaker` has sent so far: the bots keep sending whatever the server does. */
+async function sent(speaker: MeetingBot, source: 'microphone' | 'camera'): Promise<number> {
+  const kind = source === 'microphone' ? 'audio' : 'video';
+  return (await host.stats(speaker.name)).outbound.filter((s) => s.kind === kind).reduce((n, s) => n + s.packetsSent, 0);
 }
 
 /**
- * Nothing of `speaker`'s `source` reaches `listener`: the m-line that carries it (a muted source
- * keeps its m-line), or else the one that carried it, gets no packet for a while.
+ * Nothing of `speaker`'s `source` reaches `listener` though the speaker keeps sending it: over a
+ * span in which the speaker sent `margin` more packets of it (the proof that the forwarding had
+ * its chance), the m-line that carries it (a muted source keeps its m-line), or else the one that
+ * carried it, got none.
  */
-async function stopped(listener: MeetingBot, speaker: MeetingBot, source: 'microphone' | 'camera', oldMid: string | undefined): Promise<boolean> {
+async function stopped(listener: MeetingBot, speaker: MeetingBot, source: 'microphone' | 'camera', oldMid: string | undefined, margin = 25): Promise<boolean> {
   const mid = midOf(listener, speaker, source) ?? oldMid;
   if (!mid) return true;
   const kind = source === 'microphone' ? 'audio' : 'video';
-  const before = await receivedOn(listener, mid, kind);
-  await sleep(600);
-  return (await receivedOn(listener, mid, kind)) === before;
+  const got = await receivedOn(listener, mid, kind);
+  const base = await sent(speaker, source);
+  if (!(await eventually(async () => (await sent(speaker, source)) >= base + margin, 10_000, 100))) return false;
+  return (await receivedOn(listener, mid, kind)) === got;
 }
 
 describe('server-side mute', () => {
@@ -112,8 +119,7 @@ describe('server-side mute', () => {
     const listener = await join('quiet-listener', links[0], { audio: false, video: false });
     const speaker = await join('quiet-speaker', links[1], { loud: true });
     expect(speaker.welcome!.self).toMatchObject({ audioMuted: true, videoMuted: true });
-    // The bot sends both from the start; give the forwarding time to show if it were on.
-    await sleep(1500);
+    // The bot sends both from the start (stopped() waits until it has sent more of each).
     expect(await stopped(listener, speaker, 'microphone', undefined)).toBe(true);
     expect(await stopped(listener, speaker, 'camera', undefined)).toBe(true);
 
@@ -150,7 +156,6 @@ describe('settings changed while the room runs', () => {
     // The preset itself changes: the microphone is allowed again, but stays off until turned on.
     expect((await api('PATCH', `/presets/${preset.id}`, { publishAudio: true })).status).toBe(200);
     expect(await eventually(() => latest()?.publishAudio === true)).toBe(true);
-    await sleep(800);
     expect(await stopped(listener, speaker, 'microphone', undefined)).toBe(true);
     speaker.send({ type: 'setMuted', source: 'microphone', muted: false });
     expect(await eventually(() => flowing(listener, speaker, 'microphone'))).toBe(true);

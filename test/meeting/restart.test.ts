@@ -119,12 +119,16 @@ describe('statuses after the server goes away', () => {
   }, 90_000);
 
   it('someone who takes a seat before the idle time is not thrown out, though their media never connects', async () => {
-    const before = await serve(6);
+    // An idle time long enough for a loaded machine to start the server and seat the socket first.
+    const before = await serve(12);
     const m = await liveMeeting(before, 'seated');
+    // A second meeting left live and empty: its idle end after the restart shows when the idle
+    // time has passed for both (their timers start together, at the start-up reconcile).
+    const control = await liveMeeting(before, 'control');
     await stop(before, 'SIGKILL');
     for (const b of bots.splice(0)) await b.stop();
 
-    const after = await serve(6);
+    const after = await serve(12);
     // A bare socket: seated in the room, but no media, so never recorded as connected (10).
     const joined = await send<JoinResponse>(`${after.url}/rtc/join`, {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ link: personal(m.hostUrl) }),
@@ -134,8 +138,8 @@ describe('statuses after the server goes away', () => {
     const messages: ServerMessage[] = [];
     ws.on('message', (d) => messages.push(JSON.parse(d.toString()) as ServerMessage));
     expect(await eventually(() => messages.some((x) => x.type === 'welcome'))).toBe(true);
-    // Past the idle time the meeting found empty at start would have ended.
-    await new Promise((r) => setTimeout(r, 7000));
+    // Past the idle time the meeting found empty at start would have ended, as the control did.
+    expect(await eventually(async () => (await api(after, 'GET', `/meetings/${control.id}`)).body.statusCode === 12, 30_000, 250)).toBe(true);
     expect(messages.filter((x) => x.type === 'closed')).toEqual([]);
     expect((await api(after, 'GET', `/meetings/${m.id}`)).body.statusCode).not.toBe(12);
     ws.close();

@@ -37,6 +37,14 @@ async function meeting(n: number) {
   return { key, links, meetingUrl: created.body.meetingUrl as string };
 }
 
+/** Someone's seat in the meeting with this LiveMinutes key, as the native live API shows it. */
+async function liveSeat(key: string, participantId: string): Promise<{ connection: string } | undefined> {
+  const list = await send<{ data: { id: string; key: string }[] }>(`${t.url}/api/v1/meetings?limit=100`, { headers: bearer(acc.apiToken) });
+  const id = list.body.data.find((x) => x.key === key)!.id;
+  const live = await send<{ participants: { id: string; connection: string }[] }>(`${t.url}/api/v1/meetings/${id}/live`, { headers: bearer(acc.apiToken) });
+  return live.body.participants.find((p) => p.id === participantId);
+}
+
 async function join(name: string, link: RoomLink, opts: Parameters<typeof MeetingBot.join>[4] = {}) {
   const bot = await MeetingBot.join(host, t.url, name, link, opts);
   bots.push(bot);
@@ -157,7 +165,8 @@ describe('in the room', () => {
     const b = await join('resume-b', m.links[1]);
     expect(await eventually(async () => (await a.framesFrom(b.id)) > 3)).toBe(true);
     b.dropSocket();
-    await new Promise((r) => setTimeout(r, 500));
+    // The server has seen the drop (the live API says the seat waits for them), and kept the seat.
+    expect(await eventually(async () => (await liveSeat(m.key, b.id))?.connection === 'reconnecting')).toBe(true);
     const welcome = await b.resume();
     expect(welcome.resumed).toBe(true);
     expect(welcome.self.id).toBe(b.id);
