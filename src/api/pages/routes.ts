@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { isLive, PARTICIPANT_STATUS, time, type Core, type LinkRef } from '../../core/index.js';
 import type { RoomBootstrap } from '../../protocol/messages.js';
+import { joinForm } from './join-form.js';
 import { renderLinkPage, renderNotFound } from './render.js';
 import type { RoomApp } from './room.js';
 
@@ -40,6 +41,8 @@ export async function linkPages(app: FastifyInstance, opts: { core: Core; room?:
         bootstrap.person = { name: participant.name, role: participant.role, ...(invitation ? { invitation } : {}) };
       } else {
         bootstrap.ways = core.access.waysIn(meeting.access);
+        const form = joinForm(bootstrap.ways);
+        if (form) bootstrap.form = form;
       }
       return reply.send(room.page(bootstrap));
     }
