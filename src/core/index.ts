@@ -31,6 +31,7 @@ export { DEFAULT_PRESET, PERMISSION_FIELDS } from './presets.js';
 export { ROLES } from './participants.js';
 export { LIMITS, PATTERNS } from './limits.js';
 export { MEETING_STATUS, PARTICIPANT_STATUS } from './status.js';
+export { isLive } from './status.js';
 export * as time from './time.js';
 
 export interface CoreOptions {

@@ -56,8 +56,34 @@ export interface RoomBootstrap {
   needsName: boolean;
   /** Public links: the ways in this meeting offers (absent on personal links). */
   ways?: WaysIn;
+  /**
+   * Public links: the pre-join form, as the server's rules make it: the ways in to choose from,
+   * in the order the page lists them, each with the fields it asks for. Empty: the meeting
+   * admits invited people only. Absent: a name only (as guest).
+   */
+  form?: JoinWayForm[];
   /** The page is inside an iframe (the embed link). */
   embedded: boolean;
+}
+
+/** How someone on a public link comes in: the choice on the pre-join screen (see WaysIn). */
+export type JoinWay = 'guest' | 'pin' | 'login' | 'signup';
+
+export type FormField = 'name' | 'pin' | 'username' | 'password' | 'email';
+
+/** One field of the pre-join form, with the server's limits for it. */
+export interface FieldRule {
+  required: boolean;
+  maxLength?: number;
+  minLength?: number;
+  /** A RegExp source a non-empty value must match. */
+  pattern?: string;
+}
+
+/** A way in on the pre-join form, and the fields it asks for, in the order shown. */
+export interface JoinWayForm {
+  way: JoinWay;
+  fields: { field: FormField; rule: FieldRule }[];
 }
 
 export interface JoinRequest {

@@ -1,4 +1,4 @@
-import type { Role, RoomBootstrap, WaysIn } from '../protocol/messages.ts';
+import type { FieldRule, FormField, JoinWay, JoinWayForm, Role, RoomBootstrap, WaysIn } from '../protocol/messages.ts';
 
 const ROLES: readonly Role[] = ['host', 'moderator', 'participant', 'viewer'];
 
@@ -6,6 +6,31 @@ function readWays(value: unknown): WaysIn | undefined {
   if (!value || typeof value !== 'object') return undefined;
   const w = value as Partial<Record<keyof WaysIn, unknown>>;
   return { guest: w.guest === true, pin: w.pin === true, usernamePassword: w.usernamePassword === true, signup: w.signup === true };
+}
+
+const JOIN_WAYS: readonly JoinWay[] = ['guest', 'pin', 'login', 'signup'];
+const FORM_FIELDS: readonly FormField[] = ['name', 'pin', 'username', 'password', 'email'];
+const count = (v: unknown) => (typeof v === 'number' && v > 0 ? v : undefined);
+
+function readRule(value: unknown): FieldRule {
+  const r = (value && typeof value === 'object' ? value : {}) as Partial<Record<keyof FieldRule, unknown>>;
+  const maxLength = count(r.maxLength);
+  const minLength = count(r.minLength);
+  const pattern = typeof r.pattern === 'string' ? r.pattern : undefined;
+  return { required: r.required === true, ...(maxLength ? { maxLength } : {}), ...(minLength ? { minLength } : {}), ...(pattern ? { pattern } : {}) };
+}
+
+/** The pre-join form the server described: ways and fields this page knows, with their rules. */
+function readForm(value: unknown): JoinWayForm[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  return value
+    .filter((w): w is { way: JoinWay; fields?: unknown } => JOIN_WAYS.includes((w as { way?: JoinWay } | null)?.way as JoinWay))
+    .map((w) => ({
+      way: w.way,
+      fields: (Array.isArray(w.fields) ? w.fields : [])
+        .filter((f: { field?: unknown } | null) => FORM_FIELDS.includes(f?.field as FormField))
+        .map((f: { field: FormField; rule?: unknown }) => ({ field: f.field, rule: readRule(f.rule) })),
+    }));
 }
 
 function readPerson(value: unknown): RoomBootstrap['person'] {
@@ -30,6 +55,7 @@ export function readBootstrap(doc: Document = document): RoomBootstrap | undefin
     const startsAtText = startsAt && typeof data.meeting.startsAtText === 'string' ? data.meeting.startsAtText : undefined;
     const person = readPerson(data.person);
     const ways = readWays(data.ways);
+    const form = readForm(data.form);
     return {
       link: data.link,
       meeting: { title: String(data.meeting.title ?? ''), ...(startsAt ? { startsAt } : {}), ...(startsAtText ? { startsAtText } : {}) },
@@ -37,6 +63,7 @@ export function readBootstrap(doc: Document = document): RoomBootstrap | undefin
       ...(person ? { person } : {}),
       needsName: Boolean(data.needsName),
       ...(ways ? { ways } : {}),
+      ...(form ? { form } : {}),
       embedded: Boolean(data.embedded),
     };
   } catch {

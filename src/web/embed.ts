@@ -75,13 +75,13 @@ export class EmbedBridge {
     if (!data || typeof data !== 'object' || data.parley !== 1 || !COMMANDS.includes(data.command as EmbedCommandName)) return;
     switch (data.command) {
       case 'mute':
-        return this.meeting.setMic(false);
+        return this.meeting.controls.setMic(false);
       case 'unmute':
-        return this.meeting.setMic(true);
+        return this.meeting.controls.setMic(true);
       case 'cameraOn':
-        return this.meeting.setCam(true);
+        return this.meeting.controls.setCam(true);
       case 'cameraOff':
-        return this.meeting.setCam(false);
+        return this.meeting.controls.setCam(false);
       case 'leave':
         return this.meeting.leave();
     }

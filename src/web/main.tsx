@@ -1,5 +1,6 @@
 import { render } from 'preact';
 import type { ParticipantInfo, TrackSource } from '../protocol/messages.ts';
+import { STATE_TEXT } from '../protocol/states.ts';
 import { readBootstrap } from './bootstrap.ts';
 import { EmbedBridge, embeddingOrigin } from './embed.ts';
 import { Meeting } from './meeting.ts';
@@ -39,8 +40,8 @@ if (root && bootstrap) {
     <div class="app">
       <main class="state-page" data-state="not_found">
         <div class="card">
-          <h1>This link does not lead to a meeting</h1>
-          <p>Check the address, or ask the organiser for a new link.</p>
+          <h1>{STATE_TEXT.not_found.title}</h1>
+          <p>{STATE_TEXT.not_found.explanation}</p>
         </div>
       </main>
     </div>,

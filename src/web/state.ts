@@ -1,4 +1,6 @@
-import type { ChatMessage, ParticipantInfo, Permissions, RoomBootstrap, RoomState } from '../protocol/messages.ts';
+import type { ChatMessage, FormField, JoinWay, ParticipantInfo, Permissions, RoomBootstrap, RoomState } from '../protocol/messages.ts';
+
+export type { FormField, JoinWay } from '../protocol/messages.ts';
 
 /**
  * Where the page is. The room's own phases (counting down to the start, pre-join, joining,
@@ -8,8 +10,11 @@ import type { ChatMessage, ParticipantInfo, Permissions, RoomBootstrap, RoomStat
 export type Phase =
   | 'countdown' | 'prejoin' | 'joining' | 'lobby' | 'room' | 'reconnecting' | 'left' | 'connection_lost' | RoomState;
 
-/** How someone on a public link comes in (see WaysIn): the choice on the pre-join screen. */
-export type JoinWay = 'guest' | 'pin' | 'login' | 'signup';
+/** Phases after which nothing more happens until the person joins again (or the page reloads). */
+export const FINAL_PHASES: ReadonlySet<Phase> = new Set<Phase>([
+  'countdown', 'left', 'connection_lost', 'not_started', 'ended', 'cancelled', 'disabled', 'service_stopped',
+  'full', 'invitation_cancelled', 'removed', 'joined_elsewhere', 'not_found', 'declined',
+]);
 
 /** What the pre-join form holds. */
 export interface JoinForm {
@@ -20,8 +25,6 @@ export interface JoinForm {
   password: string;
   email: string;
 }
-
-export type FormField = 'name' | 'pin' | 'username' | 'password' | 'email';
 
 /** Why the last join attempt failed, shown next to the pre-join form. */
 export interface JoinProblem {

@@ -1,43 +1,37 @@
+import type { RoomState } from '../protocol/messages.ts';
+import { STATE_TEXT, type StateText } from '../protocol/states.ts';
 import type { Phase } from './state.ts';
 
-export interface PageText {
-  heading: string;
-  detail: string;
+/** A state page: the wording (the server's, see STATE_TEXT) and what the page offers. */
+export interface PageText extends StateText {
   /** The page offers to join again. */
   rejoin?: boolean;
   /** The join-again button's words (default "Rejoin"). */
   rejoinLabel?: string;
-  /** The page's own detail says it better than the server's sentence (`closed.message`). */
-  ownDetail?: boolean;
+  /** The page's own explanation says it better than the server's sentence (`closed.message`). */
+  ownExplanation?: boolean;
 }
 
-/** The page for every phase that is not the pre-join screen or the room. */
-export const PAGES: Record<Exclude<Phase, 'countdown' | 'prejoin' | 'joining' | 'lobby' | 'room' | 'reconnecting'>, PageText> = {
-  // Shown only when the meeting has no start time: with one, the page counts down to it.
-  not_started: {
-    heading: 'The meeting has not started yet',
-    detail: 'It has no start time yet. Open this link again later, or ask the organiser when it starts.',
-    ownDetail: true,
-  },
-  ended: { heading: 'The meeting has ended', detail: 'Thank you for taking part.' },
-  cancelled: { heading: 'The meeting was cancelled', detail: 'The organiser cancelled this meeting.' },
-  disabled: { heading: 'The meeting is disabled', detail: 'The organiser has not enabled this meeting. Try again later.' },
-  service_stopped: { heading: 'The video service is stopped', detail: 'Meetings cannot be joined until the service is started again.' },
-  full: { heading: 'The meeting is full', detail: 'It has reached its maximum number of participants. Try again later.' },
-  invitation_cancelled: { heading: 'Your invitation was cancelled', detail: 'This personal link no longer opens the meeting. Ask the organiser for a new one.' },
-  removed: { heading: 'You were removed from the meeting', detail: 'A host removed you from this meeting.' },
-  joined_elsewhere: {
-    heading: 'You joined from another window or tab',
-    detail: 'You are still in the meeting there. To take part from this window instead, rejoin here; the other one then leaves the meeting.',
-    rejoin: true,
-    rejoinLabel: 'Rejoin here',
-    ownDetail: true,
-  },
-  not_found: { heading: 'This link does not lead to a meeting', detail: 'Check the address, or ask the organiser for a new link.' },
-  declined: { heading: 'The host did not let you in', detail: 'You cannot join this meeting now. Contact the organiser if you think this is a mistake.' },
-  left: { heading: 'You left the meeting', detail: 'You can join again while the meeting is still running.', rejoin: true },
-  connection_lost: { heading: 'Connection lost', detail: 'We could not reconnect you to the meeting. Check your network and join again.', rejoin: true },
+/** The phases that show a state page: every RoomState, and the two endings that are the page's own. */
+export type PagePhase = Exclude<Phase, 'countdown' | 'prejoin' | 'joining' | 'lobby' | 'room' | 'reconnecting'>;
+
+const OWN_PAGES: Record<Exclude<PagePhase, RoomState>, PageText> = {
+  left: { title: 'You left the meeting', explanation: 'You can join again while the meeting is still running.', rejoin: true },
+  connection_lost: { title: 'Connection lost', explanation: 'We could not reconnect you to the meeting. Check your network and join again.', rejoin: true },
 };
+
+const PAGE_OPTIONS: Partial<Record<RoomState, Omit<PageText, keyof StateText>>> = {
+  // Without a start time (else the room counts down): the server's sentence would say less.
+  not_started: { ownExplanation: true },
+  joined_elsewhere: { rejoin: true, rejoinLabel: 'Rejoin here', ownExplanation: true },
+};
+
+/** The page for every phase that is not the pre-join screen or the room. */
+export function pageText(phase: PagePhase): PageText {
+  if (phase === 'left' || phase === 'connection_lost') return OWN_PAGES[phase];
+  // A phase this build does not know (a newer server's state): the meeting is over for this page.
+  return { ...(STATE_TEXT[phase] ?? STATE_TEXT.ended), ...PAGE_OPTIONS[phase] };
+}
 
 /** Turns a getUserMedia / getDisplayMedia failure into a sentence for the person. */
 export function deviceErrorText(kind: 'camera' | 'microphone', error: unknown): string {

@@ -1,4 +1,6 @@
 import { time, type Availability } from '../../core/index.js';
+import type { RoomState } from '../../protocol/domain.js';
+import { CLOSING_TEXT, notStartedExplanation, STATE_TEXT } from '../../protocol/states.js';
 import { escapeHtml } from '../http/html.js';
 
 export interface LinkPage {
@@ -10,25 +12,22 @@ export interface LinkPage {
   invitee?: { name: string; cancelled: boolean; status: number };
 }
 
-/** The sentence that says where the meeting stands. */
+/** The sentence that says where the meeting stands (the wording of every closed state: STATE_TEXT). */
 export function stateSentence(page: LinkPage): { heading: string; detail: string; state: string } {
   const a = page.availability;
-  if (page.invitee?.cancelled) return { state: 'invitation_cancelled', heading: 'Your invitation was cancelled', detail: 'This personal link no longer opens the meeting. Ask the organiser for a new one.' };
+  const closed = (state: RoomState, detail = STATE_TEXT[state].explanation) => ({ state, heading: STATE_TEXT[state].title, detail });
+  if (page.invitee?.cancelled) return closed('invitation_cancelled');
   switch (a.state) {
     case 'open':
       return page.live
         ? { state: 'open', heading: 'The meeting is in progress', detail: 'The meeting room opens from this link.' }
         : { state: 'open', heading: 'The meeting is open', detail: 'Nobody has joined yet. The meeting room opens from this link.' };
     case 'not_started':
-      return { state: 'not_started', heading: 'The meeting has not started yet', detail: `It is scheduled for ${time.formatStart(a.startsAt, page.timeZone)}.` };
+      return closed('not_started', notStartedExplanation(time.formatStart(a.startsAt, page.timeZone)));
     case 'ended':
-      return { state: 'ended', heading: 'The meeting has ended', detail: a.reason === 'scheduled_end' || a.reason === 'window_passed' ? 'Its scheduled time is over.' : 'The host ended it for everyone.' };
-    case 'cancelled':
-      return { state: 'cancelled', heading: 'The meeting was cancelled', detail: 'The organiser cancelled this meeting.' };
-    case 'disabled':
-      return { state: 'disabled', heading: 'The meeting is disabled', detail: 'The organiser has not enabled this meeting. Try again later.' };
-    case 'service_stopped':
-      return { state: 'service_stopped', heading: 'The video service is stopped', detail: 'Meetings cannot be joined until the service is started again.' };
+      return closed('ended', CLOSING_TEXT[a.reason].message);
+    default:
+      return closed(a.state);
   }
 }
 
@@ -47,8 +46,8 @@ export function renderLinkPage(page: LinkPage): string {
 export function renderNotFound(): string {
   return document('Link not found', `
     <main data-state="not_found">
-      <h1>This link does not lead to a meeting</h1>
-      <p>Check the address, or ask the organiser for a new link.</p>
+      <h1>${escapeHtml(STATE_TEXT.not_found.title)}</h1>
+      <p>${escapeHtml(STATE_TEXT.not_found.explanation)}</p>
     </main>`);
 }
 

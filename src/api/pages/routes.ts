@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { time, type Core, type LinkRef } from '../../core/index.js';
+import { isLive, PARTICIPANT_STATUS, time, type Core, type LinkRef } from '../../core/index.js';
 import type { RoomBootstrap } from '../../protocol/messages.js';
+import { joinForm } from './join-form.js';
 import { renderLinkPage, renderNotFound } from './render.js';
 import type { RoomApp } from './room.js';
 
@@ -35,10 +36,13 @@ export async function linkPages(app: FastifyInstance, opts: { core: Core; room?:
         embedded,
       };
       if (participant) {
-        const invitation = participant.status === 2 ? 'invited' : participant.status === 3 ? 'declined' : undefined;
+        // Not joined yet: the person may still accept or decline (and change their mind).
+        const invitation = participant.status === PARTICIPANT_STATUS.invited ? 'invited' : participant.status === PARTICIPANT_STATUS.declined ? 'declined' : undefined;
         bootstrap.person = { name: participant.name, role: participant.role, ...(invitation ? { invitation } : {}) };
       } else {
         bootstrap.ways = core.access.waysIn(meeting.access);
+        const form = joinForm(bootstrap.ways);
+        if (form) bootstrap.form = form;
       }
       return reply.send(room.page(bootstrap));
     }
@@ -46,7 +50,7 @@ export async function linkPages(app: FastifyInstance, opts: { core: Core; room?:
     return reply.send(renderLinkPage({
       title,
       availability,
-      live: meeting.status === 8 || meeting.status === 11,
+      live: isLive(meeting.status),
       timeZone: account.timeZone,
       invitee: participant && { name: participant.name, cancelled: participant.cancelledAt !== null, status: participant.status },
     }));

@@ -29,7 +29,7 @@ export function App({ meeting }: { meeting: Meeting }) {
         {toasts.map((t) => (
           <div key={t.id} class="toast">
             <span>{t.text}</span>
-            <button type="button" class="icon-button" aria-label="Dismiss" onClick={() => meeting.dismissToast(t.id)}>
+            <button type="button" class="icon-button" aria-label="Dismiss" onClick={() => meeting.controls.dismissToast(t.id)}>
               <CloseIcon />
             </button>
           </div>

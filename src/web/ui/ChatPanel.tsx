@@ -23,14 +23,14 @@ export function ChatPanel({ meeting, state }: { meeting: Meeting; state: AppStat
 
   const submit = (e: Event) => {
     e.preventDefault();
-    if (meeting.sendChat(draft)) setDraft('');
+    if (meeting.controls.sendChat(draft)) setDraft('');
   };
 
   return (
-    <section class="panel" aria-labelledby="chat-title" onKeyDown={(e) => e.key === 'Escape' && meeting.setPanel(null)}>
+    <section class="panel" aria-labelledby="chat-title" onKeyDown={(e) => e.key === 'Escape' && meeting.controls.setPanel(null)}>
       <header class="panel-header">
         <h2 id="chat-title">Chat</h2>
-        <button type="button" class="icon-button" aria-label="Close chat" onClick={() => meeting.setPanel(null)}>
+        <button type="button" class="icon-button" aria-label="Close chat" onClick={() => meeting.controls.setPanel(null)}>
           <CloseIcon />
         </button>
       </header>

@@ -48,7 +48,7 @@ export function Controls({ meeting, state, confirm }: { meeting: Meeting; state:
           tone={micOn ? undefined : 'off'}
           disabled={!mayAudio}
           title={!mayAudio ? 'You may not speak in this meeting' : micOn ? 'Mute your microphone' : 'Unmute your microphone'}
-          onClick={() => meeting.toggleMic()}
+          onClick={() => meeting.controls.toggleMic()}
         >
           <MicIcon off={!micOn} />
         </ControlButton>
@@ -58,21 +58,21 @@ export function Controls({ meeting, state, confirm }: { meeting: Meeting; state:
           tone={camOn ? undefined : 'off'}
           disabled={!mayVideo}
           title={!mayVideo ? 'You may not use your camera in this meeting' : camOn ? 'Turn your camera off' : 'Turn your camera on'}
-          onClick={() => meeting.toggleCam()}
+          onClick={() => meeting.controls.toggleCam()}
         >
           <CameraIcon off={!camOn} />
         </ControlButton>
         {permissions?.shareScreen && local.canShareScreen && (
-          <ControlButton label="Share screen" pressed={Boolean(local.screenTrack)} title={local.screenTrack ? 'Stop sharing your screen' : 'Share your screen'} onClick={() => void meeting.toggleScreen()}>
+          <ControlButton label="Share screen" pressed={Boolean(local.screenTrack)} title={local.screenTrack ? 'Stop sharing your screen' : 'Share your screen'} onClick={() => void meeting.controls.toggleScreen()}>
             <ScreenIcon />
           </ControlButton>
         )}
-        <ControlButton label="Raise hand" pressed={Boolean(self?.handRaised)} title={self?.handRaised ? 'Lower your hand' : 'Raise your hand'} onClick={() => meeting.toggleHand()}>
+        <ControlButton label="Raise hand" pressed={Boolean(self?.handRaised)} title={self?.handRaised ? 'Lower your hand' : 'Raise your hand'} onClick={() => meeting.controls.toggleHand()}>
           <HandIcon />
         </ControlButton>
       </div>
       <div class="control-group">
-        <ControlButton label="Chat" pressed={panel === 'chat'} badge={panel === 'chat' ? 0 : unreadChat} onClick={() => meeting.setPanel(panel === 'chat' ? null : 'chat')}>
+        <ControlButton label="Chat" pressed={panel === 'chat'} badge={panel === 'chat' ? 0 : unreadChat} onClick={() => meeting.controls.setPanel(panel === 'chat' ? null : 'chat')}>
           <ChatIcon />
         </ControlButton>
         <ControlButton
@@ -81,7 +81,7 @@ export function Controls({ meeting, state, confirm }: { meeting: Meeting; state:
           badge={waiting}
           badgeTone="alert"
           title={waiting ? `Participants: ${waiting} waiting to be let in` : 'Participants'}
-          onClick={() => meeting.setPanel(panel === 'people' ? null : 'people')}
+          onClick={() => meeting.controls.setPanel(panel === 'people' ? null : 'people')}
         >
           <PeopleIcon />
         </ControlButton>
@@ -98,7 +98,7 @@ export function Controls({ meeting, state, confirm }: { meeting: Meeting; state:
               title: 'End the meeting for everyone?',
               text: 'Everyone in the meeting will be disconnected, and the meeting will end.',
               confirmLabel: 'End meeting',
-              onConfirm: () => meeting.endForAll(),
+              onConfirm: () => meeting.controls.endForAll(),
             })}
           >
             <EndIcon />

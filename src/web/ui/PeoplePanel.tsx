@@ -21,10 +21,10 @@ export function PeoplePanel({ meeting, state, confirm }: { meeting: Meeting; sta
   // Raised hands first, then in join order.
   const sorted = [...everyone].sort((a, b) => Number(b.handRaised) - Number(a.handRaised));
   return (
-    <section class="panel" aria-labelledby="people-title" onKeyDown={(e) => e.key === 'Escape' && meeting.setPanel(null)}>
+    <section class="panel" aria-labelledby="people-title" onKeyDown={(e) => e.key === 'Escape' && meeting.controls.setPanel(null)}>
       <header class="panel-header">
         <h2 id="people-title">Participants ({everyone.length})</h2>
-        <button type="button" class="icon-button" aria-label="Close participants" onClick={() => meeting.setPanel(null)}>
+        <button type="button" class="icon-button" aria-label="Close participants" onClick={() => meeting.controls.setPanel(null)}>
           <CloseIcon />
         </button>
       </header>
@@ -39,10 +39,10 @@ export function PeoplePanel({ meeting, state, confirm }: { meeting: Meeting; sta
                   <span class="name">{w.name}</span>
                 </span>
                 <span class="actions">
-                  <button type="button" class="button small primary" aria-label={`Admit ${w.name}`} onClick={() => meeting.answerKnock(w.id, true)}>
+                  <button type="button" class="button small primary" aria-label={`Admit ${w.name}`} onClick={() => meeting.controls.answerKnock(w.id, true)}>
                     Admit
                   </button>
-                  <button type="button" class="button small" aria-label={`Decline ${w.name}`} onClick={() => meeting.answerKnock(w.id, false)}>
+                  <button type="button" class="button small" aria-label={`Decline ${w.name}`} onClick={() => meeting.controls.answerKnock(w.id, false)}>
                     Decline
                   </button>
                 </span>
@@ -69,7 +69,7 @@ export function PeoplePanel({ meeting, state, confirm }: { meeting: Meeting; sta
               </span>
               {moderate && !isSelf && (
                 <span class="actions">
-                  <button type="button" class="button small" aria-label={`Mute ${p.name}`} disabled={p.audioMuted} onClick={() => meeting.moderate('mute', p.id)}>
+                  <button type="button" class="button small" aria-label={`Mute ${p.name}`} disabled={p.audioMuted} onClick={() => meeting.controls.moderate('mute', p.id)}>
                     Mute
                   </button>
                   <button
@@ -80,7 +80,7 @@ export function PeoplePanel({ meeting, state, confirm }: { meeting: Meeting; sta
                       title: `Remove ${p.name}?`,
                       text: `${p.name} will be taken out of the meeting.`,
                       confirmLabel: 'Remove',
-                      onConfirm: () => meeting.moderate('remove', p.id),
+                      onConfirm: () => meeting.controls.moderate('remove', p.id),
                     })}
                   >
                     Remove

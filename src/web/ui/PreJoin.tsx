@@ -1,5 +1,6 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { waysOf } from '../bootstrap.ts';
+import { offeredWays } from '../join.ts';
 import type { Meeting } from '../meeting.ts';
 import type { AppState, FormField, JoinForm, JoinWay } from '../state.ts';
 import { Invitation } from './Invitation.tsx';
@@ -19,6 +20,15 @@ const RETURNING_HINT = 'Registered before? Sign in with the username and passwor
 
 type Refs = Record<FormField, { current: HTMLInputElement | null }>;
 
+/** How each field looks; which fields a way asks for, and their limits, are the server's. */
+const FIELD_UI: Record<FormField, (way: JoinWay) => { label: string; autoComplete: string; type?: 'text' | 'password' | 'email'; inputMode?: 'numeric' | 'email' }> = {
+  name: () => ({ label: 'Your name', autoComplete: 'name' }),
+  pin: () => ({ label: 'PIN', autoComplete: 'off', inputMode: 'numeric' }),
+  username: () => ({ label: 'Username', autoComplete: 'username' }),
+  password: (way) => ({ label: 'Password', type: 'password', autoComplete: way === 'signup' ? 'new-password' : 'current-password' }),
+  email: () => ({ label: 'E-mail', type: 'email', autoComplete: 'email', inputMode: 'email' }),
+};
+
 function TextField({ id, label, field, form, setForm, refs, invalid, type = 'text', autoComplete, inputMode, maxLength, required = true }: {
   id: string;
   label: string;
@@ -30,7 +40,7 @@ function TextField({ id, label, field, form, setForm, refs, invalid, type = 'tex
   type?: 'text' | 'password' | 'email';
   autoComplete: string;
   inputMode?: 'numeric' | 'email' | 'text';
-  maxLength: number;
+  maxLength?: number;
   required?: boolean;
 }) {
   const bad = invalid === field;
@@ -87,6 +97,7 @@ export function PreJoin({ meeting, state }: { meeting: Meeting; state: AppState 
   }, [joinError?.seq]);
 
   const way = ways.includes(form.way) ? form.way : ways[0] ?? 'guest';
+  const chosen = offeredWays(bootstrap).find((w) => w.way === way);
   const choose = (w: JoinWay) => setForm((f) => ({ ...f, way: w }));
   // The ways are tabs: arrows, Home and End move between them (and choose).
   const onTabKey = (e: KeyboardEvent) => {
@@ -104,10 +115,6 @@ export function PreJoin({ meeting, state }: { meeting: Meeting; state: AppState 
     if (joining || waitingRetry) return;
     void meeting.join(bootstrap.needsName ? { ...form, way } : undefined);
   };
-  const field = (props: Omit<Parameters<typeof TextField>[0], 'form' | 'setForm' | 'refs' | 'invalid'>) => (
-    <TextField {...props} form={form} setForm={setForm} refs={refs} invalid={invalid} />
-  );
-  const nameField = field({ id: 'name', label: 'Your name', field: 'name', autoComplete: 'name', maxLength: 100 });
 
   if (inviteOnly) {
     return (
@@ -162,27 +169,14 @@ export function PreJoin({ meeting, state }: { meeting: Meeting; state: AppState 
               {/* Not labelled by its tab on purpose: "PIN" and "name" must each name one field only. */}
               <div class="way-panel" id="way-panel" role={ways.length > 1 ? 'tabpanel' : undefined}>
               <p class="hint">{way === 'login' && !waysOf(bootstrap).usernamePassword ? RETURNING_HINT : WAY_HINTS[way]}</p>
-              {way === 'guest' && nameField}
-              {way === 'pin' && (
-                <>
-                  {nameField}
-                  {field({ id: 'pin', label: 'PIN', field: 'pin', autoComplete: 'off', inputMode: 'numeric', maxLength: 12 })}
-                </>
-              )}
-              {way === 'login' && (
-                <>
-                  {field({ id: 'username', label: 'Username', field: 'username', autoComplete: 'username', maxLength: 64 })}
-                  {field({ id: 'password', label: 'Password', field: 'password', type: 'password', autoComplete: 'current-password', maxLength: 256 })}
-                </>
-              )}
-              {way === 'signup' && (
-                <>
-                  {nameField}
-                  {field({ id: 'username', label: 'Username', field: 'username', autoComplete: 'username', maxLength: 64 })}
-                  {field({ id: 'password', label: 'Password', field: 'password', type: 'password', autoComplete: 'new-password', maxLength: 256 })}
-                  {field({ id: 'email', label: 'E-mail (optional)', field: 'email', type: 'email', autoComplete: 'email', inputMode: 'email', maxLength: 254, required: false })}
-                </>
-              )}
+              {chosen?.fields.map(({ field: name, rule }) => {
+                const ui = FIELD_UI[name](way);
+                const label = rule.required ? ui.label : `${ui.label} (optional)`;
+                return (
+                  <TextField key={name} {...ui} id={name} field={name} label={label} maxLength={rule.maxLength} required={rule.required}
+                    form={form} setForm={setForm} refs={refs} invalid={invalid} />
+                );
+              })}
               </div>
             </>
           ) : (

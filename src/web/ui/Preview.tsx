@@ -27,7 +27,7 @@ export function Preview({ meeting, state }: { meeting: Meeting; state: AppState 
             aria-label="Microphone"
             aria-pressed={micOn}
             title={micOn ? 'Join with your microphone on' : 'Join with your microphone off'}
-            onClick={() => meeting.toggleMic()}
+            onClick={() => meeting.controls.toggleMic()}
           >
             <MicIcon off={!micOn} />
           </button>
@@ -37,7 +37,7 @@ export function Preview({ meeting, state }: { meeting: Meeting; state: AppState 
             aria-label="Camera"
             aria-pressed={camOn}
             title={camOn ? 'Join with your camera on' : 'Join with your camera off'}
-            onClick={() => meeting.toggleCam()}
+            onClick={() => meeting.controls.toggleCam()}
           >
             <CameraIcon off={!camOn} />
           </button>

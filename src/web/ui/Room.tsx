@@ -28,7 +28,7 @@ export function Room({ meeting, state }: { meeting: Meeting; state: AppState }) 
 
   const enableSound = () => {
     for (const audio of document.querySelectorAll('audio')) audio.play().catch(() => undefined);
-    meeting.setAudioBlocked(false);
+    meeting.controls.setAudioBlocked(false);
   };
 
   return (
@@ -68,7 +68,7 @@ export function Room({ meeting, state }: { meeting: Meeting; state: AppState }) 
                 <strong>{waiting.length} waiting</strong> to be let in: {waiting.map((w) => w.name).join(', ')}
               </span>
               {panel !== 'people' && (
-                <button type="button" class="button small" onClick={() => meeting.setPanel('people')}>
+                <button type="button" class="button small" onClick={() => meeting.controls.setPanel('people')}>
                   Review
                 </button>
               )}
@@ -84,7 +84,7 @@ export function Room({ meeting, state }: { meeting: Meeting; state: AppState }) 
       <Controls meeting={meeting} state={state} confirm={setConfirm} />
       <div class="audio-sinks" hidden>
         {[...remote].map(([participantId, media]) =>
-          media.microphone ? <AudioSink key={`${participantId}:${media.microphone.id}`} track={media.microphone} onBlocked={() => meeting.setAudioBlocked(true)} /> : null,
+          media.microphone ? <AudioSink key={`${participantId}:${media.microphone.id}`} track={media.microphone} onBlocked={() => meeting.controls.setAudioBlocked(true)} /> : null,
         )}
       </div>
       {confirm && <ConfirmDialog spec={confirm} onDone={() => setConfirm(null)} />}

@@ -1,0 +1,157 @@
+import { PING_INTERVAL_MS, RESUME_WINDOW_MS, WS_PATH, type ClientMessage, type ServerMessage } from '../protocol/messages.ts';
+import type { Timers } from './timers.ts';
+
+/** No welcome this long after opening a socket: give up on that socket. */
+const WELCOME_TIMEOUT_MS = 10_000;
+/** Nothing heard from the server for this long: the socket is dead even if the browser has not noticed. */
+const SILENCE_LIMIT_MS = 2.5 * PING_INTERVAL_MS;
+/** Reconnect attempts after a drop wait 300 ms, 600 ms… up to this long. */
+const RECONNECT_MAX_DELAY_MS = 4_000;
+
+export interface ConnectionEvents {
+  message(message: ServerMessage): void;
+  /** The socket closed, went silent, or was not welcomed in time (not after `close()`). */
+  lost(): void;
+  /** A dropped seat could not be resumed within the server's resume window. */
+  resumeFailed(): void;
+}
+
+/**
+ * The signaling socket: opening it with a join token, keep-alive pings, and after a drop,
+ * resuming the same seat with the resume token while the server keeps it.
+ */
+export class Connection {
+  private ws: WebSocket | undefined;
+  private pingTimer: ReturnType<typeof setInterval> | undefined;
+  private lastHeard = 0;
+  private resumeToken: string | undefined;
+  /** How long the server keeps a dropped seat (its welcome says). */
+  resumeWindowMs = RESUME_WINDOW_MS;
+  /** Set while resuming: when the socket dropped. */
+  private droppedAt: number | undefined;
+  private reconnectAttempt = 0;
+
+  constructor(private readonly timers: Timers, private readonly events: ConnectionEvents) {}
+
+  /** A socket is open (or opening). */
+  get active(): boolean {
+    return this.ws !== undefined;
+  }
+
+  /** The socket dropped and the seat is being resumed. */
+  get resuming(): boolean {
+    return this.droppedAt !== undefined;
+  }
+
+  connect(joinToken: string): void {
+    this.open(`${WS_PATH}?token=${encodeURIComponent(joinToken)}`);
+  }
+
+  send(message: ClientMessage): void {
+    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(message));
+  }
+
+  /** In the lobby or the room: the socket is good; keep it alive. `welcome`: resume with it after a drop. */
+  settled(welcome?: { resumeToken: string; resumeWindowMs: number }): void {
+    this.timers.clear('welcome');
+    if (welcome) {
+      this.timers.clear('resumeWindow');
+      this.timers.clear('reconnect');
+      this.droppedAt = undefined;
+      this.resumeToken = welcome.resumeToken;
+      if (typeof welcome.resumeWindowMs === 'number' && welcome.resumeWindowMs > 0) this.resumeWindowMs = welcome.resumeWindowMs;
+    }
+    this.lastHeard = Date.now();
+    if (this.pingTimer) clearInterval(this.pingTimer);
+    this.pingTimer = setInterval(() => {
+      if (Date.now() - this.lastHeard > SILENCE_LIMIT_MS) return this.events.lost();
+      this.send({ type: 'ping', t: Date.now() });
+    }, PING_INTERVAL_MS);
+  }
+
+  /**
+   * After a drop in the room: the next attempt to resume, backing off. False when the resume
+   * window is over.
+   */
+  scheduleResume(): boolean {
+    if (this.droppedAt === undefined) {
+      this.droppedAt = Date.now();
+      this.reconnectAttempt = 0;
+      this.timers.set('resumeWindow', this.resumeWindowMs, () => this.events.resumeFailed());
+    }
+    const left = this.resumeWindowMs - (Date.now() - this.droppedAt);
+    if (left <= 0) return false;
+    const delay = Math.min(300 * 2 ** this.reconnectAttempt, RECONNECT_MAX_DELAY_MS, left);
+    this.reconnectAttempt++;
+    this.timers.set('reconnect', delay, () => this.resume());
+    return true;
+  }
+
+  /** The network came back: try at once instead of waiting for the next backoff step. */
+  retryNow(): void {
+    if (!this.resuming || this.ws) return;
+    this.timers.clear('reconnect');
+    this.resume();
+  }
+
+  /** Forgets the current socket (closing it) without treating it as a drop. */
+  close(): void {
+    const ws = this.ws;
+    this.ws = undefined;
+    this.timers.clear('welcome');
+    if (this.pingTimer) clearInterval(this.pingTimer);
+    this.pingTimer = undefined;
+    if (ws && ws.readyState !== WebSocket.CLOSED) ws.close(1000);
+  }
+
+  /** Closes the socket and stops resuming (the session is over for this page). */
+  stop(): void {
+    this.close();
+    this.droppedAt = undefined;
+  }
+
+  /** A new seat next time: the old one cannot be resumed. */
+  forgetSeat(): void {
+    this.resumeToken = undefined;
+  }
+
+  /** Test hook: as a network drop, the socket goes away without a `leave`. */
+  simulateDrop(): void {
+    const ws = this.ws;
+    if (!ws) return;
+    ws.close(4000, 'dropped');
+    this.events.lost();
+  }
+
+  private resume(): void {
+    if (!this.resuming) return;
+    if (!this.resumeToken) return this.events.resumeFailed();
+    this.open(`${WS_PATH}?resume=${encodeURIComponent(this.resumeToken)}`);
+  }
+
+  private open(pathAndQuery: string): void {
+    this.close();
+    const url = `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}${pathAndQuery}`;
+    const ws = new WebSocket(url);
+    this.ws = ws;
+    let welcomed = false;
+    ws.addEventListener('message', (e) => {
+      if (this.ws !== ws) return;
+      this.lastHeard = Date.now();
+      let message: ServerMessage;
+      try {
+        message = JSON.parse(String(e.data)) as ServerMessage;
+      } catch {
+        return;
+      }
+      if (message.type === 'welcome' || message.type === 'lobby') welcomed = true;
+      this.events.message(message);
+    });
+    ws.addEventListener('close', () => {
+      if (this.ws === ws) this.events.lost();
+    });
+    this.timers.set('welcome', WELCOME_TIMEOUT_MS, () => {
+      if (this.ws === ws && !welcomed) this.events.lost();
+    });
+  }
+}
