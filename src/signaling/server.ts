@@ -6,6 +6,7 @@ import { randomBase62 } from '../core/secrets.js';
 import { MediaError, type MediaService } from '../media/index.js';
 import { PING_INTERVAL_MS, RESUME_WINDOW_MS, WS_PATH, type ClientMessage, type IceServer } from '../protocol/messages.js';
 import { parseClientMessage } from '../protocol/parse.js';
+import { CLOSING_TEXT, STATE_TEXT } from '../protocol/states.js';
 import { MessageHandlers } from './handlers.js';
 import { LiveControl } from './live-control.js';
 import { Lobby } from './lobby.js';
@@ -27,19 +28,10 @@ export interface SignalingOptions {
   resumeWindowMs?: number;
 }
 
-/** What a page shows when the core closes a live meeting, by the core's reason. */
-const CLOSED_STATE: Record<CoreEvents['meeting.closed']['reason'], Closing> = {
-  host_ended: { state: 'ended', message: 'The host ended the meeting for everyone.' },
-  scheduled_end: { state: 'ended', message: 'The meeting’s scheduled time is over.' },
-  idle: { state: 'ended', message: 'The meeting ended.' },
-  cancelled: { state: 'cancelled', message: 'The meeting was cancelled.' },
-  disabled: { state: 'disabled', message: 'The meeting was disabled.' },
-  service_stopped: { state: 'service_stopped', message: 'The video service was stopped.' },
-  removed: { state: 'ended', message: 'The meeting was deleted.' },
-  reset: { state: 'ended', message: 'The meeting was reset by its organiser.' },
-};
+/** What a page shows when the core closes a live meeting, by the core's reason (the one wording). */
+const CLOSED_STATE: Record<CoreEvents['meeting.closed']['reason'], Closing> = CLOSING_TEXT;
 
-const INVITATION_CANCELLED: Closing = { state: 'invitation_cancelled', message: 'Your invitation was cancelled.' };
+const INVITATION_CANCELLED: Closing = { state: 'invitation_cancelled', message: STATE_TEXT.invitation_cancelled.title + '.' };
 
 /**
  * Browser ↔ server over WebSocket: a join token (checked by the core) opens a socket, which takes

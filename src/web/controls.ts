@@ -1,4 +1,4 @@
-import { CHAT_MAX_LENGTH, type ClientMessage, type ParticipantInfo } from '../protocol/messages.ts';
+import { CHAT_MAX_LENGTH, type ClientMessage, type ParticipantInfo, type TrackSource } from '../protocol/messages.ts';
 import type { LocalMedia } from './local-media.ts';
 import type { Notices } from './notices.ts';
 import { FINAL_PHASES, type AppState, type Panel } from './state.ts';
@@ -25,11 +25,19 @@ export class Controls {
     this.told = { microphone: self.audioMuted, camera: self.videoMuted, screen: !self.screenSharing };
   }
 
-  /** A moderator muted us: the server already marked the microphone muted. */
-  mutedBy(by: string): void {
-    this.told.microphone = true;
-    this.local.setMicOn(false);
-    this.notices.toast(`${by} muted your microphone. You can unmute yourself when you need to.`);
+  /** A moderator (or the organiser, through the API) turned a source off: the server already holds it back. */
+  mutedBy(by: string, source: TrackSource): void {
+    this.told[source] = true;
+    if (source === 'microphone') {
+      this.local.setMicOn(false);
+      return this.notices.toast(`${by} muted your microphone. You can unmute yourself when you need to.`);
+    }
+    if (source === 'camera') {
+      void this.local.setCamOn(false);
+      return this.notices.toast(`${by} turned your camera off. You can turn it on again when you need to.`);
+    }
+    this.local.stopScreen();
+    this.notices.toast(`${by} stopped your screen share. You can share again when you need to.`);
   }
 
   /** Tells the server what we send, whenever that differs from what it last knew. */

@@ -277,7 +277,7 @@ export class Meeting {
       case 'mediaReset':
         return this.media.onServerReset();
       case 'muteRequested':
-        return this.controls.mutedBy(m.by);
+        return this.controls.mutedBy(m.by, m.source);
       case 'closed':
         if (this.leaving) return;
         // A resume the server no longer holds a seat for: our connection was lost too long.

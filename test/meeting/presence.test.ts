@@ -2,6 +2,7 @@ import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountCredentials } from '../../src/core/index.js';
 import type { JoinResponse, RoomLink, ServerMessage } from '../../src/protocol/messages.js';
+import { CLOSING_TEXT } from '../../src/protocol/states.js';
 import { basic, nativeApi, post, send } from '../helpers/http.js';
 import { BotHost, eventually, MeetingBot } from '../helpers/meeting-bot.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -241,7 +242,7 @@ describe('pages that come back', () => {
     expect(await eventually(() => closedState(h) === 'ended')).toBe(true);
     const back = bareSocket(`resume=${resumeToken}`);
     expect(await eventually(() => closedState(back) !== undefined)).toBe(true);
-    expect(back.messages.find((x) => x.type === 'closed')).toEqual({ type: 'closed', state: 'ended', message: 'The host ended the meeting for everyone.' });
+    expect(back.messages.find((x) => x.type === 'closed')).toEqual({ type: 'closed', ...CLOSING_TEXT.host_ended });
   });
 });
 
