@@ -25,6 +25,7 @@ export type { Availability } from './status.js';
 export type { Admission, Credentials, LinkRef, LinkState, ResolvedLink, WaysIn } from './access.js';
 export { EARLY_JOIN_MS } from './access.js';
 export type { JoinGrant } from './join-tokens.js';
+export { joinForm, type JoinWayForm } from './join-form.js';
 export type { LiveKnock, LiveMeeting, LiveOutcome, LivePerson, LiveRoomView, LiveRooms, LiveSeat, LiveSource } from './live.js';
 export { MEDIA_RESTART_LIMIT, RestartBudget, type Entry, type Publishable, type SeatMedia, type SeatSource, type StartTime } from './room.js';
 export { DEFAULT_PRESET, PERMISSION_FIELDS } from './presets.js';

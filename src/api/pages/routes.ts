@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { isLive, PARTICIPANT_STATUS, time, type Core, type LinkRef } from '../../core/index.js';
+import { isLive, joinForm, PARTICIPANT_STATUS, time, type Core, type LinkRef } from '../../core/index.js';
 import type { RoomBootstrap } from '../../protocol/messages.js';
-import { joinForm } from './join-form.js';
 import { renderLinkPage, renderNotFound } from './render.js';
 import type { RoomApp } from './room.js';
 

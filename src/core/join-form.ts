@@ -1,5 +1,25 @@
-import { LIMITS, PATTERNS, type WaysIn } from '../../core/index.js';
-import type { FieldRule, FormField, JoinWayForm } from '../../protocol/messages.js';
+import type { WaysIn } from './access.js';
+import { LIMITS, PATTERNS } from './limits.js';
+
+/** How someone on a public link comes in: the choice on the pre-join screen. */
+export type JoinWay = 'guest' | 'pin' | 'login' | 'signup';
+
+export type FormField = 'name' | 'pin' | 'username' | 'password' | 'email';
+
+/** One field of the pre-join form, with the limits admit() applies to it. */
+export interface FieldRule {
+  required: boolean;
+  maxLength?: number;
+  minLength?: number;
+  /** A RegExp source a non-empty value must match. */
+  pattern?: string;
+}
+
+/** A way in on the pre-join form, and the fields it asks for, in the order shown. */
+export interface JoinWayForm {
+  way: JoinWay;
+  fields: { field: FormField; rule: FieldRule }[];
+}
 
 // The core's limits for each field, so that the page checks nothing on its own.
 const RULES: Record<FormField, FieldRule> = {
