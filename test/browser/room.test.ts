@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountCredentials } from '../../src/core/index.js';
 import { framesDecoded, joinRoom, openPerson, roomState, type Person, type RoomHooks } from '../helpers/browser.js';
-import { basic, post } from '../helpers/http.js';
+import { basic, nativeApi, post } from '../helpers/http.js';
 import { eventually } from '../helpers/meeting-bot.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -35,6 +35,15 @@ async function person(): Promise<Person> {
   const p = await openPerson();
   people.push(p);
   return p;
+}
+
+const api = nativeApi(() => t, () => acc.apiToken);
+
+/** The native ids of a LiveMinutes meeting and of one of its participants (by puid). */
+async function nativeIds(key: string, puid: string) {
+  const meeting = ((await api('GET', '/meetings?limit=100')).body.data as { id: string; key: string }[]).find((x) => x.key === key)!;
+  const people = (await api('GET', `/meetings/${meeting.id}/participants`)).body.data as { id: string; externalId: string }[];
+  return { meetingId: meeting.id, pid: people.find((p) => p.externalId === puid)!.id };
 }
 
 const others = (p: Person) => p.page.evaluate(() => (globalThis as unknown as { __parley: RoomHooks }).__parley.participants().length);
@@ -142,4 +151,30 @@ describe('a meeting in two browsers', () => {
     await joinRoom(guest.page, m.guestUrl);
     expect(await roomState(guest.page)).toBe('room');
   }, 120_000);
+
+  it('the organiser’s mute and removal through the API reach the page, which says who did it and why', async () => {
+    const m = await meeting();
+    const guest = await person();
+    await joinRoom(guest.page, m.guestUrl);
+    const { meetingId, pid } = await nativeIds(m.key, 'guest');
+    expect(await eventually(async () => (await api('GET', `/meetings/${meetingId}/live`)).body.participants.length === 1)).toBe(true);
+
+    expect((await api('POST', `/meetings/${meetingId}/participants/${pid}/mute`, { sources: ['audio', 'video'] })).status).toBe(204);
+    await guest.page.getByText('The organiser muted your microphone').first().waitFor({ state: 'visible' });
+    await guest.page.getByText('The organiser turned your camera off').first().waitFor({ state: 'visible' });
+    // The page's own state follows, and it tells the server nothing it did not ask for.
+    const live = (await api('GET', `/meetings/${meetingId}/live`)).body.participants[0];
+    expect(live.audio).toEqual({ on: false, mutedByHost: true });
+    expect(live.video).toEqual({ on: false, mutedByHost: true });
+    await guest.page.getByRole('button', { name: 'Microphone', pressed: false }).waitFor({ state: 'visible' });
+    await guest.page.getByRole('button', { name: 'Camera', pressed: false }).waitFor({ state: 'visible' });
+    // They may turn the microphone on again themselves.
+    await guest.page.getByRole('button', { name: 'Microphone' }).click();
+    expect(await eventually(async () => (await api('GET', `/meetings/${meetingId}/live`)).body.participants[0].audio.on === true)).toBe(true);
+    expect((await api('GET', `/meetings/${meetingId}/live`)).body.participants[0].audio.mutedByHost).toBe(false);
+
+    expect((await api('POST', `/meetings/${meetingId}/participants/${pid}/remove`, { reason: 'this room is being reset' })).status).toBe(204);
+    expect(await eventually(async () => (await roomState(guest.page)) === 'removed', 15_000, 100)).toBe(true);
+    await guest.page.getByText('The organiser removed you from the meeting: this room is being reset').waitFor({ state: 'visible' });
+  }, 90_000);
 });
