@@ -55,14 +55,16 @@ export class JoinTokens {
   }
 
   issue(link: LinkRef, admission: Admission, now = new Date()): { token: string; grant: JoinGrant } {
-    const notBefore = admission.notBefore;
-    const expiresAt = new Date(Math.max(now.getTime(), notBefore.getTime()) + this.ttlMs);
-    const payload: Payload = {
-      v: 1, id: randomBase62(22), m: admission.meeting.id, a: admission.meeting.accountId, p: admission.participant.id,
-      l: link, perm: admission.permissions, lobby: admission.lobby, nbf: notBefore.getTime(), exp: expiresAt.getTime(),
-    };
-    const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
-    return { token: `${body}.${this.sign(body)}`, grant: toGrant(payload) };
+    const { meeting, participant, permissions, lobby, notBefore } = admission;
+    return this.sign({ meetingId: meeting.id, accountId: meeting.accountId, participantId: participant.id, link, permissions, lobby }, notBefore, now, this.ttlMs);
+  }
+
+  /**
+   * A token for someone who holds a seat (or waits in a lobby) now, to take it again after this
+   * server restarts: good from now for `ttlMs`.
+   */
+  reissue(seat: Omit<JoinGrant, 'id' | 'notBefore' | 'expiresAt'>, ttlMs: number, now = new Date()): string {
+    return this.sign(seat, now, now, ttlMs).token;
   }
 
   /**
@@ -85,14 +87,24 @@ export class JoinTokens {
     if (dot <= 0 || token.length > 4096) throw new CoreError('not_found', UNUSABLE);
     const body = token.slice(0, dot);
     const given = Buffer.from(token.slice(dot + 1), 'base64url');
-    const expected = Buffer.from(this.sign(body), 'base64url');
+    const expected = Buffer.from(this.mac(body), 'base64url');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new CoreError('not_found', UNUSABLE);
     const payload = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as Payload; // signed by us: well-formed
     if (payload.v !== 1 || payload.exp < now.getTime()) throw new CoreError('not_found', UNUSABLE);
     return toGrant(payload);
   }
 
-  private sign(body: string): string {
+  private sign(seat: Omit<JoinGrant, 'id' | 'notBefore' | 'expiresAt'>, notBefore: Date, now: Date, ttlMs: number): { token: string; grant: JoinGrant } {
+    const expiresAt = new Date(Math.max(now.getTime(), notBefore.getTime()) + ttlMs);
+    const payload: Payload = {
+      v: 1, id: randomBase62(22), m: seat.meetingId, a: seat.accountId, p: seat.participantId,
+      l: seat.link, perm: seat.permissions, lobby: seat.lobby, nbf: notBefore.getTime(), exp: expiresAt.getTime(),
+    };
+    const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
+    return { token: `${body}.${this.mac(body)}`, grant: toGrant(payload) };
+  }
+
+  private mac(body: string): string {
     return createHmac('sha256', this.key).update(body).digest('base64url');
   }
 }

@@ -10,7 +10,12 @@ export interface LocalRooms {
   occupied(meetingId: string): boolean;
   /** How many people hold a seat in this meeting's room on this node now. */
   seated(meetingId: string): number;
+  /** This person holds a seat in the meeting's room on this node now (or waits in its lobby). */
+  holds(meetingId: string, participantId: string): boolean;
 }
+
+/** The settings key under which a graceful restart leaves the time until which its people may come back. */
+const RESTART_KEY = 'presence.restart_until';
 
 /**
  * Presence drives the status machines: the media/signaling layer reports who connected and who
@@ -18,9 +23,11 @@ export interface LocalRooms {
  * (an empty meeting ends) to meetings this process finds live without anyone in them at start.
  */
 export class PresenceService {
-  private rooms: LocalRooms = { occupied: () => false, seated: () => 0 };
+  private rooms: LocalRooms = { occupied: () => false, seated: () => 0, holds: () => false };
   /** Meetings found live at start with nobody here: they end as idle unless someone comes. */
   private readonly orphanTimers = new Map<string, NodeJS.Timeout>();
+  /** After a graceful restart: when those who did not come back are settled. */
+  private restartTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly store: Store,
@@ -33,7 +40,7 @@ export class PresenceService {
   attachRooms(rooms: LocalRooms): () => void {
     this.rooms = rooms;
     return () => {
-      if (this.rooms === rooms) this.rooms = { occupied: () => false, seated: () => 0 };
+      if (this.rooms === rooms) this.rooms = { occupied: () => false, seated: () => 0, holds: () => false };
     };
   }
 
@@ -78,11 +85,21 @@ export class PresenceService {
   }
 
   /**
-   * At start: statuses left behind by a previous process (a crash, or a shutdown that closed its
-   * rooms). Nobody is connected to a process that just started, so every participant still at
-   * 10 has left (11; a host's leaving makes the meeting 11), and every live meeting is empty:
-   * it ends as idle after `idleMs` unless someone joins it before (then its room's own idle
-   * timer takes over).
+   * This node is restarting on purpose (SIGTERM): the people in its rooms were handed tokens to
+   * take their seats again once it is back, until `until`. Their statuses stay as they are;
+   * the next start settles only those who do not come back by then.
+   */
+  async markRestart(until: Date): Promise<void> {
+    await this.store.settings.set(RESTART_KEY, until.toISOString());
+  }
+
+  /**
+   * At start: statuses left behind by a previous process. After a crash nobody is connected to a
+   * process that just started, so every participant still at 10 has left (11; a host's leaving
+   * makes the meeting 11). After a graceful restart (see markRestart) they may still come back:
+   * those not back by then are settled the same way. Every live meeting nobody returns to ends
+   * as idle after `idleMs` (or the restart's window, if longer) unless someone joins it before
+   * (then its room's own idle timer takes over).
    *
    * Ownership: a meeting's live session belongs to one node. With one node (today) that node
    * owns every meeting, so it reconciles them all. With several nodes sharing the database, a
@@ -90,21 +107,33 @@ export class PresenceService {
    * meetings of a node that does not come back are reconciled by the node that takes them over:
    * a node that reconciled everything would throw out the people of every other node.
    */
-  async reconcile(idleMs: number): Promise<void> {
-    for (const participant of await this.store.participants.listConnected()) {
-      try {
-        await this.left(participant.meetingId, participant.id);
-      } catch (error) {
-        this.onError(error, `start-up reconcile of participant ${participant.id}`);
+  async reconcile(idleMs: number, now = new Date()): Promise<void> {
+    const until = Date.parse((await this.store.settings.get(RESTART_KEY)) ?? '');
+    const graceMs = Number.isFinite(until) ? Math.max(0, until - now.getTime()) : 0;
+    if (Number.isFinite(until)) await this.store.settings.set(RESTART_KEY, '');
+    const settle = async () => {
+      for (const participant of await this.store.participants.listConnected()) {
+        if (this.rooms.holds(participant.meetingId, participant.id)) continue; // back in their seat
+        try {
+          await this.left(participant.meetingId, participant.id);
+        } catch (error) {
+          this.onError(error, `start-up reconcile of participant ${participant.id}`);
+        }
       }
+    };
+    if (graceMs === 0) await settle();
+    else {
+      this.restartTimer = setTimeout(() => void settle().catch((error: unknown) => this.onError(error, 'settling after a restart')), graceMs);
+      this.restartTimer.unref();
     }
-    for (const meeting of await this.store.meetings.listLive()) this.endIfStillEmpty(meeting.id, idleMs);
+    for (const meeting of await this.store.meetings.listLive()) this.endIfStillEmpty(meeting.id, Math.max(idleMs, graceMs));
   }
 
   /** Stops the timers of `reconcile`. */
   stop(): void {
     for (const timer of this.orphanTimers.values()) clearTimeout(timer);
     this.orphanTimers.clear();
+    if (this.restartTimer) clearTimeout(this.restartTimer);
   }
 
   private endIfStillEmpty(meetingId: string, idleMs: number): void {

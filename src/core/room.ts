@@ -75,12 +75,28 @@ const forbidden = (reason: string) => new CoreError('forbidden', reason);
  * seat may do (chat, moderate, end for all), how media mutes follow permissions.
  */
 export class RoomRules {
+  private restarting = false;
+
   constructor(
     private readonly store: Store,
     private readonly access: AccessService,
     private readonly meetings: MeetingService,
     private readonly accounts: AccountService,
   ) {}
+
+  /** This node is about to restart: no new joins; the people in its rooms come back after it. */
+  stopAdmitting(): void {
+    this.restarting = true;
+  }
+
+  get admitting(): boolean {
+    return !this.restarting;
+  }
+
+  /** Refuses a join while this node restarts (the page may try again in a moment). */
+  assertAdmitting(): void {
+    if (this.restarting) throw new CoreError('unavailable', 'the server is restarting; try again in a few seconds', { details: { retryAfterSeconds: 5 } });
+  }
 
   /**
    * A join token presented on a socket, judged against the meeting as it is now: the token may

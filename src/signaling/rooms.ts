@@ -78,6 +78,11 @@ export class Rooms {
     return this.rooms.get(meetingId)?.sessions.size ?? 0;
   }
 
+  holds(meetingId: string, participantId: string): boolean {
+    const room = this.rooms.get(meetingId);
+    return room !== undefined && (room.sessions.has(participantId) || room.lobby.has(participantId));
+  }
+
   /** Anyone in the meeting's room on this node, in its lobby, or on their way in. */
   occupied(meetingId: string): boolean {
     const room = this.rooms.get(meetingId);

@@ -62,7 +62,7 @@ export class SignalingServer {
     this.handlers = new MessageHandlers(core, this.rooms, this.lobby, this.media, moderation);
     this.settings = new SettingsRelay(core, this.rooms, this.lobby, this.media, log);
     this.unsubscribe.push(
-      core.presence.attachRooms({ occupied: (id) => this.rooms.occupied(id), seated: (id) => this.rooms.seated(id) }),
+      core.presence.attachRooms({ occupied: (id) => this.rooms.occupied(id), seated: (id) => this.rooms.seated(id), holds: (id, pid) => this.rooms.holds(id, pid) }),
       core.live.attachRooms(new LiveControl(this.rooms, this.lobby, moderation)),
       core.events.on('meeting.closed', (e) => this.rooms.close(e.meetingId, CLOSED_STATE[e.reason])),
       core.events.on('meeting.changed', (e) => this.settings.changed((room) => room.meetingId === e.meetingId)),

@@ -15,6 +15,7 @@ export function roomRoutes(app: FastifyInstance, core: Core): void {
     let meeting: MeetingRecord | undefined;
     try {
       const { link, name, pin, login, signup } = parseJoinRequest(request.body);
+      core.room.assertAdmitting();
       meeting = (await core.access.resolve(link))?.meeting;
       const seated = meeting ? core.presence.seatedHere(meeting.id) : 0;
       const admission = await core.access.admit(link, { name, pin, login, signup }, seated, request.ip);
