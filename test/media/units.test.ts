@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { MediaError, MediaService } from '../../src/media/index.js';
 import { ActiveSpeakerDetector } from '../../src/media/worker/active-speaker.js';
 import { SeqTsRewriter } from '../../src/media/worker/down-track.js';
+import { KeyframeRequestLimiter, PLI_INTERVAL_MS, type Clock } from '../../src/media/worker/keyframe-limiter.js';
 import { fitAnswerToOffer, isAcceptableCandidate, parseMediaSections, sanitizeRemoteSdp } from '../../src/media/worker/sdp.js';
 import { isVp8KeyframeStart } from '../../src/media/worker/vp8.js';
 
@@ -53,6 +54,85 @@ describe('sequence/timestamp rewriting', () => {
     // A restart continues after the newest packet, not after the late one.
     r.start(2, 10, 10, 60);
     expect((r.map(10, 10, 60).seq - c.seq) & 0xffff).toBe(1);
+  });
+});
+
+/** A clock that moves only when the test says so; timers fire in order as it passes them. */
+class FakeClock implements Clock {
+  private t = 1000;
+  private timers: { at: number; fn: () => void }[] = [];
+  now(): number {
+    return this.t;
+  }
+  setTimeout(fn: () => void, ms: number): unknown {
+    const timer = { at: this.t + ms, fn };
+    this.timers.push(timer);
+    return timer;
+  }
+  clearTimeout(handle: unknown): void {
+    this.timers = this.timers.filter((x) => x !== handle);
+  }
+  get pending(): number {
+    return this.timers.length;
+  }
+  advance(ms: number): void {
+    const end = this.t + ms;
+    for (;;) {
+      const next = this.timers.filter((x) => x.at <= end).sort((a, b) => a.at - b.at)[0];
+      if (!next) break;
+      this.timers = this.timers.filter((x) => x !== next);
+      this.t = next.at;
+      next.fn();
+    }
+    this.t = end;
+  }
+}
+
+describe('keyframe request (PLI) rate limit', () => {
+  const setup = (canSend = () => true) => {
+    const clock = new FakeClock();
+    const sentAt: number[] = [];
+    const limiter = new KeyframeRequestLimiter(() => canSend() && sentAt.push(clock.now()) > 0, PLI_INTERVAL_MS, clock);
+    return { clock, sentAt, limiter };
+  };
+
+  it('sends the first request at once and coalesces the ones inside the interval into one, sent when it ends', () => {
+    const { clock, sentAt, limiter } = setup();
+    limiter.request();
+    expect(sentAt).toEqual([1000]);
+    clock.advance(100);
+    limiter.request();
+    clock.advance(100);
+    limiter.request();
+    expect(sentAt).toEqual([1000]);
+    expect(clock.pending).toBe(1);
+    clock.advance(299);
+    expect(sentAt).toEqual([1000]);
+    clock.advance(1);
+    expect(sentAt).toEqual([1000, 1500]);
+    // Nothing more was asked for: nothing more is sent.
+    clock.advance(5000);
+    expect(sentAt).toEqual([1000, 1500]);
+    expect(clock.pending).toBe(0);
+    // Long after the last one: at once again.
+    limiter.request();
+    expect(sentAt).toEqual([1000, 1500, 6500]);
+  });
+
+  it('does not count a request it could not send, and sends nothing after close', () => {
+    let ready = false;
+    const { clock, sentAt, limiter } = setup(() => ready);
+    limiter.request(); // no SSRC known yet
+    ready = true;
+    limiter.request();
+    expect(sentAt).toEqual([1000]);
+    clock.advance(10);
+    limiter.request();
+    limiter.close();
+    expect(clock.pending).toBe(0);
+    clock.advance(1000);
+    limiter.request();
+    expect(sentAt).toEqual([1000]);
   });
 });
 
