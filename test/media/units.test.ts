@@ -1,8 +1,11 @@
 // Pure pieces of the media plane, no sockets.
 import { describe, expect, it } from 'vitest';
+import { RtpHeader, RtpPacket, type RTCRtpTransceiver } from 'werift';
 import { MediaError, MediaService } from '../../src/media/index.js';
 import { ActiveSpeakerDetector } from '../../src/media/worker/active-speaker.js';
-import { SeqTsRewriter } from '../../src/media/worker/down-track.js';
+import type { WorkerContext } from '../../src/media/worker/context.js';
+import { DownTrack, SeqTsRewriter } from '../../src/media/worker/down-track.js';
+import type { PublishedTrack } from '../../src/media/worker/published-track.js';
 import { KeyframeRequestLimiter, PLI_INTERVAL_MS, type Clock } from '../../src/media/worker/keyframe-limiter.js';
 import { fitAnswerToOffer, isAcceptableCandidate, parseMediaSections, sanitizeRemoteSdp } from '../../src/media/worker/sdp.js';
 import { isVp8KeyframeStart } from '../../src/media/worker/vp8.js';
@@ -133,6 +136,59 @@ describe('keyframe request (PLI) rate limit', () => {
     clock.advance(1000);
     limiter.request();
     expect(sentAt).toEqual([1000]);
+  });
+});
+
+describe('DownTrack', () => {
+  /** A subscriber m-line on a connected transport that records what it is given to send. */
+  function downTrack() {
+    const sent: RtpPacket[] = [];
+    let keyframeRequests = 0;
+    const none = { subscribe: () => ({ unSubscribe: () => undefined }) };
+    // Only the members DownTrack touches; the casts stand in for werift's and our classes.
+    const transceiver = {
+      mid: '1',
+      headerExtensions: [],
+      sender: {
+        ssrc: 4242,
+        dtlsTransport: { state: 'connected' },
+        onPictureLossIndication: none,
+        onGenericNack: none,
+        sendRtp: (packet: RtpPacket) => (sent.push(packet), Promise.resolve()),
+      },
+    } as unknown as RTCRtpTransceiver;
+    const track = {
+      kind: 'video',
+      addDownTrack: () => undefined,
+      removeDownTrack: () => undefined,
+      requestKeyframe: () => void keyframeRequests++,
+    } as unknown as PublishedTrack;
+    const ctx = { counters: { packetsIn: 0, bytesIn: 0, packetsOut: 0, bytesOut: 0 } } as unknown as WorkerContext;
+    const down = new DownTrack(ctx, track, transceiver, new SeqTsRewriter(90_000));
+    return { down, sent, requests: () => keyframeRequests };
+  }
+  const vp8 = (seq: number, keyframeStart: boolean) => {
+    const header = new RtpHeader();
+    header.ssrc = 1111;
+    header.sequenceNumber = seq;
+    header.timestamp = seq * 3000;
+    header.payloadType = 96;
+    // VP8 descriptor S=1 PID=0, then P=0 (keyframe) or P=1 (interframe)
+    return new RtpPacket(header, Buffer.from([0x10, keyframeStart ? 0x00 : 0x01, 0x9d, 0x01, 0x2a]));
+  };
+
+  it('starts a video stream on a keyframe, asking for one meanwhile, then forwards in one numbering', () => {
+    const { down, sent, requests } = downTrack();
+    const before = requests(); // the constructor asks once on a connected transport
+    down.forward(vp8(100, false), undefined);
+    down.forward(vp8(101, false), undefined);
+    expect(sent).toEqual([]);
+    expect(requests() - before).toBe(2);
+    down.forward(vp8(102, true), undefined);
+    down.forward(vp8(103, false), undefined);
+    expect(sent).toHaveLength(2);
+    expect((sent[1]!.header.sequenceNumber - sent[0]!.header.sequenceNumber) & 0xffff).toBe(1);
+    expect(requests() - before).toBe(2);
   });
 });
 
