@@ -280,6 +280,20 @@ describe('retransmission', () => {
   // Packet loss is injected through the test-only service (src/media/testing.ts). A 10% loss
   // is applied while this many video packets pass, so that ~20 are dropped.
   const LOSS_WINDOW = 200;
+
+  /**
+   * Reads until `packets` grew by LOSS_WINDOW since `start` and `repaired` holds (bounded);
+   * returns that reading.
+   */
+  async function afterLossWindow<T>(start: T, read: () => Promise<T>, packets: (r: T) => number, repaired: (r: T) => boolean): Promise<T> {
+    let seen = start;
+    await waitFor(async () => {
+      seen = await read();
+      return packets(seen) - packets(start) >= LOSS_WINDOW && repaired(seen);
+    }, 20_000, 250);
+    expect(packets(seen) - packets(start)).toBeGreaterThanOrEqual(LOSS_WINDOW);
+    return seen;
+  }
   let svc: TestMediaService;
   let host: BotHost;
   afterAll(async () => {
@@ -304,13 +318,7 @@ describe('retransmission', () => {
     // LOSS_WINDOW packets are forwarded: ~LOSS_WINDOW / 10 dropped (4-6 s of this video).
     const start = await read();
     await svc.setPacketLoss(receiver.peer, 'downlink', 10);
-    let seen = start;
-    await waitFor(async () => {
-      seen = await read();
-      return seen.server.packets - start.server.packets >= LOSS_WINDOW && seen.server.retransmitted > 0;
-    }, 20_000, 250);
-    const { server, client } = seen;
-    expect(server.packets - start.server.packets).toBeGreaterThanOrEqual(LOSS_WINDOW);
+    const { server, client } = await afterLossWindow(start, read, (r) => r.server.packets, (r) => r.server.retransmitted > 0);
     expect(client.nackCount).toBeGreaterThan(0);
     expect(server.nacksReceived).toBeGreaterThan(0);
     expect(server.retransmitted).toBeGreaterThan(0);
@@ -337,14 +345,8 @@ describe('retransmission', () => {
     });
     const start = await read();
     await svc.setPacketLoss(sender, 'uplink', 10);
-    let seen = start;
-    await waitFor(async () => {
-      seen = await read();
-      return seen.published.packets - start.published.packets >= LOSS_WINDOW && seen.senderOut.nackCount > 0;
-    }, 20_000, 250);
-    const { published, senderOut } = seen;
+    const { published, senderOut } = await afterLossWindow(start, read, (r) => r.published.packets, (r) => r.senderOut.nackCount > 0);
     const client = (await host.stats('receiver')).inbound.find((s) => s.kind === 'video')!;
-    expect(published.packets - start.published.packets).toBeGreaterThanOrEqual(LOSS_WINDOW);
     expect(published.nacksSent).toBeGreaterThan(0); // werift's receiver NACKed upstream
     expect(senderOut.nackCount).toBeGreaterThan(0); // the publisher got them and resent
     // The repaired packets reached the subscriber: (almost) nothing lost downstream.
