@@ -1,5 +1,6 @@
 // The SFU with real media: headless WebRTC bots (a child process, see bots/bot-host.mjs)
 // against a MediaService on loopback. Nothing but 127.0.0.1 is bound or announced, no STUN.
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   MediaService,
@@ -41,6 +42,31 @@ async function everyoneHearsAndSeesEveryone(host: BotHost, bots: JoinedBot[], mi
   const names = bots.map((b) => b.name);
   const all = await Promise.all(bots.map((b) => received(host, b, names)));
   return all.every((list) => list.every((r) => r.frames >= minFrames && r.audioPackets >= minAudio));
+}
+
+/**
+ * Local ports of this process's UDP sockets, the media workers' included (Linux /proc). werift's
+ * mDNS client would show up here as port 5353.
+ */
+function udpPortsOfThisProcess(): Set<number> {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`));
+      if (m) inodes.add(m[1]!);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  const ports = new Set<number>();
+  for (const file of ['/proc/self/net/udp', '/proc/self/net/udp6']) {
+    // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+    for (const line of readFileSync(file, 'utf8').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length > 9 && inodes.has(f[9]!)) ports.add(parseInt(f[1]!.split(':')[1]!, 16));
+    }
+  }
+  return ports;
 }
 
 function closedEvents(target: { on(event: 'closed', l: (reason: CloseReason) => void): unknown }) {
@@ -273,6 +299,13 @@ describe('publishing rules', () => {
     expect(await waitFor(() => peerA.connectionState('publisher') === 'connected', 5000)).toBe(true);
     expect(await waitFor(async () => Object.values(await host.frames('b')).some((n) => n > 3), 5000)).toBe(true);
     expect(b.errors).toEqual([]);
+    // werift would have started its mDNS client (a socket on 5353) while applying the offer or
+    // the trickled candidate, both done by now. The worker's own ICE socket is seen, so the
+    // check does see the worker's sockets.
+    const ports = udpPortsOfThisProcess();
+    const serverPort = Number(answer.sdp.split('\r\n').find((l) => l.startsWith('a=candidate:'))!.split(' ')[5]);
+    expect(ports.has(serverPort)).toBe(true);
+    expect(ports.has(5353)).toBe(false);
   });
 });
 
