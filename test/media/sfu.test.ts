@@ -1,6 +1,5 @@
 // The SFU with real media: headless WebRTC bots (a child process, see bots/bot-host.mjs)
 // against a MediaService on loopback. Nothing but 127.0.0.1 is bound or announced, no STUN.
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   MediaService,
@@ -11,6 +10,7 @@ import {
 } from '../../src/media/index.js';
 import { TestMediaService } from '../../src/media/testing.js';
 import { BotHost, joinBot, publish, waitFor, type JoinedBot } from './helpers/bots.js';
+import { udpPortsOfThisProcess } from './helpers/sockets.js';
 
 const logs: string[] = [];
 const logger: MediaLogger = {
@@ -42,31 +42,6 @@ async function everyoneHearsAndSeesEveryone(host: BotHost, bots: JoinedBot[], mi
   const names = bots.map((b) => b.name);
   const all = await Promise.all(bots.map((b) => received(host, b, names)));
   return all.every((list) => list.every((r) => r.frames >= minFrames && r.audioPackets >= minAudio));
-}
-
-/**
- * Local ports of this process's UDP sockets, the media workers' included (Linux /proc). werift's
- * mDNS client would show up here as port 5353.
- */
-function udpPortsOfThisProcess(): Set<number> {
-  const inodes = new Set<string>();
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`));
-      if (m) inodes.add(m[1]!);
-    } catch {
-      // closed meanwhile
-    }
-  }
-  const ports = new Set<number>();
-  for (const file of ['/proc/self/net/udp', '/proc/self/net/udp6']) {
-    // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
-    for (const line of readFileSync(file, 'utf8').split('\n').slice(1)) {
-      const f = line.trim().split(/\s+/);
-      if (f.length > 9 && inodes.has(f[9]!)) ports.add(parseInt(f[1]!.split(':')[1]!, 16));
-    }
-  }
-  return ports;
 }
 
 function closedEvents(target: { on(event: 'closed', l: (reason: CloseReason) => void): unknown }) {
