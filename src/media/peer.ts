@@ -112,14 +112,6 @@ export class MediaPeer extends EventEmitter<MediaPeerEvents> {
     return this.call('peerStats', {});
   }
 
-  /**
-   * Test hook: drop this % of the video RTP sent to this peer ('downlink') or received from it
-   * ('uplink'); retransmissions pass. For tests and benchmarks only.
-   */
-  debugSetPacketLoss(direction: 'uplink' | 'downlink', percent: number): Promise<void> {
-    return this.call('debugPacketLoss', { direction, percent });
-  }
-
   close(): Promise<void> {
     if (this._closed) return Promise.resolve();
     this.closing ??= this.host

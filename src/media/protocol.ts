@@ -23,6 +23,8 @@ export interface WorkerSettings {
   /** this worker's slice of the configured range */
   portRange?: [number, number];
   iceServers: IceServer[];
+  /** Accept the test-only requests (`testPacketLoss`); set by src/media/testing.ts only. */
+  testHooks: boolean;
 }
 
 /** Request name → [params, result]. */
@@ -44,8 +46,11 @@ export interface WorkerRequests {
   peerStats: [{ roomId: string; peerId: string }, PeerStats];
   workerStats: [Record<string, never>, WorkerCounters];
   closeAll: [{ reason: CloseReason }, void];
-  /** Test-only fault injection; see SfuPeer.setPacketLoss. */
-  debugPacketLoss: [{ roomId: string; peerId: string; direction: 'uplink' | 'downlink'; percent: number }, void];
+  /**
+   * Test-only fault injection (worker/test-hooks.ts), rejected unless the worker was started
+   * with `testHooks`; sent by src/media/testing.ts, never by the public classes.
+   */
+  testPacketLoss: [{ roomId: string; peerId: string; direction: 'uplink' | 'downlink'; percent: number }, void];
 }
 
 export type RequestName = keyof WorkerRequests;

@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
-import type { WorkerEvent, WorkerSettings } from './protocol.js';
+import type { RequestName, WorkerEvent, WorkerRequests, WorkerSettings } from './protocol.js';
 import { MediaRoom } from './room.js';
 import {
   MediaError,
@@ -53,6 +53,8 @@ export class MediaService extends EventEmitter<MediaServiceEvents> {
   private readonly opening = new Map<string, Promise<MediaRoom>>();
   private state: 'idle' | 'starting' | 'running' | 'stopping' = 'idle';
   private eluTimer: NodeJS.Timeout | undefined;
+  /** Workers accept test-only requests; only TestMediaService (src/media/testing.ts) sets it. */
+  protected readonly testHooks: boolean = false;
 
   constructor(config: MediaConfig, logger: MediaLogger = consoleLogger) {
     super();
@@ -256,6 +258,14 @@ export class MediaService extends EventEmitter<MediaServiceEvents> {
     await slot.host.kill();
   }
 
+  /** A request to the worker of an open room (for TestMediaService). */
+  protected requestRoomWorker<K extends RequestName>(roomId: string, op: K, params: WorkerRequests[K][0]): Promise<WorkerRequests[K][1]> {
+    const room = this.rooms.get(roomId);
+    const host = room && this.slots[room.workerIndex]?.host;
+    if (!host) return Promise.reject(new MediaError('not_found', `no open room ${roomId}`));
+    return host.request(op, params);
+  }
+
   // ---------------------------------------------------------------- workers
 
   private settingsFor(index: number): WorkerSettings {
@@ -273,6 +283,7 @@ export class MediaService extends EventEmitter<MediaServiceEvents> {
       announcedAddresses: [...this.config.announcedAddresses],
       portRange,
       iceServers: this.config.iceServers,
+      testHooks: this.testHooks,
     };
   }
 

@@ -1,8 +1,12 @@
 // Pure pieces of the media plane, no sockets.
 import { describe, expect, it } from 'vitest';
+import { RtpHeader, RtpPacket, type RTCRtpTransceiver } from 'werift';
 import { MediaError, MediaService } from '../../src/media/index.js';
 import { ActiveSpeakerDetector } from '../../src/media/worker/active-speaker.js';
-import { SeqTsRewriter } from '../../src/media/worker/down-track.js';
+import type { WorkerContext } from '../../src/media/worker/context.js';
+import { DownTrack, SeqTsRewriter } from '../../src/media/worker/down-track.js';
+import type { PublishedTrack } from '../../src/media/worker/published-track.js';
+import { KeyframeRequestLimiter, PLI_INTERVAL_MS, type Clock } from '../../src/media/worker/keyframe-limiter.js';
 import { fitAnswerToOffer, isAcceptableCandidate, parseMediaSections, sanitizeRemoteSdp } from '../../src/media/worker/sdp.js';
 import { isVp8KeyframeStart } from '../../src/media/worker/vp8.js';
 
@@ -53,6 +57,138 @@ describe('sequence/timestamp rewriting', () => {
     // A restart continues after the newest packet, not after the late one.
     r.start(2, 10, 10, 60);
     expect((r.map(10, 10, 60).seq - c.seq) & 0xffff).toBe(1);
+  });
+});
+
+/** A clock that moves only when the test says so; timers fire in order as it passes them. */
+class FakeClock implements Clock {
+  private t = 1000;
+  private timers: { at: number; fn: () => void }[] = [];
+  now(): number {
+    return this.t;
+  }
+  setTimeout(fn: () => void, ms: number): unknown {
+    const timer = { at: this.t + ms, fn };
+    this.timers.push(timer);
+    return timer;
+  }
+  clearTimeout(handle: unknown): void {
+    this.timers = this.timers.filter((x) => x !== handle);
+  }
+  get pending(): number {
+    return this.timers.length;
+  }
+  advance(ms: number): void {
+    const end = this.t + ms;
+    for (;;) {
+      const next = this.timers.filter((x) => x.at <= end).sort((a, b) => a.at - b.at)[0];
+      if (!next) break;
+      this.timers = this.timers.filter((x) => x !== next);
+      this.t = next.at;
+      next.fn();
+    }
+    this.t = end;
+  }
+}
+
+describe('keyframe request (PLI) rate limit', () => {
+  const setup = (canSend = () => true) => {
+    const clock = new FakeClock();
+    const sentAt: number[] = [];
+    const limiter = new KeyframeRequestLimiter(() => canSend() && sentAt.push(clock.now()) > 0, PLI_INTERVAL_MS, clock);
+    return { clock, sentAt, limiter };
+  };
+
+  it('sends the first request at once and coalesces the ones inside the interval into one, sent when it ends', () => {
+    const { clock, sentAt, limiter } = setup();
+    limiter.request();
+    expect(sentAt).toEqual([1000]);
+    clock.advance(100);
+    limiter.request();
+    clock.advance(100);
+    limiter.request();
+    expect(sentAt).toEqual([1000]);
+    expect(clock.pending).toBe(1);
+    clock.advance(299);
+    expect(sentAt).toEqual([1000]);
+    clock.advance(1);
+    expect(sentAt).toEqual([1000, 1500]);
+    // Nothing more was asked for: nothing more is sent.
+    clock.advance(5000);
+    expect(sentAt).toEqual([1000, 1500]);
+    expect(clock.pending).toBe(0);
+    // Long after the last one: at once again.
+    limiter.request();
+    expect(sentAt).toEqual([1000, 1500, 6500]);
+  });
+
+  it('does not count a request it could not send, and sends nothing after close', () => {
+    let ready = false;
+    const { clock, sentAt, limiter } = setup(() => ready);
+    limiter.request(); // no SSRC known yet
+    ready = true;
+    limiter.request();
+    expect(sentAt).toEqual([1000]);
+    clock.advance(10);
+    limiter.request();
+    limiter.close();
+    expect(clock.pending).toBe(0);
+    clock.advance(1000);
+    limiter.request();
+    expect(sentAt).toEqual([1000]);
+  });
+});
+
+describe('DownTrack', () => {
+  /** A subscriber m-line on a connected transport that records what it is given to send. */
+  function downTrack() {
+    const sent: RtpPacket[] = [];
+    let keyframeRequests = 0;
+    const none = { subscribe: () => ({ unSubscribe: () => undefined }) };
+    // Only the members DownTrack touches; the casts stand in for werift's and our classes.
+    const transceiver = {
+      mid: '1',
+      headerExtensions: [],
+      sender: {
+        ssrc: 4242,
+        dtlsTransport: { state: 'connected' },
+        onPictureLossIndication: none,
+        onGenericNack: none,
+        sendRtp: (packet: RtpPacket) => (sent.push(packet), Promise.resolve()),
+      },
+    } as unknown as RTCRtpTransceiver;
+    const track = {
+      kind: 'video',
+      addDownTrack: () => undefined,
+      removeDownTrack: () => undefined,
+      requestKeyframe: () => void keyframeRequests++,
+    } as unknown as PublishedTrack;
+    const ctx = { counters: { packetsIn: 0, bytesIn: 0, packetsOut: 0, bytesOut: 0 } } as unknown as WorkerContext;
+    const down = new DownTrack(ctx, track, transceiver, new SeqTsRewriter(90_000));
+    return { down, sent, requests: () => keyframeRequests };
+  }
+  const vp8 = (seq: number, keyframeStart: boolean) => {
+    const header = new RtpHeader();
+    header.ssrc = 1111;
+    header.sequenceNumber = seq;
+    header.timestamp = seq * 3000;
+    header.payloadType = 96;
+    // VP8 descriptor S=1 PID=0, then P=0 (keyframe) or P=1 (interframe)
+    return new RtpPacket(header, Buffer.from([0x10, keyframeStart ? 0x00 : 0x01, 0x9d, 0x01, 0x2a]));
+  };
+
+  it('starts a video stream on a keyframe, asking for one meanwhile, then forwards in one numbering', () => {
+    const { down, sent, requests } = downTrack();
+    const before = requests(); // the constructor asks once on a connected transport
+    down.forward(vp8(100, false), undefined);
+    down.forward(vp8(101, false), undefined);
+    expect(sent).toEqual([]);
+    expect(requests() - before).toBe(2);
+    down.forward(vp8(102, true), undefined);
+    down.forward(vp8(103, false), undefined);
+    expect(sent).toHaveLength(2);
+    expect((sent[1]!.header.sequenceNumber - sent[0]!.header.sequenceNumber) & 0xffff).toBe(1);
+    expect(requests() - before).toBe(2);
   });
 });
 

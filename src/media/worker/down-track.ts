@@ -106,7 +106,7 @@ export class DownTrack {
     this.unsubscribers.push(pli.unSubscribe, nack.unSubscribe);
     track.addDownTrack(this);
     // The new subscriber needs a keyframe to decode anything; on a transport still connecting
-    // SfuPeer asks once it is up (a keyframe now would be dropped).
+    // SubscriberTransport asks once it is up (a keyframe now would be dropped).
     if (sender.dtlsTransport?.state === 'connected') track.requestKeyframe();
   }
 
@@ -137,7 +137,7 @@ export class DownTrack {
     const now = performance.now();
     if (this.rewriter.isNewSource(h.ssrc)) {
       // Before DTLS is up werift drops what we send: a keyframe forwarded now would be lost
-      // and the subscriber left waiting. SfuPeer asks for a keyframe when it connects.
+      // and the subscriber left waiting. SubscriberTransport asks for a keyframe when it connects.
       if (this.transceiver.sender.dtlsTransport?.state !== 'connected') return;
       // Video starts (and restarts after a publisher SSRC change) on a keyframe: anything
       // before it cannot be decoded and would only make the subscriber ask again.

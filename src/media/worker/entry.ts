@@ -33,6 +33,9 @@ process.on('unhandledRejection', (reason) => {
 
 const rooms = new Map<string, SfuRoom>();
 
+// Test-only code is not even loaded by a production worker.
+const testHooks = settings.testHooks ? await import('./test-hooks.js') : undefined;
+
 /** This thread's own CPU time: process.cpuUsage() covers the whole process. Linux only. */
 function threadCpuSeconds(): number | undefined {
   try {
@@ -104,8 +107,9 @@ const handlers: Handlers = {
     rooms.clear();
     await Promise.allSettled(all.map((r) => r.close(reason)));
   },
-  debugPacketLoss({ roomId, peerId, direction, percent }) {
-    room(roomId).getPeer(peerId).setPacketLoss(direction, percent);
+  testPacketLoss({ roomId, peerId, direction, percent }) {
+    if (!testHooks) throw new MediaError('invalid_state', 'test hooks are off in this worker');
+    testHooks.setPacketLoss(room(roomId).getPeer(peerId), direction, percent);
   },
 };
 

@@ -3,9 +3,7 @@ import { RTP_EXTENSION_URI, type MediaStreamTrack, type RTCRtpTransceiver, type 
 import type { PublishedTrackStats, TrackKind, TrackSource } from '../types.js';
 import type { WorkerContext } from './context.js';
 import type { DownTrack } from './down-track.js';
-
-/** Minimum gap between two keyframe requests sent to the publisher for one track. */
-export const PLI_INTERVAL_MS = 500;
+import { KeyframeRequestLimiter } from './keyframe-limiter.js';
 
 export interface AudioLevel {
   v: boolean;
@@ -23,8 +21,7 @@ export class PublishedTrack {
   private readonly seenTracks = new WeakSet<MediaStreamTrack>();
   /** SSRC of the latest packet, the target of PLIs */
   private mediaSsrc: number | undefined;
-  private lastPliAt = -Infinity;
-  private pliTimer: NodeJS.Timeout | undefined;
+  private readonly pli = new KeyframeRequestLimiter(() => this.sendPli());
   private closed = false;
   private packets = 0;
   private bytes = 0;
@@ -104,26 +101,18 @@ export class PublishedTrack {
    */
   requestKeyframe(): void {
     if (this.kind !== 'video' || this.closed) return;
-    const wait = this.lastPliAt + PLI_INTERVAL_MS - performance.now();
-    if (wait <= 0) {
-      this.sendPli();
-    } else if (!this.pliTimer) {
-      this.pliTimer = setTimeout(() => {
-        this.pliTimer = undefined;
-        this.sendPli();
-      }, wait);
-    }
+    this.pli.request();
   }
 
-  private sendPli(): void {
-    if (this.closed) return;
+  private sendPli(): boolean {
+    if (this.closed) return false;
     const ssrc = this.mediaSsrc ?? this.transceiver.receiver.tracks[0]?.ssrc;
-    if (ssrc === undefined) return;
-    this.lastPliAt = performance.now();
+    if (ssrc === undefined) return false;
     this.pliSent++;
     this.transceiver.receiver.sendRtcpPLI(ssrc).catch((error: unknown) => {
       this.ctx.log('warn', 'PLI send failed', { error: String(error) });
     });
+    return true;
   }
 
   stats(): PublishedTrackStats {
@@ -144,7 +133,7 @@ export class PublishedTrack {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    clearTimeout(this.pliTimer);
+    this.pli.close();
     for (const unsubscribe of this.unsubscribers) unsubscribe();
     this.unsubscribers.length = 0;
     for (const down of [...this.downTracks]) down.close();

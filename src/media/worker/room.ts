@@ -2,7 +2,8 @@
 import { MediaError, type CanPublish, type CloseReason, type HeldSources } from '../types.js';
 import { ActiveSpeakerDetector } from './active-speaker.js';
 import type { WorkerContext } from './context.js';
-import { SfuPeer, type PeerHost } from './peer.js';
+import { SfuPeer } from './peer.js';
+import type { PeerHost } from './peer-types.js';
 import type { PublishedTrack } from './published-track.js';
 
 const SPEAKER_TICK_MS = 200;

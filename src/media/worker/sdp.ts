@@ -83,7 +83,7 @@ export function sanitizeRemoteSdp(sdp: string): { sdp: string; dropped: number }
 /**
  * werift writes port 0 for an inactive transceiver, which a browser takes as "stopped": that
  * m-line could never carry media again and would stay in every later offer. With port 9 it is
- * merely inactive, and the next track of the same kind can reuse it (see SfuPeer.negotiate).
+ * merely inactive, and the next track of the same kind can reuse it (see SubscriberTransport.negotiate).
  */
 export function keepInactiveSectionsAlive(sdp: string): string {
   return sdp

@@ -11,6 +11,7 @@ import {
   useVP8,
 } from 'werift';
 import type { WorkerSettings } from '../protocol.js';
+import type { TransportState } from '../types.js';
 import { patchWeriftIce } from './werift-ice.js';
 
 // Before any PeerConnection exists: no implicit STUN server, no mDNS/DNS for remote candidates.
@@ -44,5 +45,18 @@ export function createPeerConnection(settings: WorkerSettings): RTCPeerConnectio
       audio: [useSdesMid(), useAudioLevelIndication()],
       video: [useSdesMid()],
     },
+  });
+}
+
+/**
+ * Calls `onState` when the transport enters a state callers act on (`TransportState`); werift
+ * repeats some states, those repeats are dropped.
+ */
+export function reportedStateChanges(pc: RTCPeerConnection, onState: (state: TransportState) => void): void {
+  let last: string = 'new';
+  pc.connectionStateChange.subscribe((state) => {
+    if (state === last) return;
+    last = state;
+    if (state === 'connected' || state === 'disconnected' || state === 'failed') onState(state);
   });
 }

@@ -13,8 +13,8 @@ import { Connection } from 'werift';
  *    field there takes effect before any gathering; a configured `stun:` URL is left alone.
  * 2. Remote candidates that are not IP literals are dropped. werift resolves `*.local` names with
  *    its own mDNS client (multicast queries on the LAN) and would hand other host names to
- *    dgram (a DNS lookup). peer.ts already filters them out of SDPs and trickled candidates;
- *    this makes sure no other path reaches werift's resolver.
+ *    dgram (a DNS lookup). peer.ts and sdp.ts already filter them out of SDPs and trickled
+ *    candidates; this makes sure no other path reaches werift's resolver.
  */
 export const WERIFT_ICE_PATCHED = Symbol.for('parley.werift-ice-patched');
 

@@ -1,0 +1,17 @@
+// Test-only entry of the media plane: not exported from index.ts, imported by tests and
+// benchmarks only. Its workers accept fault-injection requests that a MediaService's refuse.
+import { MediaService } from './service.js';
+import type { MediaPeer } from './peer.js';
+
+export class TestMediaService extends MediaService {
+  protected override readonly testHooks = true;
+
+  /**
+   * Drops `percent` % of the video RTP sent to `peer` ('downlink', first transmissions only:
+   * werift's retransmissions pass) or received from it ('uplink', before werift's receiver:
+   * the publisher's retransmissions pass). 0 stops it. See worker/test-hooks.ts.
+   */
+  setPacketLoss(peer: MediaPeer, direction: 'uplink' | 'downlink', percent: number): Promise<void> {
+    return this.requestRoomWorker(peer.roomId, 'testPacketLoss', { roomId: peer.roomId, peerId: peer.id, direction, percent });
+  }
+}

@@ -1,0 +1,44 @@
+// Interfaces and typed events of the per-participant objects of a worker: SfuPeer
+// (peer.ts), its PublisherTransport (publisher.ts) and its SubscriberTransport (subscriber.ts).
+import type { RTCDtlsTransport } from 'werift';
+import type { CanPublish, HeldSources, SubscriberOffer, TransportState } from '../types.js';
+import type { PublishedTrack } from './published-track.js';
+
+/** The room as seen by a peer. */
+export interface PeerHost {
+  readonly id: string;
+  trackForwardingChanged(track: PublishedTrack): void;
+  /** the track is gone for good; `wasForwarded`: subscribers had it */
+  trackRemoved(track: PublishedTrack, wasForwarded: boolean): void;
+  audioLevel(peerId: string, level: number): void;
+}
+
+/** Events both transports emit. Only the states a caller acts on are reported. */
+export type TransportEvents = {
+  connectionState: [state: TransportState];
+};
+
+export type PublisherTransportEvents = TransportEvents & {
+  /** `track.forwarded` changed (canPublish); the room adds or withdraws it from subscribers */
+  trackForwardingChanged: [track: PublishedTrack];
+  /** the client stopped sending it, or the transport closed; emitted before the track closes */
+  trackRemoved: [track: PublishedTrack, wasForwarded: boolean];
+};
+
+export type SubscriberTransportEvents = TransportEvents & {
+  /** a new offer, or the one still waiting for an answer, re-sent on request */
+  offer: [offer: SubscriberOffer];
+  /** a DTLS transport appeared on this transport (after the first negotiation, with BUNDLE) */
+  dtlsTransport: [transport: RTCDtlsTransport];
+};
+
+export interface PublisherTransportOptions {
+  peerId: string;
+  canPublish: CanPublish;
+  held: HeldSources;
+  /**
+   * Audio level of each forwarded microphone packet. A plain callback, not an event: it runs
+   * once per audio packet, on the forwarding path.
+   */
+  onAudioLevel(peerId: string, level: number): void;
+}

@@ -1,0 +1,259 @@
+// The subscriber transport of one participant: we offer one sendonly m-line per track of the
+// others, the client answers. Owns the m-lines (slots), their DownTracks and the negotiation.
+import { EventEmitter } from 'node:events';
+import {
+  RtcpPayloadSpecificFeedback,
+  type RTCDtlsTransport,
+  type RTCPeerConnection,
+  type RTCRtpTransceiver,
+  type RtcpPacket,
+} from 'werift';
+import { MediaError, type DownTrackStats, type IceCandidateInit, type SubscribedTrack, type SubscriberOffer, type TrackKind } from '../types.js';
+import type { WorkerContext } from './context.js';
+import { CLOCK_RATE, DownTrack, SeqTsRewriter } from './down-track.js';
+import type { SubscriberTransportEvents } from './peer-types.js';
+import type { PublishedTrack } from './published-track.js';
+import { keepInactiveSectionsAlive, sanitizeRemoteSdp } from './sdp.js';
+import { createPeerConnection, reportedStateChanges } from './webrtc.js';
+
+/** Coalesces the track changes of one burst (a peer publishing audio + video) into one offer. */
+const NEGOTIATION_DELAY_MS = 20;
+const FIR_FMT = 4;
+
+/** A subscriber m-line and what it currently carries. */
+interface Slot {
+  transceiver: RTCRtpTransceiver;
+  /** null once the track went away: the m-line is inactive */
+  track: PublishedTrack | null;
+  /** present once the client's answer for this m-line is applied */
+  down: DownTrack | undefined;
+  /** one numbering per m-line, across the tracks it carries over time */
+  rewriter: SeqTsRewriter;
+  /** version of the offer that made this m-line inactive */
+  freedIn: number | undefined;
+}
+
+/** msid stream ids must be SDP tokens; the tracks list, not this, is authoritative. */
+function streamIdFor(track: PublishedTrack): string {
+  const base = track.peerId.replace(/[^A-Za-z0-9._~+-]/g, '_').slice(0, 48) || 'peer';
+  return track.source === 'screen' ? `${base}-screen` : base;
+}
+
+export class SubscriberTransport extends EventEmitter<SubscriberTransportEvents> {
+  private readonly pc: RTCPeerConnection;
+  /** tracks of other peers this peer should receive */
+  private readonly wanted = new Set<PublishedTrack>();
+  private readonly slots: Slot[] = [];
+  private negotiating = false;
+  private needsNegotiation = false;
+  private negotiationTimer: NodeJS.Timeout | undefined;
+  private offerVersion = 0;
+  private answeredVersion = 0;
+  private lastOffer: SubscriberOffer | undefined;
+  private readonly knownTransports = new WeakSet<RTCDtlsTransport>();
+  private closed = false;
+
+  constructor(
+    private readonly ctx: WorkerContext,
+    private readonly peerId: string,
+  ) {
+    super();
+    this.pc = createPeerConnection(ctx.settings);
+    reportedStateChanges(this.pc, (state) => {
+      if (this.closed) return;
+      if (state === 'connected') {
+        for (const slot of this.slots) slot.down?.track.requestKeyframe();
+      }
+      this.emit('connectionState', state);
+    });
+    // Gives the transport something to connect even before anyone publishes.
+    this.pc.createDataChannel('parley');
+  }
+
+  get connectionState(): string {
+    return this.pc.connectionState;
+  }
+
+  get dtlsTransports(): readonly RTCDtlsTransport[] {
+    return this.pc.dtlsTransports;
+  }
+
+  /** Kind of the track an m-line of ours currently sends under this SSRC, if any. */
+  kindOfSenderSsrc(ssrc: number): TrackKind | undefined {
+    return this.slots.find((s) => s.transceiver.sender.ssrc === ssrc)?.track?.kind;
+  }
+
+  /** Starts the first negotiation at once (the transport connects before anyone publishes). */
+  start(): void {
+    this.scheduleNegotiation(0);
+  }
+
+  subscribe(track: PublishedTrack): void {
+    if (this.closed || this.wanted.has(track)) return;
+    this.wanted.add(track);
+    this.scheduleNegotiation();
+  }
+
+  unsubscribe(track: PublishedTrack): void {
+    if (!this.wanted.delete(track)) return;
+    for (const slot of this.slots) {
+      if (slot.track !== track) continue;
+      // Stop forwarding now; the m-line goes inactive with the next offer.
+      slot.down?.close();
+      slot.down = undefined;
+    }
+    this.scheduleNegotiation();
+  }
+
+  private scheduleNegotiation(delay = NEGOTIATION_DELAY_MS): void {
+    if (this.closed) return;
+    if (this.negotiating) {
+      this.needsNegotiation = true;
+      return;
+    }
+    if (this.negotiationTimer) return;
+    this.negotiationTimer = setTimeout(() => {
+      this.negotiationTimer = undefined;
+      this.negotiate().catch((error: unknown) => {
+        this.negotiating = false;
+        if (this.closed) return;
+        this.ctx.log('error', 'subscriber negotiation failed', {
+          peerId: this.peerId,
+          error: error instanceof Error ? error.stack : String(error),
+        });
+      });
+    }, delay);
+  }
+
+  private async negotiate(): Promise<void> {
+    if (this.closed) return;
+    this.negotiating = true;
+    this.needsNegotiation = false;
+    const version = this.offerVersion + 1;
+    for (const slot of this.slots) {
+      if (slot.track && !this.wanted.has(slot.track)) {
+        slot.down?.close();
+        slot.down = undefined;
+        slot.track = null;
+        slot.freedIn = version;
+        slot.transceiver.setDirection('inactive');
+      }
+    }
+    const carried = new Set(this.slots.map((s) => s.track));
+    for (const track of this.wanted) {
+      if (carried.has(track)) continue;
+      // Reuse an m-line the client already saw go inactive, rather than growing the SDP with
+      // every join. One freed in this very offer is not taken: the client must see the old
+      // track end before a new one starts on that m-line.
+      let slot = this.slots.find(
+        (s) => !s.track && s.transceiver.kind === track.kind && s.freedIn !== undefined && s.freedIn <= this.answeredVersion,
+      );
+      if (slot) {
+        slot.track = track;
+        slot.freedIn = undefined;
+        slot.transceiver.setDirection('sendonly');
+      } else {
+        const transceiver = this.pc.addTransceiver(track.kind, { direction: 'sendonly' });
+        slot = { transceiver, track, down: undefined, rewriter: new SeqTsRewriter(CLOCK_RATE[track.kind]), freedIn: undefined };
+        this.slots.push(slot);
+      }
+      slot.transceiver.sender.streamId = streamIdFor(track);
+    }
+    const offer = await this.pc.createOffer();
+    await this.ctx.gather(() => this.pc.setLocalDescription(offer));
+    if (this.closed) return;
+    this.watchNewDtlsTransports();
+    const tracks: SubscribedTrack[] = [];
+    for (const slot of this.slots) {
+      if (!slot.track || !slot.transceiver.mid) continue;
+      tracks.push({
+        mid: slot.transceiver.mid,
+        peerId: slot.track.peerId,
+        source: slot.track.source,
+        kind: slot.track.kind,
+      });
+    }
+    this.offerVersion = version;
+    const sdp = keepInactiveSectionsAlive(this.pc.localDescription?.sdp ?? '');
+    this.lastOffer = { sdp, tracks, version };
+    this.emit('offer', this.lastOffer);
+  }
+
+  async answer(answerSdp: string): Promise<void> {
+    this.assertOpen();
+    if (!this.negotiating || !this.lastOffer) {
+      throw new MediaError('invalid_state', 'no subscriber offer is waiting for an answer');
+    }
+    const { sdp } = sanitizeRemoteSdp(answerSdp);
+    try {
+      await this.pc.setRemoteDescription({ type: 'answer', sdp });
+    } catch (error) {
+      this.assertOpen();
+      throw new MediaError('invalid', `subscriber answer rejected: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    this.negotiating = false;
+    this.answeredVersion = this.lastOffer.version;
+    this.lastOffer = undefined;
+    // Start forwarding on the m-lines the client has now accepted.
+    for (const slot of this.slots) {
+      if (slot.track && !slot.down && this.wanted.has(slot.track) && slot.track.forwarded) {
+        slot.down = new DownTrack(this.ctx, slot.track, slot.transceiver, slot.rewriter);
+      }
+    }
+    if (this.needsNegotiation) this.scheduleNegotiation();
+  }
+
+  /** Re-sends the offer waiting for an answer, or starts a new negotiation. */
+  requestOffer(): void {
+    this.assertOpen();
+    if (this.negotiating) {
+      if (this.lastOffer) this.emit('offer', this.lastOffer);
+      return;
+    }
+    this.scheduleNegotiation(0);
+  }
+
+  /**
+   * PLI arrives per sender (werift routes it); FIR carries its target SSRC inside, so it is read
+   * from the DTLS transport. Announces each new transport (`dtlsTransport` event).
+   */
+  private watchNewDtlsTransports(): void {
+    for (const transport of this.pc.dtlsTransports) {
+      if (this.knownTransports.has(transport)) continue;
+      this.knownTransports.add(transport);
+      transport.onRtcp.subscribe((packet: RtcpPacket) => {
+        if (!(packet instanceof RtcpPayloadSpecificFeedback)) return;
+        // werift parses FIR (FMT 4) but does not export its class.
+        const feedback = packet.feedback as { count: number; fir?: { ssrc: number }[] };
+        if (feedback.count !== FIR_FMT || !feedback.fir) return;
+        for (const entry of feedback.fir) {
+          this.slots.find((s) => s.down?.senderSsrc === entry.ssrc)?.down?.onKeyframeRequest();
+        }
+      });
+      this.emit('dtlsTransport', transport);
+    }
+  }
+
+  /** A trickled client candidate (already checked). */
+  async addIceCandidate(candidate: IceCandidateInit): Promise<void> {
+    await this.pc.addIceCandidate(candidate).catch(() => undefined);
+  }
+
+  stats(): DownTrackStats[] {
+    return this.slots.flatMap((s) => (s.down ? [s.down.stats()] : []));
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new MediaError('closed', 'peer closed');
+  }
+
+  /** Stops forwarding and closes the transport. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.negotiationTimer);
+    for (const slot of this.slots) slot.down?.close();
+    this.wanted.clear();
+    await this.pc.close();
+  }
+}
