@@ -36,6 +36,8 @@ export interface Config {
   resumeWindowMs: number;
   /** A join token opens a socket within this long (after its not-before). */
   joinTokenTtlMs: number;
+  /** After a graceful restart, the people of its rooms may take their seats again for this long. */
+  rejoinWindowMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -84,6 +86,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: Record<s
     idleTimeoutMs: integer(merged, 'IDLE_TIMEOUT_SECONDS', 300, 1, 7 * 86400) * 1000,
     resumeWindowMs: integer(merged, 'RESUME_WINDOW_SECONDS', 30, 1, 3600) * 1000,
     joinTokenTtlMs: integer(merged, 'JOIN_TOKEN_TTL_SECONDS', 60, 1, 3600) * 1000,
+    rejoinWindowMs: integer(merged, 'RESTART_REJOIN_SECONDS', 120, 1, 3600) * 1000,
   };
 }
 

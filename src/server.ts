@@ -28,7 +28,12 @@ export interface RunningServer {
    * can create an account or rotate the admin token before the first serve).
    */
   firstStart?: { demo?: AccountCredentials; adminToken?: string };
-  close(): Promise<void>;
+  /**
+   * Stops the server. `restart`: it is coming back (SIGTERM): joins stop, the people in its rooms
+   * are handed tokens to take their seats again on the next process, and nobody is recorded as
+   * having left; without it everyone's session ends here.
+   */
+  close(opts?: { restart?: boolean }): Promise<void>;
 }
 
 export interface ServerOptions {
@@ -146,8 +151,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     return {
       app: running, log, core, store, config, firstStart, media,
       url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
-      async close() {
-        await media?.signaling.close();
+      async close(opts = {}) {
+        if (opts.restart) await media?.signaling.restart(config.rejoinWindowMs);
+        else await media?.signaling.close();
         await media?.control.close();
         await running.close();
         await core.stop();

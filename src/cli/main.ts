@@ -75,8 +75,9 @@ async function serve(args: string[]) {
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
-    server.log.info(`${signal}: shutting down`);
-    await server.close();
+    // A signal is how service managers restart a process: the people in its rooms wait for it.
+    server.log.info(`${signal}: shutting down; the people in its rooms may take their seats again for ${server.config.rejoinWindowMs / 1000} s`);
+    await server.close({ restart: true });
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -19,6 +19,8 @@ export interface JoinGrant {
   permissions: PresetPermissions;
   /** The meeting had a lobby for this person when the token was issued. */
   lobby: boolean;
+  /** They held a seat before this server restarted: they come back to it past any lobby. */
+  admitted: boolean;
   /** Before this instant the token does not open a socket (a page counting down gets it early). */
   notBefore: Date;
   expiresAt: Date;
@@ -38,6 +40,7 @@ interface Payload {
   l: LinkRef;
   perm: PresetPermissions;
   lobby: boolean;
+  adm?: true;
   nbf: number;
   exp: number;
 }
@@ -56,7 +59,7 @@ export class JoinTokens {
 
   issue(link: LinkRef, admission: Admission, now = new Date()): { token: string; grant: JoinGrant } {
     const { meeting, participant, permissions, lobby, notBefore } = admission;
-    return this.sign({ meetingId: meeting.id, accountId: meeting.accountId, participantId: participant.id, link, permissions, lobby }, notBefore, now, this.ttlMs);
+    return this.sign({ meetingId: meeting.id, accountId: meeting.accountId, participantId: participant.id, link, permissions, lobby, admitted: false }, notBefore, now, this.ttlMs);
   }
 
   /**
@@ -98,7 +101,7 @@ export class JoinTokens {
     const expiresAt = new Date(Math.max(now.getTime(), notBefore.getTime()) + ttlMs);
     const payload: Payload = {
       v: 1, id: randomBase62(22), m: seat.meetingId, a: seat.accountId, p: seat.participantId,
-      l: seat.link, perm: seat.permissions, lobby: seat.lobby, nbf: notBefore.getTime(), exp: expiresAt.getTime(),
+      l: seat.link, perm: seat.permissions, lobby: seat.lobby, ...(seat.admitted ? { adm: true } : {}), nbf: notBefore.getTime(), exp: expiresAt.getTime(),
     };
     const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
     return { token: `${body}.${this.mac(body)}`, grant: toGrant(payload) };
@@ -111,7 +114,7 @@ export class JoinTokens {
 
 function toGrant(p: Payload): JoinGrant {
   return {
-    id: p.id, meetingId: p.m, accountId: p.a, participantId: p.p, link: p.l, permissions: p.perm, lobby: p.lobby,
+    id: p.id, meetingId: p.m, accountId: p.a, participantId: p.p, link: p.l, permissions: p.perm, lobby: p.lobby, admitted: p.adm === true,
     notBefore: new Date(p.nbf), expiresAt: new Date(p.exp),
   };
 }

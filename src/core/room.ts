@@ -119,7 +119,7 @@ export class RoomRules {
       return { kind: 'refused', state: 'not_found', message: 'This meeting can no longer be joined from this link.', start: {} };
     }
     return {
-      kind: waitsInLobby(meeting, grant.permissions) ? 'lobby' : 'seat',
+      kind: waitsInLobby(meeting, grant.permissions) && !grant.admitted ? 'lobby' : 'seat',
       meeting, participant, title: meeting.title || meeting.key, capacity: meeting.maxParticipants,
     };
   }

@@ -216,6 +216,12 @@ export type ServerMessage =
    * you turn it on.
    */
   | { type: 'permissions'; permissions: Permissions }
+  /**
+   * The server is restarting: the socket closes after this. Keep the page as it is (reconnecting)
+   * and open `WS_PATH?token=<rejoinToken>` until it is welcomed (or, with a lobby, `lobby`), for
+   * up to `rejoinWindowMs`: the same seat, on the server that comes back. Then publish afresh.
+   */
+  | { type: 'restarting'; rejoinToken: string; rejoinWindowMs: number; message: string }
   /** The session is over for this page; show `state`. The socket closes after this. */
   | ({ type: 'closed'; state: RoomState; message: string } & StartTime)
   | { type: 'error'; code: SocketErrorCode; message: string }

@@ -215,6 +215,26 @@ export class Rooms {
     await room.media?.close().catch(() => undefined);
   }
 
+  /**
+   * Lets go of a room without ending anyone's part in it (a restart): each person in it or in its
+   * lobby gets `farewell`, then their socket and media close; nothing is reported to the core.
+   */
+  async letGo(room: LiveRoom, farewell: (session: Session, inLobby: boolean) => ServerMessage): Promise<void> {
+    room.closed = true;
+    this.rooms.delete(room.meetingId);
+    if (room.idleTimer) clearTimeout(room.idleTimer);
+    const everyone = [...[...room.sessions.values()].map((s) => [s, false] as const), ...[...room.lobby.values()].map((s) => [s, true] as const)];
+    for (const [session, inLobby] of everyone) {
+      session.ended = true;
+      if (session.resumeTimer) clearTimeout(session.resumeTimer);
+      session.leaveLobby?.();
+      session.send(farewell(session, inLobby));
+      session.socket?.close(1012, 'restarting');
+    }
+    await Promise.all([...room.sessions.values()].map((s) => s.peer?.close().catch(() => undefined)));
+    await room.media?.close().catch(() => undefined);
+  }
+
   /** An empty room that is not already counting down starts its idle countdown. */
   idleIfEmpty(room: LiveRoom): void {
     if (room.empty && !room.closed && !room.idleTimer) this.startIdleTimer(room);

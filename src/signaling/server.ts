@@ -31,6 +31,8 @@ export interface SignalingOptions {
 /** What a page shows when the core closes a live meeting, by the core's reason (the one wording). */
 const CLOSED_STATE: Record<CoreEvents['meeting.closed']['reason'], Closing> = CLOSING_TEXT;
 
+const RESTARTING = 'The server is restarting. You will be back in the meeting in a moment.';
+
 const INVITATION_CANCELLED: Closing = { state: 'invitation_cancelled', message: STATE_TEXT.invitation_cancelled.title + '.' };
 
 /**
@@ -99,6 +101,28 @@ export class SignalingServer {
     await Promise.all(this.rooms.all().map((room) => this.rooms.close(room.meetingId, { state: 'service_stopped', message: 'The server is shutting down.' })));
   }
 
+  /**
+   * This process is about to restart: no one new gets in, and everyone in a room or lobby is
+   * handed a token to take the same seat on the process that comes back (within `rejoinWindowMs`)
+   * and let go without being recorded as gone. The core keeps their statuses until then.
+   */
+  async restart(rejoinWindowMs: number): Promise<void> {
+    const { core } = this.options;
+    core.room.stopAdmitting();
+    for (const off of this.unsubscribe) off();
+    clearInterval(this.sweeper);
+    await core.presence.markRestart(new Date(Date.now() + rejoinWindowMs));
+    await Promise.all(this.rooms.all().map((room) => this.rooms.letGo(room, (session, inLobby) => ({
+      type: 'restarting',
+      rejoinToken: core.joinTokens.reissue({
+        meetingId: room.meetingId, accountId: room.accountId, participantId: session.id, link: session.link,
+        permissions: session.permissions, lobby: inLobby, admitted: !inLobby,
+      }, rejoinWindowMs),
+      rejoinWindowMs,
+      message: RESTARTING,
+    }))));
+  }
+
   /** The media service stopped: everyone in a room is told, whatever the meeting's status. */
   async serviceStopped(): Promise<void> {
     await Promise.all(this.rooms.all().map((room) => this.rooms.close(room.meetingId, CLOSED_STATE.service_stopped)));
@@ -106,6 +130,8 @@ export class SignalingServer {
 
   private async accept(socket: WebSocket, request: FastifyRequest): Promise<void> {
     const query = request.query as { token?: string; resume?: string };
+    // Restarting: refused before the token is used, so that the page can use it on the new process.
+    if (!this.options.core.room.admitting) return socket.close(1012, 'restarting');
     if (query.resume) return this.resume(socket, query.resume);
     let grant;
     try {
@@ -120,7 +146,7 @@ export class SignalingServer {
       if (entry.kind === 'refused') return refuse(socket, entry.state, entry.message, entry.start);
       const room = this.rooms.open(entry.meeting.id, entry.meeting.accountId, entry.title);
       const { participant } = entry;
-      const session = new Session(entry.meeting.id, {
+      const session = new Session(entry.meeting.id, grant.link, {
         id: participant.id, name: participant.name, role: participant.role,
         ...this.options.core.room.startingMedia(grant.permissions), handRaised: false,
       }, grant.permissions, randomBase62(32));

@@ -1,5 +1,5 @@
 import type { WebSocket } from 'ws';
-import { RestartBudget, type SeatSource } from '../core/index.js';
+import { RestartBudget, type LinkRef, type SeatSource } from '../core/index.js';
 import type { MediaPeer, MediaRoom } from '../media/index.js';
 import type { ChatMessage, ParticipantInfo, Permissions, ServerMessage } from '../protocol/messages.js';
 
@@ -28,6 +28,8 @@ export class Session {
 
   constructor(
     readonly meetingId: string,
+    /** The link the person came through: a restart hands them a token for it again. */
+    readonly link: LinkRef,
     readonly info: ParticipantInfo,
     public permissions: Permissions,
     public resumeToken: string,

@@ -27,6 +27,8 @@ export class Connection {
   private resumeToken: string | undefined;
   /** How long the server keeps a dropped seat (its welcome says). */
   resumeWindowMs = RESUME_WINDOW_MS;
+  /** The server is restarting: after the drop, take the seat again with this join token. */
+  private rejoin: { token: string; windowMs: number } | undefined;
   /** Set while resuming: when the socket dropped. */
   private droppedAt: number | undefined;
   private reconnectAttempt = 0;
@@ -43,6 +45,19 @@ export class Connection {
     return this.droppedAt !== undefined;
   }
 
+  /** The server said it restarts, and we have not been let back in yet. */
+  get restarting(): boolean {
+    return this.rejoin !== undefined;
+  }
+
+  /** Back in the lobby after a restart: no more attempts. */
+  backInLobby(): void {
+    this.rejoin = undefined;
+    this.droppedAt = undefined;
+    this.timers.clear('resumeWindow');
+    this.timers.clear('reconnect');
+  }
+
   connect(joinToken: string): void {
     this.open(`${WS_PATH}?token=${encodeURIComponent(joinToken)}`);
   }
@@ -55,6 +70,7 @@ export class Connection {
   settled(welcome?: { resumeToken: string; resumeWindowMs: number }): void {
     this.timers.clear('welcome');
     if (welcome) {
+      this.rejoin = undefined;
       this.timers.clear('resumeWindow');
       this.timers.clear('reconnect');
       this.droppedAt = undefined;
@@ -70,16 +86,25 @@ export class Connection {
   }
 
   /**
+   * The server said it restarts: the coming drop is resumed with `token` (a join token for the
+   * same seat) on the server that comes back, for up to `windowMs`.
+   */
+  expectRestart(token: string, windowMs: number): void {
+    this.rejoin = { token, windowMs };
+  }
+
+  /**
    * After a drop in the room: the next attempt to resume, backing off. False when the resume
    * window is over.
    */
   scheduleResume(): boolean {
+    const windowMs = this.rejoin?.windowMs ?? this.resumeWindowMs;
     if (this.droppedAt === undefined) {
       this.droppedAt = Date.now();
       this.reconnectAttempt = 0;
-      this.timers.set('resumeWindow', this.resumeWindowMs, () => this.events.resumeFailed());
+      this.timers.set('resumeWindow', windowMs, () => this.events.resumeFailed());
     }
-    const left = this.resumeWindowMs - (Date.now() - this.droppedAt);
+    const left = windowMs - (Date.now() - this.droppedAt);
     if (left <= 0) return false;
     const delay = Math.min(300 * 2 ** this.reconnectAttempt, RECONNECT_MAX_DELAY_MS, left);
     this.reconnectAttempt++;
@@ -125,6 +150,7 @@ export class Connection {
 
   private resume(): void {
     if (!this.resuming) return;
+    if (this.rejoin) return this.open(`${WS_PATH}?token=${encodeURIComponent(this.rejoin.token)}`);
     if (!this.resumeToken) return this.events.resumeFailed();
     this.open(`${WS_PATH}?resume=${encodeURIComponent(this.resumeToken)}`);
   }
@@ -144,7 +170,7 @@ export class Connection {
       } catch {
         return;
       }
-      if (message.type === 'welcome' || message.type === 'lobby') welcomed = true;
+      if (message.type === 'welcome' || message.type === 'lobby' || message.type === 'restarting') welcomed = true;
       this.events.message(message);
     });
     ws.addEventListener('close', () => {

@@ -229,6 +229,11 @@ export class Meeting {
     this.connection.close();
     if (this.leaving || FINAL_PHASES.has(phase)) return;
     if (phase === 'joining') return this.joinFailed({ message: 'Could not connect to the meeting. Try again.' });
+    if (phase === 'lobby' && this.connection.restarting) {
+      // The server restarts: wait for it, then knock again with the token it gave.
+      if (!this.connection.scheduleResume()) this.joinFailed({ message: 'The server did not come back in time. Join again to ask once more.' });
+      return;
+    }
     if (phase === 'lobby') {
       return this.joinFailed({ message: 'The connection was lost while you were waiting to be let in. Join again to ask once more.' });
     }
@@ -290,9 +295,19 @@ export class Meeting {
         return;
       case 'lobby':
         // The meeting has a lobby: we wait (socket open, preview on) until a host lets us in.
+        if (this.at('lobby') && this.connection.resuming) {
+          this.connection.backInLobby();
+          return this.connection.settled();
+        }
         if (!this.at('joining')) return;
         this.connection.settled();
         return this.store.set({ phase: 'lobby', joinError: undefined });
+      case 'restarting':
+        // The socket closes next; we take the same seat again on the server that comes back.
+        this.connection.expectRestart(m.rejoinToken, m.rejoinWindowMs);
+        this.notices.announce(m.message);
+        if (this.phase === 'room') this.store.set({ phase: 'reconnecting' });
+        return;
       default:
         return;
     }

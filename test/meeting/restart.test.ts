@@ -22,6 +22,7 @@ const sockets: WebSocket[] = [];
 const env = (idleSeconds: number) => ({
   DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', MEDIA_WORKERS: '1',
   RTC_LISTEN_IP: '127.0.0.1', ANNOUNCED_IP: '127.0.0.1', IDLE_TIMEOUT_SECONDS: String(idleSeconds),
+  RESTART_REJOIN_SECONDS: '8', // long enough for a loaded machine to start again within it
 });
 
 async function serve(idleSeconds: number): Promise<Spawned> {
@@ -105,14 +106,19 @@ describe('statuses after the server goes away', () => {
     await stop(after, 'SIGTERM');
   }, 90_000);
 
-  it('a shutdown: everyone is recorded as left, and after the next start the meeting ends as idle', async () => {
+  it('a restart (SIGTERM): people keep their status for the rejoin window; those who do not come back have left, and the meeting ends as idle', async () => {
     const before = await serve(2);
+    for (const b of bots.splice(0)) await b.stop();
     const m = await liveMeeting(before, 'shutdown');
     await stop(before, 'SIGTERM');
+    // The bots were handed rejoin tokens (a page comes back with one); these never use theirs.
+    expect(bots).toHaveLength(2);
+    expect(bots.every((b) => b.messages.some((x) => x.type === 'restarting'))).toBe(true);
     for (const b of bots.splice(0)) await b.stop();
 
     const after = await serve(2);
-    expect((await m.statuses(after)).people).toEqual([11, 11]);
+    expect((await m.statuses(after)).people).toEqual([10, 10]);
+    expect(await eventually(async () => JSON.stringify((await m.statuses(after)).people) === '[11,11]', 15_000)).toBe(true);
     expect(await eventually(async () => (await api(after, 'GET', `/meetings/${m.id}`)).body.statusCode === 12, 15_000)).toBe(true);
     expect((await api(after, 'GET', `/meetings/${m.id}`)).body.endReason).toBe('idle');
     await stop(after, 'SIGTERM');
