@@ -8,7 +8,7 @@ export function Secrets({ title, values, onDismiss }: { title: string; values: [
   return (
     <section class="secrets" ref={ref} tabIndex={-1} aria-labelledby="secrets-title">
       <h3 id="secrets-title">{title}</h3>
-      <p class="notice">Copy now: this is the only time they are shown.</p>
+      <p class="notice">Copy {values.length === 1 ? 'it' : 'them'} now: this is the only time {values.length === 1 ? 'it is' : 'they are'} shown.</p>
       <dl class="facts">
         {values.map(([label, value]) => (
           <Fragment key={label}>
@@ -17,7 +17,7 @@ export function Secrets({ title, values, onDismiss }: { title: string; values: [
           </Fragment>
         ))}
       </dl>
-      <button type="button" class="button small" onClick={onDismiss}>I have copied them</button>
+      <button type="button" class="button small" onClick={onDismiss}>{values.length === 1 ? 'I have copied it' : 'I have copied them'}</button>
     </section>
   );
 }
