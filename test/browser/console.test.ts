@@ -40,7 +40,7 @@ it('signs in with the keyboard, shows a live meeting with who is in it, and ends
 
   // Keyboard only: the token field has the focus; a wrong token first, then the right one.
   const field = page.getByLabel('Admin token');
-  await expect.poll(() => field.evaluate((el) => el === document.activeElement)).toBe(true);
+  await expect.poll(() => field.evaluate((el) => el.matches(':focus'))).toBe(true);
   await page.keyboard.type('adm_wrong');
   await page.keyboard.press('Enter');
   await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/not the admin token/);
