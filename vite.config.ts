@@ -3,7 +3,7 @@
 // hashed files in dist/web/room-assets/ are served at /room-assets/. After it, a second small
 // build makes dist/web/parley-embed.js (served at /parley-embed.js) from
 // src/web/embed/parley-embed.ts: one classic script (IIFE, global `Parley`), ES2019, for
-// integrators' pages.
+// integrators' pages. A third build makes the operator console (see operatorConsole below).
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build, defineConfig, type Plugin } from 'vite';
@@ -43,6 +43,34 @@ function embedScript(): Plugin {
   };
 }
 
+// The operator console (src/console) is its own page: built after the room into dist/console,
+// served by the server at /admin (index.html) and /admin/assets/* (src/api/console/app.ts).
+function operatorConsole(): Plugin {
+  return {
+    name: 'parley-operator-console',
+    apply: 'build',
+    async closeBundle(error?: Error) {
+      if (error) return;
+      await build({
+        configFile: false,
+        logLevel: 'warn',
+        root: here('./src/console'),
+        base: '/admin/',
+        publicDir: false,
+        oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
+        build: {
+          outDir: here('./dist/console'),
+          emptyOutDir: true,
+          assetsDir: 'assets',
+          assetsInlineLimit: 0,
+          modulePreload: { polyfill: false },
+          sourcemap: false,
+        },
+      });
+    },
+  };
+}
+
 export default defineConfig({
   root: here('./src/web'),
   // Public URLs are base + assetsDir + file. With base '/' and assetsDir 'room-assets' the page
@@ -50,7 +78,7 @@ export default defineConfig({
   // server's /room-assets/* route reads. (base '/room-assets/' would give /room-assets/room-assets/….)
   base: '/',
   publicDir: false,
-  plugins: [embedScript()],
+  plugins: [embedScript(), operatorConsole()],
   // Vite 8 transforms TS/JSX with Oxc: automatic JSX runtime from preact (preact/jsx-runtime).
   oxc: {
     jsx: { runtime: 'automatic', importSource: 'preact' },

@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import websocket from '@fastify/websocket';
 import pino from 'pino';
 import { buildApp } from './api/http/app.js';
+import { ConsoleApp } from './api/console/app.js';
 import { RoomApp } from './api/pages/room.js';
 import { addressDetector, loadConfig, loadSecret, type Config } from './config.js';
 import { Core, type AccountCredentials } from './core/index.js';
@@ -123,7 +124,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const firstStart: RunningServer['firstStart'] = adminToken || demo ? { adminToken, demo } : undefined;
     app = await buildApp({
       core, bodyLimit: config.bodyLimit, log, trustProxy,
-      room: RoomApp.load(),
+      room: RoomApp.load(), console: ConsoleApp.load(),
     });
     if (config.mediaWorkers > 0) {
       const service = new MediaService({

@@ -26,4 +26,10 @@ export class AdminService {
       throw new CoreError('unauthenticated', 'missing or wrong admin token');
     }
   }
+
+  /** Is `tokenHash` the hash of the admin token in force now (not rotated since)? */
+  async isCurrentHash(tokenHash: string): Promise<boolean> {
+    const stored = await this.store.settings.get(ADMIN_TOKEN_KEY);
+    return !!stored && safeEqual(tokenHash, stored);
+  }
 }

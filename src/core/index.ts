@@ -2,6 +2,7 @@ import type { Store } from '../store/index.js';
 import { AccessService } from './access.js';
 import { AccountService } from './accounts.js';
 import { AdminService } from './admin.js';
+import { AdminSessions } from './admin-sessions.js';
 import { CoreEventBus } from './events.js';
 import { IdempotencyService } from './idempotency.js';
 import { JoinTokens } from './join-tokens.js';
@@ -26,7 +27,8 @@ export type { Admission, Credentials, LinkRef, LinkState, ResolvedLink, WaysIn }
 export { EARLY_JOIN_MS } from './access.js';
 export type { JoinGrant } from './join-tokens.js';
 export { joinForm, type JoinWayForm } from './join-form.js';
-export type { LiveKnock, LiveMeeting, LiveOutcome, LivePerson, LiveRoomView, LiveRooms, LiveSeat, LiveSource } from './live.js';
+export type { AdminSession } from './admin-sessions.js';
+export type { LiveKnock, LiveMeeting, OperatorLiveMeeting, LiveOutcome, LivePerson, LiveRoomView, LiveRooms, LiveSeat, LiveSource } from './live.js';
 export { MEDIA_RESTART_LIMIT, RestartBudget, type Entry, type Publishable, type SeatMedia, type SeatSource, type StartTime } from './room.js';
 export { DEFAULT_PRESET, PERMISSION_FIELDS } from './presets.js';
 export { ROLES } from './participants.js';
@@ -69,6 +71,8 @@ export class Core {
   readonly access: AccessService;
   readonly service: ServiceControl;
   readonly admin: AdminService;
+  /** Operator console sessions (per process). */
+  readonly adminSessions: AdminSessions;
   readonly idempotency: IdempotencyService;
   readonly joinTokens: JoinTokens;
   readonly room: RoomRules;
@@ -90,10 +94,11 @@ export class Core {
     this.presence = new PresenceService(store, this.meetings, this.participants, (error, where) => options.onError?.(error, where));
     this.access = new AccessService(store, this.accounts, this.meetings, this.participants, this.users);
     this.admin = new AdminService(store);
+    this.adminSessions = new AdminSessions(this.admin);
     this.idempotency = new IdempotencyService(store);
     this.joinTokens = new JoinTokens(store, options.secret, options.joinTokenTtlMs ?? 60_000);
     this.room = new RoomRules(store, this.access, this.meetings, this.accounts);
-    this.live = new LiveMeetings(this.meetings, this.participants);
+    this.live = new LiveMeetings(this.meetings, this.participants, this.accounts);
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { AccountRecord, MeetingRecord, ParticipantRecord } from '../store/index.js';
+import type { AccountService } from './accounts.js';
 import { CoreError } from './errors.js';
 import type { MeetingService } from './meetings.js';
 import type { ParticipantService } from './participants.js';
@@ -65,6 +66,11 @@ export interface LiveMeeting {
   waiting: LivePerson<LiveKnock>[];
 }
 
+/** A live meeting as the operator sees it: with the account it belongs to. */
+export interface OperatorLiveMeeting extends LiveMeeting {
+  account: AccountRecord;
+}
+
 const NONE: LiveRooms = {
   view: () => undefined,
   mute: async () => 'not_present',
@@ -85,7 +91,11 @@ const ABSENT = {
 export class LiveMeetings {
   private rooms: LiveRooms = NONE;
 
-  constructor(private readonly meetings: MeetingService, private readonly participants: ParticipantService) {}
+  constructor(
+    private readonly meetings: MeetingService,
+    private readonly participants: ParticipantService,
+    private readonly accounts: AccountService,
+  ) {}
 
   /** Signaling registers its rooms; returns a function that detaches them. */
   attachRooms(rooms: LiveRooms): () => void {
@@ -96,7 +106,30 @@ export class LiveMeetings {
   }
 
   async state(account: AccountRecord, meetingId: string): Promise<LiveMeeting> {
-    const meeting = await this.meetings.get(account, meetingId);
+    return this.stateOf(await this.meetings.get(account, meetingId));
+  }
+
+  /**
+   * The operator's view: every meeting whose session runs now, across accounts, with its
+   * account and who is in it (oldest meeting first).
+   */
+  async overview(): Promise<OperatorLiveMeeting[]> {
+    const out: OperatorLiveMeeting[] = [];
+    const accounts = new Map<string, AccountRecord | undefined>();
+    for (const meeting of await this.meetings.listLive()) {
+      if (!accounts.has(meeting.accountId)) accounts.set(meeting.accountId, await this.accounts.get(meeting.accountId).catch(() => undefined));
+      const account = accounts.get(meeting.accountId);
+      if (account) out.push({ account, ...(await this.stateOf(meeting)) });
+    }
+    return out;
+  }
+
+  /** The operator ends any account's meeting for everyone (final, as a host's "end for all"). */
+  async endForOperator(meetingId: string): Promise<MeetingRecord> {
+    return this.meetings.endForAll(await this.meetings.getForOperator(meetingId));
+  }
+
+  private async stateOf(meeting: MeetingRecord): Promise<LiveMeeting> {
     // Live: a node runs the meeting's room, and its session is running or someone is in it (a
     // seat taken before their media connected is not a status yet).
     const view = this.rooms.view(meeting.id);

@@ -170,6 +170,18 @@ export class MeetingService {
     return meeting;
   }
 
+  /** Any account's meeting by id: for the operator, who sees every account. */
+  async getForOperator(id: string): Promise<MeetingRecord> {
+    const meeting = await this.store.meetings.get(lookupKey('meetingId', id));
+    if (!meeting) throw notFound('meeting');
+    return meeting;
+  }
+
+  /** Every meeting whose session runs now (in progress or host left), across accounts. */
+  listLive(): Promise<MeetingRecord[]> {
+    return this.store.meetings.listLive();
+  }
+
   async getByKey(account: AccountRecord, key: string | undefined, field = 'key'): Promise<MeetingRecord> {
     const k = (key ?? '').trim();
     if (!k) throw invalid(field, 'is required');

@@ -2,6 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Core } from '../../core/index.js';
+import type { ConsoleApp } from '../console/app.js';
 import { liveboxApi, LIVEBOX_PREFIX } from '../livebox/routes.js';
 import { liveMinutesApi } from '../liveminutes/routes.js';
 import { adminRoutes } from '../native/admin.js';
@@ -24,6 +25,8 @@ export interface AppOptions {
   version?: string;
   /** The built meeting room; without it, joinable links show a state page. */
   room?: RoomApp;
+  /** The built operator console, served at /admin. */
+  console?: ConsoleApp;
 }
 
 
@@ -62,7 +65,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         { name: 'meetings' }, { name: 'participants' },
         { name: 'live', description: 'Who is in a meeting now; mute, remove, admit and decline, as a host in the room' },
         { name: 'presets' }, { name: 'users' },
-        { name: 'account' }, { name: 'service' }, { name: 'admin', description: 'Operator endpoints: use the admin token' },
+        { name: 'account' }, { name: 'service' }, { name: 'admin', description: 'Operator endpoints: the admin token as a Bearer token, or the console’s session cookie (changes also need its X-CSRF-Token header)' },
       ],
     },
     hideUntagged: true, // the legacy surfaces and pages are documented in docs/, not here
@@ -80,6 +83,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await api.register(accountRoutes, { core, log });
     await api.register(adminRoutes, { core, log, prefix: '/admin' });
   }, { prefix: '/api/v1' });
+  options.console?.register(app);
   await app.register(linkPages, { core, room: options.room });
 
   app.get('/healthz', async () => ({ status: 'ok' }));

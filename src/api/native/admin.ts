@@ -4,8 +4,16 @@ import { Type } from 'typebox';
 import type { Core } from '../../core/index.js';
 import { controlService, nativeConventions } from './routes.js';
 import * as S from './schemas.js';
-import { bearerToken, pageQuery, toPage } from './support.js';
-import { accountView, userView } from './views.js';
+import { adminSessionRoutes, authenticateAdmin } from './admin-auth.js';
+import { liveView, LiveState } from './live.js';
+import { pageQuery, toPage } from './support.js';
+import { accountView, meetingView, userView } from './views.js';
+
+const OperatorLive = Type.Object({
+  meeting: S.Meeting,
+  account: Type.Object({ id: Type.String(), name: Type.String() }),
+  ...LiveState.properties,
+}, { title: 'OperatorLiveMeeting' });
 
 /** The admin API's names for the core's fields: the path names the account `id`. */
 const FIELDS: Record<string, string> = { accountId: 'id', userId: 'userId' };
@@ -15,7 +23,10 @@ export async function adminRoutes(parent: FastifyInstance, opts: { core: Core; l
   const { core } = opts;
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
   nativeConventions(app, opts.log, FIELDS);
-  app.addHook('onRequest', async (request) => core.admin.authenticate(bearerToken(request)));
+  app.addHook('onRequest', async (request) => {
+    if (request.routeOptions.config.adminAuth !== 'none') await authenticateAdmin(core, request);
+  });
+  adminSessionRoutes(app, core);
 
   app.get('/accounts', { schema: { tags: ['admin'], summary: 'List accounts', response: { 200: Type.Object({ data: Type.Array(S.Account) }), ...S.Errors } } },
     async () => ({ data: (await core.accounts.list()).map((a) => accountView(core, a)) }));
@@ -55,6 +66,36 @@ export async function adminRoutes(parent: FastifyInstance, opts: { core: Core; l
       params: S.AdminUserParams, body: S.ApiPermissionBody, response: { 200: S.User, ...S.BodyErrors },
     },
   }, async (request) => userView(await core.accounts.setApiPermission(request.params.id, { id: request.params.userId }, request.body.apiPermission)));
+
+  app.post('/accounts/:id/users/:userId/api-key', {
+    schema: {
+      tags: ['admin'], summary: 'Issue a new Livebox API key for a user (the old one stops working; shown once)',
+      params: S.AdminUserParams, response: { 200: S.User, ...S.BodyErrors },
+    },
+  }, async (request) => {
+    const account = await core.accounts.get(request.params.id);
+    const apiKey = await core.users.rotateApiKey(account, request.params.userId);
+    return userView(await core.users.get(account, request.params.userId), apiKey);
+  });
+
+  app.get('/live', {
+    schema: {
+      tags: ['admin'], summary: 'Every live meeting, across accounts, with who is in it',
+      response: { 200: Type.Object({ data: Type.Array(OperatorLive) }), ...S.Errors },
+    },
+  }, async () => ({
+    data: (await core.live.overview()).map((live) => ({
+      meeting: meetingView(core, live.meeting), account: { id: live.account.id, name: live.account.name }, ...liveView(live),
+    })),
+  }));
+
+  app.post('/meetings/:id/end', {
+    schema: { tags: ['admin'], summary: 'End any account’s meeting for everyone', params: S.IdParams, response: { 200: S.Meeting, ...S.BodyErrors } },
+  }, async (request) => meetingView(core, await core.live.endForOperator(request.params.id)));
+
+  app.get('/service', {
+    schema: { tags: ['admin'], summary: 'Media service state, with the addresses and the media workers', response: { 200: S.ServiceState, ...S.Errors } },
+  }, async () => core.service.status());
 
   app.post('/service', {
     schema: { tags: ['admin'], summary: 'Control the media service as the operator', body: S.ServiceAction, response: { 200: S.ServiceState, ...S.BodyErrors, ...S.errorResponses(503) } },

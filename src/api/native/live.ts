@@ -42,7 +42,7 @@ const Knock = Type.Object({
   since: Type.String({ format: 'date-time', description: 'when they started waiting' }),
 });
 
-const LiveState = Type.Object({
+export const LiveState = Type.Object({
   live: Type.Boolean({ description: 'a session is running on a node now' }),
   since: Nullable(Type.String({ format: 'date-time', description: 'when the running session started' })),
   participants: Type.Array(LivePerson, { description: 'everyone in the room now' }),
@@ -68,7 +68,7 @@ const NoContent = Type.Null({ description: 'done: the room has applied it' });
 const iso = (d: Date | null) => d && d.toISOString();
 const source = (s: LiveSource) => ({ on: s.on, mutedByHost: s.mutedByHost });
 
-function liveView(live: LiveMeeting): Static<typeof LiveState> {
+export function liveView(live: LiveMeeting): Static<typeof LiveState> {
   return {
     live: live.live,
     since: iso(live.since),

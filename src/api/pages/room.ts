@@ -1,29 +1,20 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { extname, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { EMBED_SCRIPT_PATH, type RoomBootstrap } from '../../protocol/messages.js';
+import { loadAssets, type Assets } from '../http/assets.js';
 import { escapeHtml } from '../http/html.js';
 
 // The same path from src/api/pages (tests) and dist/api/pages (built): <root>/dist/web.
 const WEB_DIR = fileURLToPath(new URL('../../../dist/web/', import.meta.url));
 const PLACEHOLDER = '<!--PARLEY_BOOTSTRAP-->';
 
-const TYPES: Record<string, string> = {
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.woff2': 'font/woff2',
-  '.json': 'application/json',
-  '.map': 'application/json',
-};
-
 /** The built meeting room (Vite → dist/web): its page template and hashed assets, held in memory. */
 export class RoomApp {
   private constructor(
     private readonly template: string,
-    private readonly assets: Map<string, { body: Buffer; type: string }>,
+    private readonly assets: Assets,
     private readonly embedScript: Buffer | undefined,
   ) {}
 
@@ -33,15 +24,7 @@ export class RoomApp {
     if (!existsSync(index)) return undefined;
     const template = readFileSync(index, 'utf8');
     if (!template.includes(PLACEHOLDER)) throw new Error(`${index} lacks the ${PLACEHOLDER} placeholder`);
-    const assets = new Map<string, { body: Buffer; type: string }>();
-    const assetDir = join(dir, 'room-assets');
-    if (existsSync(assetDir)) {
-      for (const name of readdirSync(assetDir, { recursive: true }) as string[]) {
-        const file = join(assetDir, name);
-        const type = TYPES[extname(name)];
-        if (type) assets.set(name.split('\\').join('/'), { body: readFileSync(file), type });
-      }
-    }
+    const assets = loadAssets(join(dir, 'room-assets'));
     const embed = join(dir, 'parley-embed.js');
     return new RoomApp(template, assets, existsSync(embed) ? readFileSync(embed) : undefined);
   }

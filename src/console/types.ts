@@ -1,0 +1,56 @@
+/** The admin API's answers, as far as the console reads them (see src/api/native/schemas.ts). */
+
+export interface Source { on: boolean; mutedByHost: boolean }
+
+export interface LivePerson {
+  id: string;
+  externalId: string | null;
+  name: string;
+  role: string;
+  joinedAt: string;
+  connection: 'connected' | 'reconnecting';
+  audio: Source;
+  video: Source;
+  screen: Source;
+  handRaised: boolean;
+  speaking: boolean;
+}
+
+export interface LiveMeeting {
+  meeting: { id: string; key: string; title: string; status: string };
+  account: { id: string; name: string };
+  live: boolean;
+  since: string | null;
+  participants: LivePerson[];
+  lobby: { id: string; name: string; since: string }[];
+}
+
+export interface ServiceState {
+  running: boolean;
+  enabled: boolean;
+  addresses?: string[];
+  media?: { state: string; workers: number; alive: number; error?: string };
+}
+
+export interface Account {
+  id: string;
+  name: string;
+  timeZone: string;
+  accountSid: string;
+  maxMeetings: number;
+  maxUsers: number;
+  serviceControl: boolean;
+  createdAt: string;
+}
+
+export interface User {
+  id: string;
+  username: string;
+  displayName: string;
+  apiPermission: boolean;
+  hasApiKey: boolean;
+  selfRegistered: boolean;
+  apiKey?: string;
+}
+
+export type Credentials = Record<'accountId' | 'accountSid' | 'authToken' | 'apiUsername' | 'apiKey' | 'serverKey' | 'nativeAppKey' | 'apiToken', string>;
