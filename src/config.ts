@@ -36,6 +36,8 @@ export interface Config {
   resumeWindowMs: number;
   /** A join token opens a socket within this long (after its not-before). */
   joinTokenTtlMs: number;
+  /** Webhook delivery: per-request timeout, requests in flight, outbox poll, first retry delay. */
+  webhooks: { timeoutMs: number; concurrency: number; pollMs: number; retryBaseMs: number };
 }
 
 export class ConfigError extends Error {}
@@ -84,6 +86,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: Record<s
     idleTimeoutMs: integer(merged, 'IDLE_TIMEOUT_SECONDS', 300, 1, 7 * 86400) * 1000,
     resumeWindowMs: integer(merged, 'RESUME_WINDOW_SECONDS', 30, 1, 3600) * 1000,
     joinTokenTtlMs: integer(merged, 'JOIN_TOKEN_TTL_SECONDS', 60, 1, 3600) * 1000,
+    webhooks: {
+      timeoutMs: integer(merged, 'WEBHOOK_TIMEOUT_SECONDS', 10, 1, 60) * 1000,
+      concurrency: integer(merged, 'WEBHOOK_CONCURRENCY', 8, 1, 256),
+      pollMs: integer(merged, 'WEBHOOK_POLL_SECONDS', 5, 1, 300) * 1000,
+      retryBaseMs: integer(merged, 'WEBHOOK_RETRY_BASE_SECONDS', 30, 1, 3600) * 1000,
+    },
   };
 }
 

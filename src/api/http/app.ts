@@ -62,6 +62,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         { name: 'meetings' }, { name: 'participants' },
         { name: 'live', description: 'Who is in a meeting now; mute, remove, admit and decline, as a host in the room' },
         { name: 'presets' }, { name: 'users' },
+        { name: 'webhooks', description: 'Signed HTTP callbacks for what happens in meetings (docs/webhooks.md), with every delivery attempt visible' },
         { name: 'account' }, { name: 'service' }, { name: 'admin', description: 'Operator endpoints: use the admin token' },
       ],
     },
