@@ -38,6 +38,8 @@ export interface Config {
   joinTokenTtlMs: number;
   /** After a graceful restart, the people of its rooms may take their seats again for this long. */
   rejoinWindowMs: number;
+  /** Webhook delivery: per-request timeout, requests in flight, outbox poll, first retry delay. */
+  webhooks: { timeoutMs: number; concurrency: number; pollMs: number; retryBaseMs: number };
 }
 
 export class ConfigError extends Error {}
@@ -87,6 +89,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: Record<s
     resumeWindowMs: integer(merged, 'RESUME_WINDOW_SECONDS', 30, 1, 3600) * 1000,
     joinTokenTtlMs: integer(merged, 'JOIN_TOKEN_TTL_SECONDS', 60, 1, 3600) * 1000,
     rejoinWindowMs: integer(merged, 'RESTART_REJOIN_SECONDS', 120, 1, 3600) * 1000,
+    webhooks: {
+      timeoutMs: integer(merged, 'WEBHOOK_TIMEOUT_SECONDS', 10, 1, 60) * 1000,
+      concurrency: integer(merged, 'WEBHOOK_CONCURRENCY', 8, 1, 256),
+      pollMs: integer(merged, 'WEBHOOK_POLL_SECONDS', 5, 1, 300) * 1000,
+      retryBaseMs: integer(merged, 'WEBHOOK_RETRY_BASE_SECONDS', 30, 1, 3600) * 1000,
+    },
   };
 }
 

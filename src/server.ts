@@ -12,12 +12,15 @@ import { MediaControl } from './signaling/media-control.js';
 import { SignalingServer } from './signaling/server.js';
 import { roomRoutes } from './api/room/routes.js';
 import { openStore, type Store } from './store/index.js';
+import { WebhookWorker, type Clock } from './webhooks/worker.js';
 
 export interface RunningServer {
   app: FastifyInstance;
   log: pino.Logger;
   core: Core;
   store: Store;
+  /** Sends webhook deliveries from the outbox. */
+  webhooks: WebhookWorker;
   /** Absent when MEDIA_WORKERS=0. */
   media?: { service: MediaService; control: MediaControl; signaling: SignalingServer };
   config: Config;
@@ -42,6 +45,8 @@ export interface ServerOptions {
   /** pino options, or false for silence (tests). */
   logger?: boolean | { level: string };
   env?: NodeJS.ProcessEnv;
+  /** The webhook worker's clock (tests move it forward instead of waiting for retries). */
+  webhookClock?: Clock;
 }
 
 /** Builds the core over the configured store (shared by the server and the CLI). */
@@ -58,6 +63,7 @@ export async function openCore(config: Config, env: NodeJS.ProcessEnv = process.
     scheduleGraceMs: config.scheduleGraceMs,
     idleTimeoutMs: config.idleTimeoutMs,
     joinTokenTtlMs: config.joinTokenTtlMs,
+    webhooks: { retry: { baseMs: config.webhooks.retryBaseMs } },
     onError,
   });
   return { store, core };
@@ -112,7 +118,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 
   let app: FastifyInstance | undefined;
   let media: RunningServer['media'];
-  const { store, core } = await openCore(config, env, (error, where) => log.error({ err: error }, `error in ${where}`));
+  const onError = (error: unknown, where: string) => log.error({ err: error }, `error in ${where}`);
+  const { store, core } = await openCore(config, env, onError);
+  const { timeoutMs, concurrency, pollMs } = config.webhooks;
+  const webhooks = new WebhookWorker(core, { timeoutMs, concurrency, pollMs, clock: options.webhookClock, onError });
   try {
     await core.start();
     const adminToken = await core.admin.ensureToken();
@@ -144,19 +153,21 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     }
     await app.listen({ port: config.port, host: config.host });
     log.info({ address: app.server.address() }, 'listening');
+    webhooks.start();
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
     if (config.publicUrlFromPort) core.links.rebase(`http://${host.includes(':') ? `[${host}]` : host}:${port}`);
     const running = app;
     return {
-      app: running, log, core, store, config, firstStart, media,
+      app: running, log, core, store, config, firstStart, media, webhooks,
       url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
       async close(opts = {}) {
         if (opts.restart) await media?.signaling.restart(config.rejoinWindowMs);
         else await media?.signaling.close();
         await media?.control.close();
         await running.close();
+        await webhooks.stop(); // requests in flight finish and are recorded
         await core.stop();
         await store.close();
       },
@@ -164,6 +175,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   } catch (error) {
     await media?.control.close();
     await app?.close();
+    await webhooks.stop();
     await core.stop();
     await store.close();
     throw error;

@@ -15,6 +15,8 @@ export interface CoreEvents {
   'participant.revoked': { accountId: string; meetingId: string; participantId: string };
   'service.state': { running: boolean };
   'service.addresses': { addresses: string[] };
+  /** Webhook events were committed to the outbox: the delivery worker may look now. */
+  'webhooks.queued': Record<string, never>;
 }
 
 export class CoreEventBus {

@@ -15,6 +15,7 @@ import { PresetService } from './presets.js';
 import { RoomRules } from './room.js';
 import { ServiceControl, type AddressDetector } from './service.js';
 import { UserService } from './users.js';
+import { Webhooks, type WebhookOptions } from './webhooks/index.js';
 
 export { CoreError, type CoreErrorCode } from './errors.js';
 export type { CoreEvents } from './events.js';
@@ -36,6 +37,8 @@ export { LIMITS, PATTERNS } from './limits.js';
 export { MEETING_STATUS, PARTICIPANT_STATUS } from './status.js';
 export { isLive } from './status.js';
 export * as time from './time.js';
+export { WEBHOOK_EVENT_TYPES, WEBHOOK_LIMITS, Webhooks, delivered, retryDelayMs } from './webhooks/index.js';
+export type { AttemptOutcome, DeliveryWithAttempts, DueDelivery, Moderator, RetryPolicy, WebhookEndpointInput, WebhookEventType, WebhookOptions, WebhookPayload } from './webhooks/index.js';
 
 export interface CoreOptions {
   store: Store;
@@ -56,6 +59,7 @@ export interface CoreOptions {
   idleTimeoutMs?: number;
   /** A join token opens a socket within this long (after its notBefore); default 60 s. */
   joinTokenTtlMs?: number;
+  webhooks?: WebhookOptions;
   onError?: (error: unknown, where: string) => void;
 }
 
@@ -77,27 +81,31 @@ export class Core {
   readonly joinTokens: JoinTokens;
   readonly room: RoomRules;
   readonly live: LiveMeetings;
+  readonly webhooks: Webhooks;
   private timer?: NodeJS.Timeout;
+  private purgedAt = 0;
 
   constructor(private readonly options: CoreOptions) {
     const { store } = options;
     this.events = new CoreEventBus((error, event) => options.onError?.(error, `listener of ${event}`));
     this.links = new Links(options.publicUrl, options.secret);
+    this.webhooks = new Webhooks(store, this.events, options.secret, options.webhooks);
+    const { outbox } = this.webhooks;
     this.presets = new PresetService(store, this.events);
     this.accounts = new AccountService(store, this.presets, {
       timeZone: options.timeZone, maxMeetings: options.maxMeetings, maxUsers: options.maxUsers,
     });
     this.users = new UserService(store);
-    this.participants = new ParticipantService(store, this.accounts, this.presets, this.links, this.events);
+    this.participants = new ParticipantService(store, this.accounts, this.presets, this.links, this.events, outbox);
     this.service = new ServiceControl(store, this.events, () => this.meetings, options.detectAddresses);
-    this.meetings = new MeetingService(store, this.accounts, this.presets, this.participants, this.links, this.events, () => this.service.running);
+    this.meetings = new MeetingService(store, this.accounts, this.presets, this.participants, this.links, this.events, () => this.service.running, outbox);
     this.presence = new PresenceService(store, this.meetings, this.participants, (error, where) => options.onError?.(error, where));
     this.access = new AccessService(store, this.accounts, this.meetings, this.participants, this.users);
     this.admin = new AdminService(store);
     this.adminSessions = new AdminSessions(this.admin);
     this.idempotency = new IdempotencyService(store);
     this.joinTokens = new JoinTokens(store, options.secret, options.joinTokenTtlMs ?? 60_000);
-    this.room = new RoomRules(store, this.access, this.meetings, this.accounts);
+    this.room = new RoomRules(store, this.access, this.meetings, this.accounts, outbox);
     this.live = new LiveMeetings(this.meetings, this.participants, this.accounts);
   }
 
@@ -129,6 +137,10 @@ export class Core {
       await this.meetings.sweep(new Date(), this.options.scheduleGraceMs);
       await this.idempotency.purgeExpired();
       await this.joinTokens.purgeExpired();
+      if (Date.now() - this.purgedAt > 3600_000) {
+        this.purgedAt = Date.now();
+        await this.webhooks.purge();
+      }
     } catch (error) {
       this.options.onError?.(error, 'schedule sweep');
     }

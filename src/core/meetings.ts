@@ -7,6 +7,7 @@ import { UniqueViolation } from '../store/index.js';
 import type { AccountService } from './accounts.js';
 import { CoreError, conflict, invalid, notFound } from './errors.js';
 import type { CoreEventBus } from './events.js';
+import type { WebhookOutbox } from './webhooks/index.js';
 import { freeText, hasControlCharacters, LIMITS, lookupKey, matching, optionalText, PATTERNS, plural, requiredText } from './limits.js';
 import type { Links } from './links.js';
 import type { ParticipantService } from './participants.js';
@@ -97,6 +98,7 @@ export class MeetingService {
     private readonly links: Links,
     private readonly events: CoreEventBus,
     private readonly isServiceRunning: () => boolean,
+    private readonly outbox: WebhookOutbox,
   ) {}
 
   async create(account: AccountRecord, input: CreateMeetingInput, now = new Date()): Promise<MeetingResult & { host?: ParticipantRecord }> {
@@ -319,9 +321,16 @@ export class MeetingService {
       const patch: Partial<MeetingRecord> = { ...next, updatedAt: now };
       if (next.status === MEETING_STATUS.inProgress && !isLive(current.status)) patch.startedAt = now;
       if (next.status === MEETING_STATUS.finished) patch.endedAt = now;
-      if (await tx.meetings.transition(current.id, current, patch)) {
+      const after: MeetingRecord = { ...current, ...patch };
+      // The status and its webhook event (outbox) commit together, or neither does.
+      const wrote = await this.outbox.atomically(tx, async (t) => {
+        if (!(await t.meetings.transition(current.id, current, patch))) return false;
+        await this.outbox.meetingChanged(t, current, after);
+        return true;
+      });
+      if (wrote) {
         this.emitStatus(current, next.status, next.endReason);
-        return { ...current, ...patch };
+        return after;
       }
       const fresh = await tx.meetings.get(current.id);
       if (!fresh) throw notFound('meeting');

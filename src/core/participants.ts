@@ -3,6 +3,7 @@ import { UniqueViolation } from '../store/index.js';
 import type { AccountService } from './accounts.js';
 import { CoreError, conflict, invalid, notFound } from './errors.js';
 import type { CoreEventBus } from './events.js';
+import type { WebhookOutbox } from './webhooks/index.js';
 import { email, LIMITS, lookupKey, optionalText, plural, requiredText } from './limits.js';
 import type { Links } from './links.js';
 import type { PresetService } from './presets.js';
@@ -27,6 +28,7 @@ export class ParticipantService {
     private readonly presets: PresetService,
     private readonly links: Links,
     private readonly events: CoreEventBus,
+    private readonly outbox: WebhookOutbox,
   ) {}
 
   /**
@@ -157,7 +159,10 @@ export class ParticipantService {
   /** Accept or decline an invitation (personal link, before joining). */
   async respond(participant: ParticipantRecord, answer: 'accepted' | 'declined'): Promise<ParticipantRecord> {
     if (participant.cancelledAt) throw conflict('this invitation was cancelled');
-    return this.apply(participant, answer);
+    const after = await this.apply(participant, answer);
+    // An answer that leaves the status as it was (accepting the default "accept") is still news.
+    if (after.status === participant.status) await this.outbox.atomically(this.store, (tx) => this.outbox.participantChanged(tx, participant, after, answer));
+    return after;
   }
 
   /** Applies one status-machine event and persists/announces the change (compare-and-set, as for meetings). */
@@ -171,11 +176,18 @@ export class ParticipantService {
       const patch: Partial<ParticipantRecord> = { status, updatedAt: now };
       if (event === 'connected') patch.joinedAt = current.joinedAt ?? now;
       if (event === 'left') patch.leftAt = now;
-      if (await tx.participants.transition(current.id, current.status, patch)) {
+      const after: ParticipantRecord = { ...current, ...patch };
+      // The status and its webhook event (outbox) commit together, or neither does.
+      const wrote = await this.outbox.atomically(tx, async (t) => {
+        if (!(await t.participants.transition(current.id, current.status, patch))) return false;
+        await this.outbox.participantChanged(t, current, after, event);
+        return true;
+      });
+      if (wrote) {
         this.events.emit('participant.status', {
           accountId: current.accountId, meetingId: current.meetingId, participantId: current.id, status, previous: current.status,
         });
-        return { ...current, ...patch };
+        return after;
       }
       const fresh = await tx.participants.findById(current.meetingId, current.id);
       if (!fresh) throw notFound('participant');

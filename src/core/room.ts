@@ -6,6 +6,7 @@ import { JOIN_CLOCK_SKEW_MS, type JoinGrant } from './join-tokens.js';
 import type { MeetingService } from './meetings.js';
 import { PARTICIPANT_STATUS } from './status.js';
 import { formatStart } from './time.js';
+import type { Moderator, WebhookOutbox } from './webhooks/index.js';
 
 /**
  * A seat may restart its media at most this many times per window: a page stuck in a restart
@@ -82,6 +83,7 @@ export class RoomRules {
     private readonly access: AccessService,
     private readonly meetings: MeetingService,
     private readonly accounts: AccountService,
+    private readonly outbox: WebhookOutbox,
   ) {}
 
   /** This node is about to restart: no new joins; the people in its rooms come back after it. */
@@ -118,10 +120,9 @@ export class RoomRules {
     if (!participant || meeting.id !== grant.meetingId) {
       return { kind: 'refused', state: 'not_found', message: 'This meeting can no longer be joined from this link.', start: {} };
     }
-    return {
-      kind: waitsInLobby(meeting, grant.permissions) && !grant.admitted ? 'lobby' : 'seat',
-      meeting, participant, title: meeting.title || meeting.key, capacity: meeting.maxParticipants,
-    };
+    const kind = waitsInLobby(meeting, grant.permissions) && !grant.admitted ? 'lobby' : 'seat';
+    if (kind === 'lobby') await this.outbox.record('participant.knocked', meeting, participant);
+    return { kind, meeting, participant, title: meeting.title || meeting.key, capacity: meeting.maxParticipants };
   }
 
   /** When a meeting starts, as a page that must wait for it shows it. */
@@ -205,6 +206,18 @@ export class RoomRules {
     if (!target.present || target.id === actorId) {
       throw new CoreError('not_found', target.where === 'room' ? 'no such participant in the room' : 'nobody with that id is waiting');
     }
+  }
+
+  /**
+   * A moderator's mute or removal was applied to someone in the room (by a host there, or by the
+   * live API): recorded for webhooks.
+   */
+  async moderated(meetingId: string, participantId: string, action: { muted: SeatSource[] } | { removed: string | null }, by: Moderator): Promise<void> {
+    const meeting = await this.store.meetings.get(meetingId);
+    const participant = meeting && await this.store.participants.findById(meetingId, participantId);
+    if (!meeting || !participant) return;
+    if ('muted' in action) await this.outbox.record('participant.muted', meeting, participant, { sources: action.muted, by });
+    else await this.outbox.record('participant.removed', meeting, participant, { reason: action.removed, by });
   }
 
   /** Ends the meeting for everyone, asked from inside the room. */

@@ -59,8 +59,9 @@ export class MessageHandlers {
         const target = room.sessions.get(m.participantId);
         rules.assertMayModerate(session.permissions, session.id, { id: m.participantId, present: target !== undefined, where: 'room' });
         if (!target) return;
-        if (m.action === 'remove') return this.moderation.remove(target, `${session.info.name} removed you from the meeting.`);
-        return this.moderation.mute(room, target, ['microphone'], session.info.name);
+        const by = { name: session.info.name, who: { kind: 'participant' as const, participantId: session.id, name: session.info.name } };
+        if (m.action === 'remove') return this.moderation.remove(target, `${session.info.name} removed you from the meeting.`, by);
+        return this.moderation.mute(room, target, ['microphone'], by);
       }
       case 'admit':
       case 'decline':

@@ -6,6 +6,7 @@ import type { Session } from './session.js';
 
 /** What the organiser is called to the person a command from the API concerns. */
 const ORGANISER = 'The organiser';
+const BY_API = { name: ORGANISER, who: { kind: 'api' as const } };
 
 /**
  * The core's view into this node's rooms and its commands on them (the native API's live
@@ -37,7 +38,7 @@ export class LiveControl implements LiveRooms {
     const seat = this.seat(meetingId, participantId);
     if (!seat) return 'not_present';
     // In turn with the person's own messages (a setMuted of theirs in flight).
-    await seat.session.run(() => this.moderation.mute(seat.room, seat.session, sources, ORGANISER));
+    await seat.session.run(() => this.moderation.mute(seat.room, seat.session, sources, BY_API));
     return 'done';
   }
 
@@ -45,7 +46,7 @@ export class LiveControl implements LiveRooms {
     const seat = this.seat(meetingId, participantId);
     if (!seat) return 'not_present';
     const because = reason ? `: ${reason}` : '.';
-    await this.moderation.remove(seat.session, `${ORGANISER} removed you from the meeting${because}`);
+    await this.moderation.remove(seat.session, `${ORGANISER} removed you from the meeting${because}`, BY_API, reason ?? null);
     return 'done';
   }
 

@@ -60,7 +60,7 @@ export class SignalingServer {
       listen: (session, socket) => this.listen(session, socket),
     });
     this.lobby = new Lobby(core, this.rooms, log);
-    const moderation = new Moderation(this.rooms, this.media);
+    const moderation = new Moderation(core, this.rooms, this.media);
     this.handlers = new MessageHandlers(core, this.rooms, this.lobby, this.media, moderation);
     this.settings = new SettingsRelay(core, this.rooms, this.lobby, this.media, log);
     this.unsubscribe.push(

@@ -153,3 +153,60 @@ export interface IdempotencyRecord {
   body: string;
   createdAt: Date;
 }
+
+/** Where an account wants to hear about its meetings. */
+export interface WebhookEndpointRecord {
+  id: string;
+  accountId: string;
+  url: string;
+  /** Event types it receives; null: every type. */
+  events: string[] | null;
+  /** The signing key, sealed with a key derived from the server secret (see core/webhooks/sealing). */
+  secret: string;
+  description: string;
+  enabled: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** One event in the outbox: `body` is the exact JSON sent (and signed) on every attempt. */
+export interface WebhookEventRecord {
+  id: string;
+  accountId: string;
+  type: string;
+  body: string;
+  createdAt: Date;
+}
+
+export type WebhookDeliveryState = 'pending' | 'delivered' | 'failed';
+
+/** One event for one endpoint, until it is delivered or given up. */
+export interface WebhookDeliveryRecord {
+  id: string;
+  eventId: string;
+  endpointId: string;
+  accountId: string;
+  /** The event's type (copied: lists show it without reading the event). */
+  eventType: string;
+  state: WebhookDeliveryState;
+  attempts: number;
+  /** When it is due (pending), or until when a sender holds it; null once delivered or failed. */
+  nextAttemptAt: Date | null;
+  /** After this no new attempt is scheduled: the delivery fails. */
+  giveUpAt: Date;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** One try at sending a delivery. */
+export interface WebhookAttemptRecord {
+  id: string;
+  deliveryId: string;
+  at: Date;
+  /** The receiver's HTTP status; null when no answer came (the error says why). */
+  statusCode: number | null;
+  error: string | null;
+  durationMs: number;
+  /** The retry this attempt scheduled; null when it was delivered or given up. */
+  nextAttemptAt: Date | null;
+}

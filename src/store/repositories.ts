@@ -1,5 +1,6 @@
 import type {
   AccountRecord, ApiTokenRecord, IdempotencyRecord, MeetingRecord, ParticipantRecord, PresetRecord, UserRecord,
+  WebhookAttemptRecord, WebhookDeliveryRecord, WebhookDeliveryState, WebhookEndpointRecord, WebhookEventRecord,
 } from './records.js';
 
 /** Keyset pagination: records ordered by id (ids are time-ordered), starting after `after`. */
@@ -119,6 +120,42 @@ export interface JoinTokenUseRepository {
   deleteExpired(at: Date): Promise<void>;
 }
 
+export interface WebhookEndpointRepository {
+  insert(endpoint: WebhookEndpointRecord): Promise<void>;
+  findById(accountId: string, id: string): Promise<WebhookEndpointRecord | undefined>;
+  list(accountId: string, page: PageQuery): Promise<WebhookEndpointRecord[]>;
+  /** The account's enabled endpoints (the outbox picks those that want an event). */
+  listEnabled(accountId: string): Promise<WebhookEndpointRecord[]>;
+  count(accountId: string): Promise<number>;
+  update(id: string, patch: Patch<WebhookEndpointRecord>): Promise<void>;
+  /** Deletes the endpoint with its deliveries and their attempts. */
+  delete(id: string): Promise<void>;
+}
+
+/** The webhook outbox: events, one delivery per (event, endpoint), every attempt. */
+export interface WebhookOutboxRepository {
+  insertEvent(event: WebhookEventRecord): Promise<void>;
+  findEvent(id: string): Promise<WebhookEventRecord | undefined>;
+  insertDelivery(delivery: WebhookDeliveryRecord): Promise<void>;
+  findDelivery(endpointId: string, id: string): Promise<WebhookDeliveryRecord | undefined>;
+  listDeliveries(endpointId: string, page: PageQuery, state?: WebhookDeliveryState): Promise<WebhookDeliveryRecord[]>;
+  /** Pending deliveries of enabled endpoints due at `at`, the longest waiting first. */
+  listDue(at: Date, limit: number): Promise<WebhookDeliveryRecord[]>;
+  /**
+   * Takes a due delivery for one sender (compare-and-set on its due time, so two senders, or two
+   * nodes, never send it both): it is due again at `leaseUntil` if the sender dies meanwhile.
+   */
+  claim(id: string, dueAt: Date, leaseUntil: Date): Promise<boolean>;
+  updateDelivery(id: string, patch: Partial<Omit<WebhookDeliveryRecord, 'id' | 'eventId' | 'endpointId' | 'accountId'>>): Promise<void>;
+  insertAttempt(attempt: WebhookAttemptRecord): Promise<void>;
+  /** The attempts of these deliveries, in order. */
+  listAttempts(deliveryIds: string[]): Promise<WebhookAttemptRecord[]>;
+  /** How many deliveries are in each state (metrics: queue depth, failures). */
+  countByState(): Promise<Record<WebhookDeliveryState, number>>;
+  /** Forgets finished deliveries (and their attempts, and events left without deliveries) created before `at`. */
+  purgeFinished(at: Date): Promise<void>;
+}
+
 export interface Repositories {
   accounts: AccountRepository;
   users: UserRepository;
@@ -129,6 +166,8 @@ export interface Repositories {
   settings: SettingsRepository;
   idempotency: IdempotencyRepository;
   joinTokenUses: JoinTokenUseRepository;
+  webhookEndpoints: WebhookEndpointRepository;
+  webhookOutbox: WebhookOutboxRepository;
 }
 
 export interface Store extends Repositories {

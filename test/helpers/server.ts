@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { RoomApp } from '../../src/api/pages/room.js';
 import { loadConfig } from '../../src/config.js';
 import type { AccountCredentials } from '../../src/core/index.js';
-import { startServer, type RunningServer } from '../../src/server.js';
+import { startServer, type RunningServer, type ServerOptions } from '../../src/server.js';
 
 export interface TestServer {
   url: string;
@@ -46,7 +46,7 @@ async function freshPostgres(): Promise<{ url: string; drop(): Promise<void> } |
 }
 
 /** A real server on 127.0.0.1 with a random port and its own data directory. */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(env: Record<string, string> = {}, options: Pick<ServerOptions, 'webhookClock'> = {}): Promise<TestServer> {
   // Links that can be joined serve the built room; tests check what users get.
   if (!RoomApp.load()) throw new Error('the meeting room is not built: run `npm run build` (npm test does) first');
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-test-'));
@@ -56,7 +56,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', MEDIA_WORKERS: '0', RTC_LISTEN_IP: '127.0.0.1', ANNOUNCED_IP: '127.0.0.1',
     ...(postgres ? { DATABASE_URL: postgres.url } : {}), ...env,
   };
-  const server = await startServer({ config: loadConfig(fullEnv), logger: false, env: fullEnv });
+  const server = await startServer({ config: loadConfig(fullEnv), logger: false, env: fullEnv, ...options });
   const adminToken = await server.core.admin.rotateToken();
   return {
     url: server.url,

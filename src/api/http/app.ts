@@ -65,6 +65,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         { name: 'meetings' }, { name: 'participants' },
         { name: 'live', description: 'Who is in a meeting now; mute, remove, admit and decline, as a host in the room' },
         { name: 'presets' }, { name: 'users' },
+        { name: 'webhooks', description: 'Signed HTTP callbacks for what happens in meetings (docs/webhooks.md), with every delivery attempt visible' },
         { name: 'account' }, { name: 'service' }, { name: 'admin', description: 'Operator endpoints: the admin token as a Bearer token, or the console’s session cookie (changes also need its X-CSRF-Token header)' },
       ],
     },

@@ -8,6 +8,7 @@ import { exactJsonBodies } from '../http/validation.js';
 import { cssLength, embedIframe } from '../http/embed.js';
 import { EMBED_SCRIPT_PATH } from '../../protocol/messages.js';
 import { liveRoutes } from './live.js';
+import { webhookRoutes } from './webhooks.js';
 import * as S from './schemas.js';
 import { bearerToken, idempotentCreate, pageQuery, toPage } from './support.js';
 import { accountView, meetingView, participantView, presetView, userView } from './views.js';
@@ -15,7 +16,7 @@ import { accountView, meetingView, participantView, presetView, userView } from 
 /** The native API's names for the core's fields, where they differ. */
 const FIELDS: Record<string, string> = {
   presetName: 'preset', signupPreset: 'access.signupPreset', guestPreset: 'access.guestPreset',
-  meetingId: 'id', participantId: 'pid', presetId: 'id', userId: 'id',
+  meetingId: 'id', participantId: 'pid', presetId: 'id', userId: 'id', webhookId: 'id',
 };
 
 const NoContent = Type.Null({ description: 'no content' });
@@ -158,6 +159,7 @@ export async function accountRoutes(parent: FastifyInstance, opts: { core: Core;
   });
 
   liveRoutes(app, core, accountOf);
+  webhookRoutes(app, core, accountOf);
 
   // ---- presets -----------------------------------------------------------------------------
   app.post('/presets', { schema: { tags: ['presets'], summary: 'Create a preset', headers: S.IdempotencyHeaders, body: S.PresetCreate, response: { 201: S.Preset, ...S.BodyErrors } } },

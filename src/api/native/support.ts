@@ -12,12 +12,12 @@ export function pageQuery(query: { limit?: number; cursor?: string }): PageQuery
 }
 
 /** One page: asks for one more than `limit` to know whether another page follows. */
-export function toPage<R extends { id: string }, V>(records: R[], query: PageQuery, view: (r: R) => V) {
+export function toPage<R, V>(records: R[], query: PageQuery, view: (r: R) => V, idOf: (r: R) => string = (r) => (r as { id: string }).id) {
   const more = records.length >= query.limit;
   const shown = more ? records.slice(0, query.limit - 1) : records;
   return {
     data: shown.map(view),
-    nextCursor: more ? Buffer.from(shown[shown.length - 1].id, 'utf8').toString('base64url') : null,
+    nextCursor: more ? Buffer.from(idOf(shown[shown.length - 1]), 'utf8').toString('base64url') : null,
   };
 }
 

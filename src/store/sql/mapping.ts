@@ -1,12 +1,14 @@
 import type {
   AccountRecord, ApiTokenRecord, IdempotencyRecord, MeetingRecord, ParticipantRecord, PresetRecord, UserRecord,
+  WebhookAttemptRecord, WebhookDeliveryRecord, WebhookEndpointRecord, WebhookEventRecord,
 } from '../records.js';
 import type {
   AccountsTable, ApiTokensTable, IdempotencyKeysTable, MeetingsTable, ParticipantsTable, PresetsTable, UsersTable,
+  WebhookAttemptsTable, WebhookDeliveriesTable, WebhookEndpointsTable, WebhookEventsTable,
 } from './schema.js';
 
-/** How a record field is stored: as is, as 0/1, or as ISO-8601 text. */
-type Kind = 'plain' | 'bool' | 'date';
+/** How a record field is stored: as is, as 0/1, as ISO-8601 text, or as JSON text. */
+type Kind = 'plain' | 'bool' | 'date' | 'json';
 type FieldMap<R> = { [K in keyof R]?: readonly [column: string, kind: Kind] };
 
 // Rows and records are both plain objects; the field maps below are the single place that
@@ -17,6 +19,7 @@ function toColumn(kind: Kind, value: unknown): unknown {
   if (value === null || value === undefined) return value;
   if (kind === 'bool') return value ? 1 : 0;
   if (kind === 'date') return (value as Date).toISOString();
+  if (kind === 'json') return JSON.stringify(value);
   return value;
 }
 
@@ -24,6 +27,7 @@ function fromColumn(kind: Kind, value: unknown): unknown {
   if (value === null || value === undefined) return null;
   if (kind === 'bool') return value === 1 || value === true || value === '1';
   if (kind === 'date') return new Date(value as string);
+  if (kind === 'json') return JSON.parse(value as string) as unknown;
   if (typeof value === 'bigint') return Number(value);
   return value;
 }
@@ -127,4 +131,26 @@ export const participants = converters<ParticipantRecord, ParticipantsTable>({
 export const idempotency = converters<IdempotencyRecord, IdempotencyKeysTable>({
   accountId: ['account_id', 'plain'], key: ['key', 'plain'], fingerprint: ['fingerprint', 'plain'],
   statusCode: ['status_code', 'plain'], body: ['body', 'plain'], createdAt: ['created_at', 'date'],
+});
+
+export const webhookEndpoints = converters<WebhookEndpointRecord, WebhookEndpointsTable>({
+  id: ['id', 'plain'], accountId: ['account_id', 'plain'], url: ['url', 'plain'], events: ['events', 'json'],
+  secret: ['secret', 'plain'], description: ['description', 'plain'], enabled: ['enabled', 'bool'],
+  createdAt: ['created_at', 'date'], updatedAt: ['updated_at', 'date'],
+});
+
+export const webhookEvents = converters<WebhookEventRecord, WebhookEventsTable>({
+  id: ['id', 'plain'], accountId: ['account_id', 'plain'], type: ['type', 'plain'], body: ['body', 'plain'], createdAt: ['created_at', 'date'],
+});
+
+export const webhookDeliveries = converters<WebhookDeliveryRecord, WebhookDeliveriesTable>({
+  id: ['id', 'plain'], eventId: ['event_id', 'plain'], endpointId: ['endpoint_id', 'plain'], accountId: ['account_id', 'plain'],
+  eventType: ['event_type', 'plain'], state: ['state', 'plain'], attempts: ['attempts', 'plain'],
+  nextAttemptAt: ['next_attempt_at', 'date'], giveUpAt: ['give_up_at', 'date'],
+  createdAt: ['created_at', 'date'], updatedAt: ['updated_at', 'date'],
+});
+
+export const webhookAttempts = converters<WebhookAttemptRecord, WebhookAttemptsTable>({
+  id: ['id', 'plain'], deliveryId: ['delivery_id', 'plain'], at: ['at', 'date'], statusCode: ['status_code', 'plain'],
+  error: ['error', 'plain'], durationMs: ['duration_ms', 'plain'], nextAttemptAt: ['next_attempt_at', 'date'],
 });

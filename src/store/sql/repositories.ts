@@ -3,6 +3,7 @@ import type { Repositories } from '../repositories.js';
 import { UniqueViolation } from '../repositories.js';
 import * as map from './mapping.js';
 import type { Database } from './schema.js';
+import { webhookRepositories } from './webhooks.js';
 
 // SQLite names the columns ("UNIQUE constraint failed: meetings.account_id, meetings.key"),
 // PostgreSQL the constraint; both become the constraint's name from the migrations.
@@ -366,5 +367,7 @@ export function createRepositories(db: Kysely<Database>, hot: HotQueries): Repos
         await db.deleteFrom('join_token_uses').where('expires_at', '<', at.toISOString()).execute();
       },
     },
+
+    ...webhookRepositories(db),
   };
 }
