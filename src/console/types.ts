@@ -54,3 +54,19 @@ export interface User {
 }
 
 export type Credentials = Record<'accountId' | 'accountSid' | 'authToken' | 'apiUsername' | 'apiKey' | 'serverKey' | 'nativeAppKey' | 'apiToken', string>;
+
+export interface Webhook {
+  id: string;
+  url: string;
+  events: string[];
+  description: string;
+  enabled: boolean;
+}
+
+export interface WebhookDelivery {
+  id: string;
+  eventType: string;
+  state: 'pending' | 'delivered' | 'failed';
+  createdAt: string;
+  attempts: { at: string; statusCode: number | null; error: string | null }[];
+}

@@ -155,6 +155,34 @@ describe('admin endpoints for the console', () => {
     expect((await call('POST', '/meetings/mtg_00000000000000000000000000/end', admin)).status).toBe(404);
   });
 
+  it('reads and redelivers an account’s webhooks, and steers a live meeting, as the account could', async () => {
+    const admin = bearer(t.adminToken);
+    const acc = (await call('POST', '/accounts', admin, { name: 'hooked' })).body.credentials as Json;
+    const own = (method: string, path: string, body?: unknown) => send<Json>(`${t.url}/api/v1${path}`, {
+      method, headers: { ...bearer(acc.apiToken), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    // A receiver nobody listens on: its ping fails and is listed with its attempt.
+    const endpoint = (await own('POST', '/webhooks', { url: 'http://127.0.0.1:9/hook' })).body;
+    expect((await own('POST', `/webhooks/${endpoint.id}/ping`)).status).toBe(202);
+    const listed = await call('GET', `/accounts/${acc.accountId}/webhooks`, admin);
+    expect(listed.status).toBe(200);
+    expect((listed.body.data as Json[]).map((e) => e.url)).toEqual(['http://127.0.0.1:9/hook']);
+    expect(listed.body.data[0].secret).toBeUndefined();
+    const deliveries = await call('GET', `/accounts/${acc.accountId}/webhooks/${endpoint.id}/deliveries`, admin);
+    expect((deliveries.body.data as Json[]).map((d) => d.eventType)).toEqual(['ping']);
+    const again = await call('POST', `/accounts/${acc.accountId}/webhooks/${endpoint.id}/deliveries/${deliveries.body.data[0].id}/redeliver`, admin);
+    expect(again.status).toBe(202);
+    expect((await call('GET', `/accounts/acc_nobody/webhooks`, admin)).status).toBe(404);
+
+    // Live state and commands on any account's meeting: nobody in it, so a 409, not a silent success.
+    const meeting = (await own('POST', '/meetings', { title: 'Quiet' })).body;
+    const person = (await own('POST', `/meetings/${meeting.id}/participants`, { externalId: 'x', name: 'X' })).body;
+    expect((await call('GET', `/meetings/${meeting.id}/live`, admin)).body).toMatchObject({ live: false, participants: [] });
+    expect((await call('POST', `/meetings/${meeting.id}/participants/${person.id}/mute`, admin, { sources: ['audio'] })).status).toBe(409);
+    expect((await call('POST', `/meetings/mtg_00000000000000000000000000/participants/${person.id}/remove`, admin, {})).status).toBe(404);
+  });
+
   it('serves the console page with a strict CSP, and its assets', async () => {
     const page = await send<string>(`${t.url}/admin`, {});
     expect(page.status).toBe(200);

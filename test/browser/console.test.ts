@@ -58,6 +58,11 @@ it('signs in with the keyboard, shows a live meeting with who is in it, and ends
   await expect.poll(() => row.textContent()).toMatch(/participant.*connected/);
   if (process.env.CONSOLE_SCREENSHOT) await page.screenshot({ path: process.env.CONSOLE_SCREENSHOT, fullPage: true });
 
+  // Mute the bot from the console: the room holds its microphone, and the bot is told.
+  await row.getByRole('button', { name: 'Mute Bea Bot' }).click();
+  expect(await eventually(() => bot.received('muteRequested').some((x) => x.source === 'microphone'))).toBe(true);
+  await expect.poll(() => row.textContent()).toMatch(/off \(by a host\)/);
+
   // End it: a confirmation first (Cancel has the focus), then the bot is sent out.
   await meeting.getByRole('button', { name: 'End Morning consultations for everyone' }).click();
   const dialog = page.getByRole('dialog', { name: /End “Morning consultations” for everyone/ });

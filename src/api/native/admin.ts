@@ -1,11 +1,13 @@
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Core } from '../../core/index.js';
+import type { AccountRecord } from '../../store/index.js';
 import { controlService, nativeConventions } from './routes.js';
 import * as S from './schemas.js';
 import { adminSessionRoutes, authenticateAdmin } from './admin-auth.js';
-import { liveView, LiveState } from './live.js';
+import { liveRoutes, liveView, LiveState } from './live.js';
+import { webhookRoutes } from './webhooks.js';
 import { pageQuery, toPage } from './support.js';
 import { accountView, meetingView, userView } from './views.js';
 
@@ -92,6 +94,24 @@ export async function adminRoutes(parent: FastifyInstance, opts: { core: Core; l
   app.post('/meetings/:id/end', {
     schema: { tags: ['admin'], summary: 'End any account’s meeting for everyone', params: S.IdParams, response: { 200: S.Meeting, ...S.BodyErrors } },
   }, async (request) => meetingView(core, await core.live.endForOperator(request.params.id)));
+
+  // The operator has what an account has on its own meetings and webhooks: the same routes, with
+  // the account taken from the path (or from the meeting).
+  const accounts = new WeakMap<FastifyRequest, AccountRecord>();
+  const accountOf = (request: FastifyRequest) => accounts.get(request) as AccountRecord; // set by the preHandler hooks below
+  await app.register(async (scope) => {
+    scope.addHook('preHandler', async (request) => {
+      accounts.set(request, await core.accounts.get((request.params as { accountId: string }).accountId));
+    });
+    webhookRoutes(scope, core, accountOf, ['admin']);
+  }, { prefix: '/accounts/:accountId' });
+  await app.register(async (scope) => {
+    scope.addHook('preHandler', async (request) => {
+      const meeting = await core.meetings.getForOperator((request.params as { id: string }).id);
+      accounts.set(request, await core.accounts.get(meeting.accountId));
+    });
+    liveRoutes(scope, core, accountOf, ['admin']);
+  });
 
   app.get('/service', {
     schema: { tags: ['admin'], summary: 'Media service state, with the addresses and the media workers', response: { 200: S.ServiceState, ...S.Errors } },

@@ -84,9 +84,8 @@ export function liveView(live: LiveMeeting): Static<typeof LiveState> {
  * A live meeting seen and steered from the account's backend: who is in the room now, and the
  * commands a host has in the room. Each command answers once the room has applied it.
  */
-export function liveRoutes(parent: FastifyInstance, core: Core, accountOf: (request: FastifyRequest) => AccountRecord): void {
+export function liveRoutes(parent: FastifyInstance, core: Core, accountOf: (request: FastifyRequest) => AccountRecord, tags = ['live']): void {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
-  const tags = ['live'];
   const notHere = ' 409 when the person is not there now.';
   // The body of these commands is optional: none means the defaults.
   const noBodyIsEmpty = async (request: FastifyRequest) => {

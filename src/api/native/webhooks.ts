@@ -95,9 +95,8 @@ function deliveryView({ delivery: d, attempts }: DeliveryWithAttempts): Static<t
 // ---- routes -------------------------------------------------------------------------------
 
 /** Webhook endpoints of the account, their deliveries, redelivery and the test ping. */
-export function webhookRoutes(parent: FastifyInstance, core: Core, accountOf: (request: FastifyRequest) => AccountRecord): void {
+export function webhookRoutes(parent: FastifyInstance, core: Core, accountOf: (request: FastifyRequest) => AccountRecord, tags = ['webhooks']): void {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
-  const tags = ['webhooks'];
   const hooks = core.webhooks.endpoints;
 
   app.post('/webhooks', {

@@ -3,6 +3,7 @@ import { api, failure } from '../api.ts';
 import type { Account, User } from '../types.ts';
 import { Outcome, useConfirm } from './confirm.tsx';
 import { usePoll } from './poll.ts';
+import { AccountWebhooks } from './AccountWebhooks.tsx';
 import { Secrets } from './Secret.tsx';
 
 const SECRETS = [
@@ -12,7 +13,7 @@ const SECRETS = [
 
 const quota = (text: string) => (text.trim() === '' ? null : Number(text));
 
-/** One account: its settings and quotas, new credentials, and its users' API permission and keys. */
+/** One account: its settings and quotas, new credentials, its users' API permission and keys, its webhooks. */
 export function AccountDetail({ account, onChanged }: { account: Account; onChanged: () => Promise<void> }) {
   const path = `/accounts/${encodeURIComponent(account.id)}`;
   const users = usePoll(() => api.get<{ data: User[] }>(`${path}/users?limit=100`), 10_000);
@@ -121,6 +122,7 @@ export function AccountDetail({ account, onChanged }: { account: Account; onChan
           </tbody>
         </table>
       )}
+      <AccountWebhooks accountId={account.id} accountName={account.name} />
       {confirm.dialog}
     </section>
   );

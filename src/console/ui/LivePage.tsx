@@ -28,6 +28,17 @@ export function LivePage() {
     },
   });
 
+  /** A command on someone in a meeting: says what it did, and refreshes. */
+  const act = async (done: string, path: string, body?: unknown) => {
+    try {
+      await api.post(path, body);
+      setOutcome({ text: done });
+    } catch (error) {
+      setOutcome({ error: failure(error) });
+    }
+    await live.refresh();
+  };
+
   const meetings = live.data?.data;
   return (
     <>
@@ -49,7 +60,8 @@ export function LivePage() {
                     End meeting
                   </button>
                 </div>
-                <People meeting={m} />
+                <People meeting={m} act={act} confirm={confirm.ask} />
+                <Lobby meeting={m} act={act} />
               </section>
             </li>
           ))}
@@ -62,13 +74,22 @@ export function LivePage() {
 
 const name = (m: LiveMeeting) => m.meeting.title || m.meeting.key;
 
-function People({ meeting }: { meeting: LiveMeeting }) {
+type Act = (done: string, path: string, body?: unknown) => Promise<void>;
+const personPath = (m: LiveMeeting, id: string) => `/meetings/${encodeURIComponent(m.meeting.id)}/participants/${encodeURIComponent(id)}`;
+
+function People({ meeting, act, confirm }: { meeting: LiveMeeting; act: Act; confirm: ReturnType<typeof useConfirm>['ask'] }) {
   if (meeting.participants.length === 0) return <p class="hint">Nobody is in the room now.</p>;
+  const remove = (p: LivePerson) => confirm({
+    title: `Remove ${p.name} from “${name(meeting)}”?`,
+    text: 'Their page says that the organiser removed them. Their link still works.',
+    confirmLabel: 'Remove',
+    onConfirm: () => act(`${p.name} was removed.`, `${personPath(meeting, p.id)}/remove`, {}),
+  });
   return (
     <table class="table">
       <caption class="sr-only">Who is in {name(meeting)}</caption>
       <thead>
-        <tr><th scope="col">Name</th><th scope="col">Role</th><th scope="col">Connection</th><th scope="col">Microphone</th><th scope="col">Camera</th><th scope="col">Screen</th><th scope="col">Joined</th></tr>
+        <tr><th scope="col">Name</th><th scope="col">Role</th><th scope="col">Connection</th><th scope="col">Microphone</th><th scope="col">Camera</th><th scope="col">Screen</th><th scope="col">Joined</th><th scope="col">Actions</th></tr>
       </thead>
       <tbody>
         {meeting.participants.map((p: LivePerson) => (
@@ -80,9 +101,35 @@ function People({ meeting }: { meeting: LiveMeeting }) {
             <td>{media(p.video)}</td>
             <td>{media(p.screen)}</td>
             <td>{time(p.joinedAt)}</td>
+            <td class="button-row">
+              {p.audio.on && (
+                <button type="button" class="button small" aria-label={`Mute ${p.name}`}
+                  onClick={() => void act(`${p.name} was muted.`, `${personPath(meeting, p.id)}/mute`, { sources: ['audio'] })}>Mute</button>
+              )}
+              <button type="button" class="button small danger" aria-label={`Remove ${p.name}`} onClick={() => remove(p)}>Remove…</button>
+            </td>
           </tr>
         ))}
       </tbody>
     </table>
+  );
+}
+
+/** Who waits in the meeting's lobby, to let in or turn away. */
+function Lobby({ meeting, act }: { meeting: LiveMeeting; act: Act }) {
+  if (meeting.lobby.length === 0) return null;
+  return (
+    <>
+      <h3>Waiting in the lobby</h3>
+      <ul class="plain-list">
+        {meeting.lobby.map((w) => (
+          <li key={w.id} class="button-row">
+            <span>{w.name}, since {time(w.since)}</span>
+            <button type="button" class="button small primary" aria-label={`Let ${w.name} in`} onClick={() => void act(`${w.name} was let in.`, `${personPath(meeting, w.id)}/admit`)}>Let in</button>
+            <button type="button" class="button small" aria-label={`Turn ${w.name} away`} onClick={() => void act(`${w.name} was turned away.`, `${personPath(meeting, w.id)}/decline`)}>Turn away</button>
+          </li>
+        ))}
+      </ul>
+    </>
   );
 }
