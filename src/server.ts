@@ -52,6 +52,8 @@ export async function openCore(config: Config, env: NodeJS.ProcessEnv = process.
     scheduleGraceMs: config.scheduleGraceMs,
     idleTimeoutMs: config.idleTimeoutMs,
     joinTokenTtlMs: config.joinTokenTtlMs,
+    corsOrigins: config.corsOrigins,
+    rateLimitPerMinute: config.rateLimitPerMinute,
     onError,
   });
   return { store, core };
@@ -118,7 +120,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const firstStart: RunningServer['firstStart'] = adminToken || demo ? { adminToken, demo } : undefined;
     app = await buildApp({
       core, bodyLimit: config.bodyLimit, log, trustProxy,
-      room: RoomApp.load(),
+      room: RoomApp.load(), liveMinutesHttpErrors: config.liveMinutesHttpErrors,
     });
     if (config.mediaWorkers > 0) {
       const service = new MediaService({

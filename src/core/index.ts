@@ -2,6 +2,7 @@ import type { Store } from '../store/index.js';
 import { AccessService } from './access.js';
 import { AccountService } from './accounts.js';
 import { AdminService } from './admin.js';
+import { CorsPolicy } from './cors.js';
 import { CoreEventBus } from './events.js';
 import { IdempotencyService } from './idempotency.js';
 import { JoinTokens } from './join-tokens.js';
@@ -11,13 +12,14 @@ import { MeetingService } from './meetings.js';
 import { ParticipantService } from './participants.js';
 import { PresenceService } from './presence.js';
 import { PresetService } from './presets.js';
+import { ApiRateLimits, DEFAULT_RATE_LIMIT_PER_MINUTE } from './rate-limits.js';
 import { RoomRules } from './room.js';
 import { ServiceControl, type AddressDetector } from './service.js';
 import { UserService } from './users.js';
 
 export { CoreError, type CoreErrorCode } from './errors.js';
 export type { CoreEvents } from './events.js';
-export type { AccountCredentials, LiveboxCaller, LiveMinutesProof, RotatableSecret } from './accounts.js';
+export type { AccountCredentials, AccountPatch, LiveboxCaller, LiveMinutesProof, RotatableSecret } from './accounts.js';
 export type { CreateMeetingInput, MeetingInput, MeetingResult } from './meetings.js';
 export type { ParticipantInput } from './participants.js';
 export type { Actor, AddressDetector, MediaPlane, MediaStatus, ServiceStatus } from './service.js';
@@ -31,6 +33,8 @@ export { MEDIA_RESTART_LIMIT, RestartBudget, type Entry, type Publishable, type 
 export { DEFAULT_PRESET, PERMISSION_FIELDS } from './presets.js';
 export { ROLES } from './participants.js';
 export { LIMITS, PATTERNS } from './limits.js';
+export { checkOrigin, MAX_CORS_ORIGINS } from './cors.js';
+export { DEFAULT_RATE_LIMIT_PER_MINUTE } from './rate-limits.js';
 export { MEETING_STATUS, PARTICIPANT_STATUS } from './status.js';
 export { isLive } from './status.js';
 export * as time from './time.js';
@@ -54,6 +58,10 @@ export interface CoreOptions {
   idleTimeoutMs?: number;
   /** A join token opens a socket within this long (after its notBefore); default 60 s. */
   joinTokenTtlMs?: number;
+  /** Origins that may read every account's API answers from a browser (CORS_ORIGINS). */
+  corsOrigins?: readonly string[];
+  /** API requests per minute per account unless the account has its own; 0: none (RATE_LIMIT_PER_MINUTE). */
+  rateLimitPerMinute?: number;
   onError?: (error: unknown, where: string) => void;
 }
 
@@ -73,6 +81,8 @@ export class Core {
   readonly joinTokens: JoinTokens;
   readonly room: RoomRules;
   readonly live: LiveMeetings;
+  readonly cors: CorsPolicy;
+  readonly rateLimits: ApiRateLimits;
   private timer?: NodeJS.Timeout;
 
   constructor(private readonly options: CoreOptions) {
@@ -80,9 +90,11 @@ export class Core {
     this.events = new CoreEventBus((error, event) => options.onError?.(error, `listener of ${event}`));
     this.links = new Links(options.publicUrl, options.secret);
     this.presets = new PresetService(store, this.events);
+    this.cors = new CorsPolicy(store, options.corsOrigins ?? []);
+    this.rateLimits = new ApiRateLimits(options.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE);
     this.accounts = new AccountService(store, this.presets, {
       timeZone: options.timeZone, maxMeetings: options.maxMeetings, maxUsers: options.maxUsers,
-    });
+    }, this.cors);
     this.users = new UserService(store);
     this.participants = new ParticipantService(store, this.accounts, this.presets, this.links, this.events);
     this.service = new ServiceControl(store, this.events, () => this.meetings, options.detectAddresses);
@@ -103,6 +115,7 @@ export class Core {
    */
   async start(): Promise<void> {
     await this.service.load();
+    await this.cors.refresh();
     await this.presence.reconcile(this.options.idleTimeoutMs ?? 300_000);
     await this.sweep();
     this.timer = setInterval(() => void this.sweep(), this.options.sweepIntervalMs ?? 5000);
@@ -124,6 +137,7 @@ export class Core {
       await this.meetings.sweep(new Date(), this.options.scheduleGraceMs);
       await this.idempotency.purgeExpired();
       await this.joinTokens.purgeExpired();
+      await this.cors.refreshIfStale();
     } catch (error) {
       this.options.onError?.(error, 'schedule sweep');
     }

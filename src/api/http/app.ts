@@ -3,7 +3,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Core } from '../../core/index.js';
 import { liveboxApi, LIVEBOX_PREFIX } from '../livebox/routes.js';
-import { liveMinutesApi } from '../liveminutes/routes.js';
+import { liveMinutesApi, liveMinutesStatus } from '../liveminutes/routes.js';
 import { adminRoutes } from '../native/admin.js';
 import { accountRoutes, nativeConventions } from '../native/routes.js';
 import { ErrorResponse } from '../native/schemas.js';
@@ -11,6 +11,8 @@ import { linkPages } from '../pages/routes.js';
 import type { RoomApp } from '../pages/room.js';
 import { renderNotFound } from '../pages/render.js';
 import { registerBodyParsers } from './body.js';
+import { exposeTo } from './cors.js';
+import { corsSurfaceOf, registerPreflight } from './preflight.js';
 import { DOCS_THEME } from './docs-theme.js';
 import { redactUrl } from './redact.js';
 
@@ -24,6 +26,8 @@ export interface AppOptions {
   version?: string;
   /** The built meeting room; without it, joinable links show a state page. */
   room?: RoomApp;
+  /** LIVEMINUTES_HTTP_ERRORS: LiveMinutes failures with HTTP error statuses instead of 200. */
+  liveMinutesHttpErrors?: boolean;
 }
 
 
@@ -71,7 +75,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, uiConfig: { docExpansion: 'list', deepLinking: true }, ...DOCS_THEME });
 
-  await app.register(liveMinutesApi, { core, log });
+  registerPreflight(app, core);
+  await app.register(liveMinutesApi, { core, log, httpErrors: options.liveMinutesHttpErrors });
   await app.register(liveboxApi, { core, log, prefix: LIVEBOX_PREFIX });
   await app.register(async (api) => {
     nativeConventions(api, log);
@@ -109,13 +114,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Unknown paths answer in the shape of the surface they were aimed at.
   app.setNotFoundHandler(async (request, reply) => {
     const path = request.url.split('?')[0];
+    if (corsSurfaceOf(path)) exposeTo(core, request, reply, undefined);
     if (path.startsWith('/api/')) {
       return reply.status(404).send({ error: { code: 'not_found', message: `no such endpoint: ${request.method} ${path}`, details: {} } });
     }
     if (path.startsWith('/livebox/')) {
       return reply.status(404).send({ status: 'error', code: 'not_found', message: `no such operation: ${path}` });
     }
-    if (request.method === 'POST') return reply.status(404).send({ resultcode: 0, message: `no such method: ${path}` });
+    if (request.method === 'POST') {
+      return reply.status(liveMinutesStatus(options.liveMinutesHttpErrors, 404)).send({ resultcode: 0, message: `no such method: ${path}` });
+    }
     return reply.status(404).type('text/html; charset=utf-8').send(renderNotFound());
   });
 

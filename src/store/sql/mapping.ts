@@ -5,8 +5,8 @@ import type {
   AccountsTable, ApiTokensTable, IdempotencyKeysTable, MeetingsTable, ParticipantsTable, PresetsTable, UsersTable,
 } from './schema.js';
 
-/** How a record field is stored: as is, as 0/1, or as ISO-8601 text. */
-type Kind = 'plain' | 'bool' | 'date';
+/** How a record field is stored: as is, as 0/1, as ISO-8601 text, or as JSON text. */
+type Kind = 'plain' | 'bool' | 'date' | 'json';
 type FieldMap<R> = { [K in keyof R]?: readonly [column: string, kind: Kind] };
 
 // Rows and records are both plain objects; the field maps below are the single place that
@@ -17,6 +17,7 @@ function toColumn(kind: Kind, value: unknown): unknown {
   if (value === null || value === undefined) return value;
   if (kind === 'bool') return value ? 1 : 0;
   if (kind === 'date') return (value as Date).toISOString();
+  if (kind === 'json') return JSON.stringify(value);
   return value;
 }
 
@@ -24,6 +25,7 @@ function fromColumn(kind: Kind, value: unknown): unknown {
   if (value === null || value === undefined) return null;
   if (kind === 'bool') return value === 1 || value === true || value === '1';
   if (kind === 'date') return new Date(value as string);
+  if (kind === 'json') return JSON.parse(value as string);
   if (typeof value === 'bigint') return Number(value);
   return value;
 }
@@ -53,6 +55,7 @@ export const accounts = converters<AccountRecord, AccountsTable>({
   serverKeyHash: ['server_key_hash', 'plain'], nativeAppKeyHash: ['native_app_key_hash', 'plain'],
   maxMeetings: ['max_meetings', 'plain'], maxUsers: ['max_users', 'plain'],
   serviceControl: ['service_control', 'bool'], createdAt: ['created_at', 'date'],
+  corsOrigins: ['cors_origins', 'json'], rateLimitPerMinute: ['rate_limit_per_minute', 'plain'],
 });
 
 export const users = converters<UserRecord, UsersTable>({
