@@ -22,7 +22,8 @@ interface Window {
  *
  * Attempts are counted per `bucketMs` (1 ms by default: exact): with a coarser bucket a key
  * keeps at most window/bucket counters however high its limit (API rate limits count thousands
- * of requests a minute), and an attempt ages out at most one bucket late, never early.
+ * of requests a minute), and an attempt ages out up to one bucket early (a window of 60 s in
+ * one-second buckets lasts 59 to 60 s), so Retry-After never exceeds the window.
  */
 export class AttemptLimiter {
   private readonly windows = new Map<string, Window>();
@@ -37,8 +38,8 @@ export class AttemptLimiter {
   /** Throws `rate_limited` when one of the keys is at its limit; otherwise counts one attempt now. */
   take(limits: readonly Limit[], now = Date.now()): Attempt {
     this.check(limits, now);
-    // The last moment of now's bucket: counted as late as that, so it never ages out early.
-    const stamp = now - (now % this.bucketMs) + this.bucketMs - 1;
+    // The start of now's bucket (now itself with exact, 1 ms buckets).
+    const stamp = now - (now % this.bucketMs);
     for (const { key } of limits) {
       const w = this.windows.get(key);
       if (w) add(w, stamp);
