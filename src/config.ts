@@ -3,6 +3,9 @@ import { isIP } from 'node:net';
 import { availableParallelism, networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { checkOrigin } from './core/cors.js';
+import { CoreError } from './core/errors.js';
+import { DEFAULT_RATE_LIMIT_PER_MINUTE } from './core/rate-limits.js';
 import { isValidTimeZone } from './core/time.js';
 
 /** Everything an operator can set, from the environment, overridable by `parley serve` flags. */
@@ -40,6 +43,12 @@ export interface Config {
   rejoinWindowMs: number;
   /** Webhook delivery: per-request timeout, requests in flight, outbox poll, first retry delay. */
   webhooks: { timeoutMs: number; concurrency: number; pollMs: number; retryBaseMs: number };
+  /** Browser origins that may read every account's API answers (CORS); none by default. */
+  corsOrigins: string[];
+  /** API requests per minute per account (accounts may have their own); 0 turns limits off. */
+  rateLimitPerMinute: number;
+  /** LiveMinutes failures with HTTP error statuses instead of the document's HTTP 200 + resultcode 0. */
+  liveMinutesHttpErrors: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -50,6 +59,27 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
   return n;
+}
+
+function flag(env: NodeJS.ProcessEnv, name: string): boolean {
+  const raw = (env[name] ?? '').trim().toLowerCase();
+  if (raw === '' || raw === 'false' || raw === '0') return false;
+  if (raw === 'true' || raw === '1') return true;
+  throw new ConfigError(`${name} must be true or false, got "${env[name]}"`);
+}
+
+/** CORS_ORIGINS: exact origins separated by commas (https://app.example.com,http://localhost:3000). */
+function corsOrigins(raw: string | undefined): string[] {
+  const list = (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const origin of list) {
+    try {
+      checkOrigin('CORS_ORIGINS', origin);
+    } catch (error) {
+      if (error instanceof CoreError) throw new ConfigError(`CORS_ORIGINS: "${origin}" ${error.reason}`);
+      throw error;
+    }
+  }
+  return [...new Set(list)];
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: Record<string, string | undefined> = {}): Config {
@@ -95,6 +125,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: Record<s
       pollMs: integer(merged, 'WEBHOOK_POLL_SECONDS', 5, 1, 300) * 1000,
       retryBaseMs: integer(merged, 'WEBHOOK_RETRY_BASE_SECONDS', 30, 1, 3600) * 1000,
     },
+    corsOrigins: corsOrigins(merged.CORS_ORIGINS),
+    rateLimitPerMinute: integer(merged, 'RATE_LIMIT_PER_MINUTE', DEFAULT_RATE_LIMIT_PER_MINUTE, 0, 1e9),
+    liveMinutesHttpErrors: flag(merged, 'LIVEMINUTES_HTTP_ERRORS'),
   };
 }
 

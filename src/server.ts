@@ -64,6 +64,8 @@ export async function openCore(config: Config, env: NodeJS.ProcessEnv = process.
     idleTimeoutMs: config.idleTimeoutMs,
     joinTokenTtlMs: config.joinTokenTtlMs,
     webhooks: { retry: { baseMs: config.webhooks.retryBaseMs } },
+    corsOrigins: config.corsOrigins,
+    rateLimitPerMinute: config.rateLimitPerMinute,
     onError,
   });
   return { store, core };
@@ -133,7 +135,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const firstStart: RunningServer['firstStart'] = adminToken || demo ? { adminToken, demo } : undefined;
     app = await buildApp({
       core, bodyLimit: config.bodyLimit, log, trustProxy,
-      room: RoomApp.load(), console: ConsoleApp.load(),
+      room: RoomApp.load(), console: ConsoleApp.load(), liveMinutesHttpErrors: config.liveMinutesHttpErrors,
     });
     if (config.mediaWorkers > 0) {
       const service = new MediaService({

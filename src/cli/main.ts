@@ -11,7 +11,8 @@ Usage:
   parley account create --name NAME [--time-zone ZONE] [--service-control] [--json]
   parley account list [--json]
   parley account update --account ID [--name NAME] [--time-zone ZONE] [--max-meetings N|default]
-                        [--max-users N|default] [--service-control on|off] [--json]
+                        [--max-users N|default] [--service-control on|off]
+                        [--rate-limit N|default] [--cors-origins ORIGIN,…|none] [--json]
   parley account rotate --account ID --secret auth-token|server-key|native-app-key|api-key|api-token [--json]
   parley user list --account ID [--json]
   parley user api-permission --account ID --user USERNAME on|off [--json]
@@ -42,6 +43,12 @@ function quota(name: string, v: string | boolean | undefined): number | null | u
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} must be a whole number or "default"`);
   return n;
+}
+
+/** --cors-origins: origins separated by commas, or "none" for an empty list. */
+function origins(v: string | boolean | undefined): string[] | undefined {
+  if (typeof v !== 'string') return undefined;
+  return v === 'none' ? [] : v.split(',').map((o) => o.trim()).filter(Boolean);
 }
 
 async function serve(args: string[]) {
@@ -121,7 +128,8 @@ async function account(args: string[]) {
       case 'update': {
         const f = flags(rest, {
           account: { type: 'string' }, name: { type: 'string' }, 'time-zone': { type: 'string' }, 'max-meetings': { type: 'string' },
-          'max-users': { type: 'string' }, 'service-control': { type: 'string' }, json: { type: 'boolean' },
+          'max-users': { type: 'string' }, 'service-control': { type: 'string' }, 'rate-limit': { type: 'string' },
+          'cors-origins': { type: 'string' }, json: { type: 'boolean' },
         });
         if (!str(f.account)) throw new UsageError('account update needs --account ID');
         const sc = str(f['service-control']);
@@ -129,8 +137,13 @@ async function account(args: string[]) {
         const updated = await core.accounts.update(str(f.account) as string, {
           name: str(f.name), timeZone: str(f['time-zone']), maxMeetings: quota('max-meetings', f['max-meetings']),
           maxUsers: quota('max-users', f['max-users']), serviceControl: sc === undefined ? undefined : sc === 'on',
+          rateLimitPerMinute: quota('rate-limit', f['rate-limit']), corsOrigins: origins(f['cors-origins']),
         });
-        process.stdout.write(f.json ? JSON.stringify({ id: updated.id, name: updated.name, timeZone: updated.timeZone, ...core.accounts.quotas(updated), serviceControl: updated.serviceControl }) + '\n' : `Account ${updated.id} updated.\n`);
+        const view = {
+          id: updated.id, name: updated.name, timeZone: updated.timeZone, ...core.accounts.quotas(updated), serviceControl: updated.serviceControl,
+          rateLimitPerMinute: core.rateLimits.limitOf(updated), corsOrigins: updated.corsOrigins,
+        };
+        process.stdout.write(f.json ? JSON.stringify(view) + '\n' : `Account ${updated.id} updated.\n`);
         return;
       }
       case 'rotate': {

@@ -1,6 +1,7 @@
 import type { AccountRecord, ApiTokenRecord, Store, UserRecord } from '../store/index.js';
 import { CoreError, invalid, notFound } from './errors.js';
 import { hasControlCharacters, lookupKey, requiredText } from './limits.js';
+import { checkOrigins, type CorsPolicy } from './cors.js';
 import type { PresetService } from './presets.js';
 import { newId, newSecret, randomBase32, safeEqual, sha256Hex } from './secrets.js';
 import { isValidTimeZone } from './time.js';
@@ -36,6 +37,17 @@ export interface LiveboxCaller {
   client: 'server' | 'native';
 }
 
+/** What the operator (admin API, CLI) or the account itself (its origins) may change. */
+export interface AccountPatch {
+  name?: string;
+  timeZone?: string;
+  maxMeetings?: number | null;
+  maxUsers?: number | null;
+  serviceControl?: boolean;
+  corsOrigins?: string[];
+  rateLimitPerMinute?: number | null;
+}
+
 export interface AccountDefaults {
   timeZone: string;
   maxMeetings: number;
@@ -52,6 +64,7 @@ export class AccountService {
     private readonly store: Store,
     private readonly presets: PresetService,
     private readonly defaults: AccountDefaults,
+    private readonly cors: CorsPolicy,
   ) {}
 
   async create(input: { name: string; timeZone?: string; serviceControl?: boolean }): Promise<{ account: AccountRecord; credentials: AccountCredentials }> {
@@ -80,6 +93,8 @@ export class AccountService {
       maxUsers: null,
       // Stopping the service ends every account's meetings: only accounts the operator allows.
       serviceControl: input.serviceControl ?? false,
+      corsOrigins: [],
+      rateLimitPerMinute: null,
       createdAt: now,
     };
     await this.store.transaction(async (tx) => {
@@ -105,15 +120,18 @@ export class AccountService {
     return account;
   }
 
-  async update(id: string, patch: { name?: string; timeZone?: string; maxMeetings?: number | null; maxUsers?: number | null; serviceControl?: boolean }): Promise<AccountRecord> {
+  async update(id: string, input: AccountPatch): Promise<AccountRecord> {
     const account = await this.get(id);
+    const patch = { ...input };
     if (patch.name !== undefined) patch.name = requiredText('name', patch.name, 100);
     if (patch.timeZone !== undefined && !isValidTimeZone(patch.timeZone)) throw invalid('timeZone', 'must be an IANA time zone name such as Europe/Paris');
-    for (const field of ['maxMeetings', 'maxUsers'] as const) {
+    for (const field of ['maxMeetings', 'maxUsers', 'rateLimitPerMinute'] as const) {
       const v = patch[field];
       if (v !== undefined && v !== null && (!Number.isInteger(v) || v < 0)) throw invalid(field, 'must be a whole number, 0 or more');
     }
+    if (patch.corsOrigins !== undefined) patch.corsOrigins = checkOrigins('corsOrigins', patch.corsOrigins);
     await this.store.accounts.update(id, patch);
+    if (patch.corsOrigins !== undefined) await this.cors.refresh();
     return { ...account, ...patch } as AccountRecord;
   }
 

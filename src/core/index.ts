@@ -3,6 +3,7 @@ import { AccessService } from './access.js';
 import { AccountService } from './accounts.js';
 import { AdminService } from './admin.js';
 import { AdminSessions } from './admin-sessions.js';
+import { CorsPolicy } from './cors.js';
 import { CoreEventBus } from './events.js';
 import { IdempotencyService } from './idempotency.js';
 import { JoinTokens } from './join-tokens.js';
@@ -12,6 +13,7 @@ import { MeetingService } from './meetings.js';
 import { ParticipantService } from './participants.js';
 import { PresenceService } from './presence.js';
 import { PresetService } from './presets.js';
+import { ApiRateLimits, DEFAULT_RATE_LIMIT_PER_MINUTE } from './rate-limits.js';
 import { RoomRules } from './room.js';
 import { ServiceControl, type AddressDetector } from './service.js';
 import { UserService } from './users.js';
@@ -19,7 +21,7 @@ import { Webhooks, type WebhookOptions } from './webhooks/index.js';
 
 export { CoreError, type CoreErrorCode } from './errors.js';
 export type { CoreEvents } from './events.js';
-export type { AccountCredentials, LiveboxCaller, LiveMinutesProof, RotatableSecret } from './accounts.js';
+export type { AccountCredentials, AccountPatch, LiveboxCaller, LiveMinutesProof, RotatableSecret } from './accounts.js';
 export type { CreateMeetingInput, MeetingInput, MeetingResult } from './meetings.js';
 export type { ParticipantInput } from './participants.js';
 export type { Actor, AddressDetector, MediaPlane, MediaStatus, ServiceStatus } from './service.js';
@@ -34,6 +36,8 @@ export { MEDIA_RESTART_LIMIT, RestartBudget, type Entry, type Publishable, type 
 export { DEFAULT_PRESET, PERMISSION_FIELDS } from './presets.js';
 export { ROLES } from './participants.js';
 export { LIMITS, PATTERNS } from './limits.js';
+export { checkOrigin, MAX_CORS_ORIGINS } from './cors.js';
+export { DEFAULT_RATE_LIMIT_PER_MINUTE } from './rate-limits.js';
 export { MEETING_STATUS, PARTICIPANT_STATUS } from './status.js';
 export { isLive } from './status.js';
 export * as time from './time.js';
@@ -60,6 +64,10 @@ export interface CoreOptions {
   /** A join token opens a socket within this long (after its notBefore); default 60 s. */
   joinTokenTtlMs?: number;
   webhooks?: WebhookOptions;
+  /** Origins that may read every account's API answers from a browser (CORS_ORIGINS). */
+  corsOrigins?: readonly string[];
+  /** API requests per minute per account unless the account has its own; 0: none (RATE_LIMIT_PER_MINUTE). */
+  rateLimitPerMinute?: number;
   onError?: (error: unknown, where: string) => void;
 }
 
@@ -82,6 +90,8 @@ export class Core {
   readonly room: RoomRules;
   readonly live: LiveMeetings;
   readonly webhooks: Webhooks;
+  readonly cors: CorsPolicy;
+  readonly rateLimits: ApiRateLimits;
   private timer?: NodeJS.Timeout;
   private purgedAt = 0;
 
@@ -92,9 +102,11 @@ export class Core {
     this.webhooks = new Webhooks(store, this.events, options.secret, options.webhooks);
     const { outbox } = this.webhooks;
     this.presets = new PresetService(store, this.events);
+    this.cors = new CorsPolicy(store, options.corsOrigins ?? []);
+    this.rateLimits = new ApiRateLimits(options.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE);
     this.accounts = new AccountService(store, this.presets, {
       timeZone: options.timeZone, maxMeetings: options.maxMeetings, maxUsers: options.maxUsers,
-    });
+    }, this.cors);
     this.users = new UserService(store);
     this.participants = new ParticipantService(store, this.accounts, this.presets, this.links, this.events, outbox);
     this.service = new ServiceControl(store, this.events, () => this.meetings, options.detectAddresses);
@@ -116,6 +128,7 @@ export class Core {
    */
   async start(): Promise<void> {
     await this.service.load();
+    await this.cors.refresh();
     await this.presence.reconcile(this.options.idleTimeoutMs ?? 300_000);
     await this.sweep();
     this.timer = setInterval(() => void this.sweep(), this.options.sweepIntervalMs ?? 5000);
@@ -141,6 +154,7 @@ export class Core {
         this.purgedAt = Date.now();
         await this.webhooks.purge();
       }
+      await this.cors.refreshIfStale();
     } catch (error) {
       this.options.onError?.(error, 'schedule sweep');
     }

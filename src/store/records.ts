@@ -21,6 +21,10 @@ export interface AccountRecord {
   maxUsers: number | null;
   /** May this account stop/start/restart the media service and refresh its addresses? */
   serviceControl: boolean;
+  /** Exact browser origins (scheme://host[:port]) that may read this account's API answers. */
+  corsOrigins: string[];
+  /** API requests per minute; null means the server's RATE_LIMIT_PER_MINUTE, 0 no limit. */
+  rateLimitPerMinute: number | null;
   createdAt: Date;
 }
 

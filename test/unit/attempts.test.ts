@@ -59,6 +59,21 @@ describe('attempt limiter', () => {
   });
 });
 
+describe('attempt limiter in buckets (API rate limits)', () => {
+  it('counts thousands of requests in one counter per second, and never asks to wait longer than the window', () => {
+    const l = new AttemptLimiter(60_000, 'too many requests', 1000);
+    const limit = [{ key: 'acc', max: 5000 }];
+    for (let i = 0; i < 5000; i++) l.take(limit, 1_000_000 + i * 10); // 5000 requests over 50 s
+    expect((l as unknown as { windows: Map<string, { stamps: number[] }> }).windows.get('acc')!.stamps).toHaveLength(50);
+    const refused = (() => { try { l.take(limit, 1_050_500); } catch (e) { return e as CoreError; } })();
+    expect(refused?.code).toBe('rate_limited');
+    expect(refused?.details?.retryAfterSeconds).toBeLessThanOrEqual(60);
+    // The first second's 100 requests age out 60 s after that second began: room for 100 more, not 101.
+    for (let i = 0; i < 100; i++) l.take(limit, 1_060_000 + i);
+    expect(() => l.take(limit, 1_060_200)).toThrow(/too many requests/);
+  });
+});
+
 describe('in-flight cap', () => {
   it('holds at most max per key at once and frees the slot on release', () => {
     const f = new InFlight();

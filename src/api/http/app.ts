@@ -4,7 +4,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { Core } from '../../core/index.js';
 import type { ConsoleApp } from '../console/app.js';
 import { liveboxApi, LIVEBOX_PREFIX } from '../livebox/routes.js';
-import { liveMinutesApi } from '../liveminutes/routes.js';
+import { liveMinutesApi, liveMinutesStatus } from '../liveminutes/routes.js';
 import { adminRoutes } from '../native/admin.js';
 import { accountRoutes, nativeConventions } from '../native/routes.js';
 import { ErrorResponse } from '../native/schemas.js';
@@ -12,6 +12,8 @@ import { linkPages } from '../pages/routes.js';
 import type { RoomApp } from '../pages/room.js';
 import { renderNotFound } from '../pages/render.js';
 import { registerBodyParsers } from './body.js';
+import { exposeTo } from './cors.js';
+import { corsSurfaceOf, registerPreflight } from './preflight.js';
 import { DOCS_THEME } from './docs-theme.js';
 import { redactUrl } from './redact.js';
 
@@ -27,6 +29,8 @@ export interface AppOptions {
   room?: RoomApp;
   /** The built operator console, served at /admin. */
   console?: ConsoleApp;
+  /** LIVEMINUTES_HTTP_ERRORS: LiveMinutes failures with HTTP error statuses instead of 200. */
+  liveMinutesHttpErrors?: boolean;
 }
 
 
@@ -75,7 +79,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, uiConfig: { docExpansion: 'list', deepLinking: true }, ...DOCS_THEME });
 
-  await app.register(liveMinutesApi, { core, log });
+  registerPreflight(app, core);
+  await app.register(liveMinutesApi, { core, log, httpErrors: options.liveMinutesHttpErrors });
   await app.register(liveboxApi, { core, log, prefix: LIVEBOX_PREFIX });
   await app.register(async (api) => {
     nativeConventions(api, log);
@@ -114,13 +119,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Unknown paths answer in the shape of the surface they were aimed at.
   app.setNotFoundHandler(async (request, reply) => {
     const path = request.url.split('?')[0];
+    if (corsSurfaceOf(path)) exposeTo(core, request, reply, undefined);
     if (path.startsWith('/api/')) {
       return reply.status(404).send({ error: { code: 'not_found', message: `no such endpoint: ${request.method} ${path}`, details: {} } });
     }
     if (path.startsWith('/livebox/')) {
       return reply.status(404).send({ status: 'error', code: 'not_found', message: `no such operation: ${path}` });
     }
-    if (request.method === 'POST') return reply.status(404).send({ resultcode: 0, message: `no such method: ${path}` });
+    if (request.method === 'POST') {
+      return reply.status(liveMinutesStatus(options.liveMinutesHttpErrors, 404)).send({ resultcode: 0, message: `no such method: ${path}` });
+    }
     return reply.status(404).type('text/html; charset=utf-8').send(renderNotFound());
   });
 

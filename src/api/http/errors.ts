@@ -1,4 +1,4 @@
-import type { FastifyBaseLogger, FastifyError, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { CoreError, type CoreErrorCode } from '../../core/index.js';
 import { redactUrl } from './redact.js';
 
@@ -8,6 +8,8 @@ export interface Failure {
   code: CoreErrorCode | 'internal' | 'unsupported_media_type';
   message: string;
   field?: string;
+  /** rate_limited: how long to wait (the surface sends it as Retry-After). */
+  retryAfterSeconds?: number;
 }
 
 export const HTTP_STATUS: Record<Failure['code'], number> = {
@@ -91,13 +93,21 @@ function acceptedTypes(request: FastifyRequest): string {
 const fieldPrefix = (field: string | undefined, names: Readonly<Record<string, string>>) =>
   field ? `${names[field] ?? field} ` : '';
 
+/** Sends Retry-After when the failure says how long to wait. */
+export function retryAfter(reply: FastifyReply, failure: Failure): FastifyReply {
+  return failure.retryAfterSeconds ? reply.header('Retry-After', String(failure.retryAfterSeconds)) : reply;
+}
+
 /**
  * Turns any error a route can raise into a Failure: the core's typed errors, Fastify's schema,
  * body and content-type errors, and (as a 500 that names nothing internal) everything else.
  */
 export function toFailure(error: unknown, request: FastifyRequest, log: FastifyBaseLogger, fieldNames: Readonly<Record<string, string>> = {}): Failure {
   if (error instanceof CoreError) {
-    return { httpStatus: HTTP_STATUS[error.code], code: error.code, message: error.messageFor(fieldNames), field: error.field };
+    const failure: Failure = { httpStatus: HTTP_STATUS[error.code], code: error.code, message: error.messageFor(fieldNames), field: error.field };
+    const wait = error.details?.retryAfterSeconds;
+    if (typeof wait === 'number') failure.retryAfterSeconds = wait;
+    return failure;
   }
   const e = error as FastifyError & { validation?: ValidationIssue[]; validationContext?: string };
   if (Array.isArray(e.validation) && e.validation.length > 0) {

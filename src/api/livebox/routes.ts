@@ -5,7 +5,8 @@ import type { Core, LiveboxCaller, MeetingInput } from '../../core/index.js';
 import { CoreError, DEFAULT_PRESET, time } from '../../core/index.js';
 import type { AccessSettings, MeetingRecord } from '../../store/index.js';
 import { acceptJsonAsPlainText, acceptMultipartForms } from '../http/body.js';
-import { toFailure } from '../http/errors.js';
+import { exposeTo } from '../http/cors.js';
+import { retryAfter, toFailure } from '../http/errors.js';
 import { legacyBodies } from '../http/validation.js';
 import { cssLength, embedIframe } from '../http/embed.js';
 import {
@@ -113,12 +114,14 @@ export async function liveboxApi(parent: FastifyInstance, opts: { core: Core; lo
   app.setErrorHandler((error, request, reply) => {
     const fields = (request.routeOptions.config as { fields?: Record<string, string> }).fields ?? FIELDS;
     const failure = toFailure(error, request, opts.log, fields);
+    exposeTo(core, request, reply, callers.get(request)?.account);
+    retryAfter(reply, failure);
     return reply.status(failure.httpStatus).send({ status: 'error', code: failure.code, message: failure.message });
   });
 
   // Credentials travel in the body, so they are checked once it is parsed and before the
   // operation's own validation: a wrong key says so even when the rest is wrong too.
-  app.addHook('preValidation', async (request) => {
+  app.addHook('preValidation', async (request, reply) => {
     if (request.method !== 'POST') return;
     const body = request.body;
     if (body === undefined || body === null) throw new CoreError('invalid', 'the request has no body; send JSON or form fields');
@@ -133,6 +136,8 @@ export async function liveboxApi(parent: FastifyInstance, opts: { core: Core; lo
       username: pick('username'), key: pick('key'), serverKey: pick('Serverkey'), nativeAppKey: pick('Nativeappkey'),
     });
     callers.set(request, caller);
+    exposeTo(core, request, reply, caller.account);
+    core.rateLimits.take(caller.account);
   });
 
   for (const operation of LIVEBOX_OPERATIONS) {

@@ -5,7 +5,8 @@ import type { Core, LiveMinutesProof } from '../../core/index.js';
 import { CoreError, time } from '../../core/index.js';
 import type { AccountRecord } from '../../store/index.js';
 import { acceptJsonAsPlainText, acceptMultipartForms } from '../http/body.js';
-import { toFailure } from '../http/errors.js';
+import { exposeTo } from '../http/cors.js';
+import { retryAfter, toFailure } from '../http/errors.js';
 import { legacyBodies } from '../http/validation.js';
 import { AddParticipantBody, CreateMeetingBody, MeetingKeyBody, ParticipantBody, Responses } from './schemas.js';
 
@@ -46,13 +47,28 @@ function basicCredentials(request: FastifyRequest): { sid: string; token: string
   return { sid: decoded.slice(0, colon), token: decoded.slice(colon + 1) };
 }
 
+export interface LiveMinutesOptions {
+  core: Core;
+  log: FastifyBaseLogger;
+  /**
+   * LIVEMINUTES_HTTP_ERRORS: failures with HTTP error statuses (401, 404, 409, 429…). Off by
+   * default: the document describes every failure as `resultcode: 0`, and its clients (Python's
+   * urllib2, jQuery's `.done`) only read that from an HTTP 200.
+   */
+  httpErrors?: boolean;
+}
+
+/** The status a LiveMinutes failure is answered with: 200 as the document has it, or the HTTP one. */
+export const liveMinutesStatus = (httpErrors: boolean | undefined, httpStatus: number) => (httpErrors ? httpStatus : 200);
+
 /** LiveMinutes-compatible API: eight POST methods at the root, HTTP Basic, `resultcode` 1 or 0. */
-export async function liveMinutesApi(parent: FastifyInstance, opts: { core: Core; log: FastifyBaseLogger }): Promise<void> {
+export async function liveMinutesApi(parent: FastifyInstance, opts: LiveMinutesOptions): Promise<void> {
   const { core } = opts;
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
   // The authenticated account rides on the request (set by the onRequest hook, read by handlers).
   app.decorateRequest('liveMinutesAccount', null);
-  const accountOf = (request: FastifyRequest) => (request as unknown as { liveMinutesAccount: AccountRecord }).liveMinutesAccount;
+  const knownAccount = (request: FastifyRequest) => (request as unknown as { liveMinutesAccount: AccountRecord | null }).liveMinutesAccount ?? undefined;
+  const accountOf = (request: FastifyRequest) => knownAccount(request) as AccountRecord;
 
   acceptJsonAsPlainText(app);
   acceptMultipartForms(app);
@@ -60,15 +76,19 @@ export async function liveMinutesApi(parent: FastifyInstance, opts: { core: Core
   app.setErrorHandler((error, request, reply) => {
     const fields = (request.routeOptions.config as { fields?: Record<string, string> }).fields ?? FIELDS;
     const failure = toFailure(error, request, opts.log, fields);
-    if (failure.httpStatus === 401) reply.header('WWW-Authenticate', 'Basic realm="Parley", charset="UTF-8"');
-    return reply.status(failure.httpStatus).send({ resultcode: 0, message: failure.message });
+    exposeTo(core, request, reply, knownAccount(request));
+    retryAfter(reply, failure);
+    if (opts.httpErrors && failure.httpStatus === 401) reply.header('WWW-Authenticate', 'Basic realm="Parley", charset="UTF-8"');
+    // Serialized here: with status 200, the route's response schema (a success) would apply.
+    return reply.status(liveMinutesStatus(opts.httpErrors, failure.httpStatus)).type('application/json; charset=utf-8')
+      .send(JSON.stringify({ resultcode: 0, message: failure.message }));
   });
 
   // Backends call over keep-alive connections with the same credentials each time: what a
   // connection proved is kept with it (and dies with it) for the core to reconfirm cheaply.
   const proven = new WeakMap<Socket, LiveMinutesProof>();
 
-  app.addHook('onRequest', (request, _reply, done) => {
+  app.addHook('onRequest', (request, reply, done) => {
     if (request.method !== 'POST') return done();
     let credentials: { sid: string; token: string };
     try {
@@ -80,6 +100,12 @@ export async function liveMinutesApi(parent: FastifyInstance, opts: { core: Core
     core.accounts.authenticateLiveMinutes(credentials.sid, credentials.token, proven.get(socket)).then((account) => {
       proven.set(socket, { accountSid: credentials.sid, authToken: credentials.token, account });
       (request as unknown as { liveMinutesAccount: AccountRecord }).liveMinutesAccount = account;
+      exposeTo(core, request, reply, account);
+      try {
+        core.rateLimits.take(account);
+      } catch (error) {
+        return done(error as Error);
+      }
       done();
     }, (error: Error) => {
       proven.delete(socket);
@@ -90,7 +116,8 @@ export async function liveMinutesApi(parent: FastifyInstance, opts: { core: Core
   for (const method of LIVEMINUTES_METHODS) {
     app.route({
       method: ['GET', 'PUT', 'PATCH', 'DELETE'], url: `/${method}`,
-      handler: async (_request, reply) => reply.status(405).header('Allow', 'POST').send({ resultcode: 0, message: `${method} must be called with POST` }),
+      handler: async (_request, reply) => reply.status(liveMinutesStatus(opts.httpErrors, 405)).header('Allow', 'POST')
+        .send({ resultcode: 0, message: `${method} must be called with POST` }),
     });
   }
 

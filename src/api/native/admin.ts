@@ -47,7 +47,7 @@ export async function adminRoutes(parent: FastifyInstance, opts: { core: Core; l
   app.get('/accounts/:id', { schema: { tags: ['admin'], summary: 'Get an account', params: S.IdParams, response: { 200: S.Account, ...S.Errors } } },
     async (request) => accountView(core, await core.accounts.get(request.params.id)));
 
-  app.patch('/accounts/:id', { schema: { tags: ['admin'], summary: 'Change an account (name, time zone, quotas, service control)', params: S.IdParams, body: S.AccountUpdate, response: { 200: S.Account, ...S.BodyErrors } } },
+  app.patch('/accounts/:id', { schema: { tags: ['admin'], summary: 'Change an account (name, time zone, quotas, service control, CORS origins, rate limit)', params: S.IdParams, body: S.AccountUpdate, response: { 200: S.Account, ...S.BodyErrors } } },
     async (request) => accountView(core, await core.accounts.update(request.params.id, request.body)));
 
   app.post('/accounts/:id/rotate', {

@@ -1,9 +1,10 @@
-import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type, type Static } from 'typebox';
 import type { Core, MeetingInput } from '../../core/index.js';
 import type { AccessSettings, AccountRecord } from '../../store/index.js';
-import { toFailure } from '../http/errors.js';
+import { exposeTo } from '../http/cors.js';
+import { retryAfter, toFailure } from '../http/errors.js';
 import { exactJsonBodies } from '../http/validation.js';
 import { cssLength, embedIframe } from '../http/embed.js';
 import { EMBED_SCRIPT_PATH } from '../../protocol/messages.js';
@@ -40,11 +41,19 @@ function meetingInput(b: Static<typeof S.MeetingUpdate>): MeetingInput {
   return input;
 }
 
-/** What every native-API scope shares: exact JSON validation and one error shape. */
-export function nativeConventions(app: FastifyInstance, log: FastifyBaseLogger, fields: Readonly<Record<string, string>> = FIELDS): void {
+/**
+ * What every native-API scope shares: exact JSON validation and one error shape. `beforeError`
+ * adds what the scope knows to a failure's answer (the account scope: CORS headers).
+ */
+export function nativeConventions(
+  app: FastifyInstance, log: FastifyBaseLogger, fields: Readonly<Record<string, string>> = FIELDS,
+  beforeError?: (request: FastifyRequest, reply: FastifyReply) => void,
+): void {
   exactJsonBodies(app);
   app.setErrorHandler((error, request, reply) => {
     const failure = toFailure(error, request, log, fields);
+    beforeError?.(request, reply);
+    retryAfter(reply, failure);
     if (failure.httpStatus === 401) reply.header('WWW-Authenticate', 'Bearer realm="Parley"');
     return reply.status(failure.httpStatus).send({
       error: { code: failure.code, message: failure.message, details: failure.field ? { field: fields[failure.field] ?? failure.field } : {} },
@@ -58,10 +67,13 @@ export async function accountRoutes(parent: FastifyInstance, opts: { core: Core;
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
   const accounts = new WeakMap<FastifyRequest, AccountRecord>();
   const accountOf = (request: FastifyRequest) => accounts.get(request) as AccountRecord; // set by the onRequest hook
-  nativeConventions(app, opts.log);
+  nativeConventions(app, opts.log, FIELDS, (request, reply) => exposeTo(core, request, reply, accounts.get(request)));
 
-  app.addHook('onRequest', async (request) => {
-    accounts.set(request, (await core.accounts.authenticateBearer(bearerToken(request))).account);
+  app.addHook('onRequest', async (request, reply) => {
+    const { account } = await core.accounts.authenticateBearer(bearerToken(request));
+    accounts.set(request, account);
+    exposeTo(core, request, reply, account);
+    core.rateLimits.take(account);
   });
 
   const meetingOf = (request: FastifyRequest<{ Params: { id: string } }>) => core.meetings.get(accountOf(request), request.params.id);
@@ -69,6 +81,13 @@ export async function accountRoutes(parent: FastifyInstance, opts: { core: Core;
   // ---- account -----------------------------------------------------------------------------
   app.get('/account', { schema: { tags: ['account'], summary: 'The calling account', response: { 200: S.Account, ...S.Errors } } },
     async (request) => accountView(core, accountOf(request)));
+
+  app.patch('/account', {
+    schema: {
+      tags: ['account'], summary: 'Change the calling account: the browser origins that may call its APIs (CORS)',
+      body: S.AccountSelfUpdate, response: { 200: S.Account, ...S.BodyErrors },
+    },
+  }, async (request) => accountView(core, await core.accounts.update(accountOf(request).id, { corsOrigins: request.body.corsOrigins })));
 
   // ---- meetings ----------------------------------------------------------------------------
   app.post('/meetings', {

@@ -1,5 +1,5 @@
 import { Type, type TSchema } from 'typebox';
-import { LIMITS } from '../../core/index.js';
+import { LIMITS, MAX_CORS_ORIGINS } from '../../core/index.js';
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 const Timestamp = Type.String({ format: 'date-time', description: 'an ISO 8601 date-time with offset, e.g. 2026-12-01T09:00:00Z' });
@@ -246,6 +246,8 @@ export const Account = Type.Object({
   maxMeetings: Type.Integer(),
   maxUsers: Type.Integer(),
   serviceControl: Type.Boolean(),
+  corsOrigins: Type.Array(Type.String(), { description: 'browser origins (scheme://host[:port]) that may read this account’s API answers (CORS)' }),
+  rateLimitPerMinute: Type.Integer({ description: 'API requests per minute on all surfaces together; 0 means no limit' }),
   createdAt: Timestamp,
 }, { title: 'Account' });
 
@@ -273,12 +275,24 @@ export const AccountCreate = Type.Object({
   serviceControl: Type.Optional(Type.Boolean()),
 }, { additionalProperties: false });
 
+const CorsOrigins = Type.Array(Type.String({ maxLength: 300 }), {
+  maxItems: MAX_CORS_ORIGINS,
+  description: 'exact browser origins, scheme://host[:port] (no path, no trailing slash), that may read the account’s API answers; [] for none',
+});
+
+/** What an account may change about itself (PATCH /api/v1/account). */
+export const AccountSelfUpdate = Type.Object({
+  corsOrigins: Type.Optional(CorsOrigins),
+}, { additionalProperties: false });
+
 export const AccountUpdate = Type.Object({
   name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
   timeZone: Type.Optional(Type.String({ maxLength: 64 })),
   maxMeetings: Type.Optional(Nullable(Type.Integer({ minimum: 0 }))),
   maxUsers: Type.Optional(Nullable(Type.Integer({ minimum: 0 }))),
   serviceControl: Type.Optional(Type.Boolean()),
+  corsOrigins: Type.Optional(CorsOrigins),
+  rateLimitPerMinute: Type.Optional(Nullable(Type.Integer({ minimum: 0, description: 'API requests per minute; 0 no limit, null the server’s RATE_LIMIT_PER_MINUTE' }))),
 }, { additionalProperties: false });
 
 export const Credentials = Type.Object({

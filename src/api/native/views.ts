@@ -112,6 +112,8 @@ export function accountView(core: Core, a: AccountRecord) {
     maxMeetings: quotas.maxMeetings,
     maxUsers: quotas.maxUsers,
     serviceControl: a.serviceControl,
+    corsOrigins: [...a.corsOrigins],
+    rateLimitPerMinute: core.rateLimits.limitOf(a),
     createdAt: a.createdAt.toISOString(),
   };
 }

@@ -57,6 +57,7 @@ export const accounts = converters<AccountRecord, AccountsTable>({
   serverKeyHash: ['server_key_hash', 'plain'], nativeAppKeyHash: ['native_app_key_hash', 'plain'],
   maxMeetings: ['max_meetings', 'plain'], maxUsers: ['max_users', 'plain'],
   serviceControl: ['service_control', 'bool'], createdAt: ['created_at', 'date'],
+  corsOrigins: ['cors_origins', 'json'], rateLimitPerMinute: ['rate_limit_per_minute', 'plain'],
 });
 
 export const users = converters<UserRecord, UsersTable>({

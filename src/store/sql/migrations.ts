@@ -238,6 +238,15 @@ migrations['0006_webhooks'] = {
   },
 };
 
+migrations['0008_account_cors_limits'] = {
+  // Issue 10: the browser origins that may read an account's API answers (CORS), and its own
+  // API rate limit (null: the server's RATE_LIMIT_PER_MINUTE).
+  async up(db: Kysely<unknown>) {
+    await db.schema.alterTable('accounts').addColumn('cors_origins', 'text', (c) => c.notNull().defaultTo('[]')).execute();
+    await db.schema.alterTable('accounts').addColumn('rate_limit_per_minute', 'integer').execute();
+  },
+};
+
 export const migrationProvider: MigrationProvider = {
   async getMigrations() {
     return migrations;

@@ -14,6 +14,9 @@ export interface AccountsTable {
   max_users: number | null;
   service_control: number;
   created_at: string;
+  /** JSON array of origins; the database default ('[]') applies to accounts made before 0008. */
+  cors_origins: string;
+  rate_limit_per_minute: number | null;
   /** Maintained by reserveMeeting/releaseMeeting; the database default (0) applies on insert. */
   meeting_count: number;
 }
