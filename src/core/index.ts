@@ -1,6 +1,7 @@
 import type { Store } from '../store/index.js';
 import { AccessService } from './access.js';
 import { AccountService } from './accounts.js';
+import { AuditTrail } from './audit.js';
 import { AdminService } from './admin.js';
 import { CoreEventBus } from './events.js';
 import { IdempotencyService } from './idempotency.js';
@@ -22,6 +23,7 @@ export type { CreateMeetingInput, MeetingInput, MeetingResult } from './meetings
 export type { ParticipantInput } from './participants.js';
 export type { Actor, AddressDetector, MediaPlane, MediaStatus, ServiceStatus } from './service.js';
 export type { Availability } from './status.js';
+export type { AuditActor, AuditChange, AuditFilter } from './audit.js';
 export type { Admission, Credentials, LinkRef, LinkState, ResolvedLink, WaysIn } from './access.js';
 export { EARLY_JOIN_MS } from './access.js';
 export type { JoinGrant } from './join-tokens.js';
@@ -73,6 +75,7 @@ export class Core {
   readonly joinTokens: JoinTokens;
   readonly room: RoomRules;
   readonly live: LiveMeetings;
+  readonly audit: AuditTrail;
   private timer?: NodeJS.Timeout;
 
   constructor(private readonly options: CoreOptions) {
@@ -94,6 +97,7 @@ export class Core {
     this.joinTokens = new JoinTokens(store, options.secret, options.joinTokenTtlMs ?? 60_000);
     this.room = new RoomRules(store, this.access, this.meetings, this.accounts);
     this.live = new LiveMeetings(this.meetings, this.participants);
+    this.audit = new AuditTrail(store);
   }
 
   /**
@@ -112,6 +116,13 @@ export class Core {
   /** Throws when the database does not answer (readiness). */
   async ping(): Promise<void> {
     await this.options.store.settings.get('service.running');
+  }
+
+  /** Meetings in progress (status 8 or 11) and people connected (10), as recorded: every node's (metrics). */
+  async liveCounts(): Promise<{ meetings: number; participants: number }> {
+    const { store } = this.options;
+    const [meetings, participants] = await Promise.all([store.meetings.listLive(), store.participants.listConnected()]);
+    return { meetings: meetings.length, participants: participants.length };
   }
 
   async stop(): Promise<void> {

@@ -1,5 +1,5 @@
 import type {
-  AccountRecord, ApiTokenRecord, IdempotencyRecord, MeetingRecord, ParticipantRecord, PresetRecord, UserRecord,
+  AccountRecord, ApiTokenRecord, AuditRecord, IdempotencyRecord, MeetingRecord, ParticipantRecord, PresetRecord, UserRecord,
 } from './records.js';
 
 /** Keyset pagination: records ordered by id (ids are time-ordered), starting after `after`. */
@@ -119,6 +119,24 @@ export interface JoinTokenUseRepository {
   deleteExpired(at: Date): Promise<void>;
 }
 
+/** Filters of the audit trail; every field narrows (ANDed). */
+export interface AuditQuery {
+  accountId?: string;
+  resourceId?: string;
+  action?: string;
+  since?: Date;
+  until?: Date;
+  limit: number;
+  /** Newest first: entries older than this id. */
+  before?: string;
+}
+
+export interface AuditRepository {
+  insert(entry: AuditRecord): Promise<void>;
+  /** Newest first. */
+  list(query: AuditQuery): Promise<AuditRecord[]>;
+}
+
 export interface Repositories {
   accounts: AccountRepository;
   users: UserRepository;
@@ -129,6 +147,7 @@ export interface Repositories {
   settings: SettingsRepository;
   idempotency: IdempotencyRepository;
   joinTokenUses: JoinTokenUseRepository;
+  audit: AuditRepository;
 }
 
 export interface Store extends Repositories {

@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import type { Core, LiveMinutesProof } from '../../core/index.js';
 import { CoreError, time } from '../../core/index.js';
 import type { AccountRecord } from '../../store/index.js';
+import { auditChanges, identify, meetingByKey } from '../http/audit.js';
 import { acceptJsonAsPlainText, acceptMultipartForms } from '../http/body.js';
 import { toFailure } from '../http/errors.js';
 import { legacyBodies } from '../http/validation.js';
@@ -57,6 +58,7 @@ export async function liveMinutesApi(parent: FastifyInstance, opts: { core: Core
   acceptJsonAsPlainText(app);
   acceptMultipartForms(app);
   legacyBodies(app);
+  auditChanges(app, core, meetingByKey(core, (b) => b.meetingKey));
   app.setErrorHandler((error, request, reply) => {
     const fields = (request.routeOptions.config as { fields?: Record<string, string> }).fields ?? FIELDS;
     const failure = toFailure(error, request, opts.log, fields);
@@ -80,6 +82,7 @@ export async function liveMinutesApi(parent: FastifyInstance, opts: { core: Core
     core.accounts.authenticateLiveMinutes(credentials.sid, credentials.token, proven.get(socket)).then((account) => {
       proven.set(socket, { accountSid: credentials.sid, authToken: credentials.token, account });
       (request as unknown as { liveMinutesAccount: AccountRecord }).liveMinutesAccount = account;
+      identify(request, { account, actor: { accountId: account.id, surface: 'liveminutes', credential: 'auth-token' } });
       done();
     }, (error: Error) => {
       proven.delete(socket);
@@ -96,7 +99,7 @@ export async function liveMinutesApi(parent: FastifyInstance, opts: { core: Core
 
   app.post('/createMeeting', {
     schema: { body: CreateMeetingBody, response: { 200: Responses.createMeeting } },
-    config: { fields: HOST_FIELDS },
+    config: { fields: HOST_FIELDS, audit: 'meeting.create' },
   }, async (request) => {
     const account = accountOf(request);
     const b = request.body;
@@ -123,7 +126,7 @@ export async function liveMinutesApi(parent: FastifyInstance, opts: { core: Core
     };
   });
 
-  app.post('/addParticipant', { schema: { body: AddParticipantBody, response: { 200: Responses.addParticipant } } }, async (request) => {
+  app.post('/addParticipant', { schema: { body: AddParticipantBody, response: { 200: Responses.addParticipant } }, config: { audit: 'participant.add' } }, async (request) => {
     const account = accountOf(request);
     const b = request.body;
     const meeting = await core.meetings.getByKey(account, b.meetingKey, 'meetingKey');
@@ -142,13 +145,13 @@ export async function liveMinutesApi(parent: FastifyInstance, opts: { core: Core
     return { resultcode: 1 as const, meetingUrl: core.links.meetingUrl(meeting) };
   });
 
-  app.post('/cancelMeeting', { schema: { body: MeetingKeyBody, response: { 200: Responses.meetingKey } } }, async (request) => {
+  app.post('/cancelMeeting', { schema: { body: MeetingKeyBody, response: { 200: Responses.meetingKey } }, config: { audit: 'meeting.cancel' } }, async (request) => {
     const meeting = await core.meetings.getByKey(accountOf(request), request.body.meetingKey, 'meetingKey');
     await core.meetings.cancel(meeting);
     return { resultcode: 1 as const, meetingKey: meeting.key };
   });
 
-  app.post('/cancelParticipant', { schema: { body: ParticipantBody, response: { 200: Responses.meetingKey } } }, async (request) => {
+  app.post('/cancelParticipant', { schema: { body: ParticipantBody, response: { 200: Responses.meetingKey } }, config: { audit: 'participant.cancel' } }, async (request) => {
     const meeting = await core.meetings.getByKey(accountOf(request), request.body.meetingKey, 'meetingKey');
     const participant = await core.participants.getByExternalId(meeting, request.body.puid, 'puid');
     await core.participants.cancel(participant);

@@ -402,6 +402,13 @@ export class SfuPeer {
     });
   }
 
+  /** How many tracks this peer sends us and how many we forward to it (for the worker's counters). */
+  trackCounts(): { published: number; forwarded: number } {
+    let forwarded = 0;
+    for (const slot of this.slots) if (slot.down) forwarded++;
+    return { published: this.published.size, forwarded };
+  }
+
   stats(): PeerStats {
     return {
       peerId: this.id,

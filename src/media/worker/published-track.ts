@@ -6,6 +6,8 @@ import type { DownTrack } from './down-track.js';
 
 /** Minimum gap between two keyframe requests sent to the publisher for one track. */
 export const PLI_INTERVAL_MS = 500;
+/** A sequence-number jump larger than this is a sender that restarted, not loss. */
+const MAX_GAP = 3000;
 
 export interface AudioLevel {
   v: boolean;
@@ -30,6 +32,10 @@ export class PublishedTrack {
   private bytes = 0;
   private pliSent = 0;
   private nacksSent = 0;
+  /** Highest sequence number seen from `mediaSsrc`; -1 before the first packet of an SSRC. */
+  private highestSeq = -1;
+  /** Sequence numbers skipped and not (yet) arrived late: what a late packet may take back. */
+  private missing = 0;
 
   constructor(
     private readonly ctx: WorkerContext,
@@ -66,7 +72,7 @@ export class PublishedTrack {
     this.bytes += size;
     this.ctx.counters.packetsIn++;
     this.ctx.counters.bytesIn += size;
-    this.mediaSsrc = rtp.header.ssrc;
+    this.countLoss(rtp.header.ssrc, rtp.header.sequenceNumber);
     if (!this.forwarded || this.held) return;
     let level: AudioLevel | undefined;
     if (this.kind === 'audio') {
@@ -74,6 +80,33 @@ export class PublishedTrack {
       if (level) this.onAudioLevel(this.peerId, level.level);
     }
     for (const down of this.downTracks) down.forward(rtp, level);
+  }
+
+  /**
+   * Loss as a receiver sees it, with integers only: a jump of the highest sequence number counts
+   * the skipped ones as lost; a packet older than the highest (a retransmission after our NACK,
+   * or reordering) counts as late while some are missing. Lost minus late is what never came.
+   * A jump of more than MAX_GAP is a restarted sender, not loss.
+   */
+  private countLoss(ssrc: number, seq: number): void {
+    if (ssrc !== this.mediaSsrc || this.highestSeq < 0) {
+      this.mediaSsrc = ssrc;
+      this.highestSeq = seq;
+      this.missing = 0;
+      return;
+    }
+    const ahead = (seq - this.highestSeq) & 0xffff;
+    if (ahead === 0) return;
+    if (ahead < 0x8000) {
+      this.highestSeq = seq;
+      if (ahead > 1 && ahead <= MAX_GAP) {
+        this.missing += ahead - 1;
+        this.ctx.counters.packetsLost += ahead - 1;
+      }
+    } else if (this.missing > 0) {
+      this.missing--;
+      this.ctx.counters.packetsLate++;
+    }
   }
 
   setHeld(held: boolean): void {

@@ -1,8 +1,8 @@
 import type {
-  AccountRecord, ApiTokenRecord, IdempotencyRecord, MeetingRecord, ParticipantRecord, PresetRecord, UserRecord,
+  AccountRecord, ApiTokenRecord, AuditRecord, IdempotencyRecord, MeetingRecord, ParticipantRecord, PresetRecord, UserRecord,
 } from '../records.js';
 import type {
-  AccountsTable, ApiTokensTable, IdempotencyKeysTable, MeetingsTable, ParticipantsTable, PresetsTable, UsersTable,
+  AccountsTable, ApiTokensTable, AuditLogTable, IdempotencyKeysTable, MeetingsTable, ParticipantsTable, PresetsTable, UsersTable,
 } from './schema.js';
 
 /** How a record field is stored: as is, as 0/1, or as ISO-8601 text. */
@@ -127,4 +127,11 @@ export const participants = converters<ParticipantRecord, ParticipantsTable>({
 export const idempotency = converters<IdempotencyRecord, IdempotencyKeysTable>({
   accountId: ['account_id', 'plain'], key: ['key', 'plain'], fingerprint: ['fingerprint', 'plain'],
   statusCode: ['status_code', 'plain'], body: ['body', 'plain'], createdAt: ['created_at', 'date'],
+});
+
+export const audit = converters<AuditRecord, AuditLogTable>({
+  id: ['id', 'plain'], at: ['at', 'date'], accountId: ['account_id', 'plain'], surface: ['surface', 'plain'],
+  credential: ['credential', 'plain'], userId: ['user_id', 'plain'], action: ['action', 'plain'],
+  resourceType: ['resource_type', 'plain'], resourceId: ['resource_id', 'plain'], requestId: ['request_id', 'plain'],
+  outcome: ['outcome', 'plain'], statusCode: ['status_code', 'plain'], errorCode: ['error_code', 'plain'],
 });

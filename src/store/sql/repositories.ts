@@ -1,6 +1,7 @@
 import { sql, type Compilable, type CompiledQuery, type Kysely } from 'kysely';
 import type { Repositories } from '../repositories.js';
 import { UniqueViolation } from '../repositories.js';
+import { auditRepository } from './audit.js';
 import * as map from './mapping.js';
 import type { Database } from './schema.js';
 
@@ -351,6 +352,8 @@ export function createRepositories(db: Kysely<Database>, hot: HotQueries): Repos
         await db.deleteFrom('idempotency_keys').where('created_at', '<', at.toISOString()).execute();
       },
     },
+
+    audit: auditRepository(db),
 
     joinTokenUses: {
       async use(id, expiresAt) {

@@ -128,6 +128,22 @@ export interface JoinTokenUsesTable {
   expires_at: string;
 }
 
+export interface AuditLogTable {
+  id: string;
+  at: string;
+  account_id: string | null;
+  surface: string;
+  credential: string;
+  user_id: string | null;
+  action: string;
+  resource_type: string;
+  resource_id: string | null;
+  request_id: string;
+  outcome: string;
+  status_code: number;
+  error_code: string | null;
+}
+
 export interface Database {
   accounts: AccountsTable;
   users: UsersTable;
@@ -138,4 +154,5 @@ export interface Database {
   settings: SettingsTable;
   idempotency_keys: IdempotencyKeysTable;
   join_token_uses: JoinTokenUsesTable;
+  audit_log: AuditLogTable;
 }
