@@ -97,7 +97,8 @@ export function auditChanges(app: FastifyInstance, core: Core, surface: SurfaceA
     const action = caller && actionOf(request);
     if (!caller || !action) return payload;
     try {
-      let target = targets.get(request) ?? { resourceId: null };
+      // No preHandler when validation failed: nothing changed, the names in the request still hold.
+      let target = targets.get(request) ?? await surface.target(request, caller);
       const answer = reply.statusCode < 300 && CREATES.test(action) && surface.created ? parseAnswer(payload) : undefined;
       if (answer && surface.created) target = await surface.created(answer, request, caller);
       const actor = target.accountId !== undefined ? { ...caller.actor, accountId: target.accountId } : caller.actor;
