@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditActor, Core } from '../../core/index.js';
 import type { AccountRecord } from '../../store/index.js';
 
@@ -84,15 +84,15 @@ function parseAnswer(payload: unknown): Record<string, unknown> | undefined {
 export function auditChanges(app: FastifyInstance, core: Core, surface: SurfaceAudit): void {
   const targets = new WeakMap<FastifyRequest, AuditTarget>();
 
-  app.addHook('preHandler', async (request) => {
+  const preHandler = async (request: FastifyRequest) => {
     const caller = callers.get(request);
     if (!caller || actionOf(request) === undefined) return;
     const target = await surface.target(request, caller);
     targets.set(request, target);
     if (target.meetingId) bindLog(request, { meetingId: target.meetingId });
-  });
+  };
 
-  app.addHook('onSend', async (request, reply, payload) => {
+  const onSend = async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
     const caller = callers.get(request);
     const action = caller && actionOf(request);
     if (!caller || !action) return payload;
@@ -111,8 +111,17 @@ export function auditChanges(app: FastifyInstance, core: Core, surface: SurfaceA
       request.log.error({ err: error, action }, 'audit entry not written');
     }
     return payload;
+  };
+
+  // Only the routes that declare a change carry the hooks: reads (getMeetingStatus) pay nothing.
+  app.addHook('onRoute', (route) => {
+    if (route.config?.audit === undefined) return;
+    route.preHandler = [...asArray(route.preHandler), preHandler];
+    route.onSend = [...asArray(route.onSend), onSend];
   });
 }
+
+const asArray = <T>(hooks: T | T[] | undefined): T[] => (hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks]);
 
 /**
  * The legacy surfaces name a meeting by its key (LiveMinutes meetingKey, Livebox conference
