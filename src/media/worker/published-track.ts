@@ -3,11 +3,10 @@ import { RTP_EXTENSION_URI, type MediaStreamTrack, type RTCRtpTransceiver, type 
 import type { PublishedTrackStats, TrackKind, TrackSource } from '../types.js';
 import type { WorkerContext } from './context.js';
 import type { DownTrack } from './down-track.js';
+import { SequenceLoss } from './loss.js';
 
 /** Minimum gap between two keyframe requests sent to the publisher for one track. */
 export const PLI_INTERVAL_MS = 500;
-/** A sequence-number jump larger than this is a sender that restarted, not loss. */
-const MAX_GAP = 3000;
 
 export interface AudioLevel {
   v: boolean;
@@ -32,10 +31,7 @@ export class PublishedTrack {
   private bytes = 0;
   private pliSent = 0;
   private nacksSent = 0;
-  /** Highest sequence number seen from `mediaSsrc`; -1 before the first packet of an SSRC. */
-  private highestSeq = -1;
-  /** Sequence numbers skipped and not (yet) arrived late: what a late packet may take back. */
-  private missing = 0;
+  private readonly loss = new SequenceLoss();
 
   constructor(
     private readonly ctx: WorkerContext,
@@ -72,7 +68,10 @@ export class PublishedTrack {
     this.bytes += size;
     this.ctx.counters.packetsIn++;
     this.ctx.counters.bytesIn += size;
-    this.countLoss(rtp.header.ssrc, rtp.header.sequenceNumber);
+    this.mediaSsrc = rtp.header.ssrc;
+    const lost = this.loss.observe(rtp.header.ssrc, rtp.header.sequenceNumber);
+    if (lost > 0) this.ctx.counters.packetsLost += lost;
+    else if (lost < 0) this.ctx.counters.packetsLate++;
     if (!this.forwarded || this.held) return;
     let level: AudioLevel | undefined;
     if (this.kind === 'audio') {
@@ -80,33 +79,6 @@ export class PublishedTrack {
       if (level) this.onAudioLevel(this.peerId, level.level);
     }
     for (const down of this.downTracks) down.forward(rtp, level);
-  }
-
-  /**
-   * Loss as a receiver sees it, with integers only: a jump of the highest sequence number counts
-   * the skipped ones as lost; a packet older than the highest (a retransmission after our NACK,
-   * or reordering) counts as late while some are missing. Lost minus late is what never came.
-   * A jump of more than MAX_GAP is a restarted sender, not loss.
-   */
-  private countLoss(ssrc: number, seq: number): void {
-    if (ssrc !== this.mediaSsrc || this.highestSeq < 0) {
-      this.mediaSsrc = ssrc;
-      this.highestSeq = seq;
-      this.missing = 0;
-      return;
-    }
-    const ahead = (seq - this.highestSeq) & 0xffff;
-    if (ahead === 0) return;
-    if (ahead < 0x8000) {
-      this.highestSeq = seq;
-      if (ahead > 1 && ahead <= MAX_GAP) {
-        this.missing += ahead - 1;
-        this.ctx.counters.packetsLost += ahead - 1;
-      }
-    } else if (this.missing > 0) {
-      this.missing--;
-      this.ctx.counters.packetsLate++;
-    }
   }
 
   setHeld(held: boolean): void {
