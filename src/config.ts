@@ -22,6 +22,10 @@ export interface Config {
   maxUsers: number;
   bodyLimit: number;
   logLevel: string;
+  /** LOG_FORMAT: json or pretty; unset, pretty on a terminal (decided when the logger is made). */
+  logFormat?: string;
+  /** METRICS_TOKEN: GET /metrics needs it as a Bearer token; unset, only this host may scrape. */
+  metricsToken?: string;
   /** Comma-separated ANNOUNCED_IP, if set; otherwise addresses are detected. */
   announcedIps: string[];
   scheduleGraceMs: number;
@@ -109,6 +113,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: Record<s
     maxUsers: integer(merged, 'QUOTA_MAX_USERS', 1000, 0, 1e9),
     bodyLimit: integer(merged, 'BODY_LIMIT', 256 * 1024, 1024, 64 * 1024 * 1024),
     logLevel: merged.LOG_LEVEL || 'info',
+    logFormat: merged.LOG_FORMAT || undefined,
+    metricsToken: metricsToken(merged.METRICS_TOKEN),
     announcedIps: announcedIps(merged.ANNOUNCED_IP),
     scheduleGraceMs: integer(merged, 'SCHEDULE_GRACE_SECONDS', 300, 0, 86400) * 1000,
     mediaWorkers: integer(merged, 'MEDIA_WORKERS', availableParallelism(), 0, 256),
@@ -129,6 +135,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: Record<s
     rateLimitPerMinute: integer(merged, 'RATE_LIMIT_PER_MINUTE', DEFAULT_RATE_LIMIT_PER_MINUTE, 0, 1e9),
     liveMinutesHttpErrors: flag(merged, 'LIVEMINUTES_HTTP_ERRORS'),
   };
+}
+
+function metricsToken(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (raw.length < 16 || /\s/.test(raw)) throw new ConfigError('METRICS_TOKEN must be at least 16 characters, without spaces');
+  return raw;
 }
 
 function announcedIps(raw: string | undefined): string[] {

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { isIP } from 'node:net';
 import websocket from '@fastify/websocket';
-import pino from 'pino';
+import type pino from 'pino';
 import { buildApp } from './api/http/app.js';
 import { ConsoleApp } from './api/console/app.js';
 import { RoomApp } from './api/pages/room.js';
@@ -13,6 +13,9 @@ import { SignalingServer } from './signaling/server.js';
 import { roomRoutes } from './api/room/routes.js';
 import { openStore, type Store } from './store/index.js';
 import { WebhookWorker, type Clock } from './webhooks/worker.js';
+import { createLogger, logFormat } from './logging.js';
+import { Metrics } from './metrics/registry.js';
+import { coreSources, mediaSources, signalingSources, webhookSources } from './metrics/sources.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -23,6 +26,8 @@ export interface RunningServer {
   webhooks: WebhookWorker;
   /** Absent when MEDIA_WORKERS=0. */
   media?: { service: MediaService; control: MediaControl; signaling: SignalingServer };
+  /** GET /metrics; a later module adds its own with metrics.registerGaugeSource / registerCounterSource. */
+  metrics: Metrics;
   config: Config;
   /** The address the server listens on, e.g. http://127.0.0.1:8080 */
   url: string;
@@ -109,8 +114,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const env = options.env ?? process.env;
   const config = options.config ?? loadConfig(env);
   const log = options.logger === false
-    ? pino({ level: 'silent' })
-    : pino({ level: typeof options.logger === 'object' ? options.logger.level : config.logLevel, redact: ['req.headers.authorization'] });
+    ? createLogger('silent', 'json')
+    : createLogger(typeof options.logger === 'object' ? options.logger.level : config.logLevel, logFormat(config.logFormat));
+  const metrics = new Metrics();
 
   const trustProxy = parseTrustProxy(env.TRUST_PROXY);
   if (trustProxy === true) {
@@ -135,8 +141,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const firstStart: RunningServer['firstStart'] = adminToken || demo ? { adminToken, demo } : undefined;
     app = await buildApp({
       core, bodyLimit: config.bodyLimit, log, trustProxy,
-      room: RoomApp.load(), console: ConsoleApp.load(), liveMinutesHttpErrors: config.liveMinutesHttpErrors,
+      room: RoomApp.load(), console: ConsoleApp.load(), liveMinutesHttpErrors: config.liveMinutesHttpErrors, metrics, metricsToken: config.metricsToken,
     });
+    coreSources(metrics, core);
+    webhookSources(metrics, core, webhooks);
     if (config.mediaWorkers > 0) {
       const service = new MediaService({
         workers: config.mediaWorkers, listenIp: config.rtcListenIp, announcedAddresses: core.service.addresses,
@@ -152,6 +160,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       const control = new MediaControl(core, service, signaling, log);
       await control.start();
       media = { service, control, signaling };
+      mediaSources(metrics, service);
+      signalingSources(metrics, signaling);
     }
     await app.listen({ port: config.port, host: config.host });
     log.info({ address: app.server.address() }, 'listening');
@@ -162,7 +172,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     if (config.publicUrlFromPort) core.links.rebase(`http://${host.includes(':') ? `[${host}]` : host}:${port}`);
     const running = app;
     return {
-      app: running, log, core, store, config, firstStart, media, webhooks,
+      app: running, log, core, store, config, firstStart, media, webhooks, metrics,
       url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
       async close(opts = {}) {
         if (opts.restart) await media?.signaling.restart(config.rejoinWindowMs);

@@ -54,10 +54,16 @@ function stop(s: Serving): Promise<number | null> {
 }
 
 describe('parley CLI', () => {
-  it('prints usage, and refuses unknown commands with exit code 64', () => {
-    const help = parley('help');
-    expect(help.status).toBe(0);
-    expect(help.stdout).toContain('parley account create');
+  it('prints usage for help, --help and -h, also after a command, without complaining', () => {
+    for (const args of [['help'], ['--help'], ['-h'], ['serve', '--help'], ['account', 'create', '-h'], ['help', 'user']]) {
+      const help = parley(...args);
+      expect(help.status, args.join(' ')).toBe(0);
+      expect(help.stdout, args.join(' ')).toContain('parley account create');
+      expect(help.stderr, args.join(' ')).toBe('');
+    }
+  });
+
+  it('refuses unknown commands with exit code 64', () => {
     const bad = parley('frobnicate');
     expect(bad.status).toBe(64);
     expect(bad.stderr).toContain('unknown command "frobnicate"');

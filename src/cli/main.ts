@@ -17,10 +17,11 @@ Usage:
   parley user list --account ID [--json]
   parley user api-permission --account ID --user USERNAME on|off [--json]
   parley admin rotate-token
-  parley help
+  parley help | --help | -h      (also after any command: parley serve --help)
 
 Configuration comes from the environment (PORT, HOST, PUBLIC_URL, DATA_DIR, DATABASE_URL,
-TIME_ZONE, QUOTA_MAX_MEETINGS, QUOTA_MAX_USERS, …; see docs/operations.md). The account
+TIME_ZONE, QUOTA_MAX_MEETINGS, QUOTA_MAX_USERS, LOG_LEVEL, LOG_FORMAT=json|pretty,
+METRICS_TOKEN, …; see docs/operations.md). The account
 commands work on DATA_DIR's database, also while the server runs.`;
 
 const SECRETS: RotatableSecret[] = ['auth-token', 'server-key', 'native-app-key', 'api-key', 'api-token'];
@@ -226,14 +227,23 @@ async function admin(args: string[]) {
   }
 }
 
+const HELP = new Set(['help', '--help', '-h']);
+/** `help` only as the command (an account may be named "help"); the flags after any command too. */
+const asksForHelp = (argv: string[]) => HELP.has(argv[0] ?? '') || argv.includes('--help') || argv.includes('-h');
+
 async function main(argv: string[]) {
   const [command, ...rest] = argv;
+  // `parley --help`, `parley help account`, `parley serve --help`: the usage, on stdout, exit 0.
+  if (asksForHelp(argv)) {
+    process.stdout.write(USAGE + '\n');
+    return;
+  }
   switch (command) {
     case 'serve': return serve(rest);
     case 'account': return account(rest);
     case 'admin': return admin(rest);
     case 'user': return user(rest);
-    case undefined: case 'help': case '--help': case '-h':
+    case undefined:
       process.stdout.write(USAGE + '\n');
       return;
     default:

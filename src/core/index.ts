@@ -1,6 +1,7 @@
 import type { Store } from '../store/index.js';
 import { AccessService } from './access.js';
 import { AccountService } from './accounts.js';
+import { AuditTrail } from './audit.js';
 import { AdminService } from './admin.js';
 import { AdminSessions } from './admin-sessions.js';
 import { CorsPolicy } from './cors.js';
@@ -26,6 +27,7 @@ export type { CreateMeetingInput, MeetingInput, MeetingResult } from './meetings
 export type { ParticipantInput } from './participants.js';
 export type { Actor, AddressDetector, MediaPlane, MediaStatus, ServiceStatus } from './service.js';
 export type { Availability } from './status.js';
+export type { AuditActor, AuditChange, AuditFilter } from './audit.js';
 export type { Admission, Credentials, LinkRef, LinkState, ResolvedLink, WaysIn } from './access.js';
 export { EARLY_JOIN_MS } from './access.js';
 export type { JoinGrant } from './join-tokens.js';
@@ -92,6 +94,7 @@ export class Core {
   readonly webhooks: Webhooks;
   readonly cors: CorsPolicy;
   readonly rateLimits: ApiRateLimits;
+  readonly audit: AuditTrail;
   private timer?: NodeJS.Timeout;
   private purgedAt = 0;
 
@@ -119,6 +122,7 @@ export class Core {
     this.joinTokens = new JoinTokens(store, options.secret, options.joinTokenTtlMs ?? 60_000);
     this.room = new RoomRules(store, this.access, this.meetings, this.accounts, outbox);
     this.live = new LiveMeetings(this.meetings, this.participants, this.accounts);
+    this.audit = new AuditTrail(store);
   }
 
   /**
@@ -138,6 +142,13 @@ export class Core {
   /** Throws when the database does not answer (readiness). */
   async ping(): Promise<void> {
     await this.options.store.settings.get('service.running');
+  }
+
+  /** Meetings in progress (status 8 or 11) and people connected (10), as recorded: every node's (metrics). */
+  async liveCounts(): Promise<{ meetings: number; participants: number }> {
+    const { store } = this.options;
+    const [meetings, participants] = await Promise.all([store.meetings.listLive(), store.participants.listConnected()]);
+    return { meetings: meetings.length, participants: participants.length };
   }
 
   async stop(): Promise<void> {

@@ -62,6 +62,14 @@ export interface WorkerCounters {
   bytesIn: number;
   packetsOut: number;
   bytesOut: number;
+  /** Incoming sequence numbers skipped (see PublishedTrack.countLoss) */
+  packetsLost: number;
+  /** Incoming packets older than the highest seen while some were missing (retransmitted or reordered) */
+  packetsLate: number;
+  /** Tracks received from publishers now */
+  tracksPublished: number;
+  /** Tracks sent to subscribers now (one per subscriber and track) */
+  tracksForwarded: number;
   /** CPU seconds of the worker thread (Linux only) */
   cpuSeconds: number | undefined;
 }

@@ -215,6 +215,16 @@ export interface WorkerStats {
   peers: number;
   /** event-loop utilization of the worker thread (0..1) since the previous `stats()` call */
   eventLoopUtilization: number;
+  /** event-loop utilization over the last sampling period (2 s), what placement uses; independent of `stats()` calls */
+  recentEventLoopUtilization: number;
+  /** time the worker's event loop was busy since this thread started, in seconds (a counter: its rate is the utilization) */
+  eventLoopActiveSeconds: number;
+  /** tracks received from publishers now, and tracks sent to subscribers now (one per subscriber and track) */
+  tracksPublished: number;
+  tracksForwarded: number;
+  /** incoming sequence numbers skipped, and packets that arrived after a later one while some were missing */
+  packetsLost: number;
+  packetsLate: number;
   /** RTP received from publishers since the worker started */
   packetsIn: number;
   bytesIn: number;

@@ -193,6 +193,13 @@ export class WorkerHost {
     return value;
   }
 
+  /** Busy time of the current thread's event loop since it started, in seconds. */
+  eluActiveSeconds(): number {
+    const worker = this.worker;
+    if (!worker || !this.alive) return 0;
+    return worker.performance.eventLoopUtilization().active / 1000;
+  }
+
   /** Intentional stop: no death callback. */
   async terminate(): Promise<void> {
     this.stopping = true;

@@ -74,6 +74,17 @@ export class Rooms {
     return room;
   }
 
+  /** This node's rooms, the people seated in them and those waiting in their lobbies (metrics). */
+  counts(): { rooms: number; seated: number; waiting: number } {
+    let seated = 0;
+    let waiting = 0;
+    for (const room of this.rooms.values()) {
+      seated += room.sessions.size;
+      waiting += room.lobby.size;
+    }
+    return { rooms: this.rooms.size, seated, waiting };
+  }
+
   seated(meetingId: string): number {
     return this.rooms.get(meetingId)?.sessions.size ?? 0;
   }

@@ -95,6 +95,11 @@ export class SignalingServer {
   }
 
   /** Closes every room (server shutdown). */
+  /** This node's live rooms and the people in them (for metrics). */
+  counts(): { rooms: number; seated: number; waiting: number } {
+    return this.rooms.counts();
+  }
+
   async close(): Promise<void> {
     for (const off of this.unsubscribe) off();
     clearInterval(this.sweeper);

@@ -70,8 +70,8 @@ const CACHED: Partial<Record<keyof Repositories, string[]>> = {
   participants: ['findById', 'findByExternalId', 'findByTokenHash'],
 };
 
-/** Tables no cached lookup reads: their writes leave the cache alone. */
-const UNRELATED: ReadonlySet<keyof Repositories> = new Set(['joinTokenUses', 'webhookEndpoints', 'webhookOutbox']);
+/** Tables no cached lookup reads: their writes leave the cache alone (an audit entry follows most API changes). */
+const UNRELATED: ReadonlySet<keyof Repositories> = new Set(['joinTokenUses', 'webhookEndpoints', 'webhookOutbox', 'audit']);
 
 /** Methods that only read; anything else on a repository is a write. */
 const READS = /^(find|get|list|count|externalIdKnown)/;

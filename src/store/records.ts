@@ -214,3 +214,31 @@ export interface WebhookAttemptRecord {
   /** The retry this attempt scheduled; null when it was delivered or given up. */
   nextAttemptAt: Date | null;
 }
+
+/** Which API surface a change came through (the operator's admin scope of the native API apart). */
+export type AuditSurface = ApiSurface | 'admin';
+/** What the caller proved: LiveMinutes Basic AuthToken, Livebox key + Serverkey/Nativeappkey, native Bearer token, admin token. */
+export type AuditCredential = 'auth-token' | 'server-key' | 'native-app-key' | 'api-token' | 'admin-token' | 'console-session';
+
+/** One change made through an API: who, what, when, and how it ended. Never holds a secret. */
+export interface AuditRecord {
+  id: string;
+  at: Date;
+  /** The account the change belongs to (null for operator changes that concern no account). */
+  accountId: string | null;
+  surface: AuditSurface;
+  credential: AuditCredential;
+  /** The account's user who called (Livebox API users), when known. */
+  userId: string | null;
+  /** e.g. `meeting.create`, `participant.cancel`, `service.stop` */
+  action: string;
+  /** meeting, participant, preset, user, account, service… */
+  resourceType: string;
+  /** The resource's id when known (a meeting named by its key is resolved to its id). */
+  resourceId: string | null;
+  requestId: string;
+  outcome: 'success' | 'failure';
+  statusCode: number;
+  /** The error code of a failure (not_found, invalid…). */
+  errorCode: string | null;
+}

@@ -1,5 +1,5 @@
 import type {
-  AccountRecord, ApiTokenRecord, IdempotencyRecord, MeetingRecord, ParticipantRecord, PresetRecord, UserRecord,
+  AccountRecord, ApiTokenRecord, AuditRecord, IdempotencyRecord, MeetingRecord, ParticipantRecord, PresetRecord, UserRecord,
   WebhookAttemptRecord, WebhookDeliveryRecord, WebhookDeliveryState, WebhookEndpointRecord, WebhookEventRecord,
 } from './records.js';
 
@@ -156,6 +156,24 @@ export interface WebhookOutboxRepository {
   purgeFinished(at: Date): Promise<void>;
 }
 
+/** Filters of the audit trail; every field narrows (ANDed). */
+export interface AuditQuery {
+  accountId?: string;
+  resourceId?: string;
+  action?: string;
+  since?: Date;
+  until?: Date;
+  limit: number;
+  /** Newest first: entries older than this id. */
+  before?: string;
+}
+
+export interface AuditRepository {
+  insert(entry: AuditRecord): Promise<void>;
+  /** Newest first. */
+  list(query: AuditQuery): Promise<AuditRecord[]>;
+}
+
 export interface Repositories {
   accounts: AccountRepository;
   users: UserRepository;
@@ -168,6 +186,7 @@ export interface Repositories {
   joinTokenUses: JoinTokenUseRepository;
   webhookEndpoints: WebhookEndpointRepository;
   webhookOutbox: WebhookOutboxRepository;
+  audit: AuditRepository;
 }
 
 export interface Store extends Repositories {

@@ -1,4 +1,4 @@
-import type { Core, DueDelivery } from '../core/index.js';
+import { delivered, type Core, type DueDelivery } from '../core/index.js';
 import { sendWebhook, type Send } from './sender.js';
 
 /** The worker's idea of now: due times and retries follow it (tests move it forward). */
@@ -34,6 +34,8 @@ export class WebhookWorker {
   private looking = false;
   private lookAgain = false;
   private stopped = true;
+  /** Attempts sent by this process, by how they ended (metrics). */
+  readonly attempts = { delivered: 0, failed: 0 };
 
   constructor(private readonly core: Core, private readonly options: WorkerOptions) {
     this.clock = options.clock ?? SYSTEM_CLOCK;
@@ -93,6 +95,8 @@ export class WebhookWorker {
   private run(job: DueDelivery): void {
     const task = (async () => {
       const outcome = await this.send(job, this.options.timeoutMs);
+      if (delivered(outcome)) this.attempts.delivered++;
+      else this.attempts.failed++;
       await this.core.webhooks.dispatch.record(job, outcome, this.clock.now());
     })()
       .catch((error: unknown) => this.options.onError?.(error, `webhook delivery ${job.delivery.id}`))

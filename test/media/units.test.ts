@@ -8,6 +8,7 @@ import { DownTrack, SeqTsRewriter } from '../../src/media/worker/down-track.js';
 import type { PublishedTrack } from '../../src/media/worker/published-track.js';
 import { KeyframeRequestLimiter, PLI_INTERVAL_MS, type Clock } from '../../src/media/worker/keyframe-limiter.js';
 import { fitAnswerToOffer, isAcceptableCandidate, parseMediaSections, sanitizeRemoteSdp } from '../../src/media/worker/sdp.js';
+import { SequenceLoss } from '../../src/media/worker/loss.js';
 import { isVp8KeyframeStart } from '../../src/media/worker/vp8.js';
 
 describe('VP8 keyframe detection', () => {
@@ -26,6 +27,21 @@ describe('VP8 keyframe detection', () => {
     expect(isVp8KeyframeStart(Uint8Array.from([0x11, 0x00]))).toBe(false); // PID=1
     expect(isVp8KeyframeStart(new Uint8Array(0))).toBe(false);
     expect(isVp8KeyframeStart(Uint8Array.from([0x90, 0x80]))).toBe(false); // truncated
+  });
+});
+
+describe('incoming loss', () => {
+  it('counts skipped sequence numbers, takes back late ones, and starts over on a new SSRC', () => {
+    const loss = new SequenceLoss();
+    const run = (ssrc: number, seqs: number[]) => seqs.map((s) => loss.observe(ssrc, s));
+    expect(run(1, [100, 101, 102])).toEqual([0, 0, 0]);
+    expect(run(1, [105])).toEqual([2]); // 103 and 104 skipped
+    expect(run(1, [103, 104, 104, 99])).toEqual([-1, -1, 0, 0]); // late twice, then nothing missing
+    expect(run(1, [105, 106])).toEqual([0, 0]); // a duplicate, then in order
+    expect(run(1, [20000, 40000, 60000, 65534])).toEqual([0, 0, 0, 0]); // restart-sized jumps are not loss
+    expect(run(1, [1])).toEqual([2]); // across the wrap: 65535 and 0 skipped
+    expect(run(2, [5000, 5002])).toEqual([0, 1]); // a new source
+    expect(run(2, [5001, 4990])).toEqual([-1, 0]);
   });
 });
 

@@ -1,4 +1,6 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Core } from '../../core/index.js';
@@ -15,7 +17,9 @@ import { registerBodyParsers } from './body.js';
 import { exposeTo } from './cors.js';
 import { corsSurfaceOf, registerPreflight } from './preflight.js';
 import { DOCS_THEME } from './docs-theme.js';
+import { metricsRoutes } from './metrics.js';
 import { redactUrl } from './redact.js';
+import type { Metrics } from '../../metrics/registry.js';
 
 export interface AppOptions {
   core: Core;
@@ -31,6 +35,24 @@ export interface AppOptions {
   console?: ConsoleApp;
   /** LIVEMINUTES_HTTP_ERRORS: LiveMinutes failures with HTTP error statuses instead of 200. */
   liveMinutesHttpErrors?: boolean;
+  /** Serves GET /metrics and measures API latency. */
+  metrics?: Metrics;
+  /** METRICS_TOKEN: a scrape needs it as a Bearer token; without it, only loopback may scrape. */
+  metricsToken?: string;
+}
+
+const REQUEST_ID = /^[\w.:-]{1,64}$/;
+
+/**
+ * Every request's id (in its log lines, its audit entry and the X-Request-Id answer header). A
+ * proxy's X-Request-Id is kept when the proxy is trusted (TRUST_PROXY) and the id is short and
+ * plain, so its logs and ours meet; otherwise it is ours.
+ */
+function requestIds(trusted: boolean): (req: IncomingMessage) => string {
+  return (req) => {
+    const given = trusted ? req.headers['x-request-id'] : undefined;
+    return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+  };
 }
 
 
@@ -38,17 +60,25 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { core } = options;
   const { log } = options;
   const app = Fastify({
-    // Fastify's own logging adds listeners to every response even when nothing is written;
-    // request lines come from the hook below, only when the level asks for them.
-    logger: false,
+    // Each request gets a child of this logger with its reqId (request.log); the auth hooks add
+    // the account, the audit hook the meeting. Request lines come from the hook below, only when
+    // the level asks for them.
+    loggerInstance: log as FastifyBaseLogger, // the app is typed with Fastify's base logger
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: requestIds(Boolean(options.trustProxy)),
     bodyLimit: options.bodyLimit,
     trustProxy: options.trustProxy ?? false,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false, verbose: true } },
   });
   registerBodyParsers(app);
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('X-Request-Id', request.id);
+    done();
+  });
+  if (options.metrics) metricsRoutes(app, options.metrics, options.metricsToken);
   if (log.isLevelEnabled('info')) {
     app.addHook('onResponse', (request, reply, done) => {
-      log.info({ req: { method: request.method, url: redactUrl(request.url), ip: request.ip }, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime }, 'request completed');
+      request.log.info({ req: { method: request.method, url: redactUrl(request.url), ip: request.ip }, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime }, 'request completed');
       done();
     });
   }
@@ -70,7 +100,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         { name: 'live', description: 'Who is in a meeting now; mute, remove, admit and decline, as a host in the room' },
         { name: 'presets' }, { name: 'users' },
         { name: 'webhooks', description: 'Signed HTTP callbacks for what happens in meetings (docs/webhooks.md), with every delivery attempt visible' },
-        { name: 'account' }, { name: 'service' }, { name: 'admin', description: 'Operator endpoints: the admin token as a Bearer token, or the console’s session cookie (changes also need its X-CSRF-Token header)' },
+        { name: 'account' }, { name: 'service' }, { name: 'audit', description: 'Every change made through any API, by whom, with its outcome' }, { name: 'admin', description: 'Operator endpoints: the admin token as a Bearer token, or the console’s session cookie (changes also need its X-CSRF-Token header)' },
       ],
     },
     hideUntagged: true, // the legacy surfaces and pages are documented in docs/, not here

@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger, FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { CoreError, type CoreErrorCode } from '../../core/index.js';
+import { noteFailure } from './audit.js';
 import { redactUrl } from './redact.js';
 
 /** One failure, whatever raised it, ready for a surface to put in its own shape. */
@@ -103,6 +104,12 @@ export function retryAfter(reply: FastifyReply, failure: Failure): FastifyReply 
  * body and content-type errors, and (as a 500 that names nothing internal) everything else.
  */
 export function toFailure(error: unknown, request: FastifyRequest, log: FastifyBaseLogger, fieldNames: Readonly<Record<string, string>> = {}): Failure {
+  const failure = failureOf(error, request, log, fieldNames);
+  noteFailure(request, failure.code, failure.httpStatus); // the audit entry of a failed change names it
+  return failure;
+}
+
+function failureOf(error: unknown, request: FastifyRequest, log: FastifyBaseLogger, fieldNames: Readonly<Record<string, string>>): Failure {
   if (error instanceof CoreError) {
     const failure: Failure = { httpStatus: HTTP_STATUS[error.code], code: error.code, message: error.messageFor(fieldNames), field: error.field };
     const wait = error.details?.retryAfterSeconds;
@@ -132,6 +139,7 @@ export function toFailure(error: unknown, request: FastifyRequest, log: FastifyB
     const message = e instanceof SyntaxError || /JSON/i.test(e.message) ? `the body is not valid JSON: ${e.message}` : e.message;
     return { httpStatus: e.statusCode, code: 'invalid', message };
   }
-  log.error({ err: error, req: { method: request.method, url: redactUrl(request.url) } }, 'unhandled error');
+  // The request's own logger carries its request id, account and meeting.
+  (request.log ?? log).error({ err: error, req: { method: request.method, url: redactUrl(request.url) } }, 'unhandled error');
   return { httpStatus: 500, code: 'internal', message: 'internal error; the server log has the details' };
 }

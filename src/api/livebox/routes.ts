@@ -4,6 +4,7 @@ import type { Static } from 'typebox';
 import type { Core, LiveboxCaller, MeetingInput } from '../../core/index.js';
 import { CoreError, DEFAULT_PRESET, time } from '../../core/index.js';
 import type { AccessSettings, MeetingRecord } from '../../store/index.js';
+import { auditChanges, identify, meetingByKey } from '../http/audit.js';
 import { acceptJsonAsPlainText, acceptMultipartForms } from '../http/body.js';
 import { exposeTo } from '../http/cors.js';
 import { retryAfter, toFailure } from '../http/errors.js';
@@ -23,6 +24,16 @@ const SCHEDULING_FIELDS: Record<string, string> = { ...FIELDS, key: 'conferenceN
 
 export const LIVEBOX_PREFIX = '/livebox/appsservice/api';
 const LIVEBOX_OPERATIONS = ['videoConfSettings', 'getEmbedCodeofConference', 'changeSchedulingMode', 'resetAllConferences', 'ControlInsideAppServices', 'refreshIPConfiguration'];
+
+/** The audit action of a Livebox call whose action is a body field (undefined: a read). */
+const bodyField = (request: FastifyRequest, name: string) => {
+  const v = (request.body as Record<string, unknown> | undefined)?.[name];
+  return typeof v === 'string' ? v.trim().toLowerCase() : '';
+};
+const CONFERENCE_ACTIONS: Record<string, string> = {
+  add: 'meeting.create', changeconferencemode: 'meeting.set-mode', changeconferencesettings: 'meeting.update', remove: 'meeting.delete',
+};
+const SERVICE_ACTIONS: Record<string, string> = { start: 'service.start', stop: 'service.stop', restart: 'service.restart' };
 
 const bad = (field: string, reason: string) => new CoreError('invalid', reason, { field });
 
@@ -111,6 +122,8 @@ export async function liveboxApi(parent: FastifyInstance, opts: { core: Core; lo
   acceptJsonAsPlainText(app);
   acceptMultipartForms(app);
   legacyBodies(app);
+  // resetAllConferences accepts a `name` that changes nothing: its entry names no meeting.
+  auditChanges(app, core, meetingByKey(core, (b, r) => (r.routeOptions.url?.endsWith('/resetAllConferences') ? undefined : b.name ?? b.conferenceName)));
   app.setErrorHandler((error, request, reply) => {
     const fields = (request.routeOptions.config as { fields?: Record<string, string> }).fields ?? FIELDS;
     const failure = toFailure(error, request, opts.log, fields);
@@ -136,6 +149,10 @@ export async function liveboxApi(parent: FastifyInstance, opts: { core: Core; lo
       username: pick('username'), key: pick('key'), serverKey: pick('Serverkey'), nativeAppKey: pick('Nativeappkey'),
     });
     callers.set(request, caller);
+    identify(request, {
+      account: caller.account,
+      actor: { accountId: caller.account.id, surface: 'livebox', credential: caller.client === 'native' ? 'native-app-key' : 'server-key', userId: caller.user.id },
+    });
     exposeTo(core, request, reply, caller.account);
     core.rateLimits.take(caller.account);
   });
@@ -154,7 +171,7 @@ export async function liveboxApi(parent: FastifyInstance, opts: { core: Core; lo
     if (pin) reply.header('X-Parley-Pin', pin);
   };
 
-  app.post('/videoConfSettings', { schema: { body: VideoConfSettingsBody } }, async (request, reply) => {
+  app.post('/videoConfSettings', { schema: { body: VideoConfSettingsBody }, config: { audit: (r) => CONFERENCE_ACTIONS[bodyField(r, 'action')] } }, async (request, reply) => {
     const { account } = callerOf(request);
     const b = request.body;
     const action = ['Add', 'changeConferenceMode', 'changeConferenceSettings', 'Remove', 'get']
@@ -212,7 +229,7 @@ export async function liveboxApi(parent: FastifyInstance, opts: { core: Core; lo
     return reply.type('text/html; charset=utf-8').send(iframe);
   });
 
-  app.post('/changeSchedulingMode', { schema: { body: SchedulingBody }, config: { fields: SCHEDULING_FIELDS } }, async (request, reply) => {
+  app.post('/changeSchedulingMode', { schema: { body: SchedulingBody }, config: { fields: SCHEDULING_FIELDS, audit: 'meeting.schedule' } }, async (request, reply) => {
     const { account } = callerOf(request);
     const b = request.body;
     const meeting = await core.meetings.getByKey(account, b.conferenceName);
@@ -228,12 +245,12 @@ export async function liveboxApi(parent: FastifyInstance, opts: { core: Core; lo
 
   // "To reset all conferences": the document's sample sends a conference `name`, but the
   // operation and its answer are about all of them, so `name` is accepted and changes nothing.
-  app.post('/resetAllConferences', { schema: { body: ResetBody } }, async (request, reply) => {
+  app.post('/resetAllConferences', { schema: { body: ResetBody }, config: { audit: 'meeting.reset-all' } }, async (request, reply) => {
     await core.meetings.resetAll(callerOf(request));
     return word(reply, 'Reset');
   });
 
-  app.post('/ControlInsideAppServices', { schema: { body: ServiceBody } }, async (request, reply) => {
+  app.post('/ControlInsideAppServices', { schema: { body: ServiceBody }, config: { audit: (r) => SERVICE_ACTIONS[bodyField(r, 'action')] ?? 'service.control' } }, async (request, reply) => {
     const caller = callerOf(request);
     const b = request.body;
     if (b.appservice.trim() !== 'VideoConferencingService') throw bad('appservice', 'must be "VideoConferencingService"');
@@ -252,7 +269,7 @@ export async function liveboxApi(parent: FastifyInstance, opts: { core: Core; lo
     }
   });
 
-  app.post('/refreshIPConfiguration', { schema: { body: CredentialsBody } }, async (request, reply) => {
+  app.post('/refreshIPConfiguration', { schema: { body: CredentialsBody }, config: { audit: 'service.refresh-addresses' } }, async (request, reply) => {
     await core.service.refresh(callerOf(request));
     return word(reply, 'Refreshed');
   });

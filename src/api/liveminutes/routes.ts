@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import type { Core, LiveMinutesProof } from '../../core/index.js';
 import { CoreError, time } from '../../core/index.js';
 import type { AccountRecord } from '../../store/index.js';
+import { auditChanges, identify, meetingByKey } from '../http/audit.js';
 import { acceptJsonAsPlainText, acceptMultipartForms } from '../http/body.js';
 import { exposeTo } from '../http/cors.js';
 import { retryAfter, toFailure } from '../http/errors.js';
@@ -73,6 +74,7 @@ export async function liveMinutesApi(parent: FastifyInstance, opts: LiveMinutesO
   acceptJsonAsPlainText(app);
   acceptMultipartForms(app);
   legacyBodies(app);
+  auditChanges(app, core, meetingByKey(core, (b) => b.meetingKey));
   app.setErrorHandler((error, request, reply) => {
     const fields = (request.routeOptions.config as { fields?: Record<string, string> }).fields ?? FIELDS;
     const failure = toFailure(error, request, opts.log, fields);
@@ -100,6 +102,7 @@ export async function liveMinutesApi(parent: FastifyInstance, opts: LiveMinutesO
     core.accounts.authenticateLiveMinutes(credentials.sid, credentials.token, proven.get(socket)).then((account) => {
       proven.set(socket, { accountSid: credentials.sid, authToken: credentials.token, account });
       (request as unknown as { liveMinutesAccount: AccountRecord }).liveMinutesAccount = account;
+      identify(request, { account, actor: { accountId: account.id, surface: 'liveminutes', credential: 'auth-token' } });
       exposeTo(core, request, reply, account);
       try {
         core.rateLimits.take(account);
@@ -123,7 +126,7 @@ export async function liveMinutesApi(parent: FastifyInstance, opts: LiveMinutesO
 
   app.post('/createMeeting', {
     schema: { body: CreateMeetingBody, response: { 200: Responses.createMeeting } },
-    config: { fields: HOST_FIELDS },
+    config: { fields: HOST_FIELDS, audit: 'meeting.create' },
   }, async (request) => {
     const account = accountOf(request);
     const b = request.body;
@@ -150,7 +153,7 @@ export async function liveMinutesApi(parent: FastifyInstance, opts: LiveMinutesO
     };
   });
 
-  app.post('/addParticipant', { schema: { body: AddParticipantBody, response: { 200: Responses.addParticipant } } }, async (request) => {
+  app.post('/addParticipant', { schema: { body: AddParticipantBody, response: { 200: Responses.addParticipant } }, config: { audit: 'participant.add' } }, async (request) => {
     const account = accountOf(request);
     const b = request.body;
     const meeting = await core.meetings.getByKey(account, b.meetingKey, 'meetingKey');
@@ -169,13 +172,13 @@ export async function liveMinutesApi(parent: FastifyInstance, opts: LiveMinutesO
     return { resultcode: 1 as const, meetingUrl: core.links.meetingUrl(meeting) };
   });
 
-  app.post('/cancelMeeting', { schema: { body: MeetingKeyBody, response: { 200: Responses.meetingKey } } }, async (request) => {
+  app.post('/cancelMeeting', { schema: { body: MeetingKeyBody, response: { 200: Responses.meetingKey } }, config: { audit: 'meeting.cancel' } }, async (request) => {
     const meeting = await core.meetings.getByKey(accountOf(request), request.body.meetingKey, 'meetingKey');
     await core.meetings.cancel(meeting);
     return { resultcode: 1 as const, meetingKey: meeting.key };
   });
 
-  app.post('/cancelParticipant', { schema: { body: ParticipantBody, response: { 200: Responses.meetingKey } } }, async (request) => {
+  app.post('/cancelParticipant', { schema: { body: ParticipantBody, response: { 200: Responses.meetingKey } }, config: { audit: 'participant.cancel' } }, async (request) => {
     const meeting = await core.meetings.getByKey(accountOf(request), request.body.meetingKey, 'meetingKey');
     const participant = await core.participants.getByExternalId(meeting, request.body.puid, 'puid');
     await core.participants.cancel(participant);

@@ -3,7 +3,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Core } from '../../core/index.js';
 import type { AccountRecord } from '../../store/index.js';
-import { controlService, nativeConventions } from './routes.js';
+import { auditChanges, identify } from '../http/audit.js';
+import { adminAuditRoute, ADMIN_AUDIT } from './audit.js';
+import { controlService, nativeConventions, serviceAction } from './routes.js';
 import * as S from './schemas.js';
 import { adminSessionRoutes, authenticateAdmin } from './admin-auth.js';
 import { liveRoutes, liveView, LiveState } from './live.js';
@@ -25,15 +27,19 @@ export async function adminRoutes(parent: FastifyInstance, opts: { core: Core; l
   const { core } = opts;
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
   nativeConventions(app, opts.log, FIELDS);
+  auditChanges(app, core, ADMIN_AUDIT);
   app.addHook('onRequest', async (request) => {
-    if (request.routeOptions.config.adminAuth !== 'none') await authenticateAdmin(core, request);
+    if (request.routeOptions.config.adminAuth === 'none') return;
+    await authenticateAdmin(core, request);
+    identify(request, { actor: { accountId: null, surface: 'admin', credential: request.headers.authorization !== undefined ? 'admin-token' : 'console-session' } });
   });
   adminSessionRoutes(app, core);
+  adminAuditRoute(app, core);
 
   app.get('/accounts', { schema: { tags: ['admin'], summary: 'List accounts', response: { 200: Type.Object({ data: Type.Array(S.Account) }), ...S.Errors } } },
     async () => ({ data: (await core.accounts.list()).map((a) => accountView(core, a)) }));
 
-  app.post('/accounts', {
+  app.post('/accounts', { config: { audit: 'account.create' },
     schema: {
       tags: ['admin'], summary: 'Create an account; its credentials are shown once',
       description: 'The account may control the media service only with "serviceControl": true.',
@@ -47,10 +53,10 @@ export async function adminRoutes(parent: FastifyInstance, opts: { core: Core; l
   app.get('/accounts/:id', { schema: { tags: ['admin'], summary: 'Get an account', params: S.IdParams, response: { 200: S.Account, ...S.Errors } } },
     async (request) => accountView(core, await core.accounts.get(request.params.id)));
 
-  app.patch('/accounts/:id', { schema: { tags: ['admin'], summary: 'Change an account (name, time zone, quotas, service control, CORS origins, rate limit)', params: S.IdParams, body: S.AccountUpdate, response: { 200: S.Account, ...S.BodyErrors } } },
+  app.patch('/accounts/:id', { config: { audit: 'account.update' }, schema: { tags: ['admin'], summary: 'Change an account (name, time zone, quotas, service control, CORS origins, rate limit)', params: S.IdParams, body: S.AccountUpdate, response: { 200: S.Account, ...S.BodyErrors } } },
     async (request) => accountView(core, await core.accounts.update(request.params.id, request.body)));
 
-  app.post('/accounts/:id/rotate', {
+  app.post('/accounts/:id/rotate', { config: { audit: 'account.rotate-secret' },
     schema: { tags: ['admin'], summary: 'Replace one of the account’s secrets', params: S.IdParams, body: S.RotateBody, response: { 200: Type.Object({ secret: Type.String() }), ...S.BodyErrors } },
   }, async (request) => ({ secret: await core.accounts.rotate(request.params.id, request.body.secret) }));
 
@@ -62,7 +68,7 @@ export async function adminRoutes(parent: FastifyInstance, opts: { core: Core; l
     return toPage(await core.users.list(account, q), q, (u) => userView(u));
   });
 
-  app.patch('/accounts/:id/users/:userId', {
+  app.patch('/accounts/:id/users/:userId', { config: { audit: 'user.api-permission' },
     schema: {
       tags: ['admin'], summary: 'Grant or withdraw a user’s API permission (Livebox API access)',
       params: S.AdminUserParams, body: S.ApiPermissionBody, response: { 200: S.User, ...S.BodyErrors },
@@ -118,6 +124,7 @@ export async function adminRoutes(parent: FastifyInstance, opts: { core: Core; l
   }, async () => core.service.status());
 
   app.post('/service', {
+    config: { audit: serviceAction },
     schema: { tags: ['admin'], summary: 'Control the media service as the operator', body: S.ServiceAction, response: { 200: S.ServiceState, ...S.BodyErrors, ...S.errorResponses(503) } },
   }, async (request) => {
     await controlService(core, 'operator', request.body.action);

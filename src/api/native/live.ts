@@ -101,6 +101,7 @@ export function liveRoutes(parent: FastifyInstance, core: Core, accountOf: (requ
   }, async (request) => liveView(await core.live.state(accountOf(request), request.params.id)));
 
   app.post('/meetings/:id/participants/:pid/mute', {
+    config: { audit: 'participant.mute' },
     schema: {
       tags, summary: 'Turn off someone’s microphone, camera or screen share',
       description: `The server stops forwarding it at once and the person’s page says the organiser turned it off; they may turn it on again.${notHere}`,
@@ -114,6 +115,7 @@ export function liveRoutes(parent: FastifyInstance, core: Core, accountOf: (requ
   });
 
   app.post('/meetings/:id/participants/:pid/remove', {
+    config: { audit: 'participant.remove' },
     schema: {
       tags, summary: 'Remove someone from the room',
       description: `Their page shows that they were removed, with the reason if one is given. Their link still works; delete the participant to revoke it.${notHere}`,
@@ -127,6 +129,7 @@ export function liveRoutes(parent: FastifyInstance, core: Core, accountOf: (requ
 
   for (const [action, admit] of [['admit', true], ['decline', false]] as const) {
     app.post(`/meetings/:id/participants/:pid/${action}`, {
+      config: { audit: `participant.${action}` },
       schema: {
         tags, summary: admit ? 'Let someone waiting in the lobby in' : 'Turn away someone waiting in the lobby',
         description: admit ? `409 when the meeting is full or the person is not waiting.` : `Their page says they were not let in.${notHere}`,
@@ -139,6 +142,7 @@ export function liveRoutes(parent: FastifyInstance, core: Core, accountOf: (requ
   }
 
   app.post('/meetings/:id/lobby', {
+    config: { audit: 'meeting.lobby' },
     schema: {
       tags, summary: 'Turn the lobby on or off',
       description: 'Off lets everyone waiting in, as far as seats allow.',

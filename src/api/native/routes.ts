@@ -8,6 +8,8 @@ import { retryAfter, toFailure } from '../http/errors.js';
 import { exactJsonBodies } from '../http/validation.js';
 import { cssLength, embedIframe } from '../http/embed.js';
 import { EMBED_SCRIPT_PATH } from '../../protocol/messages.js';
+import { auditChanges, identify } from '../http/audit.js';
+import { accountAuditRoute, NATIVE_AUDIT } from './audit.js';
 import { liveRoutes } from './live.js';
 import { webhookRoutes } from './webhooks.js';
 import * as S from './schemas.js';
@@ -68,10 +70,12 @@ export async function accountRoutes(parent: FastifyInstance, opts: { core: Core;
   const accounts = new WeakMap<FastifyRequest, AccountRecord>();
   const accountOf = (request: FastifyRequest) => accounts.get(request) as AccountRecord; // set by the onRequest hook
   nativeConventions(app, opts.log, FIELDS, (request, reply) => exposeTo(core, request, reply, accounts.get(request)));
+  auditChanges(app, core, NATIVE_AUDIT);
 
   app.addHook('onRequest', async (request, reply) => {
     const { account } = await core.accounts.authenticateBearer(bearerToken(request));
     accounts.set(request, account);
+    identify(request, { account, actor: { accountId: account.id, surface: 'native', credential: 'api-token' } });
     exposeTo(core, request, reply, account);
     core.rateLimits.take(account);
   });
@@ -90,7 +94,7 @@ export async function accountRoutes(parent: FastifyInstance, opts: { core: Core;
   }, async (request) => accountView(core, await core.accounts.update(accountOf(request).id, { corsOrigins: request.body.corsOrigins })));
 
   // ---- meetings ----------------------------------------------------------------------------
-  app.post('/meetings', {
+  app.post('/meetings', { config: { audit: 'meeting.create' },
     schema: {
       tags: ['meetings'], summary: 'Create a meeting', description: 'Send an Idempotency-Key header to make retries safe.',
       headers: S.IdempotencyHeaders, body: S.MeetingCreate, response: { 201: S.Meeting, ...S.BodyErrors },
@@ -113,22 +117,22 @@ export async function accountRoutes(parent: FastifyInstance, opts: { core: Core;
   app.get('/meetings/:id', { schema: { tags: ['meetings'], summary: 'Get a meeting', params: S.IdParams, response: { 200: S.Meeting, ...S.Errors } } },
     async (request) => meetingView(core, await meetingOf(request)));
 
-  app.patch('/meetings/:id', { schema: { tags: ['meetings'], summary: 'Change a meeting', params: S.IdParams, body: S.MeetingUpdate, response: { 200: S.Meeting, ...S.BodyErrors } } },
+  app.patch('/meetings/:id', { config: { audit: 'meeting.update' }, schema: { tags: ['meetings'], summary: 'Change a meeting', params: S.IdParams, body: S.MeetingUpdate, response: { 200: S.Meeting, ...S.BodyErrors } } },
     async (request) => {
       const { meeting, pin } = await core.meetings.update(accountOf(request), await meetingOf(request), meetingInput(request.body));
       return meetingView(core, meeting, pin);
     });
 
-  app.delete('/meetings/:id', { schema: { tags: ['meetings'], summary: 'Delete a meeting and its participants (ends a live session)', params: S.IdParams, response: { 204: NoContent, ...S.Errors } } },
+  app.delete('/meetings/:id', { config: { audit: 'meeting.delete' }, schema: { tags: ['meetings'], summary: 'Delete a meeting and its participants (ends a live session)', params: S.IdParams, response: { 204: NoContent, ...S.Errors } } },
     async (request, reply) => {
       await core.meetings.remove(await meetingOf(request));
       return reply.status(204).send(null);
     });
 
-  app.post('/meetings/:id/end', { schema: { tags: ['meetings'], summary: 'End the meeting for everyone', params: S.IdParams, response: { 200: S.Meeting, ...S.BodyErrors } } },
+  app.post('/meetings/:id/end', { config: { audit: 'meeting.end' }, schema: { tags: ['meetings'], summary: 'End the meeting for everyone', params: S.IdParams, response: { 200: S.Meeting, ...S.BodyErrors } } },
     async (request) => meetingView(core, await core.meetings.endForAll(await meetingOf(request))));
 
-  app.post('/meetings/:id/cancel', { schema: { tags: ['meetings'], summary: 'Cancel the meeting (links say so; statuses stay readable)', params: S.IdParams, response: { 200: S.Meeting, ...S.BodyErrors } } },
+  app.post('/meetings/:id/cancel', { config: { audit: 'meeting.cancel' }, schema: { tags: ['meetings'], summary: 'Cancel the meeting (links say so; statuses stay readable)', params: S.IdParams, response: { 200: S.Meeting, ...S.BodyErrors } } },
     async (request) => meetingView(core, await core.meetings.cancel(await meetingOf(request))));
 
   app.get('/meetings/:id/embed', {
@@ -142,7 +146,7 @@ export async function accountRoutes(parent: FastifyInstance, opts: { core: Core;
   });
 
   // ---- participants ------------------------------------------------------------------------
-  app.post('/meetings/:id/participants', {
+  app.post('/meetings/:id/participants', { config: { audit: 'participant.add' },
     schema: {
       tags: ['participants'], summary: 'Invite a participant',
       description: 'Inviting an externalId that is already invited returns that participant (200) instead of creating one (201).',
@@ -170,7 +174,7 @@ export async function accountRoutes(parent: FastifyInstance, opts: { core: Core;
     schema: { tags: ['participants'], summary: 'Get a participant', params: S.ParticipantParams, response: { 200: S.Participant, ...S.Errors } },
   }, async (request) => participantView(core, await core.participants.get(await meetingOf(request), request.params.pid)));
 
-  app.delete('/meetings/:id/participants/:pid', {
+  app.delete('/meetings/:id/participants/:pid', { config: { audit: 'participant.delete' },
     schema: { tags: ['participants'], summary: 'Remove a participant (their link stops working)', params: S.ParticipantParams, response: { 204: NoContent, ...S.Errors } },
   }, async (request, reply) => {
     await core.participants.delete(await core.participants.get(await meetingOf(request), request.params.pid));
@@ -179,9 +183,10 @@ export async function accountRoutes(parent: FastifyInstance, opts: { core: Core;
 
   liveRoutes(app, core, accountOf);
   webhookRoutes(app, core, accountOf);
+  accountAuditRoute(app, core, (request) => accountOf(request).id);
 
   // ---- presets -----------------------------------------------------------------------------
-  app.post('/presets', { schema: { tags: ['presets'], summary: 'Create a preset', headers: S.IdempotencyHeaders, body: S.PresetCreate, response: { 201: S.Preset, ...S.BodyErrors } } },
+  app.post('/presets', { config: { audit: 'preset.create' }, schema: { tags: ['presets'], summary: 'Create a preset', headers: S.IdempotencyHeaders, body: S.PresetCreate, response: { 201: S.Preset, ...S.BodyErrors } } },
     async (request, reply) => {
       const account = accountOf(request);
       return idempotentCreate(core, account.id, request, reply, async () => ({ statusCode: 201, payload: presetView(await core.presets.create(account, request.body)) }));
@@ -196,17 +201,17 @@ export async function accountRoutes(parent: FastifyInstance, opts: { core: Core;
   app.get('/presets/:id', { schema: { tags: ['presets'], summary: 'Get a preset', params: S.IdParams, response: { 200: S.Preset, ...S.Errors } } },
     async (request) => presetView(await core.presets.get(accountOf(request), request.params.id)));
 
-  app.patch('/presets/:id', { schema: { tags: ['presets'], summary: 'Change a preset (a rename follows into meetings)', params: S.IdParams, body: S.PresetUpdate, response: { 200: S.Preset, ...S.BodyErrors } } },
+  app.patch('/presets/:id', { config: { audit: 'preset.update' }, schema: { tags: ['presets'], summary: 'Change a preset (a rename follows into meetings)', params: S.IdParams, body: S.PresetUpdate, response: { 200: S.Preset, ...S.BodyErrors } } },
     async (request) => presetView(await core.presets.update(accountOf(request), request.params.id, request.body)));
 
-  app.delete('/presets/:id', { schema: { tags: ['presets'], summary: 'Delete a preset no meeting uses', params: S.IdParams, response: { 204: NoContent, ...S.Errors } } },
+  app.delete('/presets/:id', { config: { audit: 'preset.delete' }, schema: { tags: ['presets'], summary: 'Delete a preset no meeting uses', params: S.IdParams, response: { 204: NoContent, ...S.Errors } } },
     async (request, reply) => {
       await core.presets.delete(accountOf(request), request.params.id);
       return reply.status(204).send(null);
     });
 
   // ---- users -------------------------------------------------------------------------------
-  app.post('/users', { schema: { tags: ['users'], summary: 'Register a user', headers: S.IdempotencyHeaders, body: S.UserCreate, response: { 201: S.User, ...S.BodyErrors } } },
+  app.post('/users', { config: { audit: 'user.create' }, schema: { tags: ['users'], summary: 'Register a user', headers: S.IdempotencyHeaders, body: S.UserCreate, response: { 201: S.User, ...S.BodyErrors } } },
     async (request, reply) => {
       const account = accountOf(request);
       return idempotentCreate(core, account.id, request, reply, async () => {
@@ -224,16 +229,16 @@ export async function accountRoutes(parent: FastifyInstance, opts: { core: Core;
   app.get('/users/:id', { schema: { tags: ['users'], summary: 'Get a user', params: S.IdParams, response: { 200: S.User, ...S.Errors } } },
     async (request) => userView(await core.users.get(accountOf(request), request.params.id)));
 
-  app.patch('/users/:id', { schema: { tags: ['users'], summary: 'Change a user (grant or withdraw API permission here)', params: S.IdParams, body: S.UserUpdate, response: { 200: S.User, ...S.BodyErrors } } },
+  app.patch('/users/:id', { config: { audit: 'user.update' }, schema: { tags: ['users'], summary: 'Change a user (grant or withdraw API permission here)', params: S.IdParams, body: S.UserUpdate, response: { 200: S.User, ...S.BodyErrors } } },
     async (request) => userView(await core.users.update(accountOf(request), request.params.id, request.body)));
 
-  app.delete('/users/:id', { schema: { tags: ['users'], summary: 'Delete a user', params: S.IdParams, response: { 204: NoContent, ...S.Errors } } },
+  app.delete('/users/:id', { config: { audit: 'user.delete' }, schema: { tags: ['users'], summary: 'Delete a user', params: S.IdParams, response: { 204: NoContent, ...S.Errors } } },
     async (request, reply) => {
       await core.users.delete(accountOf(request), request.params.id);
       return reply.status(204).send(null);
     });
 
-  app.post('/users/:id/api-key', { schema: { tags: ['users'], summary: 'Issue a new Livebox API key (the old one stops working)', params: S.IdParams, response: { 200: S.User, ...S.BodyErrors } } },
+  app.post('/users/:id/api-key', { config: { audit: 'user.rotate-key' }, schema: { tags: ['users'], summary: 'Issue a new Livebox API key (the old one stops working)', params: S.IdParams, response: { 200: S.User, ...S.BodyErrors } } },
     async (request) => {
       const account = accountOf(request);
       const apiKey = await core.users.rotateApiKey(account, request.params.id);
@@ -249,6 +254,7 @@ export async function accountRoutes(parent: FastifyInstance, opts: { core: Core;
     });
 
   app.post('/service', {
+    config: { audit: serviceAction },
     schema: {
       tags: ['service'], summary: 'Start, stop or restart the media service, or re-read its addresses; answers once the media workers have acted',
       body: S.ServiceAction, response: { 200: S.ServiceState, ...S.BodyErrors, ...S.errorResponses(503) },
@@ -258,6 +264,12 @@ export async function accountRoutes(parent: FastifyInstance, opts: { core: Core;
     return core.service.status();
   });
 }
+
+/** The audit action of a service call: service.start, service.stop, service.restart, service.refresh-addresses. */
+export const serviceAction = (request: FastifyRequest) => {
+  const action = (request.body as { action?: unknown } | undefined)?.action;
+  return typeof action === 'string' && /^[a-z-]+$/.test(action) ? `service.${action}` : 'service.control';
+};
 
 export async function controlService(core: Core, actor: Parameters<Core['service']['stop']>[0], action: Static<typeof S.ServiceAction>['action']) {
   switch (action) {

@@ -100,6 +100,7 @@ export function webhookRoutes(parent: FastifyInstance, core: Core, accountOf: (r
   const hooks = core.webhooks.endpoints;
 
   app.post('/webhooks', {
+    config: { audit: 'webhook.create' },
     schema: {
       tags, summary: 'Add a webhook endpoint',
       description: 'The answer carries the signing secret, this once. (No Idempotency-Key here: a replayed answer would have to keep the secret.)',
@@ -120,10 +121,12 @@ export function webhookRoutes(parent: FastifyInstance, core: Core, accountOf: (r
     async (request) => webhookView(await hooks.get(accountOf(request), request.params.id)));
 
   app.patch('/webhooks/:id', {
+    config: { audit: 'webhook.update' },
     schema: { tags, summary: 'Change a webhook endpoint (URL, events, secret, enabled)', params: S.IdParams, body: WebhookUpdate, response: { 200: Webhook, ...S.BodyErrors } },
   }, async (request) => webhookView(await hooks.update(accountOf(request), request.params.id, request.body)));
 
   app.delete('/webhooks/:id', {
+    config: { audit: 'webhook.delete' },
     schema: { tags, summary: 'Delete a webhook endpoint and its deliveries', params: S.IdParams, response: { 204: NoContent, ...S.Errors } },
   }, async (request, reply) => {
     await hooks.delete(accountOf(request), request.params.id);
@@ -131,6 +134,7 @@ export function webhookRoutes(parent: FastifyInstance, core: Core, accountOf: (r
   });
 
   app.post('/webhooks/:id/secret', {
+    config: { audit: 'webhook.rotate-secret' },
     schema: { tags, summary: 'Replace the signing secret with a new generated one (shown this once)', params: S.IdParams, response: { 200: Webhook, ...S.Errors } },
   }, async (request) => {
     const { endpoint, secret } = await hooks.rotateSecret(accountOf(request), request.params.id);
@@ -138,6 +142,7 @@ export function webhookRoutes(parent: FastifyInstance, core: Core, accountOf: (r
   });
 
   app.post('/webhooks/:id/ping', {
+    config: { audit: 'webhook.ping' },
     schema: {
       tags, summary: 'Send a test event (type ping) to this endpoint',
       description: 'Queued like any event and signed the same way; follow it in the deliveries. 409 when the endpoint is disabled.',
@@ -160,6 +165,7 @@ export function webhookRoutes(parent: FastifyInstance, core: Core, accountOf: (r
   }, async (request) => deliveryView(await hooks.delivery(accountOf(request), request.params.id, request.params.deliveryId)));
 
   app.post('/webhooks/:id/deliveries/:deliveryId/redeliver', {
+    config: { audit: 'webhook.redeliver' },
     schema: {
       tags, summary: 'Send a delivery again now',
       description: 'Whatever became of it (delivered, failed or still pending): the same event (same id and body) is sent again at once, and retried for 24 hours if it fails. 409 when the endpoint is disabled.',

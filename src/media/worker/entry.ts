@@ -19,7 +19,7 @@ const ctx: WorkerContext = {
   settings,
   emit: (event: WorkerEvent) => post({ t: 'ev', ...event }),
   log: (level, msg, data = {}) => post({ t: 'ev', ev: 'log', level, msg, data: { worker: settings.index, ...data } }),
-  counters: { packetsIn: 0, bytesIn: 0, packetsOut: 0, bytesOut: 0 },
+  counters: { packetsIn: 0, bytesIn: 0, packetsOut: 0, bytesOut: 0, packetsLost: 0, packetsLate: 0 },
   gather: createGatherLock(settings.portRange !== undefined),
 };
 
@@ -99,8 +99,17 @@ const handlers: Handlers = {
   },
   workerStats() {
     let peers = 0;
-    for (const r of rooms.values()) peers += r.peers.size;
-    return { rooms: rooms.size, peers, ...ctx.counters, cpuSeconds: threadCpuSeconds() };
+    let tracksPublished = 0;
+    let tracksForwarded = 0;
+    for (const r of rooms.values()) {
+      peers += r.peers.size;
+      for (const peer of r.peers.values()) {
+        const counts = peer.trackCounts();
+        tracksPublished += counts.published;
+        tracksForwarded += counts.forwarded;
+      }
+    }
+    return { rooms: rooms.size, peers, tracksPublished, tracksForwarded, ...ctx.counters, cpuSeconds: threadCpuSeconds() };
   },
   async closeAll({ reason }) {
     const all = [...rooms.values()];

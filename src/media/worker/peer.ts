@@ -103,6 +103,11 @@ export class SfuPeer {
     this.ctx.emit({ ev: 'connectionState', roomId: this.host.id, peerId: this.id, transport, state });
   }
 
+  /** How many tracks this peer sends us and how many we forward to it (for the worker's counters). */
+  trackCounts(): { published: number; forwarded: number } {
+    return { published: this.publisher.publishedCount, forwarded: this.subscriber.forwardedCount };
+  }
+
   stats(): PeerStats {
     return {
       peerId: this.id,

@@ -4,6 +4,7 @@ import type { PublishedTrackStats, TrackKind, TrackSource } from '../types.js';
 import type { WorkerContext } from './context.js';
 import type { DownTrack } from './down-track.js';
 import { KeyframeRequestLimiter } from './keyframe-limiter.js';
+import { SequenceLoss } from './loss.js';
 
 export interface AudioLevel {
   v: boolean;
@@ -27,6 +28,7 @@ export class PublishedTrack {
   private bytes = 0;
   private pliSent = 0;
   private nacksSent = 0;
+  private readonly loss = new SequenceLoss();
 
   constructor(
     private readonly ctx: WorkerContext,
@@ -64,6 +66,9 @@ export class PublishedTrack {
     this.ctx.counters.packetsIn++;
     this.ctx.counters.bytesIn += size;
     this.mediaSsrc = rtp.header.ssrc;
+    const lost = this.loss.observe(rtp.header.ssrc, rtp.header.sequenceNumber);
+    if (lost > 0) this.ctx.counters.packetsLost += lost;
+    else if (lost < 0) this.ctx.counters.packetsLate++;
     if (!this.forwarded || this.held) return;
     let level: AudioLevel | undefined;
     if (this.kind === 'audio') {

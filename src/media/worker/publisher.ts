@@ -72,6 +72,11 @@ export class PublisherTransport extends EventEmitter<PublisherTransportEvents> {
     this.onAudioLevel = options.onAudioLevel;
   }
 
+  /** Tracks this peer sends us now. */
+  get publishedCount(): number {
+    return this.published.size;
+  }
+
   get connectionState(): string {
     return this.pc?.connectionState ?? 'none';
   }

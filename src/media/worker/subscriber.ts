@@ -70,6 +70,13 @@ export class SubscriberTransport extends EventEmitter<SubscriberTransportEvents>
     this.pc.createDataChannel('parley');
   }
 
+  /** Tracks forwarded to this peer now (m-lines whose answer is applied). */
+  get forwardedCount(): number {
+    let forwarded = 0;
+    for (const slot of this.slots) if (slot.down) forwarded++;
+    return forwarded;
+  }
+
   get connectionState(): string {
     return this.pc.connectionState;
   }

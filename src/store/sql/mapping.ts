@@ -1,9 +1,9 @@
 import type {
-  AccountRecord, ApiTokenRecord, IdempotencyRecord, MeetingRecord, ParticipantRecord, PresetRecord, UserRecord,
+  AccountRecord, ApiTokenRecord, AuditRecord, IdempotencyRecord, MeetingRecord, ParticipantRecord, PresetRecord, UserRecord,
   WebhookAttemptRecord, WebhookDeliveryRecord, WebhookEndpointRecord, WebhookEventRecord,
 } from '../records.js';
 import type {
-  AccountsTable, ApiTokensTable, IdempotencyKeysTable, MeetingsTable, ParticipantsTable, PresetsTable, UsersTable,
+  AccountsTable, ApiTokensTable, AuditLogTable, IdempotencyKeysTable, MeetingsTable, ParticipantsTable, PresetsTable, UsersTable,
   WebhookAttemptsTable, WebhookDeliveriesTable, WebhookEndpointsTable, WebhookEventsTable,
 } from './schema.js';
 
@@ -154,4 +154,11 @@ export const webhookDeliveries = converters<WebhookDeliveryRecord, WebhookDelive
 export const webhookAttempts = converters<WebhookAttemptRecord, WebhookAttemptsTable>({
   id: ['id', 'plain'], deliveryId: ['delivery_id', 'plain'], at: ['at', 'date'], statusCode: ['status_code', 'plain'],
   error: ['error', 'plain'], durationMs: ['duration_ms', 'plain'], nextAttemptAt: ['next_attempt_at', 'date'],
+});
+
+export const audit = converters<AuditRecord, AuditLogTable>({
+  id: ['id', 'plain'], at: ['at', 'date'], accountId: ['account_id', 'plain'], surface: ['surface', 'plain'],
+  credential: ['credential', 'plain'], userId: ['user_id', 'plain'], action: ['action', 'plain'],
+  resourceType: ['resource_type', 'plain'], resourceId: ['resource_id', 'plain'], requestId: ['request_id', 'plain'],
+  outcome: ['outcome', 'plain'], statusCode: ['status_code', 'plain'], errorCode: ['error_code', 'plain'],
 });

@@ -238,6 +238,31 @@ migrations['0006_webhooks'] = {
   },
 };
 
+migrations['0007_audit'] = {
+  // Every change made through an API: who, what, when, the request id and the outcome. Read
+  // newest first, per account or all (the operator), narrowed by resource, action and time.
+  // No foreign keys: an entry outlives the account, meeting or user it speaks of.
+  async up(db: Kysely<unknown>) {
+    await db.schema.createTable('audit_log')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('at', 'text', (c) => c.notNull())
+      .addColumn('account_id', 'text')
+      .addColumn('surface', 'text', (c) => c.notNull())
+      .addColumn('credential', 'text', (c) => c.notNull())
+      .addColumn('user_id', 'text')
+      .addColumn('action', 'text', (c) => c.notNull())
+      .addColumn('resource_type', 'text', (c) => c.notNull())
+      .addColumn('resource_id', 'text')
+      .addColumn('request_id', 'text', (c) => c.notNull())
+      .addColumn('outcome', 'text', (c) => c.notNull())
+      .addColumn('status_code', 'integer', (c) => c.notNull())
+      .addColumn('error_code', 'text')
+      .execute();
+    await db.schema.createIndex('audit_log_account').on('audit_log').columns(['account_id', 'id']).execute();
+    await db.schema.createIndex('audit_log_resource').on('audit_log').columns(['resource_id', 'id']).execute();
+  },
+};
+
 migrations['0008_account_cors_limits'] = {
   // Issue 10: the browser origins that may read an account's API answers (CORS), and its own
   // API rate limit (null: the server's RATE_LIMIT_PER_MINUTE).

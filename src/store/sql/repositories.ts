@@ -1,6 +1,7 @@
 import { sql, type Compilable, type CompiledQuery, type Kysely } from 'kysely';
 import type { Repositories } from '../repositories.js';
 import { UniqueViolation } from '../repositories.js';
+import { auditRepository } from './audit.js';
 import * as map from './mapping.js';
 import type { Database } from './schema.js';
 import { webhookRepositories } from './webhooks.js';
@@ -352,6 +353,8 @@ export function createRepositories(db: Kysely<Database>, hot: HotQueries): Repos
         await db.deleteFrom('idempotency_keys').where('created_at', '<', at.toISOString()).execute();
       },
     },
+
+    audit: auditRepository(db),
 
     joinTokenUses: {
       async use(id, expiresAt) {

@@ -176,6 +176,22 @@ export interface WebhookAttemptsTable {
   next_attempt_at: string | null;
 }
 
+export interface AuditLogTable {
+  id: string;
+  at: string;
+  account_id: string | null;
+  surface: string;
+  credential: string;
+  user_id: string | null;
+  action: string;
+  resource_type: string;
+  resource_id: string | null;
+  request_id: string;
+  outcome: string;
+  status_code: number;
+  error_code: string | null;
+}
+
 export interface Database {
   accounts: AccountsTable;
   users: UsersTable;
@@ -190,4 +206,5 @@ export interface Database {
   webhook_events: WebhookEventsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
+  audit_log: AuditLogTable;
 }
