@@ -92,6 +92,19 @@ async function seenBy(rx: Side, whom: Side) {
   return (await rx.participants()).find((p) => p.id === id);
 }
 
+/**
+ * `sharer` turns its camera off and shares its screen; `viewer` is told so and decodes it.
+ * Camera off first: from then on every frame the viewer decodes is the screen.
+ */
+async function shareReaches(sharer: Side, viewer: Side): Promise<void> {
+  expect(await receives(viewer)).toBe(true);
+  await sharer.click('Camera');
+  expect(await eventually(async () => (await seenBy(viewer, sharer))?.videoMuted === true)).toBe(true);
+  await sharer.click('Share screen');
+  expect(await eventually(async () => (await seenBy(viewer, sharer))?.screenSharing === true && (await hasSource(viewer, sharer, 'screen')), 20_000)).toBe(true);
+  expect(await receives(viewer)).toBe(true);
+}
+
 describe('Firefox in a meeting', () => {
   it('Firefox and Chromium each decode the other’s camera and receive the other’s microphone', async () => {
     const m = await meeting();
@@ -126,12 +139,15 @@ describe('Firefox in a meeting', () => {
     const cr = await chromiumSide();
     await fx.join(m.hostUrl);
     await cr.join(m.guestUrl);
-    expect(await receives(cr)).toBe(true);
-    // Camera off first: from then on every frame Chromium decodes from Firefox is the screen.
-    await fx.click('Camera');
-    expect(await eventually(async () => (await seenBy(cr, fx))?.videoMuted === true)).toBe(true);
-    await fx.click('Share screen');
-    expect(await eventually(async () => (await seenBy(cr, fx))?.screenSharing === true && hasSource(cr, fx, 'screen'), 20_000)).toBe(true);
-    expect(await receives(cr)).toBe(true);
+    await shareReaches(fx, cr);
+  }, 90_000);
+
+  it('a screen shared from Chromium reaches Firefox', async () => {
+    const m = await meeting();
+    const cr = await chromiumSide();
+    const fx = await firefoxSide();
+    await cr.join(m.hostUrl);
+    await fx.join(m.guestUrl);
+    await shareReaches(cr, fx);
   }, 90_000);
 });
