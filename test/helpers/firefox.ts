@@ -21,6 +21,7 @@ const PREFS: Record<string, unknown> = {
   'media.peerconnection.ice.obfuscate_host_addresses': false,
   'media.peerconnection.ice.default_address_only': false,
   'network.dns.disableIPv6': true,
+  // Remote audio plays without a click, as Chromium's --autoplay-policy=no-user-gesture-required.
   'media.autoplay.default': 0,
   'media.autoplay.blocking_policy': 0,
   'app.update.enabled': false,
