@@ -51,6 +51,8 @@ export class MediaSession {
     private readonly send: (message: ClientMessage) => void,
     /** Media runs in the room only (not while reconnecting: the resumed welcome decides). */
     private readonly inRoom: () => boolean,
+    /** The server refused a source the person sends: the room tells them. */
+    private readonly onRefused: (source: TrackSource) => void,
   ) {}
 
   get publisherPc(): RTCPeerConnection | undefined {
@@ -223,6 +225,9 @@ export class MediaSession {
     this.publishedGeneration = generation;
     const { send, watch, current } = this.callbacks(generation);
     const publisher = new Publisher(this.iceServers, send, watch);
+    publisher.onRefused = (source) => {
+      if (current()) this.onRefused(source);
+    };
     publisher.onError = (error) => {
       console.warn('parley: publishing failed', error);
       // A broken negotiation leaves the connection unusable: start over (with backoff, capped).

@@ -10,6 +10,7 @@ import { Notices, sentence } from './notices.ts';
 import { reduceRoom } from './room-reducer.ts';
 import { FINAL_PHASES, type AppState, type JoinForm, type JoinProblem, type JoinWay, type Phase } from './state.ts';
 import { Store } from './store.ts';
+import { refusedSourceText } from './texts.ts';
 import { Timers } from './timers.ts';
 import { storage } from './util.ts';
 
@@ -87,7 +88,7 @@ export class Meeting {
       resumeFailed: () => this.connectionLost(),
     });
     const send = this.connection.send.bind(this.connection);
-    this.media = new MediaSession(this.store, this.timers, send, () => this.phase === 'room');
+    this.media = new MediaSession(this.store, this.timers, send, () => this.phase === 'room', (source) => this.notices.toast(refusedSourceText(source)));
     this.controls = new Controls(this.store, this.local, this.notices, send, () => this.isViewer);
     this.countdown = new Countdown(this.store, this.timers);
     this.name = bootstrap.person?.name;

@@ -95,6 +95,10 @@ export class Publisher extends Transport {
   private pending: { message: ClientMessage; resolve: (sdp: string) => void } | undefined;
   /** Publishing keeps failing; the room shows it. */
   onError: (error: unknown) => void = () => {};
+  /** The server's answer refused an m-line this page sends on: nobody receives that source. */
+  onRefused: (source: TrackSource) => void = () => {};
+  /** Refusals already reported (each transceiver once: later answers repeat them). */
+  private readonly refused = new WeakSet<RTCRtpTransceiver>();
 
   constructor(iceServers: IceServer[], send: Send, onState: (state: RTCPeerConnectionState) => void) {
     super('publisher', iceServers, send, onState);
@@ -213,6 +217,24 @@ export class Publisher extends Transport {
     });
     if (this.closed) return;
     await this.pc.setRemoteDescription({ type: 'answer', sdp: answer });
+    this.reportRefusals();
+  }
+
+  /**
+   * A sending m-line answered with port 0 (stopped) or inactive is silently dropped by the
+   * browser: the person would go on believing the others see or hear them. It happened to
+   * Firefox's camera (issue 8) until the server read bundle-only m-lines right; say so if it
+   * ever happens again.
+   */
+  private reportRefusals(): void {
+    for (const [transceiver, source] of this.sources) {
+      if (!transceiver.sender.track || this.refused.has(transceiver)) continue;
+      // A rejected m-line stops the transceiver (direction and currentDirection 'stopped').
+      const current = transceiver.currentDirection;
+      if (current !== 'stopped' && !(current === 'inactive' && transceiver.direction === 'sendonly')) continue;
+      this.refused.add(transceiver);
+      this.onRefused(source);
+    }
   }
 
   override close(): void {

@@ -1,4 +1,4 @@
-import type { RoomState } from '../protocol/messages.ts';
+import type { RoomState, TrackSource } from '../protocol/messages.ts';
 import { STATE_TEXT, type StateText } from '../protocol/states.ts';
 import type { Phase } from './state.ts';
 
@@ -49,6 +49,13 @@ export function deviceErrorText(kind: 'camera' | 'microphone', error: unknown): 
     default:
       return `Your ${kind} could not be started. You can join without it.`;
   }
+}
+
+/** The server's answer refused a source this page sends (see Publisher.onRefused). */
+export function refusedSourceText(source: TrackSource): string {
+  if (source === 'microphone') return 'Your microphone could not be connected to the meeting: the others cannot hear you.';
+  if (source === 'camera') return 'Your camera could not be connected to the meeting: the others cannot see it.';
+  return 'Your screen could not be shared with the meeting: the others cannot see it.';
 }
 
 /** Counts down to a time, for the eye: coarse when far away, by the second when near (see countdownAnnouncement). */

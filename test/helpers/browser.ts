@@ -40,19 +40,44 @@ export async function openPerson(): Promise<Person> {
 }
 
 /** What the room exposes to tests on window.__parley (see src/web). Typed here without the DOM lib. */
-interface StatsReport { forEach(cb: (s: { type: string; kind?: string; framesDecoded?: number }) => void): void }
+interface StatsReport { forEach(cb: (s: { type: string; kind?: string; framesDecoded?: number; packetsReceived?: number }) => void): void }
 interface PeerConnectionLike { getStats(): Promise<StatsReport> }
 export interface RoomHooks {
   state(): string;
   selfId(): string | undefined;
-  participants(): { id: string; name: string }[];
+  participants(): { id: string; name: string; videoMuted?: boolean; screenSharing?: boolean }[];
+  remoteSources(): { participantId: string; source: string }[];
   publisher(): PeerConnectionLike | undefined;
   subscriber(): PeerConnectionLike | undefined;
   dropSocket(): void;
 }
 
+/**
+ * Functions that run inside the room's page, shared by the Chromium (Playwright) and the
+ * Firefox (Puppeteer) helpers: both drivers serialize a function and call it with one argument.
+ */
+export const inPage = {
+  state: (): string | undefined => (globalThis as unknown as { __parley?: RoomHooks }).__parley?.state(),
+  selfId: (): string | undefined => (globalThis as unknown as { __parley?: RoomHooks }).__parley?.selfId(),
+  participants: () => (globalThis as unknown as { __parley?: RoomHooks }).__parley?.participants() ?? [],
+  /** What the page receives from the others now, by participant and source. */
+  remoteSources: (): { participantId: string; source: string }[] => (globalThis as unknown as { __parley?: RoomHooks }).__parley?.remoteSources() ?? [],
+  /** Counters summed over the subscriber transport's inbound streams of one kind (audio, video). */
+  inbound: async (kind: string): Promise<{ framesDecoded: number; packetsReceived: number }> => {
+    const pc = (globalThis as unknown as { __parley?: RoomHooks }).__parley?.subscriber();
+    const sum = { framesDecoded: 0, packetsReceived: 0 };
+    if (!pc) return sum;
+    (await pc.getStats()).forEach((s) => {
+      if (s.type !== 'inbound-rtp' || s.kind !== kind) return;
+      sum.framesDecoded += s.framesDecoded ?? 0;
+      sum.packetsReceived += s.packetsReceived ?? 0;
+    });
+    return sum;
+  },
+};
+
 /** The room's state, as the app reports it. */
-export const roomState = (page: Page) => page.evaluate(() => (globalThis as unknown as { __parley?: RoomHooks }).__parley?.state());
+export const roomState = (page: Page) => page.evaluate(inPage.state);
 
 /** Opens a link and joins through the pre-join screen (a name if the page asks for one). */
 export async function joinRoom(page: Page, url: string, name?: string): Promise<void> {
@@ -63,14 +88,11 @@ export async function joinRoom(page: Page, url: string, name?: string): Promise<
 }
 
 /** Video frames decoded so far from everyone else (subscriber transport's inbound video). */
-export function framesDecoded(page: Page): Promise<number> {
-  return page.evaluate(async () => {
-    const pc = (globalThis as unknown as { __parley?: RoomHooks }).__parley?.subscriber();
-    if (!pc) return 0;
-    let frames = 0;
-    (await pc.getStats()).forEach((s) => {
-      if (s.type === 'inbound-rtp' && s.kind === 'video') frames += s.framesDecoded ?? 0;
-    });
-    return frames;
-  });
+export async function framesDecoded(page: Page): Promise<number> {
+  return (await page.evaluate(inPage.inbound, 'video')).framesDecoded;
+}
+
+/** Audio packets received so far from everyone else (subscriber transport's inbound audio). */
+export async function audioPackets(page: Page): Promise<number> {
+  return (await page.evaluate(inPage.inbound, 'audio')).packetsReceived;
 }

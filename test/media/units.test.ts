@@ -7,7 +7,7 @@ import type { WorkerContext } from '../../src/media/worker/context.js';
 import { DownTrack, SeqTsRewriter } from '../../src/media/worker/down-track.js';
 import type { PublishedTrack } from '../../src/media/worker/published-track.js';
 import { KeyframeRequestLimiter, PLI_INTERVAL_MS, type Clock } from '../../src/media/worker/keyframe-limiter.js';
-import { fitAnswerToOffer, isAcceptableCandidate, parseMediaSections, sanitizeRemoteSdp } from '../../src/media/worker/sdp.js';
+import { fitAnswerToOffer, isAcceptableCandidate, isRejected, isSending, parseMediaSections, sanitizeRemoteSdp } from '../../src/media/worker/sdp.js';
 import { SequenceLoss } from '../../src/media/worker/loss.js';
 import { isVp8KeyframeStart } from '../../src/media/worker/vp8.js';
 
@@ -306,6 +306,27 @@ describe('SDP helpers', () => {
     expect(fitted).toContain('a=group:BUNDLE 0 1\r\n');
     expect(parseMediaSections(fitted).map((x) => [x.mid, x.port])).toEqual([['0', 9], ['1', 9], ['2', 0]]);
     expect(fitted.endsWith('\r\n')).toBe(true);
+  });
+
+  it('takes a bundle-only m-line (port 0, as Firefox offers its camera) as live, not rejected', () => {
+    // Firefox's publisher offer (firefox-esr 153), trimmed: only the first m-line has a port.
+    const offer = [
+      'v=0', 'a=group:BUNDLE 0 1',
+      'm=audio 48851 UDP/TLS/RTP/SAVPF 109', 'a=sendonly', 'a=mid:0',
+      'm=video 0 UDP/TLS/RTP/SAVPF 120 124', 'a=bundle-only', 'a=sendonly', 'a=mid:1',
+      'm=video 0 UDP/TLS/RTP/SAVPF 120', 'a=inactive', 'a=mid:2', '',
+    ].join('\r\n');
+    const sections = parseMediaSections(offer);
+    expect(sections.map((m) => [m.mid, isRejected(m), isSending(m)])).toEqual([['0', false, true], ['1', false, true], ['2', true, false]]);
+    const answer = [
+      'v=0', 'a=group:BUNDLE 0 1 2',
+      'm=audio 9 UDP/TLS/RTP/SAVPF 109', 'a=mid:0', 'a=recvonly',
+      'm=video 9 UDP/TLS/RTP/SAVPF 120', 'a=mid:1', 'a=recvonly',
+      'm=video 0 UDP/TLS/RTP/SAVPF 120', 'a=mid:2', 'a=inactive', '',
+    ].join('\r\n');
+    const fitted = fitAnswerToOffer(offer, answer);
+    expect(fitted).toContain('a=group:BUNDLE 0 1\r\n');
+    expect(parseMediaSections(fitted).map((x) => [x.mid, x.port])).toEqual([['0', 9], ['1', 9], ['2', 0]]);
   });
 });
 

@@ -11,6 +11,17 @@ export interface MediaSection {
   direction: 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
   /** the a=simulcast line is present */
   simulcast: boolean;
+  /** `a=bundle-only`: port 0 then means "only over the BUNDLE transport", not "rejected" */
+  bundleOnly: boolean;
+}
+
+/**
+ * A rejected (stopped) m-line: port 0 without `a=bundle-only`. An offerer that bundles its
+ * m-lines may also give them port 0 with `a=bundle-only` (RFC 8843 §6, JSEP §5.2.1; Firefox
+ * does so for every m-line after the first); those are live and carry media.
+ */
+export function isRejected(m: MediaSection): boolean {
+  return m.port === 0 && !m.bundleOnly;
 }
 
 export function parseMediaSections(sdp: string): MediaSection[] {
@@ -20,13 +31,14 @@ export function parseMediaSections(sdp: string): MediaSection[] {
     const line = raw.trim();
     if (line.startsWith('m=')) {
       const [kind = '', port = '0'] = line.slice(2).split(' ');
-      cur = { index: out.length, kind, port: Number(port), mid: undefined, direction: 'sendrecv', simulcast: false };
+      cur = { index: out.length, kind, port: Number(port), mid: undefined, direction: 'sendrecv', simulcast: false, bundleOnly: false };
       out.push(cur);
     } else if (cur) {
       if (line.startsWith('a=mid:')) cur.mid = line.slice(6);
       else if (line === 'a=sendrecv' || line === 'a=sendonly' || line === 'a=recvonly' || line === 'a=inactive') {
         cur.direction = line.slice(2) as MediaSection['direction'];
       } else if (line.startsWith('a=simulcast:')) cur.simulcast = true;
+      else if (line === 'a=bundle-only') cur.bundleOnly = true;
     }
   }
   return out;
@@ -36,7 +48,7 @@ export function parseMediaSections(sdp: string): MediaSection[] {
 export function isSending(m: MediaSection): m is MediaSection & { kind: TrackKind; mid: string } {
   return (
     (m.kind === 'audio' || m.kind === 'video') &&
-    m.port !== 0 &&
+    !isRejected(m) &&
     m.mid !== undefined &&
     (m.direction === 'sendonly' || m.direction === 'sendrecv')
   );
@@ -98,8 +110,10 @@ export function keepInactiveSectionsAlive(sdp: string): string {
 
 /**
  * Makes werift's answer to a publisher offer acceptable to browsers (JSEP):
- * - an m-line the offer rejected (port 0: a stopped transceiver) stays rejected and leaves the
- *   answer's BUNDLE group (Chrome refuses an answer that bundles a rejected MID);
+ * - an m-line the offer rejected (port 0 without bundle-only: a stopped transceiver) stays
+ *   rejected and leaves the answer's BUNDLE group (Chrome refuses an answer that bundles a
+ *   rejected MID); a bundle-only one is accepted like any other (Firefox would otherwise take
+ *   its camera's m-line as refused and send nothing on it);
  * - an m-line the offer keeps but made inactive is answered inactive with a live port (werift
  *   writes 0, which the browser would take as "stopped" for good).
  */
@@ -110,7 +124,8 @@ export function fitAnswerToOffer(offerSdp: string, answerSdp: string): string {
   const rejected = new Set<string>();
   const fitted = sections.map((section, i) => {
     const mid = /^a=mid:(\S+)/m.exec(section)?.[1];
-    if (offered[i]?.port === 0) {
+    const m = offered[i];
+    if (m && isRejected(m)) {
       if (mid) rejected.add(mid);
       return section.replace(/^m=(\S+) \d+ /, 'm=$1 0 ');
     }
