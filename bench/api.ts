@@ -3,7 +3,9 @@
  *
  * Parley (`parley serve`, built) and the baseline run as child processes; autocannon runs here.
  * Targets (issue 2): getMeetingStatus ≥ 60% of the baseline's req/s; createMeeting p99 < 10 ms at
- * 500 req/s. Results are printed and written to bench/results/.
+ * 500 req/s. Issue 10: webhooks and metrics cost getMeetingStatus under 5% (against a second
+ * Parley with METRICS_OFF and no webhooks), and webhook throughput to a local receiver. Results are
+ * printed and written to bench/results/.
  */
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
@@ -12,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { spawnListening, type Spawned } from '../test/helpers/spawn.js';
+import { extrasLoad, webhookThroughput, type WebhookRow } from './webhooks.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
@@ -42,6 +45,11 @@ const parley = await start(['bin/parley.js', 'serve'], {
   RATE_LIMIT_PER_MINUTE: '1000000000',
 });
 const baseline = await start(['bench/baseline.mjs'], {});
+// The same server without metrics and without webhook endpoints: what they cost is measured against it.
+const plainDir = mkdtempSync(join(tmpdir(), 'parley-bench-plain-'));
+const plain = await start(['bin/parley.js', 'serve'], {
+  DATA_DIR: plainDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '1000000000', METRICS_OFF: 'true',
+});
 try {
   const out = parley.output();
   const sid = /AccountSid: (\S+)/.exec(out)![1];
@@ -52,6 +60,11 @@ try {
   if (!created.ok) throw new Error(`setup failed: ${await created.text()}`);
 
   const statusRequest = { method: 'POST' as const, headers: { authorization: auth, 'content-type': form }, body: 'meetingKey=bench' };
+  const plainOut = plain.output();
+  const plainAuth = basic(/AccountSid: (\S+)/.exec(plainOut)![1], /AuthToken:\s+(\S+)/.exec(plainOut)![1]);
+  const plainCreated = await fetch(`${plain.url}/createMeeting`, { method: 'POST', headers: { authorization: plainAuth, 'content-type': form }, body: 'meetingKey=bench&hostid=host-1' });
+  if (!plainCreated.ok) throw new Error(`setup failed: ${await plainCreated.text()}`);
+  const plainStatus = { method: 'POST' as const, headers: { authorization: plainAuth, 'content-type': form }, body: 'meetingKey=bench' };
   // Warm both servers up (JIT, statement cache) before measuring. Parley has far more code on
   // the request path than the bare route: measured in 2 s windows, it answered 7k, 16k, then a
   // steady ~21k req/s, so a short warm-up would charge its JIT to the first round.
@@ -70,7 +83,29 @@ try {
   }
   const median = (xs: Row[]) => [...xs].sort((a, b) => a.rps - b.rps)[Math.floor(xs.length / 2)];
   const rows: Row[] = [median(basePairs), median(statusPairs)];
+  let extras: { cost: number; rounds: number[] } | undefined;
+  let hooks: WebhookRow | undefined;
   if (process.env.BENCH_ONLY !== 'status') {
+    // Webhooks and metrics: Parley scraped every second and delivering a webhook event every
+    // 100 ms while measured, against the same server without metrics or webhooks (alternating).
+    await autocannon({ url: `${plain.url}/getMeetingStatus`, ...plainStatus, connections: CONNECTIONS, duration: WARMUP });
+    const load = await extrasLoad(parley.url, apiToken);
+    const withExtras: Row[] = [];
+    const without: Row[] = [];
+    try {
+      for (let i = 0; i < ROUNDS; i++) {
+        without.push(await run('getMeetingStatus, no metrics/webhooks', { url: `${plain.url}/getMeetingStatus`, ...plainStatus }));
+        load.start();
+        withExtras.push(await run('getMeetingStatus, metrics+webhooks', { url: `${parley.url}/getMeetingStatus`, ...statusRequest }));
+        load.stop();
+      }
+    } finally {
+      await load.close();
+    }
+    rows.push(median(without), median(withExtras));
+    const extraRatios = withExtras.map((r, i) => r.rps / without[i].rps);
+    extras = { cost: 1 - [...extraRatios].sort((a, b) => a - b)[Math.floor(extraRatios.length / 2)], rounds: extraRatios };
+    hooks = await webhookThroughput(parley.url, apiToken);
     // Requests evenly spaced at 500/s (one connection: each request leaves 2 ms after the last)…
     rows.push(await run('createMeeting @ 500/s, paced', {
       url: `${parley.url}/createMeeting`, method: 'POST', headers: { authorization: auth, 'content-type': form },
@@ -104,16 +139,22 @@ try {
   const ratio = [...ratios].sort((a, b) => a - b)[Math.floor(ratios.length / 2)];
   console.log(`\ntarget getMeetingStatus ≥ 60% of baseline (median of the round ratios): ${Math.round(ratio * 100)}% ${ratio >= 0.6 ? 'MET' : 'MISSED'}`);
   console.log(`target createMeeting p99 < 10 ms at 500 req/s (paced): ${create.p99} ms ${create.p99 < 10 ? 'MET' : 'MISSED'}`);
+  if (extras) {
+    console.log(`rounds (with metrics+webhooks / without): ${extras.rounds.map((x) => `${Math.round(x * 100)}%`).join(' ')}`);
+    console.log(`target webhooks and metrics cost getMeetingStatus < 5% (median of the round ratios): ${(extras.cost * 100).toFixed(1)}% ${extras.cost < 0.05 ? 'MET' : 'MISSED'}`);
+  }
+  if (hooks) console.log(`webhook throughput: ${hooks.events} events queued in ${hooks.queueSeconds} s, all delivered in ${hooks.seconds} s: ${hooks.perSecond} events/s`);
   if (rows.some((r) => r.non2xx + r.errors > 0)) console.log('warning: some requests failed; the figures above include them');
 
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
   const file = join(ROOT, 'bench/results', `api-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), duration: DURATION, connections: CONNECTIONS, rounds: { baseline: basePairs, getMeetingStatus: statusPairs }, rows }, null, 2));
+  writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), duration: DURATION, connections: CONNECTIONS, rounds: { baseline: basePairs, getMeetingStatus: statusPairs }, rows, extras, webhooks: hooks }, null, 2));
   console.log(`results written to ${file}`);
 } finally {
-  parley.child.removeAllListeners('exit');
-  baseline.child.removeAllListeners('exit');
-  parley.child.kill('SIGTERM');
-  baseline.child.kill('SIGTERM');
+  for (const s of [parley, baseline, plain]) {
+    s.child.removeAllListeners('exit');
+    s.child.kill('SIGTERM');
+  }
   rmSync(dataDir, { recursive: true, force: true });
+  rmSync(plainDir, { recursive: true, force: true });
 }

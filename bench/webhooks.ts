@@ -44,3 +44,40 @@ export async function webhookThroughput(parleyUrl: string, apiToken: string, eve
     receiver.close();
   }
 }
+
+/**
+ * What webhooks and metrics add to a server while it is measured: a Prometheus-style scrape every
+ * second and a webhook event (a ping, delivered to a local receiver) every 100 ms.
+ */
+export async function extrasLoad(parleyUrl: string, apiToken: string): Promise<{ start(): void; stop(): void; close(): Promise<void> }> {
+  const receiver = createServer((req: IncomingMessage, res: ServerResponse) => {
+    req.resume();
+    req.on('end', () => res.writeHead(204).end());
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const { port } = receiver.address() as { port: number };
+  const created = await fetch(`${parleyUrl}/api/v1/webhooks`, {
+    method: 'POST', headers: { authorization: `Bearer ${apiToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ url: `http://127.0.0.1:${port}/extras` }),
+  });
+  if (!created.ok) throw new Error(`webhook setup failed: ${await created.text()}`);
+  const { id } = (await created.json()) as { id: string };
+  let timers: NodeJS.Timeout[] = [];
+  const quietly = (work: Promise<Response>) => void work.then((r) => r.arrayBuffer()).catch(() => undefined);
+  const stop = () => {
+    for (const t of timers) clearInterval(t);
+    timers = [];
+  };
+  return {
+    start() {
+      timers = [
+        setInterval(() => quietly(fetch(`${parleyUrl}/metrics`)), 1000),
+        setInterval(() => quietly(fetch(`${parleyUrl}/api/v1/webhooks/${id}/ping`, { method: 'POST', headers: { authorization: `Bearer ${apiToken}` } })), 100),
+      ];
+    },
+    stop,
+    async close() {
+      stop();
+      receiver.close();
+    },
+  };
+}

@@ -26,6 +26,8 @@ export interface Config {
   logFormat?: string;
   /** METRICS_TOKEN: GET /metrics needs it as a Bearer token; unset, only this host may scrape. */
   metricsToken?: string;
+  /** METRICS_OFF: no /metrics and no per-request latency measurement (for a deployment that scrapes nothing). */
+  metricsOff: boolean;
   /** Comma-separated ANNOUNCED_IP, if set; otherwise addresses are detected. */
   announcedIps: string[];
   scheduleGraceMs: number;
@@ -115,6 +117,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: Record<s
     logLevel: merged.LOG_LEVEL || 'info',
     logFormat: merged.LOG_FORMAT || undefined,
     metricsToken: metricsToken(merged.METRICS_TOKEN),
+    metricsOff: flag(merged, 'METRICS_OFF'),
     announcedIps: announcedIps(merged.ANNOUNCED_IP),
     scheduleGraceMs: integer(merged, 'SCHEDULE_GRACE_SECONDS', 300, 0, 86400) * 1000,
     mediaWorkers: integer(merged, 'MEDIA_WORKERS', availableParallelism(), 0, 256),

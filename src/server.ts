@@ -141,7 +141,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const firstStart: RunningServer['firstStart'] = adminToken || demo ? { adminToken, demo } : undefined;
     app = await buildApp({
       core, bodyLimit: config.bodyLimit, log, trustProxy,
-      room: RoomApp.load(), console: ConsoleApp.load(), liveMinutesHttpErrors: config.liveMinutesHttpErrors, metrics, metricsToken: config.metricsToken,
+      room: RoomApp.load(), console: ConsoleApp.load(), liveMinutesHttpErrors: config.liveMinutesHttpErrors,
+      ...(config.metricsOff ? {} : { metrics, metricsToken: config.metricsToken }),
     });
     coreSources(metrics, core);
     webhookSources(metrics, core, webhooks);

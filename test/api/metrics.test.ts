@@ -34,6 +34,15 @@ describe('/metrics', () => {
     expect(m.text).not.toContain('parley_media_worker_alive{');
   });
 
+  it('is not served with METRICS_OFF=true', async () => {
+    const off = await startTestServer({ METRICS_OFF: 'true' });
+    try {
+      expect((await send(`${off.url}/metrics`, {})).status).toBe(404);
+    } finally {
+      await off.close();
+    }
+  });
+
   it('counts webhook deliveries: delivered and failed attempts, and what waits', async () => {
     const { createServer } = await import('node:http');
     const receiver = createServer((req, res) => { req.resume(); req.on('end', () => res.writeHead(204).end()); });
