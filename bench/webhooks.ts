@@ -46,10 +46,12 @@ export async function webhookThroughput(parleyUrl: string, apiToken: string, eve
 }
 
 /**
- * What webhooks and metrics add to a server while it is measured: a Prometheus-style scrape every
- * second and a webhook event (a ping, delivered to a local receiver) every 100 ms.
+ * What webhooks and metrics leave on a server's request path: a webhook endpoint registered (a
+ * local receiver) and metrics on. Events are not generated during the measurement (their cost is
+ * the throughput row's), and scrapes are timed apart (scrapeMs): a scrape every second inside a
+ * 10 s round would charge a whole scrape to a few seconds of requests.
  */
-export async function extrasLoad(parleyUrl: string, apiToken: string): Promise<{ start(): void; stop(): void; close(): Promise<void> }> {
+export async function registerEndpoint(parleyUrl: string, apiToken: string): Promise<() => void> {
   const receiver = createServer((req: IncomingMessage, res: ServerResponse) => {
     req.resume();
     req.on('end', () => res.writeHead(204).end());
@@ -60,24 +62,16 @@ export async function extrasLoad(parleyUrl: string, apiToken: string): Promise<{
     method: 'POST', headers: { authorization: `Bearer ${apiToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ url: `http://127.0.0.1:${port}/extras` }),
   });
   if (!created.ok) throw new Error(`webhook setup failed: ${await created.text()}`);
-  const { id } = (await created.json()) as { id: string };
-  let timers: NodeJS.Timeout[] = [];
-  const quietly = (work: Promise<Response>) => void work.then((r) => r.arrayBuffer()).catch(() => undefined);
-  const stop = () => {
-    for (const t of timers) clearInterval(t);
-    timers = [];
-  };
-  return {
-    start() {
-      timers = [
-        setInterval(() => quietly(fetch(`${parleyUrl}/metrics`)), 1000),
-        setInterval(() => quietly(fetch(`${parleyUrl}/api/v1/webhooks/${id}/ping`, { method: 'POST', headers: { authorization: `Bearer ${apiToken}` } })), 100),
-      ];
-    },
-    stop,
-    async close() {
-      stop();
-      receiver.close();
-    },
-  };
+  return () => receiver.close();
+}
+
+/** The median time of `n` scrapes of /metrics, in ms, as a client sees it. */
+export async function scrapeMs(parleyUrl: string, n = 15): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const started = performance.now();
+    await (await fetch(`${parleyUrl}/metrics`)).text();
+    times.push(performance.now() - started);
+  }
+  return Math.round(times.sort((a, b) => a - b)[Math.floor(n / 2)]! * 10) / 10;
 }

@@ -26,6 +26,6 @@ export class ApiRateLimits {
   /** Counts one request of the account, or throws `rate_limited` when it is at its limit. */
   take(account: AccountRecord, now = Date.now()): void {
     const max = account.rateLimitPerMinute ?? this.perMinute;
-    if (max > 0) this.limiter.take([{ key: account.id, max }], now);
+    if (max > 0) this.limiter.count(account.id, max, now);
   }
 }

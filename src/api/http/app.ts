@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type pino from 'pino';
+import { LazyRequestLogger } from '../../logging.js';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Core } from '../../core/index.js';
@@ -46,12 +48,15 @@ const REQUEST_ID = /^[\w.:-]{1,64}$/;
 /**
  * Every request's id (in its log lines, its audit entry and the X-Request-Id answer header). A
  * proxy's X-Request-Id is kept when the proxy is trusted (TRUST_PROXY) and the id is short and
- * plain, so its logs and ours meet; otherwise it is ours.
+ * plain, so its logs and ours meet; otherwise it is ours: this process's random prefix and a
+ * counter (unique across processes and restarts, and cheaper per request than a UUID each).
  */
 function requestIds(trusted: boolean): (req: IncomingMessage) => string {
+  const prefix = randomUUID().slice(0, 13).replace('-', '');
+  let n = 0;
   return (req) => {
     const given = trusted ? req.headers['x-request-id'] : undefined;
-    return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    return typeof given === 'string' && REQUEST_ID.test(given) ? given : `${prefix}-${(++n).toString(36)}`;
   };
 }
 
@@ -65,6 +70,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // the level asks for them.
     loggerInstance: log as FastifyBaseLogger, // the app is typed with Fastify's base logger
     logController: new LogController({ disableRequestLogging: true }),
+    // A request's logger is made only if the request logs (see LazyRequestLogger).
+    childLoggerFactory: (logger, bindings, childOptions) => new LazyRequestLogger(logger as unknown as pino.Logger, bindings, childOptions) as unknown as FastifyBaseLogger,
     genReqId: requestIds(Boolean(options.trustProxy)),
     bodyLimit: options.bodyLimit,
     trustProxy: options.trustProxy ?? false,
