@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { framesDecoded, joinRoom, openPerson, roomState, type Person } from '../helpers/browser.js';
 import { bearer, send } from '../helpers/http.js';
 import { eventually } from '../helpers/meeting-bot.js';
-import { spawnListening, type Spawned } from '../helpers/spawn.js';
+import { spawnListening, stopSpawned as stop, type Spawned } from '../helpers/spawn.js';
 
 // Issue 10, graceful restart: `parley serve` gets SIGTERM during a meeting of two Chromiums and is
 // started again on the same port and data; both pages are back in the meeting without a click.
@@ -38,14 +38,6 @@ async function serve(): Promise<Spawned> {
   return server;
 }
 
-function stop(s: Spawned, signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
-  return new Promise((resolve) => {
-    if (s.child.exitCode !== null || s.child.signalCode !== null) return resolve();
-    s.child.removeAllListeners('exit');
-    s.child.once('exit', () => resolve());
-    s.child.kill(signal);
-  });
-}
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'parley-browser-restart-'));

@@ -29,3 +29,13 @@ export function spawnListening(args: string[], env: NodeJS.ProcessEnv, command: 
     child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}:\n${out}`)));
   });
 }
+
+/** Sends `signal` to a spawned program and resolves once it has exited (at once if it has). */
+export function stopSpawned(s: Spawned, signal: NodeJS.Signals): Promise<void> {
+  return new Promise((resolve) => {
+    if (s.child.exitCode !== null || s.child.signalCode !== null) return resolve();
+    s.child.removeAllListeners('exit');
+    s.child.once('exit', () => resolve());
+    s.child.kill(signal);
+  });
+}

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JoinResponse, RoomLink, ServerMessage } from '../../src/protocol/messages.js';
 import { bearer, send } from '../helpers/http.js';
 import { BotHost, eventually, MeetingBot } from '../helpers/meeting-bot.js';
-import { spawnListening, type Spawned } from '../helpers/spawn.js';
+import { spawnListening, stopSpawned, type Spawned } from '../helpers/spawn.js';
 
 // `parley serve` as a process that crashes (SIGKILL) or shuts down (SIGTERM) with people in a
 // meeting, then starts again on the same database: the statuses it left behind must settle.
@@ -32,16 +32,9 @@ async function serve(idleSeconds: number): Promise<Spawned> {
   return s;
 }
 
-function stop(s: Spawned, signal: 'SIGKILL' | 'SIGTERM'): Promise<void> {
-  return new Promise((resolve) => {
-    if (s.child.exitCode !== null || s.child.signalCode !== null) return resolve();
-    s.child.removeAllListeners('exit');
-    s.child.on('exit', () => {
-      running.delete(s);
-      resolve();
-    });
-    s.child.kill(signal);
-  });
+async function stop(s: Spawned, signal: 'SIGKILL' | 'SIGTERM'): Promise<void> {
+  await stopSpawned(s, signal);
+  running.delete(s);
 }
 
 beforeAll(async () => {

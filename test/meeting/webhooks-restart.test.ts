@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { bearer, send } from '../helpers/http.js';
 import { eventually } from '../helpers/meeting-bot.js';
-import { spawnListening, type Spawned } from '../helpers/spawn.js';
+import { spawnListening, stopSpawned, type Spawned } from '../helpers/spawn.js';
 import { WebhookReceiver } from '../helpers/webhook-receiver.js';
 
 // Issue 10, item 3: the outbox survives a crash. `parley serve` is killed with SIGKILL while its
@@ -28,16 +28,9 @@ async function serve(): Promise<Spawned> {
   return s;
 }
 
-function kill(s: Spawned, signal: 'SIGKILL' | 'SIGTERM'): Promise<void> {
-  return new Promise((resolve) => {
-    if (s.child.exitCode !== null || s.child.signalCode !== null) return resolve();
-    s.child.removeAllListeners('exit');
-    s.child.on('exit', () => {
-      running.delete(s);
-      resolve();
-    });
-    s.child.kill(signal);
-  });
+async function kill(s: Spawned, signal: 'SIGKILL' | 'SIGTERM'): Promise<void> {
+  await stopSpawned(s, signal);
+  running.delete(s);
 }
 
 beforeAll(() => {
