@@ -150,6 +150,7 @@ export class AccessService {
     if (!resolved?.participant) throw refused('not_found', 'this link does not lead to an invitation', 'not_found');
     if (resolved.state === 'invitation_cancelled') throw refused('invitation_cancelled', STATE_REASONS.invitation_cancelled, 'conflict');
     if (resolved.state === 'ended' || resolved.state === 'cancelled') throw refused(resolved.state, STATE_REASONS[resolved.state], 'conflict');
+    if (resolved.participant.role === 'host') throw new CoreError('conflict', 'this is the host’s own link: there is no invitation to accept or decline');
     return this.participants.respond(resolved.participant, answer);
   }
 

@@ -55,6 +55,18 @@ export function waitsInLobby(meeting: Pick<MeetingRecord, 'lobby'>, permissions:
   return meeting.lobby && !permissions.moderate;
 }
 
+/**
+ * What a personal link's holder may still answer before the meeting: `invited` (they may accept
+ * or decline), `declined` (they may change their mind), or nothing once they joined. The host's
+ * own link has no invitation to answer: it is their meeting.
+ */
+export function invitationOf(participant: Pick<ParticipantRecord, 'role' | 'status'>): 'invited' | 'declined' | undefined {
+  if (participant.role === 'host') return undefined;
+  if (participant.status === PARTICIPANT_STATUS.invited) return 'invited';
+  if (participant.status === PARTICIPANT_STATUS.declined) return 'declined';
+  return undefined;
+}
+
 /** Counts a seat's media restarts in a sliding window (see MEDIA_RESTART_LIMIT). */
 export class RestartBudget {
   private readonly times: number[] = [];

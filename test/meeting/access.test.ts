@@ -386,6 +386,17 @@ describe('invitations', () => {
     await lm('cancelParticipant', { meetingKey: 'invite-1', puid: 'dina' });
     expect((await answer('accept')).body.error).toMatchObject({ state: 'invitation_cancelled' });
   });
+
+  it('the host’s own link offers no invitation to answer, and refuses an answer', async () => {
+    const lm = (method: string, data: Record<string, unknown>) => post<Json>(`${t.url}/${method}`, data, 'form', basic(acc.accountSid, acc.authToken));
+    const hostUrl = (await lm('createMeeting', { meetingKey: 'invite-host', hostid: 'h', hostnickname: 'Hal' })).body.hostUrl as string;
+    const boot = await bootstrapOf(hostUrl);
+    expect(boot.person).toEqual({ name: 'Hal', role: 'host' });
+    const res = await send<Json>(`${t.url}/rtc/invitation`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: hostUrl.split('/e/')[1], answer: 'decline' }) });
+    expect(res.status).toBe(409);
+    expect(res.body.error.message).toMatch(/host’s own link/);
+    expect((await lm('getParticipantStatus', { meetingKey: 'invite-host', puid: 'h' })).body.status).toBe('2');
+  });
 });
 
 describe('schedules', () => {

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { isLive, joinForm, PARTICIPANT_STATUS, time, type Core, type LinkRef } from '../../core/index.js';
+import { invitationOf, isLive, joinForm, time, type Core, type LinkRef } from '../../core/index.js';
 import type { RoomBootstrap } from '../../protocol/messages.js';
 import { renderLinkPage, renderNotFound } from './render.js';
 import type { RoomApp } from './room.js';
@@ -35,8 +35,8 @@ export async function linkPages(app: FastifyInstance, opts: { core: Core; room?:
         embedded,
       };
       if (participant) {
-        // Not joined yet: the person may still accept or decline (and change their mind).
-        const invitation = participant.status === PARTICIPANT_STATUS.invited ? 'invited' : participant.status === PARTICIPANT_STATUS.declined ? 'declined' : undefined;
+        // Not joined yet: the person may still accept or decline (and change their mind); not the host.
+        const invitation = invitationOf(participant);
         bootstrap.person = { name: participant.name, role: participant.role, ...(invitation ? { invitation } : {}) };
       } else {
         bootstrap.ways = core.access.waysIn(meeting.access);
