@@ -4,6 +4,9 @@ import type { ClientMessage, JoinResponse, RemoteTrack, RoomLink, ServerMessage 
 
 export { BotHost };
 
+/** The room link a personal URL (`…/e/<token>`) stands for. */
+export const personalLink = (url: string): RoomLink => ({ kind: 'personal', token: url.split('/e/')[1]! });
+
 type Welcome = Extract<ServerMessage, { type: 'welcome' }>;
 
 /**

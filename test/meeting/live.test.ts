@@ -3,7 +3,7 @@ import WebSocket from 'ws';
 import type { AccountCredentials } from '../../src/core/index.js';
 import type { JoinResponse, RoomLink, ServerMessage } from '../../src/protocol/messages.js';
 import { nativeApi, send } from '../helpers/http.js';
-import { BotHost, eventually, MeetingBot } from '../helpers/meeting-bot.js';
+import { BotHost, eventually, MeetingBot, personalLink } from '../helpers/meeting-bot.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 // Issue 13: a live meeting seen and steered from the account's backend (GET …/live, mute,
@@ -31,7 +31,7 @@ afterAll(async () => {
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- API answers read in assertions
 const api = nativeApi(() => t, () => acc.apiToken);
 const otherApi = nativeApi(() => t, () => other.apiToken);
-const personal = (url: string): RoomLink => ({ kind: 'personal', token: url.split('/e/')[1] });
+const personal = personalLink;
 let seq = 0;
 
 /** A native meeting with a host and `n` participants: the meeting, and everyone's id and link, host first. */

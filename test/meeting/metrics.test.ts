@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { AccountCredentials } from '../../src/core/index.js';
 import type { RoomLink } from '../../src/protocol/messages.js';
 import { nativeApi } from '../helpers/http.js';
-import { BotHost, eventually, MeetingBot } from '../helpers/meeting-bot.js';
+import { BotHost, eventually, MeetingBot, personalLink } from '../helpers/meeting-bot.js';
 import { scrape } from '../helpers/metrics.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -26,7 +26,7 @@ afterAll(async () => {
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- API answers read in assertions
 const api = nativeApi(() => t, () => acc.apiToken);
-const personal = (url: string): RoomLink => ({ kind: 'personal', token: url.split('/e/')[1] });
+const personal = personalLink;
 
 it('meetings, participants, tracks, packets and bytes move when people join, and fall back when they leave', async () => {
   const idle = await scrape(t.url);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountCredentials } from '../../src/core/index.js';
 import type { RoomLink } from '../../src/protocol/messages.js';
 import { nativeApi } from '../helpers/http.js';
-import { BotHost, eventually, MeetingBot } from '../helpers/meeting-bot.js';
+import { BotHost, eventually, MeetingBot, personalLink } from '../helpers/meeting-bot.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 // What the server forwards follows the mute flags and the settings, whatever the page does:
@@ -27,7 +27,7 @@ afterAll(async () => {
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- API answers read in assertions
 let seq = 0;
 const api = nativeApi(() => t, () => acc.apiToken);
-const personal = (url: string): RoomLink => ({ kind: 'personal', token: url.split('/e/')[1] });
+const personal = personalLink;
 
 /** A native meeting with a host and `n` participants; their personal links, host first. */
 async function meeting(settings: Json, n: number) {

@@ -4,7 +4,7 @@ import type { AccountCredentials } from '../../src/core/index.js';
 import type { JoinResponse, RoomLink, ServerMessage } from '../../src/protocol/messages.js';
 import { CLOSING_TEXT } from '../../src/protocol/states.js';
 import { basic, nativeApi, post, send } from '../helpers/http.js';
-import { BotHost, eventually, MeetingBot } from '../helpers/meeting-bot.js';
+import { BotHost, eventually, MeetingBot, personalLink } from '../helpers/meeting-bot.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 // Presence and seats under races: reports that arrive late or out of order, seats taken past
@@ -36,7 +36,7 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 let seq = 0;
 const lm = (method: string, data: Record<string, unknown>) => post<Json>(`${t.url}/${method}`, data, 'form', basic(acc.accountSid, acc.authToken));
 const api = nativeApi(() => t, () => acc.apiToken);
-const personal = (url: string): RoomLink => ({ kind: 'personal', token: url.split('/e/')[1] });
+const personal = personalLink;
 const status = async (key: string) => (await lm('getMeetingStatus', { meetingKey: key })).body.status as string;
 const pstatus = async (key: string, puid: string) => (await lm('getParticipantStatus', { meetingKey: key, puid })).body.status as string;
 const joinToken = async (link: RoomLink, name?: string) => {

@@ -5,7 +5,7 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JoinResponse, RoomLink, ServerMessage } from '../../src/protocol/messages.js';
 import { bearer, send } from '../helpers/http.js';
-import { BotHost, eventually, MeetingBot } from '../helpers/meeting-bot.js';
+import { BotHost, eventually, MeetingBot, personalLink } from '../helpers/meeting-bot.js';
 import { spawnListening, stopSpawned, type Spawned } from '../helpers/spawn.js';
 
 // `parley serve` as a process that crashes (SIGKILL) or shuts down (SIGTERM) with people in a
@@ -58,7 +58,7 @@ const api = (s: Spawned, method: string, path: string, body?: unknown) => send<J
   method, headers: { ...bearer(token), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
   body: body === undefined ? undefined : JSON.stringify(body),
 });
-const personal = (url: string): RoomLink => ({ kind: 'personal', token: url.split('/e/')[1] });
+const personal = personalLink;
 
 /** A meeting with a host and one participant, both in the room with media. */
 async function liveMeeting(s: Spawned, name: string) {

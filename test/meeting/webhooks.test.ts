@@ -3,7 +3,7 @@ import WebSocket from 'ws';
 import type { AccountCredentials } from '../../src/core/index.js';
 import type { JoinResponse, RoomLink } from '../../src/protocol/messages.js';
 import { basic, nativeApi, post, send } from '../helpers/http.js';
-import { BotHost, eventually, MeetingBot } from '../helpers/meeting-bot.js';
+import { BotHost, eventually, MeetingBot, personalLink } from '../helpers/meeting-bot.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { WebhookReceiver, type Received } from '../helpers/webhook-receiver.js';
 
@@ -36,7 +36,7 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 const api = nativeApi(() => t, () => acc.apiToken);
 const lm = async (op: string, data: Record<string, unknown>) => post<Json>(`${t.url}/${op}`, data, 'json', basic(acc.accountSid, acc.authToken));
 const lb = async (op: string, data: Record<string, unknown>) => post<Json>(`${t.url}/livebox/appsservice/api/${op}`, { username: acc.apiUsername, key: acc.apiKey, Serverkey: acc.serverKey, ...data }, 'json');
-const personal = (url: string): RoomLink => ({ kind: 'personal', token: url.split('/e/')[1]! });
+const personal = personalLink;
 
 async function join(name: string, link: RoomLink, opts: Parameters<typeof MeetingBot.join>[4] = {}) {
   const bot = await MeetingBot.join(host, t.url, name, link, { audio: false, ...opts });
