@@ -7,28 +7,27 @@ import type { SurfaceAudit } from '../http/audit.js';
 import * as S from './schemas.js';
 import { pageQuery, toPage } from './support.js';
 
-const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
 
 const AuditEntry = Type.Object({
   id: Type.String(),
   at: Type.String({ format: 'date-time' }),
-  accountId: Nullable(Type.String({ description: 'the account the change belongs to; null for the operator’s server-wide changes' })),
+  accountId: S.Nullable(Type.String({ description: 'the account the change belongs to; null for the operator’s server-wide changes' })),
   actor: Type.Object({
     surface: Type.Union([Type.Literal('liveminutes'), Type.Literal('livebox'), Type.Literal('native'), Type.Literal('admin')]),
     credential: Type.Union([Type.Literal('auth-token'), Type.Literal('server-key'), Type.Literal('native-app-key'), Type.Literal('api-token'), Type.Literal('admin-token'), Type.Literal('console-session')], {
       description: 'what the caller proved: LiveMinutes AuthToken, Livebox Serverkey or Nativeappkey, native API token, admin token',
     }),
-    userId: Nullable(Type.String({ description: 'the Livebox API user who called' })),
+    userId: S.Nullable(Type.String({ description: 'the Livebox API user who called' })),
   }),
   action: Type.String({ description: '<resource>.<verb>, e.g. meeting.create, participant.cancel, service.stop' }),
   resource: Type.Object({
     type: Type.String({ description: 'meeting, participant, preset, user, account, service' }),
-    id: Nullable(Type.String({ description: 'its id; the legacy APIs’ participant actions name the meeting' })),
+    id: S.Nullable(Type.String({ description: 'its id; the legacy APIs’ participant actions name the meeting' })),
   }),
   requestId: Type.String({ description: 'the X-Request-Id of the call (also in the server log)' }),
   outcome: Type.Union([Type.Literal('success'), Type.Literal('failure')]),
   statusCode: Type.Integer(),
-  errorCode: Nullable(Type.String()),
+  errorCode: S.Nullable(Type.String()),
 });
 
 const AuditQuery = Type.Object({

@@ -1,14 +1,13 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type, type Static, type TSchema } from 'typebox';
+import { Type, type Static } from 'typebox';
 import type { Core, LiveMeeting, LiveSource, SeatSource } from '../../core/index.js';
 import type { AccountRecord } from '../../store/index.js';
 import * as S from './schemas.js';
-import { meetingView } from './views.js';
+import { iso, meetingView } from './views.js';
 
 // ---- schemas ------------------------------------------------------------------------------
 
-const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
 type Media = 'audio' | 'video' | 'screen';
 /** The native API says audio and video; the room says microphone and camera. */
@@ -21,7 +20,7 @@ const Source = Type.Object({
 
 const LivePerson = Type.Object({
   id: Type.String({ description: 'the participant id' }),
-  externalId: Nullable(Type.String({ description: 'your own id for the person (LiveMinutes puid)' })),
+  externalId: S.Nullable(Type.String({ description: 'your own id for the person (LiveMinutes puid)' })),
   name: Type.String(),
   role: Type.Union([Type.Literal('host'), Type.Literal('moderator'), Type.Literal('participant'), Type.Literal('viewer')]),
   joinedAt: Type.String({ format: 'date-time', description: 'when they took their seat' }),
@@ -37,14 +36,14 @@ const LivePerson = Type.Object({
 
 const Knock = Type.Object({
   id: Type.String({ description: 'the participant id' }),
-  externalId: Nullable(Type.String()),
+  externalId: S.Nullable(Type.String()),
   name: Type.String(),
   since: Type.String({ format: 'date-time', description: 'when they started waiting' }),
 });
 
 export const LiveState = Type.Object({
   live: Type.Boolean({ description: 'a session is running on a node now' }),
-  since: Nullable(Type.String({ format: 'date-time', description: 'when the running session started' })),
+  since: S.Nullable(Type.String({ format: 'date-time', description: 'when the running session started' })),
   participants: Type.Array(LivePerson, { description: 'everyone in the room now' }),
   lobby: Type.Array(Knock, { description: 'people waiting to be let in' }),
 });
@@ -65,7 +64,6 @@ const NoContent = Type.Null({ description: 'done: the room has applied it' });
 
 // ---- routes -------------------------------------------------------------------------------
 
-const iso = (d: Date | null) => d && d.toISOString();
 const source = (s: LiveSource) => ({ on: s.on, mutedByHost: s.mutedByHost });
 
 export function liveView(live: LiveMeeting): Static<typeof LiveState> {

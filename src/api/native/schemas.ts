@@ -1,7 +1,7 @@
 import { Type, type TSchema } from 'typebox';
 import { LIMITS, MAX_CORS_ORIGINS } from '../../core/index.js';
 
-const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 const Timestamp = Type.String({ format: 'date-time', description: 'an ISO 8601 date-time with offset, e.g. 2026-12-01T09:00:00Z' });
 
 /** The one error shape of the native API, shared by every route as the component `Error`. */

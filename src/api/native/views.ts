@@ -3,7 +3,7 @@ import type { AccountRecord, MeetingRecord, MeetingStatus, ParticipantRecord, Pa
 
 /** Records as the native API shows them. */
 
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
+export const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 /** The native API's words for the core's status codes. */
 const MEETING_STATUS_NAMES: Record<MeetingStatus, string> = {

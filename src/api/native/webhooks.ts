@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type, type Static, type TSchema } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { WEBHOOK_EVENT_TYPES, WEBHOOK_LIMITS, type Core, type DeliveryWithAttempts } from '../../core/index.js';
 import type { AccountRecord, WebhookEndpointRecord } from '../../store/index.js';
 import * as S from './schemas.js';
@@ -8,7 +8,6 @@ import { pageQuery, toPage } from './support.js';
 
 // ---- schemas ------------------------------------------------------------------------------
 
-const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 const Timestamp = Type.String({ format: 'date-time' });
 
 const EventName = Type.Union([...WEBHOOK_EVENT_TYPES, '*'].map((t) => Type.Literal(t)));
@@ -46,10 +45,10 @@ const Webhook = Type.Object({
 
 const Attempt = Type.Object({
   at: Timestamp,
-  statusCode: Nullable(Type.Integer({ description: 'the receiver’s HTTP status; null when it gave no answer' })),
-  error: Nullable(Type.String({ description: 'why it was not delivered, when no 2xx came' })),
+  statusCode: S.Nullable(Type.Integer({ description: 'the receiver’s HTTP status; null when it gave no answer' })),
+  error: S.Nullable(Type.String({ description: 'why it was not delivered, when no 2xx came' })),
   durationMs: Type.Integer(),
-  nextAttemptAt: Nullable(Type.String({ format: 'date-time', description: 'the retry this attempt scheduled; null when delivered or given up' })),
+  nextAttemptAt: S.Nullable(Type.String({ format: 'date-time', description: 'the retry this attempt scheduled; null when delivered or given up' })),
 });
 
 const Delivery = Type.Object({
@@ -59,7 +58,7 @@ const Delivery = Type.Object({
   state: Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('failed')], {
     description: 'pending: waiting for its next attempt; delivered: a 2xx came; failed: retried for 24 hours without success',
   }),
-  nextAttemptAt: Nullable(Type.String({ format: 'date-time', description: 'when it will be tried next (pending only)' })),
+  nextAttemptAt: S.Nullable(Type.String({ format: 'date-time', description: 'when it will be tried next (pending only)' })),
   giveUpAt: Timestamp,
   createdAt: Timestamp,
   attempts: Type.Array(Attempt, { description: 'every attempt, oldest first' }),
