@@ -40,7 +40,7 @@ export async function openPerson(): Promise<Person> {
 }
 
 /** What the room exposes to tests on window.__parley (see src/web). Typed here without the DOM lib. */
-interface StatsReport { forEach(cb: (s: { type: string; kind?: string; framesDecoded?: number; packetsReceived?: number }) => void): void }
+interface StatsReport { forEach(cb: (s: { type: string; id: string; kind?: string; framesDecoded?: number; packetsReceived?: number; framesEncoded?: number; codecId?: string; mimeType?: string }) => void): void }
 interface PeerConnectionLike { getStats(): Promise<StatsReport> }
 export interface RoomHooks {
   state(): string;
@@ -73,6 +73,27 @@ export const inPage = {
       sum.packetsReceived += s.packetsReceived ?? 0;
     });
     return sum;
+  },
+  /**
+   * The video streams of one transport (inbound on the subscriber, outbound on the publisher)
+   * with the codec each uses now (its `codecId` → the codec's mimeType) and its frame count.
+   */
+  videoCodecs: async (transport: string): Promise<{ id: string; mimeType: string; frames: number }[]> => {
+    const hooks = (globalThis as unknown as { __parley?: RoomHooks }).__parley;
+    const pc = transport === 'publisher' ? hooks?.publisher() : hooks?.subscriber();
+    if (!pc) return [];
+    const report = await pc.getStats();
+    const codecs = new Map<string, string>();
+    report.forEach((s) => {
+      if (s.type === 'codec' && s.mimeType) codecs.set(s.id, s.mimeType);
+    });
+    const out: { id: string; mimeType: string; frames: number }[] = [];
+    report.forEach((s) => {
+      const type = transport === 'publisher' ? 'outbound-rtp' : 'inbound-rtp';
+      if (s.type !== type || s.kind !== 'video' || !s.codecId) return;
+      out.push({ id: s.id, mimeType: codecs.get(s.codecId) ?? '?', frames: (transport === 'publisher' ? s.framesEncoded : s.framesDecoded) ?? 0 });
+    });
+    return out;
   },
 };
 

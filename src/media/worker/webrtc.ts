@@ -45,6 +45,7 @@ export function createPeerConnection(settings: WorkerSettings): RTCPeerConnectio
       video: [
         useVP8({ rtcpFeedback: [useNACK(), usePLI(), useFIR(), useREMB()] }),
         useH264({
+          mimeType: 'video/H264', // werift writes `h264`, which browsers then report as such
           rtcpFeedback: [useNACK(), usePLI(), useFIR(), useREMB()],
           parameters: 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f',
         }),
