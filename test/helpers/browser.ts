@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 
 /** Debian's Chromium (.ci/run installs it); Playwright's own download is not reachable here. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -22,11 +22,14 @@ export interface Person {
   close(): Promise<void>;
 }
 
-/** One person = one Chromium with its own profile (own camera, own storage). */
-export async function openPerson(): Promise<Person> {
+/**
+ * One person = one Chromium with its own profile (own camera, own storage). `device` emulates
+ * another screen (e.g. playwright-core's `devices['Pixel 7']`: viewport, scale, touch, mobile).
+ */
+export async function openPerson(device: BrowserContextOptions = {}): Promise<Person> {
   const dir = mkdtempSync(join(tmpdir(), 'parley-chromium-'));
   const context = await chromium.launchPersistentContext(dir, {
-    executablePath: CHROMIUM, headless: false, args: ARGS, viewport: { width: 1024, height: 700 },
+    viewport: { width: 1024, height: 700 }, ...device, executablePath: CHROMIUM, headless: false, args: ARGS,
   });
   const page = context.pages()[0] ?? await context.newPage();
   return {
