@@ -37,7 +37,7 @@ async function meeting() {
 /** As on iOS Safari and Chrome for Android: no screen capture API at all. */
 const NO_DISPLAY_MEDIA = 'delete MediaDevices.prototype.getDisplayMedia;';
 
-async function phone(name: 'Pixel 7' | 'iPhone 14'): Promise<Page> {
+async function phone(name: 'Pixel 7' | 'iPhone 14' | 'Pixel 7 landscape'): Promise<Page> {
   // iPhone 14's descriptor names WebKit as its browser: only its screen and touch are used here.
   const { defaultBrowserType: _browser, ...device } = devices[name];
   const p = await openPerson(device);
@@ -87,19 +87,27 @@ async function chatReaches(from: Page, to: Page, text: string): Promise<boolean>
 }
 
 describe('the room on a phone', () => {
-  for (const name of ['Pixel 7', 'iPhone 14'] as const) {
-    it(`${name}: joins by tapping, fits the screen, decodes the other camera, chats, offers no screen share`, async () => {
+  // The host has the most controls (End meeting for all); a landscape phone has the least height.
+  const cases = [
+    { name: 'Pixel 7', host: false },
+    { name: 'iPhone 14', host: true },
+    { name: 'Pixel 7 landscape', host: false },
+  ] as const;
+  for (const { name, host } of cases) {
+    it(`${name}${host ? ' (host)' : ''}: joins by tapping, fits the screen, decodes the other camera, chats, offers no screen share`, async () => {
       const m = await meeting();
+      const [phoneUrl, deskUrl] = host ? [m.hostUrl, m.phoneUrl] : [m.phoneUrl, m.hostUrl];
       const desk = await openPerson();
       cleanup.unshift(() => desk.close());
-      await joinRoom(desk.page, m.hostUrl);
+      await joinRoom(desk.page, deskUrl);
       const page = await phone(name);
 
       // Pre-join on a phone: nothing wider than the screen.
-      await page.goto(m.phoneUrl);
+      await page.goto(phoneUrl);
       await page.getByRole('button', { name: 'Join' }).waitFor();
       expect(await fitsWidth(page)).toBe(true);
-      await joinByTap(page, m.phoneUrl);
+      await joinByTap(page, phoneUrl);
+      if (host) expect(await page.getByRole('button', { name: 'End meeting for all' }).count()).toBe(1);
 
       expect(await controlsFit(page)).toEqual([]);
       expect(await fitsWidth(page)).toBe(true);
@@ -121,8 +129,8 @@ describe('the room on a phone', () => {
       const viewport = page.viewportSize()!;
       expect(panel && panel.x >= 0 && panel.width <= viewport.width && panel.height <= viewport.height).toBe(true);
       expect(await fitsWidth(page)).toBe(true);
-      expect(await chatReaches(page, desk.page, 'Hello from the phone')).toBe(true);
       await desk.page.getByRole('button', { name: 'Chat' }).click();
+      expect(await chatReaches(page, desk.page, 'Hello from the phone')).toBe(true);
       expect(await chatReaches(desk.page, page, 'Hello from the desk')).toBe(true);
       await page.getByRole('button', { name: 'Close chat' }).tap();
       await page.getByRole('button', { name: 'Chat' }).waitFor();
