@@ -136,6 +136,61 @@ async function compare(room: Page, linkUrl: string, state: string) {
   }
 }
 
+/**
+ * Runs in the page: every visible piece of text whose contrast with what is behind it is below
+ * WCAG AA (4.5:1; 3:1 for large text). Skips what sits on video (its backdrop is the picture),
+ * disabled controls (exempt) and screen-reader-only text.
+ */
+function contrastFailures(): string[] {
+  interface Styled { color: string; backgroundColor: string; fontSize: string; fontWeight: string; visibility: string; opacity: string }
+  interface Node { nodeType: number; textContent: string | null }
+  interface El extends Node {
+    parentElement: El | null; childNodes: Iterable<Node>; tagName: string;
+    closest(selector: string): El | null; getBoundingClientRect(): { width: number; height: number };
+  }
+  const w = globalThis as unknown as { document: { body: El; querySelectorAll(s: string): Iterable<El> }; getComputedStyle(e: El): Styled };
+  const parse = (c: string): [number, number, number, number] => {
+    const n = (c.match(/-?[\d.]+/g) ?? []).map(Number);
+    // color(srgb r g b / a) is 0..1; rgb()/rgba() is 0..255.
+    const scale = c.startsWith('color(') ? 255 : 1;
+    return [(n[0] ?? 0) * scale, (n[1] ?? 0) * scale, (n[2] ?? 0) * scale, n[3] ?? 1];
+  };
+  const over = (top: number[], under: number[]) => [0, 1, 2].map((i) => top[i]! * top[3]! + under[i]! * (1 - top[3]!)).concat(1);
+  const lum = (c: number[]) => {
+    const ch = (v: number) => { const x = v / 255; return x <= 0.04045 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * ch(c[0]!) + 0.7152 * ch(c[1]!) + 0.0722 * ch(c[2]!);
+  };
+  /** What is painted behind an element: its backgrounds and its ancestors', down to the first opaque one. */
+  const backdrop = (el: El): number[] => {
+    const layers: number[][] = [];
+    for (let e: El | null = el; e; e = e.parentElement) {
+      const bg = parse(w.getComputedStyle(e).backgroundColor);
+      if (bg[3] > 0) layers.push(bg);
+      if (bg[3] >= 1) break;
+    }
+    let colour = [255, 255, 255, 1];
+    for (const layer of layers.reverse()) colour = over(layer, colour);
+    return colour;
+  };
+  const failures: string[] = [];
+  for (const el of w.document.querySelectorAll('body *')) {
+    const own = [...el.childNodes].filter((n) => n.nodeType === 3 && (n.textContent ?? '').trim()).map((n) => n.textContent!.trim()).join(' ');
+    if (!own || ['SCRIPT', 'STYLE', 'OPTION'].includes(el.tagName)) continue;
+    if (el.closest('.tile, .preview-frame, .sr-only, :disabled, [hidden]')) continue;
+    const box = el.getBoundingClientRect();
+    const style = w.getComputedStyle(el);
+    if (box.width <= 1 || box.height <= 1 || style.visibility !== 'visible') continue;
+    const bg = backdrop(el);
+    const fg = over(parse(style.color), bg);
+    const [hi, lo] = [lum(fg), lum(bg)].sort((a, b) => b - a) as [number, number];
+    const ratio = (hi + 0.05) / (lo + 0.05);
+    const size = parseFloat(style.fontSize);
+    const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+    if (ratio < (large ? 3 : 4.5)) failures.push(`"${own.slice(0, 40)}" ${style.color} on ${bg.map(Math.round).join(',')}: ${ratio.toFixed(2)}`);
+  }
+  return failures;
+}
+
 describe('one look for link pages and the room', () => {
   it('a cancelled meeting: the link page and the room\'s page share stylesheet, tokens and words, light and dark', async () => {
     const m = await meeting();
@@ -187,5 +242,39 @@ describe('one look for link pages and the room', () => {
     await page.getByRole('button', { name: 'Join' }).waitFor();
     expect(await page.getByRole('button', { name: /Accept|Decline/ }).count()).toBe(0);
     expect(await page.getByText(/Will you take part/).count()).toBe(0);
+  });
+
+  it('text on the link pages, the pre-join screen, the room and its state pages is AA, light and dark', async () => {
+    const m = await meeting();
+    const page = person.page;
+    const check = async (where: string) => {
+      for (const scheme of ['light', 'dark'] as const) {
+        await page.emulateMedia({ colorScheme: scheme });
+        expect(await page.evaluate(contrastFailures), `${where}, ${scheme}`).toEqual([]);
+      }
+    };
+    await page.goto(m.guestUrl);
+    await page.getByRole('button', { name: 'Join' }).waitFor();
+    await check('pre-join');
+    const later = await lm('createMeeting', { meetingKey: `look-later-${seq}`, hostid: 'host', hostnickname: 'Hana Host', title: 'Later', time: `${new Date().getUTCFullYear() + 1}-03-05 14:30:00`, duration: 1 });
+    await page.goto(later.body.hostUrl as string);
+    await page.locator('main[data-state="countdown"]').waitFor();
+    await check('countdown');
+    await joinRoom(page, m.hostUrl);
+    await page.getByRole('button', { name: 'Chat' }).click();
+    await page.getByRole('textbox', { name: 'Message' }).fill('Hello');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await page.getByText('Hello').first().waitFor();
+    await check('room with chat');
+    // Devices off: the controls' "off" tone.
+    await page.getByRole('button', { name: 'Microphone' }).click();
+    await page.locator('.control.off').first().waitFor();
+    await check('room with the microphone off');
+    expect((await lm('cancelMeeting', { meetingKey: m.key })).body.resultcode).toBe(1);
+    await waitState(page, 'cancelled');
+    await check('the room\'s cancelled page');
+    await page.goto(m.meetingUrl);
+    await page.locator('main[data-state="cancelled"]').waitFor();
+    await check('the cancelled link page');
   });
 });

@@ -37,7 +37,7 @@ const SURFACES = ['bg', 'surface', 'surface-2'];
 /** Text (4.5:1): each foreground on the backgrounds it is drawn on. */
 const TEXT: [string, string[]][] = [
   ['text', [...SURFACES, 'surface-3', 'accent-dim']],
-  ['muted', [...SURFACES, 'surface-3']],
+  ['muted', [...SURFACES, 'surface-3', 'accent-dim']],
   ['on-accent', ['accent']],
   ['on-danger', ['danger']],
   ['off-text', ['off']],
