@@ -38,13 +38,15 @@ const SURFACES = ['bg', 'surface', 'surface-2'];
 const TEXT: [string, string[]][] = [
   ['text', [...SURFACES, 'surface-3', 'accent-dim']],
   ['muted', [...SURFACES, 'surface-3', 'accent-dim']],
-  ['on-accent', ['accent']],
+  ['on-accent', ['accent', 'accent-hover']],
   ['on-danger', ['danger']],
-  ['off-text', ['off']],
+  ['off-text', ['off', 'off-hover']],
   ['on-speak', ['speak']],
   ['ok-text', ['ok-bg']],
   ['warn-text', ['warn-bg']],
   ['on-video', ['video-bg']],
+  ['on-video-off', ['video-bg']],
+  ['on-video-hand', ['video-bg']],
 ];
 /** Seen but not read (3:1). */
 const GRAPHICS: [string, string[]][] = [
