@@ -260,6 +260,7 @@ describe('one look for link pages and the room', () => {
     await page.goto(later.body.hostUrl as string);
     await page.locator('main[data-state="countdown"]').waitFor();
     await check('countdown');
+    expect(await repeated(page), 'the countdown repeats itself').toEqual([]);
     await joinRoom(page, m.hostUrl);
     await page.getByRole('button', { name: 'Chat' }).click();
     await page.getByRole('textbox', { name: 'Message' }).fill('Hello');
