@@ -44,6 +44,7 @@ const TEXT: [string, string[]][] = [
   ['on-speak', ['speak']],
   ['ok-text', ['ok-bg']],
   ['warn-text', ['warn-bg']],
+  ['recording', SURFACES],
   ['on-video', ['video-bg']],
   ['on-video-off', ['video-bg']],
   ['on-video-hand', ['video-bg']],
