@@ -41,6 +41,11 @@ export function notStartedExplanation(startsAtText?: string): string {
   return startsAtText ? `It is scheduled for ${startsAtText}.` : STATE_TEXT.not_started.explanation;
 }
 
+/** `full` explained with the meeting's capacity, when it has one (the `closed` message of a refused seat). */
+export function fullExplanation(capacity: number | null): string {
+  return capacity === null ? STATE_TEXT.full.explanation : `All ${capacity} places are taken. Try again when someone has left.`;
+}
+
 /**
  * Why a meeting closed: the core's `meeting.closed` reasons, plus `window_passed` (a link page
  * opened after the scheduled end). Kept equal to the core's by the compile-time uses in

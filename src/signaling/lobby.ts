@@ -3,6 +3,7 @@ import type { WebSocket } from 'ws';
 import type { Core } from '../core/index.js';
 import type { ClientMessage } from '../protocol/messages.js';
 import { parseClientMessage } from '../protocol/parse.js';
+import { fullExplanation } from '../protocol/states.js';
 import { JOINED_ELSEWHERE, refuse, type Rooms } from './rooms.js';
 import type { LiveRoom, Session } from './session.js';
 
@@ -96,7 +97,7 @@ export class Lobby {
       waiting.leaveLobby?.();
       changed = true;
       try {
-        if (!(await this.rooms.seat(room, waiting, socket, capacity))) refuse(socket, 'full', `The meeting is full (${capacity} people).`);
+        if (!(await this.rooms.seat(room, waiting, socket, capacity))) refuse(socket, 'full', fullExplanation(capacity));
       } catch (error) {
         // Seated, but their media did not start: the page restarts it (or they rejoin).
         this.log.warn({ err: error, meetingId: room.meetingId }, 'signaling: could not start the media of someone let in');

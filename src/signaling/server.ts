@@ -6,7 +6,7 @@ import { randomBase62 } from '../core/secrets.js';
 import { MediaError, type MediaService } from '../media/index.js';
 import { PING_INTERVAL_MS, RESUME_WINDOW_MS, WS_PATH, type ClientMessage, type IceServer } from '../protocol/messages.js';
 import { parseClientMessage } from '../protocol/parse.js';
-import { CLOSING_TEXT, STATE_TEXT } from '../protocol/states.js';
+import { CLOSING_TEXT, fullExplanation, STATE_TEXT } from '../protocol/states.js';
 import { MessageHandlers } from './handlers.js';
 import { LiveControl } from './live-control.js';
 import { Lobby } from './lobby.js';
@@ -33,7 +33,8 @@ const CLOSED_STATE: Record<CoreEvents['meeting.closed']['reason'], Closing> = CL
 
 const RESTARTING = 'The server is restarting. You will be back in the meeting in a moment.';
 
-const INVITATION_CANCELLED: Closing = { state: 'invitation_cancelled', message: STATE_TEXT.invitation_cancelled.title + '.' };
+// The page's heading already says the invitation was cancelled: the message says what it means.
+const INVITATION_CANCELLED: Closing = { state: 'invitation_cancelled', message: STATE_TEXT.invitation_cancelled.explanation };
 
 /**
  * Browser ↔ server over WebSocket: a join token (checked by the core) opens a socket, which takes
@@ -157,7 +158,7 @@ export class SignalingServer {
       }, grant.permissions, randomBase62(32));
       if (entry.kind === 'lobby' && !room.sessions.has(session.id)) return this.lobby.wait(room, session, socket);
       if (!(await this.rooms.seat(room, session, socket, entry.capacity))) {
-        refuse(socket, 'full', `The meeting is full (${entry.capacity} people).`);
+        refuse(socket, 'full', fullExplanation(entry.capacity));
       }
     });
   }

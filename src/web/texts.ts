@@ -24,6 +24,8 @@ const PAGE_OPTIONS: Partial<Record<RoomState, Omit<PageText, keyof StateText>>> 
   // Without a start time (else the room counts down): the server's sentence would say less.
   not_started: { ownExplanation: true },
   joined_elsewhere: { rejoin: true, rejoinLabel: 'Rejoin here', ownExplanation: true },
+  // The server's sentence names who declined, which only restates the heading ("… did not let you in").
+  declined: { ownExplanation: true },
 };
 
 /** The page for every phase that is not the pre-join screen or the room. */

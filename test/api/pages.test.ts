@@ -7,6 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountCredentials } from '../../src/core/index.js';
+import type { RoomState } from '../../src/protocol/domain.js';
+import { STATE_TEXT } from '../../src/protocol/states.js';
 import { basic, bearer, post, send, type Answer, type Style } from '../helpers/http.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -507,5 +509,83 @@ describe('unknown links', () => {
     expect((await page(`${srv.url}/e/${token.slice(0, -1)}`)).status).toBe(404);
     expect((await page(`${srv.url}/e/${token}0`)).status).toBe(404);
     expect((await page(created.hostUrl)).status).toBe(200);
+  });
+});
+
+// ---- one look ----------------------------------------------------------------------------------
+
+/** `<link rel="stylesheet" href>`s of a page, in order. */
+const stylesheetsOf = (html: string) => [...html.matchAll(/<link\b[^>]*\brel="stylesheet"[^>]*>/g)].map((tag) => /\bhref="([^"]+)"/.exec(tag[0])?.[1]);
+
+/** A page's body as a reader meets it: block by block, then sentence by sentence. */
+function sentencesOf(html: string): string[] {
+  const body = /<body>([\s\S]*)<\/body>/.exec(html)?.[1] ?? '';
+  const text = body.replace(/<[^>]+>/g, '\n')
+    .replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
+  return text.split(/\n+|(?<=[.!?])\s+/).map((s) => s.trim()).filter((s) => s.length > 0);
+}
+
+describe('one look: the link pages wear the room\'s design', () => {
+  /** One page of every state a link can show without the room, with the state it shows. */
+  async function statePages(): Promise<{ url: string; state: RoomState }[]> {
+    const a = await srv.newAccount('Look');
+    const cancelled = await createMeeting(a, { meetingKey: 'look-cancelled', title: 'Cancelled one' });
+    await lm(a, 'cancelMeeting', { meetingKey: cancelled.meetingKey });
+    const ended = await createMeeting(a, { meetingKey: 'look-ended', title: 'Ended one' });
+    expect((await native(a, 'POST', `/meetings/${(await nativeMeeting(a, ended.meetingKey)).id}/end`)).status).toBe(200);
+    const open = await createMeeting(a, { meetingKey: 'look-open', title: 'Open one' });
+    const dropped = await invite(a, open.meetingKey, 'dropped', 'Dropped');
+    await lm(a, 'cancelParticipant', { meetingKey: open.meetingKey, puid: 'dropped' });
+    const hashKey = await liveboxAdd(a, 'Look conference');
+    return [
+      { url: cancelled.meetingUrl, state: 'cancelled' },
+      { url: cancelled.hostUrl, state: 'cancelled' },
+      { url: ended.meetingUrl, state: 'ended' },
+      { url: dropped, state: 'invitation_cancelled' },
+      { url: `${srv.url}/lbmeeting/?key=${hashKey}`, state: 'disabled' },
+      { url: `${srv.url}/e/${'Z'.repeat(26)}`, state: 'not_found' },
+      { url: `${srv.url}/no/such/page`, state: 'not_found' },
+    ];
+  }
+
+  it('every state page links the room\'s own built stylesheet (tokens, light and dark) and has no style of its own', async () => {
+    const a = await srv.newAccount('Look room');
+    const room = await page((await createMeeting(a)).meetingUrl);
+    const sheets = stylesheetsOf(room.text);
+    expect(sheets).toHaveLength(1);
+    expect(sheets[0]).toMatch(/^\/room-assets\/[\w-]+\.css$/);
+
+    const css = await send(`${srv.url}${sheets[0]}`, {});
+    expect(css.status).toBe(200);
+    expect(css.headers.get('content-type')).toMatch(/^text\/css/);
+    // The design tokens, their dark values, and the state card the pages use.
+    expect(css.text).toMatch(/--bg:/);
+    expect(css.text).toMatch(/@media \(prefers-color-scheme:\s?dark\)\s?\{\s?:root\s?\{[^}]*--bg:/);
+    expect(css.text).toContain('.state-page');
+    expect(css.text).toContain('.card');
+
+    for (const { url, state } of await statePages()) {
+      const p = await page(url);
+      expect(p.state, url).toBe(state);
+      expect(stylesheetsOf(p.text), url).toEqual(sheets);
+      expect(p.text, url).not.toMatch(/<style\b|\sstyle="/);
+      expect(p.text, url).toContain('<meta name="color-scheme" content="light dark">');
+      // The room's state card (src/web/ui/StatePage.tsx): the same classes, so the same look.
+      expect(p.main, url).toMatch(/^<main data-state="[a-z_]+" class="state-page">\s*<div class="card">/);
+    }
+  });
+
+  it('a state page says its state once, in the wording of src/protocol/states.ts, and no sentence twice', async () => {
+    for (const { url, state } of await statePages()) {
+      const p = await page(url);
+      const sentences = sentencesOf(p.text);
+      const normal = (s: string) => s.toLowerCase().replace(/[.!?…]+$/u, '');
+      const heading = normal(STATE_TEXT[state].title);
+      expect(sentences.filter((s) => normal(s) === heading), url).toHaveLength(1);
+      expect(/<h1>([^<]*)<\/h1>/.exec(p.main)?.[1], url).toBe(STATE_TEXT[state].title);
+      const counts = new Map<string, number>();
+      for (const s of sentences) counts.set(normal(s), (counts.get(normal(s)) ?? 0) + 1);
+      expect([...counts].filter(([, n]) => n > 1).map(([s]) => s), url).toEqual([]);
+    }
   });
 });

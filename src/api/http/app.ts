@@ -166,7 +166,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     if (request.method === 'POST') {
       return reply.status(liveMinutesStatus(options.liveMinutesHttpErrors, 404)).send({ resultcode: 0, message: `no such method: ${path}` });
     }
-    return reply.status(404).type('text/html; charset=utf-8').send(renderNotFound());
+    return reply.status(404).type('text/html; charset=utf-8').send(renderNotFound({ stylesheets: options.room?.stylesheets ?? [] }));
   });
 
   return app;

@@ -31,41 +31,56 @@ export function stateSentence(page: LinkPage): { heading: string; detail: string
   }
 }
 
-export function renderLinkPage(page: LinkPage): string {
+/**
+ * How a server-rendered page looks: the meeting room's own built stylesheet (its design tokens,
+ * light and dark, and its state-page card), so a link page and the room's page for the same
+ * state are one design. Empty when the room is not built: the page is then unstyled, not restyled
+ * here (a second copy of the design would drift).
+ */
+export interface PageLook {
+  stylesheets: readonly string[];
+}
+
+/** The card a state is shown in: the same markup as the room's StatePage (src/web/ui/StatePage.tsx). */
+export function renderLinkPage(page: LinkPage, look: PageLook): string {
   const s = stateSentence(page);
   const who = page.invitee && !page.invitee.cancelled ? `<p class="who">Personal link for ${escapeHtml(page.invitee.name || 'you')}</p>` : '';
-  return document(page.title, `
-    <main data-state="${s.state}">
-      <p class="meeting">${escapeHtml(page.title)}</p>
-      <h1>${escapeHtml(s.heading)}</h1>
-      <p>${escapeHtml(s.detail)}</p>
-      ${who}
-    </main>`);
+  return document(page.title, look, `
+<main data-state="${s.state}" class="state-page">
+  <div class="card">
+    <p class="meeting-title">${escapeHtml(page.title)}</p>
+    <h1>${escapeHtml(s.heading)}</h1>
+    <p>${escapeHtml(s.detail)}</p>
+    ${who}
+  </div>
+</main>`);
 }
 
-export function renderNotFound(): string {
-  return document('Link not found', `
-    <main data-state="not_found">
-      <h1>${escapeHtml(STATE_TEXT.not_found.title)}</h1>
-      <p>${escapeHtml(STATE_TEXT.not_found.explanation)}</p>
-    </main>`);
+export function renderNotFound(look: PageLook): string {
+  return document('Link not found', look, `
+<main data-state="not_found" class="state-page">
+  <div class="card">
+    <h1>${escapeHtml(STATE_TEXT.not_found.title)}</h1>
+    <p>${escapeHtml(STATE_TEXT.not_found.explanation)}</p>
+  </div>
+</main>`);
 }
 
-function document(title: string, body: string): string {
+function document(title: string, look: PageLook, main: string): string {
+  const styles = look.stylesheets.map((href) => `<link rel="stylesheet" href="${escapeHtml(href)}">`).join('\n');
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover">
+<meta name="color-scheme" content="light dark">
 <title>${escapeHtml(title)} · Parley</title>
-<style>
-  body { font: 16px/1.5 system-ui, sans-serif; margin: 0; min-height: 100vh; display: grid; place-items: center; background: #f4f5f7; color: #1d2330; }
-  main { max-width: 32rem; padding: 2rem; background: #fff; border-radius: 12px; box-shadow: 0 2px 12px rgb(0 0 0 / 8%); }
-  .meeting { color: #5b6475; margin: 0 0 .25rem; }
-  h1 { font-size: 1.5rem; margin: 0 0 .5rem; }
-</style>
+<link rel="icon" href="data:,">
+${styles}
 </head>
-<body>${body}
+<body>
+<div class="app">${main}
+</div>
 </body>
 </html>`;
 }

@@ -12,11 +12,18 @@ const PLACEHOLDER = '<!--PARLEY_BOOTSTRAP-->';
 
 /** The built meeting room (Vite → dist/web): its page template and hashed assets, held in memory. */
 export class RoomApp {
+  /** The room's built stylesheets (hashed paths under /room-assets/): the link pages wear them too. */
+  readonly stylesheets: readonly string[];
+
   private constructor(
     private readonly template: string,
     private readonly assets: Assets,
     private readonly embedScript: Buffer | undefined,
-  ) {}
+  ) {
+    this.stylesheets = [...template.matchAll(/<link\b[^>]*\brel="stylesheet"[^>]*>/g)]
+      .map((tag) => /\bhref="([^"]+)"/.exec(tag[0])?.[1])
+      .filter((href): href is string => href !== undefined);
+  }
 
   /** undefined when the room has not been built (`npm run build`). */
   static load(dir = WEB_DIR): RoomApp | undefined {

@@ -15,11 +15,12 @@ const CSP = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self
 export async function linkPages(app: FastifyInstance, opts: { core: Core; room?: RoomApp }): Promise<void> {
   const { core, room } = opts;
   room?.register(app);
+  const look = { stylesheets: room?.stylesheets ?? [] };
 
   async function show(reply: FastifyReply, link: LinkRef, embedded = false) {
     reply.header('Content-Security-Policy', CSP).header('Cache-Control', 'no-store').header('Referrer-Policy', 'no-referrer').type('text/html; charset=utf-8');
     const resolved = await core.access.resolve(link);
-    if (!resolved) return reply.status(404).send(renderNotFound());
+    if (!resolved) return reply.status(404).send(renderNotFound(look));
     const { meeting, participant, availability, state } = resolved;
     const title = meeting.title || meeting.key;
     // Joinable links open the room; a meeting that has not started yet counts down in it.
@@ -52,7 +53,7 @@ export async function linkPages(app: FastifyInstance, opts: { core: Core; room?:
       live: isLive(meeting.status),
       timeZone: account.timeZone,
       invitee: participant && { name: participant.name, cancelled: participant.cancelledAt !== null, status: participant.status },
-    }));
+    }, look));
   }
 
   app.get<{ Params: { token: string } }>('/e/:token', async (request, reply) => show(reply, { kind: 'personal', token: request.params.token }));
