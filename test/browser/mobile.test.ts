@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { devices, type Page } from 'playwright-core';
 import type { AccountCredentials } from '../../src/core/index.js';
-import { framesDecoded, joinRoom, openPerson, type RoomHooks } from '../helpers/browser.js';
+import { framesDecoded, joinRoom, openPerson, openPhone, type RoomHooks } from '../helpers/browser.js';
 import { basic, post } from '../helpers/http.js';
 import { eventually } from '../helpers/meeting-bot.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -40,7 +40,7 @@ const NO_DISPLAY_MEDIA = 'delete MediaDevices.prototype.getDisplayMedia;';
 async function phone(name: 'Pixel 7' | 'iPhone 14' | 'Pixel 7 landscape'): Promise<Page> {
   // iPhone 14's descriptor names WebKit as its browser: only its screen and touch are used here.
   const { defaultBrowserType: _browser, ...device } = devices[name];
-  const p = await openPerson(device);
+  const p = await openPhone(device);
   cleanup.unshift(() => p.close());
   await p.page.addInitScript({ content: NO_DISPLAY_MEDIA });
   return p.page;

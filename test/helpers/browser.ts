@@ -22,14 +22,11 @@ export interface Person {
   close(): Promise<void>;
 }
 
-/**
- * One person = one Chromium with its own profile (own camera, own storage). `device` emulates
- * another screen (e.g. playwright-core's `devices['Pixel 7']`: viewport, scale, touch, mobile).
- */
-export async function openPerson(device: BrowserContextOptions = {}): Promise<Person> {
+/** One person = one Chromium with its own profile (own camera, own storage). */
+export async function openPerson(): Promise<Person> {
   const dir = mkdtempSync(join(tmpdir(), 'parley-chromium-'));
   const context = await chromium.launchPersistentContext(dir, {
-    viewport: { width: 1024, height: 700 }, ...device, executablePath: CHROMIUM, headless: false, args: ARGS,
+    executablePath: CHROMIUM, headless: false, args: ARGS, viewport: { width: 1024, height: 700 },
   });
   const page = context.pages()[0] ?? await context.newPage();
   return {
@@ -119,4 +116,22 @@ export async function framesDecoded(page: Page): Promise<number> {
 /** Audio packets received so far from everyone else (subscriber transport's inbound audio). */
 export async function audioPackets(page: Page): Promise<number> {
   return (await page.evaluate(inPage.inbound, 'audio')).packetsReceived;
+}
+
+/**
+ * One person on an emulated phone (playwright-core's `devices['Pixel 7']` and the like:
+ * viewport, scale, touch, mobile user agent), otherwise as openPerson.
+ */
+export async function openPhone(device: BrowserContextOptions): Promise<Person> {
+  const dir = mkdtempSync(join(tmpdir(), 'parley-chromium-'));
+  const context = await chromium.launchPersistentContext(dir, { ...device, executablePath: CHROMIUM, headless: false, args: ARGS });
+  const page = context.pages()[0] ?? await context.newPage();
+  return {
+    context,
+    page,
+    async close() {
+      await context.close().catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

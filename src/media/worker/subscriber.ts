@@ -45,6 +45,12 @@ export class SubscriberTransport extends EventEmitter<SubscriberTransportEvents>
   /** tracks of other peers this peer should receive */
   private readonly wanted = new Set<PublishedTrack>();
   private readonly slots: Slot[] = [];
+  /**
+   * Whether the client decodes H.264, from its answers: every video m-line of our offers lists
+   * VP8 and H.264, and an answer keeps only what the browser decodes. Unknown before the first
+   * answer with a video m-line.
+   */
+  receivesH264: boolean | undefined;
   private negotiating = false;
   private needsNegotiation = false;
   private negotiationTimer: NodeJS.Timeout | undefined;
@@ -53,12 +59,6 @@ export class SubscriberTransport extends EventEmitter<SubscriberTransportEvents>
   private lastOffer: SubscriberOffer | undefined;
   private readonly knownTransports = new WeakSet<RTCDtlsTransport>();
   private closed = false;
-  /**
-   * Whether the client decodes H.264, from its answers: every video m-line of our offers lists
-   * VP8 and H.264, and an answer keeps only what the browser decodes. Unknown before the first
-   * answer with a video m-line.
-   */
-  receivesH264: boolean | undefined;
 
   constructor(
     private readonly ctx: WorkerContext,
@@ -218,14 +218,6 @@ export class SubscriberTransport extends EventEmitter<SubscriberTransportEvents>
     if (this.needsNegotiation) this.scheduleNegotiation();
   }
 
-  private learnVideoCodecs(): void {
-    const video = this.slots.filter((s) => s.transceiver.kind === 'video');
-    if (video.length === 0 || this.receivesH264 === false) return;
-    const decodesH264 = video.every((s) => s.transceiver.codecs.some((c) => videoCodecOf(c.mimeType) === 'h264'));
-    this.receivesH264 = decodesH264;
-    if (!decodesH264) this.emit('lacksH264');
-  }
-
   /** Re-sends the offer waiting for an answer, or starts a new negotiation. */
   requestOffer(): void {
     this.assertOpen();
@@ -260,6 +252,15 @@ export class SubscriberTransport extends EventEmitter<SubscriberTransportEvents>
   /** A trickled client candidate (already checked). */
   async addIceCandidate(candidate: IceCandidateInit): Promise<void> {
     await this.pc.addIceCandidate(candidate).catch(() => undefined);
+  }
+
+  /** After an answer: what its video m-lines say about the client's decoders (receivesH264). */
+  private learnVideoCodecs(): void {
+    const video = this.slots.filter((s) => s.transceiver.kind === 'video');
+    if (video.length === 0 || this.receivesH264 === false) return;
+    const decodesH264 = video.every((s) => s.transceiver.codecs.some((c) => videoCodecOf(c.mimeType) === 'h264'));
+    this.receivesH264 = decodesH264;
+    if (!decodesH264) this.emit('lacksH264');
   }
 
   stats(): DownTrackStats[] {
