@@ -86,6 +86,8 @@ export default defineConfig({
   build: {
     outDir: here('./dist/web'),
     emptyOutDir: true,
+    // The room supports Safari and iOS 16+ (docs/room.md): Vite's default baseline starts at 16.4.
+    target: ['es2022', 'chrome111', 'edge111', 'firefox114', 'safari16', 'ios16'],
     assetsDir: 'room-assets',
     // One small stylesheet: keep it a file (the page's CSP allows 'self' styles).
     assetsInlineLimit: 0,

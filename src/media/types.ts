@@ -85,7 +85,12 @@ export type CloseReason =
   /** its worker thread crashed or was terminated (the worker is respawned) */
   | 'worker-died'
   /** `MediaService.stop()` */
-  | 'service-stopped';
+  | 'service-stopped'
+  /**
+   * it sent H.264 and a peer that cannot decode H.264 is in the room now: its client must
+   * publish again (the server then answers VP8; see src/media/README.md, "Video codecs")
+   */
+  | 'codec-change';
 
 /** Same fields as the browser's RTCIceCandidateInit. */
 export interface IceCandidateInit {
@@ -180,6 +185,8 @@ export interface PublishedTrackStats extends TrackEvent {
   /** sequence numbers werift's receiver asked the publisher to resend (repeats included) */
   nacksSent: number;
   subscribers: number;
+  /** the codec the publisher sends, as negotiated (`video/H264`, `video/VP8`, `audio/opus`) */
+  codec: string | undefined;
 }
 
 /** Counters of one forwarded track on a subscriber transport. */
@@ -196,6 +203,10 @@ export interface DownTrackStats {
   retransmitted: number;
   /** PLI/FIR the subscriber sent us */
   keyframeRequests: number;
+  /** mime type the track is sent with now (`video/H264`, `video/VP8`, `audio/opus`), once known */
+  codec: string | undefined;
+  /** video packets not forwarded because the subscriber did not accept the publisher's codec */
+  undecodable: number;
 }
 
 export interface PeerStats {

@@ -199,7 +199,8 @@ export type ServerMessage =
   | { type: 'activeSpeaker'; participantId: string | null }
   | { type: 'chat'; message: ChatMessage }
   /**
-   * The server lost this seat's media session (e.g. a media worker restarted): close both
+   * The server lost this seat's media session (e.g. a media worker restarted), or needs it
+   * published in another codec (someone who cannot decode H.264 joined): close both
    * transports and send `resetMedia`, then publish again on fresh ones.
    */
   | { type: 'mediaReset' }

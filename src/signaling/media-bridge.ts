@@ -55,8 +55,9 @@ export class MediaBridge {
     peer.on('closed', (reason) => {
       if (session.peer !== peer || session.ended) return;
       session.peer = undefined;
-      // The worker went away (crash, restart): the browser sets up fresh transports.
-      if (reason === 'worker-died' || reason === 'room-closed') session.send({ type: 'mediaReset' });
+      // The worker went away (crash, restart), or the room needs this seat to publish in another
+      // codec (`codec-change`): the browser sets up fresh transports.
+      if (reason === 'worker-died' || reason === 'room-closed' || reason === 'codec-change') session.send({ type: 'mediaReset' });
     });
     this.resendOffer(session);
     // Flags may have changed while the peer was being added (a mute, a settings change).

@@ -157,7 +157,7 @@ describe('keyframe request (PLI) rate limit', () => {
 
 describe('DownTrack', () => {
   /** A subscriber m-line on a connected transport that records what it is given to send. */
-  function downTrack() {
+  function downTrack(subscriberCodecs = [{ payloadType: 96, mimeType: 'video/VP8' }, { payloadType: 108, mimeType: 'video/H264' }]) {
     const sent: RtpPacket[] = [];
     let keyframeRequests = 0;
     const none = { subscribe: () => ({ unSubscribe: () => undefined }) };
@@ -165,12 +165,15 @@ describe('DownTrack', () => {
     const transceiver = {
       mid: '1',
       headerExtensions: [],
+      codecs: subscriberCodecs,
       sender: {
         ssrc: 4242,
+        codec: subscriberCodecs[0],
         dtlsTransport: { state: 'connected' },
         onPictureLossIndication: none,
         onGenericNack: none,
-        sendRtp: (packet: RtpPacket) => (sent.push(packet), Promise.resolve()),
+        collectStats: () => [],
+        sendRtp: (packet: RtpPacket) => (sent.push({ ...packet, codec: transceiver.sender.codec?.mimeType } as unknown as RtpPacket), Promise.resolve()),
       },
     } as unknown as RTCRtpTransceiver;
     const track = {
@@ -178,6 +181,8 @@ describe('DownTrack', () => {
       addDownTrack: () => undefined,
       removeDownTrack: () => undefined,
       requestKeyframe: () => void keyframeRequests++,
+      // the publisher's payload types: 96 VP8, 102 H.264
+      codecOf: (pt: number) => (pt === 96 ? 'vp8' : pt === 102 ? 'h264' : undefined),
     } as unknown as PublishedTrack;
     const ctx = { counters: { packetsIn: 0, bytesIn: 0, packetsOut: 0, bytesOut: 0 } } as unknown as WorkerContext;
     const down = new DownTrack(ctx, track, transceiver, new SeqTsRewriter(90_000));
@@ -205,6 +210,45 @@ describe('DownTrack', () => {
     expect(sent).toHaveLength(2);
     expect((sent[1]!.header.sequenceNumber - sent[0]!.header.sequenceNumber) & 0xffff).toBe(1);
     expect(requests() - before).toBe(2);
+  });
+
+  const h264 = (seq: number, keyframeStart: boolean) => {
+    const header = new RtpHeader();
+    header.ssrc = 1111;
+    header.sequenceNumber = seq;
+    header.timestamp = seq * 3000;
+    header.payloadType = 102;
+    // STAP-A with SPS (7) and PPS (8), or a non-IDR slice (1)
+    return new RtpPacket(header, Buffer.from(keyframeStart ? [0x18, 0x00, 0x02, 0x67, 0x42, 0x00, 0x02, 0x68, 0xce] : [0x41, 0x9a]));
+  };
+  const codecOfSent = (p: RtpPacket) => (p as unknown as { codec: string }).codec;
+
+  it('forwards H.264 under the subscriber\'s H.264 payload type, from an SPS/IDR on', () => {
+    const { down, sent } = downTrack();
+    down.forward(h264(10, false), undefined);
+    expect(sent).toEqual([]);
+    down.forward(h264(11, true), undefined);
+    down.forward(h264(12, false), undefined);
+    expect(sent.map(codecOfSent)).toEqual(['video/H264', 'video/H264']);
+    expect(down.stats()).toMatchObject({ codec: 'video/H264', undecodable: 0 });
+  });
+
+  it('forwards nothing of a codec the subscriber did not accept, and counts it', () => {
+    const { down, sent } = downTrack([{ payloadType: 120, mimeType: 'video/VP8' }]);
+    down.forward(h264(10, true), undefined);
+    down.forward(h264(11, false), undefined);
+    expect(sent).toEqual([]);
+    expect(down.stats().undecodable).toBe(2);
+  });
+
+  it('restarts the stream on a keyframe when the publisher switches codec', () => {
+    const { down, sent } = downTrack();
+    down.forward(h264(10, true), undefined);
+    down.forward(vp8(11, false), undefined); // VP8 interframe: cannot start the new codec
+    expect(sent).toHaveLength(1);
+    down.forward(vp8(12, true), undefined);
+    expect(sent.map(codecOfSent)).toEqual(['video/H264', 'video/VP8']);
+    expect((sent[1]!.header.sequenceNumber - sent[0]!.header.sequenceNumber) & 0xffff).toBe(1);
   });
 });
 

@@ -1,10 +1,10 @@
 // One published track forwarded to one subscriber: SSRC/sequence/timestamp rewriting,
 // keyframe gating for video, PLI/NACK bookkeeping.
-import { RTP_EXTENSION_URI, RtpHeader, RtpPacket, type RTCRtpTransceiver } from 'werift';
+import { RTP_EXTENSION_URI, RtpHeader, RtpPacket, type RTCRtpCodecParameters, type RTCRtpTransceiver } from 'werift';
 import type { DownTrackStats } from '../types.js';
 import type { WorkerContext } from './context.js';
 import type { AudioLevel, PublishedTrack } from './published-track.js';
-import { isVp8KeyframeStart } from './vp8.js';
+import { isKeyframeStart, videoCodecOf, type VideoCodec } from './codecs.js';
 
 const ONE_BYTE_PROFILE = 0xbede;
 export const CLOCK_RATE = { audio: 48_000, video: 90_000 } as const;
@@ -86,6 +86,14 @@ export class DownTrack {
   private bytes = 0;
   private nacksReceived = 0;
   private keyframeRequests = 0;
+  /** payload type of the publisher's latest video packet, and its codec */
+  private inPayloadType = -1;
+  private inCodec: VideoCodec | undefined;
+  /** the subscriber's codecs (replaced by werift on each negotiation) and our pick among them */
+  private codecsSeen: RTCRtpCodecParameters[] | undefined;
+  private outCodec: RTCRtpCodecParameters | undefined;
+  /** video packets dropped because the subscriber did not accept the publisher's codec */
+  private undecodable = 0;
   /** header-extension id of ssrc-audio-level on the subscriber m-line, if negotiated */
   private readonly audioLevelId: number | undefined;
 
@@ -135,13 +143,17 @@ export class DownTrack {
     if (this.closed) return;
     const h = rtp.header;
     const now = performance.now();
+    if (this.track.kind === 'video' && !this.pickVideoCodec(h.payloadType)) {
+      this.undecodable++;
+      return;
+    }
     if (this.rewriter.isNewSource(h.ssrc)) {
       // Before DTLS is up werift drops what we send: a keyframe forwarded now would be lost
       // and the subscriber left waiting. SubscriberTransport asks for a keyframe when it connects.
       if (this.transceiver.sender.dtlsTransport?.state !== 'connected') return;
       // Video starts (and restarts after a publisher SSRC change) on a keyframe: anything
       // before it cannot be decoded and would only make the subscriber ask again.
-      if (this.track.kind === 'video' && !isVp8KeyframeStart(rtp.payload)) {
+      if (this.track.kind === 'video' && (!this.inCodec || !isKeyframeStart(this.inCodec, rtp.payload))) {
         this.track.requestKeyframe(); // rate-limited by the track
         return;
       }
@@ -178,6 +190,33 @@ export class DownTrack {
     });
   }
 
+  /**
+   * Sends the packet under the subscriber's payload type for the publisher's codec: werift's
+   * sender writes `sender.codec`'s payload type on every packet, and after each negotiation
+   * sets it to the first codec of the answer. False when the subscriber did not accept that
+   * codec (it cannot decode it: the room then moves the publisher to VP8, see SfuRoom).
+   * A codec switch (the publisher renegotiated) restarts the stream on a keyframe.
+   */
+  private pickVideoCodec(payloadType: number): boolean {
+    const sender = this.transceiver.sender;
+    if (payloadType !== this.inPayloadType) {
+      const codec = this.track.codecOf(payloadType);
+      if (codec !== this.inCodec) {
+        if (this.inCodec !== undefined) this.rewriter.reset();
+        this.codecsSeen = undefined;
+      }
+      this.inPayloadType = payloadType;
+      this.inCodec = codec;
+    }
+    if (this.codecsSeen !== this.transceiver.codecs) {
+      this.codecsSeen = this.transceiver.codecs;
+      this.outCodec = this.inCodec && this.transceiver.codecs.find((c) => videoCodecOf(c.mimeType) === this.inCodec);
+    }
+    if (!this.outCodec) return false;
+    if (sender.codec !== this.outCodec) sender.codec = this.outCodec;
+    return true;
+  }
+
   stats(): DownTrackStats {
     let retransmitted = 0;
     for (const s of this.transceiver.sender.collectStats(Date.now())) {
@@ -195,6 +234,8 @@ export class DownTrack {
       nacksReceived: this.nacksReceived,
       retransmitted,
       keyframeRequests: this.keyframeRequests,
+      codec: this.outCodec?.mimeType ?? (this.track.kind === 'audio' ? this.transceiver.sender.codec?.mimeType : undefined),
+      undecodable: this.undecodable,
     };
   }
 

@@ -11,6 +11,10 @@ export interface PeerHost {
   /** the track is gone for good; `wasForwarded`: subscribers had it */
   trackRemoved(track: PublishedTrack, wasForwarded: boolean): void;
   audioLevel(peerId: string, level: number): void;
+  /** whether a publisher may send H.264 now (everyone here decodes it) */
+  h264Allowed(): boolean;
+  /** the peer's answer showed it cannot decode H.264 */
+  receiverLacksH264(peerId: string): void;
 }
 
 /** Events both transports emit. Only the states a caller acts on are reported. */
@@ -30,6 +34,8 @@ export type SubscriberTransportEvents = TransportEvents & {
   offer: [offer: SubscriberOffer];
   /** a DTLS transport appeared on this transport (after the first negotiation, with BUNDLE) */
   dtlsTransport: [transport: RTCDtlsTransport];
+  /** the client's answer left H.264 out of a video m-line: it cannot decode H.264 */
+  lacksH264: [];
 };
 
 export interface PublisherTransportOptions {
@@ -41,4 +47,6 @@ export interface PublisherTransportOptions {
    * once per audio packet, on the forwarding path.
    */
   onAudioLevel(peerId: string, level: number): void;
+  /** whether H.264 may be answered now (the room's rule) */
+  h264Allowed(): boolean;
 }

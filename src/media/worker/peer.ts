@@ -36,6 +36,7 @@ export class SfuPeer {
       canPublish,
       held,
       onAudioLevel: (peerId, level) => host.audioLevel(peerId, level),
+      h264Allowed: () => host.h264Allowed(),
     });
     this.publisher.on('connectionState', (state) => this.emitState('publisher', state));
     this.publisher.on('trackForwardingChanged', (track) => host.trackForwardingChanged(track));
@@ -43,6 +44,7 @@ export class SfuPeer {
 
     this.subscriber = new SubscriberTransport(ctx, id);
     this.subscriber.on('connectionState', (state) => this.emitState('subscriber', state));
+    this.subscriber.on('lacksH264', () => host.receiverLacksH264(id));
     this.subscriber.on('offer', (offer) => {
       this.ctx.emit({ ev: 'subscriberOffer', roomId: this.host.id, peerId: this.id, offer });
     });

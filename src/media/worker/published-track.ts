@@ -1,6 +1,7 @@
 // One track a participant sends us, fanned out to the DownTracks of every subscriber.
 import { RTP_EXTENSION_URI, type MediaStreamTrack, type RTCRtpTransceiver, type RtpPacket } from 'werift';
 import type { PublishedTrackStats, TrackKind, TrackSource } from '../types.js';
+import { videoCodecOf, type VideoCodec } from './codecs.js';
 import type { WorkerContext } from './context.js';
 import type { DownTrack } from './down-track.js';
 import { KeyframeRequestLimiter } from './keyframe-limiter.js';
@@ -95,6 +96,16 @@ export class PublishedTrack {
     this.downTracks.delete(down);
   }
 
+  /** The codec of a payload type this publisher sends (from its m-line's negotiated codecs). */
+  codecOf(payloadType: number): VideoCodec | undefined {
+    return videoCodecOf(this.transceiver.codecs.find((c) => c.payloadType === payloadType)?.mimeType);
+  }
+
+  /** The video codec the publisher sends: the first of our answer (JSEP), e.g. H.264 when it preferred it. */
+  get videoCodec(): VideoCodec | undefined {
+    return this.kind === 'video' ? videoCodecOf(this.transceiver.codecs[0]?.mimeType) : undefined;
+  }
+
   /** SSRC of the latest packet */
   get ssrc(): number | undefined {
     return this.mediaSsrc;
@@ -132,6 +143,7 @@ export class PublishedTrack {
       pliSent: this.pliSent,
       nacksSent: this.nacksSent,
       subscribers: this.downTracks.size,
+      codec: this.transceiver.codecs[0]?.mimeType,
     };
   }
 

@@ -15,6 +15,7 @@ import {
 import type { WorkerContext } from './context.js';
 import type { PublisherTransportEvents, PublisherTransportOptions } from './peer-types.js';
 import { PublishedTrack } from './published-track.js';
+import { filterOfferedVideoCodecs } from './codecs.js';
 import { fitAnswerToOffer, isSending, parseMediaSections, sanitizeRemoteSdp } from './sdp.js';
 import { createPeerConnection, reportedStateChanges } from './webrtc.js';
 
@@ -59,6 +60,7 @@ export class PublisherTransport extends EventEmitter<PublisherTransportEvents> {
   private canPublish: CanPublish;
   private held: HeldSources;
   private readonly onAudioLevel: PublisherTransportOptions['onAudioLevel'];
+  private readonly h264Allowed: PublisherTransportOptions['h264Allowed'];
   private closed = false;
 
   constructor(
@@ -70,6 +72,7 @@ export class PublisherTransport extends EventEmitter<PublisherTransportEvents> {
     this.canPublish = { ...options.canPublish };
     this.held = { ...options.held };
     this.onAudioLevel = options.onAudioLevel;
+    this.h264Allowed = options.h264Allowed;
   }
 
   /** Tracks this peer sends us now. */
@@ -96,7 +99,8 @@ export class PublisherTransport extends EventEmitter<PublisherTransportEvents> {
     this.assertOpen();
     const wantedSources = sourcesOfOffer(offerSdp, sources);
     const pc = (this.pc ??= this.createPeerConnection());
-    const { sdp } = sanitizeRemoteSdp(offerSdp);
+    // H.264 only while everyone in the room can decode it (SfuRoom.h264Allowed).
+    const { sdp } = sanitizeRemoteSdp(filterOfferedVideoCodecs(offerSdp, { h264: this.h264Allowed() }));
     try {
       await pc.setRemoteDescription({ type: 'offer', sdp });
       const answer = await pc.createAnswer();

@@ -81,6 +81,30 @@ export class SfuRoom implements PeerHost {
     }
   }
 
+  /**
+   * A publisher may send H.264 only while every peer here decodes it (as far as their answers
+   * showed): the SFU forwards, it does not transcode, and every browser decodes VP8.
+   */
+  h264Allowed(): boolean {
+    for (const peer of this.peers.values()) if (peer.subscriber.receivesH264 === false) return false;
+    return true;
+  }
+
+  /**
+   * Someone who cannot decode H.264 is here: whoever sends H.264 publishes again, and is then
+   * answered VP8 (h264Allowed). Their peer closes with `codec-change`; the client starts its
+   * media over on the same seat (signaling sends `mediaReset`).
+   */
+  receiverLacksH264(peerId: string): void {
+    for (const other of this.peers.values()) {
+      if (other.id === peerId || other.closed) continue;
+      if (other.publishedTracks().some((t) => t.forwarded && t.videoCodec === 'h264')) {
+        this.ctx.log('info', 'H.264 publisher moved to VP8: a peer cannot decode H.264', { publisher: other.id, receiver: peerId });
+        void this.closePeer(other.id, 'codec-change');
+      }
+    }
+  }
+
   audioLevel(peerId: string, level: number): void {
     this.speaker.addLevel(peerId, level);
   }

@@ -9,6 +9,7 @@ import {
   type RtcpPacket,
 } from 'werift';
 import { MediaError, type DownTrackStats, type IceCandidateInit, type SubscribedTrack, type SubscriberOffer, type TrackKind } from '../types.js';
+import { videoCodecOf } from './codecs.js';
 import type { WorkerContext } from './context.js';
 import { CLOCK_RATE, DownTrack, SeqTsRewriter } from './down-track.js';
 import type { SubscriberTransportEvents } from './peer-types.js';
@@ -44,6 +45,12 @@ export class SubscriberTransport extends EventEmitter<SubscriberTransportEvents>
   /** tracks of other peers this peer should receive */
   private readonly wanted = new Set<PublishedTrack>();
   private readonly slots: Slot[] = [];
+  /**
+   * Whether the client decodes H.264, from its answers: every video m-line of our offers lists
+   * VP8 and H.264, and an answer keeps only what the browser decodes. Unknown before the first
+   * answer with a video m-line.
+   */
+  receivesH264: boolean | undefined;
   private negotiating = false;
   private needsNegotiation = false;
   private negotiationTimer: NodeJS.Timeout | undefined;
@@ -199,6 +206,7 @@ export class SubscriberTransport extends EventEmitter<SubscriberTransportEvents>
       throw new MediaError('invalid', `subscriber answer rejected: ${error instanceof Error ? error.message : String(error)}`);
     }
     this.negotiating = false;
+    this.learnVideoCodecs();
     this.answeredVersion = this.lastOffer.version;
     this.lastOffer = undefined;
     // Start forwarding on the m-lines the client has now accepted.
@@ -244,6 +252,15 @@ export class SubscriberTransport extends EventEmitter<SubscriberTransportEvents>
   /** A trickled client candidate (already checked). */
   async addIceCandidate(candidate: IceCandidateInit): Promise<void> {
     await this.pc.addIceCandidate(candidate).catch(() => undefined);
+  }
+
+  /** After an answer: what its video m-lines say about the client's decoders (receivesH264). */
+  private learnVideoCodecs(): void {
+    const video = this.slots.filter((s) => s.transceiver.kind === 'video');
+    if (video.length === 0 || this.receivesH264 === false) return;
+    const decodesH264 = video.every((s) => s.transceiver.codecs.some((c) => videoCodecOf(c.mimeType) === 'h264'));
+    this.receivesH264 = decodesH264;
+    if (!decodesH264) this.emit('lacksH264');
   }
 
   stats(): DownTrackStats[] {

@@ -7,6 +7,7 @@ import {
   useOPUS,
   usePLI,
   useREMB,
+  useH264,
   useSdesMid,
   useVP8,
 } from 'werift';
@@ -36,9 +37,19 @@ export function createPeerConnection(settings: WorkerSettings): RTCPeerConnectio
     codecs: {
       // Opus only: no PCMU fallback to transcode for, every browser has Opus.
       audio: [useOPUS()],
-      // VP8 with NACK and PLI (werift's RTCRtpSender answers NACKs from its 128-packet
+      // VP8 and H.264 (constrained baseline, packetization-mode 1: what iOS Safari encodes in
+      // hardware and every WebRTC browser decodes; codecs.ts filters the variants a client
+      // offers), with NACK and PLI (werift's RTCRtpSender answers NACKs from its 128-packet
       // history; its receiver sends NACKs upstream). No RTX: see src/media/README.md.
-      video: [useVP8({ rtcpFeedback: [useNACK(), usePLI(), useFIR(), useREMB()] })],
+      // Subscriber offers list both on every video m-line; a DownTrack picks the publisher's.
+      video: [
+        useVP8({ rtcpFeedback: [useNACK(), usePLI(), useFIR(), useREMB()] }),
+        useH264({
+          mimeType: 'video/H264', // werift writes `h264`, which browsers then report as such
+          rtcpFeedback: [useNACK(), usePLI(), useFIR(), useREMB()],
+          parameters: 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f',
+        }),
+      ],
     },
     headerExtensions: {
       // audio-level must be listed or werift drops the extmap from the answer.

@@ -57,7 +57,7 @@ export function Room({ meeting, state }: { meeting: Meeting; state: AppState }) 
         </div>
         {audioBlocked && (
           <button type="button" class="banner sound" onClick={enableSound}>
-            <SoundIcon /> Click to enable sound
+            <SoundIcon /> Turn on sound
           </button>
         )}
         {/* Always there, so screen readers hear each change of who is waiting. */}
