@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import type { AccountCredentials } from '../../src/core/index.js';
 import type { JoinResponse, RoomLink, ServerMessage } from '../../src/protocol/messages.js';
@@ -30,13 +30,14 @@ afterAll(async () => {
 type Welcome = Extract<ServerMessage, { type: 'welcome' }>;
 const lm = (method: string, data: Record<string, unknown>) => post<Record<string, string | number>>(`${t.url}/${method}`, data, 'form', basic(acc.accountSid, acc.authToken));
 
-/** Opens the room's socket (after a join, or to resume) and returns the welcome it hears. */
-function welcomeOn(query: string): Promise<Welcome> {
+/** Opens the room's socket (after a join, or to resume) and returns the welcome it hears; `heard` gets every message. */
+function welcomeOn(query: string, heard: ServerMessage[] = []): Promise<Welcome> {
   const ws = new WebSocket(`${t.url.replace('http', 'ws')}/rtc/ws?${query}`);
   sockets.push(ws);
   return new Promise((resolve, reject) => {
     ws.on('message', (d) => {
       const m = JSON.parse(d.toString()) as ServerMessage;
+      heard.push(m);
       if (m.type === 'welcome') resolve(m);
     });
     ws.on('error', reject);
@@ -44,11 +45,11 @@ function welcomeOn(query: string): Promise<Welcome> {
   });
 }
 
-async function joinAs(link: RoomLink): Promise<{ welcome: Welcome; raw: string }> {
+async function joinAs(link: RoomLink, heard: ServerMessage[] = []): Promise<{ welcome: Welcome; raw: string }> {
   const res = await fetch(`${t.url}/rtc/join`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ link }) });
   const raw = await res.text();
   expect(res.status).toBe(200);
-  const welcome = await welcomeOn(`token=${(JSON.parse(raw) as JoinResponse).joinToken}`);
+  const welcome = await welcomeOn(`token=${(JSON.parse(raw) as JoinResponse).joinToken}`, heard);
   return { welcome, raw: raw + JSON.stringify(welcome) };
 }
 
@@ -82,6 +83,27 @@ describe('TURN credentials in the room', () => {
     expect(resumed.resumed).toBe(true);
     const later = `${unix(now) + 1200}:${host.welcome.self.id}`;
     expect(resumed.iceServers[1]).toEqual({ urls: TURN_URLS, username: later, credential: password(later) });
+  });
+
+  it('a seated page gets fresh credentials at half their lifetime', async () => {
+    const created = await lm('createMeeting', { meetingKey: 'turn2', hostid: 'host', hostnickname: 'Host' });
+    const heard: ServerMessage[] = [];
+    // Only the seat's refresh timer is made while intervals are faked: the rest of the server runs as usual.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const { welcome } = await joinAs(personalLink(created.body.hostUrl as string), heard);
+      vi.advanceTimersByTime(599_000);
+      expect(heard.filter((m) => m.type === 'iceServers')).toEqual([]);
+      now = new Date(now.getTime() + 600_000);
+      vi.advanceTimersByTime(1000);
+      expect(await eventually(() => heard.some((m) => m.type === 'iceServers'), 5000, 20)).toBe(true);
+      const fresh = `${unix(now) + 1200}:${welcome.self.id}`;
+      expect(heard.find((m) => m.type === 'iceServers')).toEqual({
+        type: 'iceServers', iceServers: [{ urls: 'stun:stun.test:3478' }, { urls: TURN_URLS, username: fresh, credential: password(fresh) }],
+      });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('a server without TURN hands out no TURN entry', async () => {
