@@ -100,8 +100,9 @@ export function coturnConfig(s: CoturnSettings): string {
     'no-stun-backward-compatibility',
     'response-origin-only-with-rfc5780',
     'stale-nonce=600',
-    '# A browser makes at most 2 transports x 3 URLs of allocations.',
-    'user-quota=12',
+    '# Allocations per participant (credentials are per participant): 2 transports x 3 URLs x a few',
+    '# network interfaces, with room for an ICE restart; a leaked credential cannot open more.',
+    'user-quota=30',
     '',
   ];
   return lines.join('\n');

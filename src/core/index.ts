@@ -17,10 +17,10 @@ import { PresetService } from './presets.js';
 import { ApiRateLimits, DEFAULT_RATE_LIMIT_PER_MINUTE } from './rate-limits.js';
 import { RoomRules } from './room.js';
 import { ServiceControl, type AddressDetector } from './service.js';
+import { TurnCredentials, type TurnSettings } from './turn.js';
 import { UserService } from './users.js';
 import { Webhooks, type WebhookOptions } from './webhooks/index.js';
 
-import { TurnCredentials, type TurnSettings } from './turn.js';
 export { CoreError, type CoreErrorCode } from './errors.js';
 export type { CoreEvents } from './events.js';
 export type { AccountCredentials, AccountPatch, LiveboxCaller, LiveMinutesProof, RotatableSecret } from './accounts.js';
