@@ -82,7 +82,12 @@ EOF`);
 afterAll(async () => {
   await Promise.all(people.map((p) => p.close()));
   if (parley) await stopSpawned(parley, 'SIGTERM');
-  coturn?.kill('SIGTERM');
+  if (coturn && coturn.exitCode === null && coturn.signalCode === null) {
+    const exited = new Promise((resolve) => coturn!.once('exit', resolve));
+    coturn.kill('SIGTERM');
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
+    coturn.kill('SIGKILL'); // no-op once it has exited
+  }
   serverNs?.close();
   clientNs?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
