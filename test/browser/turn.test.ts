@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { coturnConfig } from '../../src/cli/turn-config.js';
 import { TurnCredentials } from '../../src/core/turn.js';
 import { CHROMIUM, framesDecoded, joinRoom, openPerson, type Person, type RoomHooks } from '../helpers/browser.js';
+import { FIREFOX, framesDecodedFx, joinRoomFx, openFirefox, type FirefoxPerson } from '../helpers/firefox.js';
 import { eventually } from '../helpers/meeting-bot.js';
 import { Namespace, namespacesUnavailable } from '../helpers/netns.js';
 import { spawnListening, stopSpawned, type Spawned } from '../helpers/spawn.js';
@@ -15,7 +16,8 @@ import { spawnListening, stopSpawned, type Spawned } from '../helpers/spawn.js';
 // TCP, with the credentials Parley minted for them. Everything runs in two network namespaces this
 // test makes (unshare -n), joined by one veth pair:
 //   "server": Parley (HTTP 10.77.0.1, media 10.77.0.3), coturn (10.77.0.1:3478), the host's Chromium
-//   "client": the guest's Chromium (10.77.0.2); nftables drops every UDP packet on its veth.
+//   "client": the guest's Chromium, then a Firefox guest (10.77.0.2); nftables drops every UDP
+//   packet on its veth.
 const SERVER_IP = '10.77.0.1';
 const MEDIA_IP = '10.77.0.3';
 const TURN_PORT = 3478;
@@ -34,6 +36,7 @@ let parley: Spawned | undefined;
 let origin: string;
 let account: { sid: string; token: string };
 const people: Person[] = [];
+const foxes: FirefoxPerson[] = [];
 
 /** coturn as `parley turn-config` prints it, on the namespace's addresses, logging to stdout. */
 async function startCoturn(ns: Namespace): Promise<ChildProcess> {
@@ -80,7 +83,7 @@ EOF`);
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all(people.map((p) => p.close()));
+  await Promise.all([...people, ...foxes].map((p) => p.close()));
   if (parley) await stopSpawned(parley, 'SIGTERM');
   if (coturn && coturn.exitCode === null && coturn.signalCode === null) {
     const exited = new Promise((resolve) => coturn!.once('exit', resolve));
@@ -109,7 +112,7 @@ async function lm(page: Person['page'], method: string, fields: Record<string, s
 }
 
 // What the page's WebRTC objects offer, typed here without the DOM lib.
-interface StatsEntry { type: string; selectedCandidatePairId?: string; localCandidateId?: string; state?: string; candidateType?: string; relayProtocol?: string }
+interface StatsEntry { type: string; id: string; selected?: boolean; selectedCandidatePairId?: string; localCandidateId?: string; state?: string; candidateType?: string; relayProtocol?: string }
 interface Stats { forEach(cb: (s: StatsEntry) => void): void; get(id: string): StatsEntry | undefined }
 interface IceEvent { candidate?: { type?: string | null; candidate: string } | null; errorCode?: number }
 interface ProbePc {
@@ -121,20 +124,24 @@ interface ProbePc {
   close(): void;
 }
 
-/** The selected ICE pair of one of the room's transports: its local candidate's type and relay protocol. */
-async function selectedPair(page: Person['page'], transport: 'publisher' | 'subscriber') {
-  return page.evaluate(async (which) => {
-    const hooks = (globalThis as unknown as { __parley: RoomHooks }).__parley;
-    const pc = (which === 'publisher' ? hooks.publisher() : hooks.subscriber()) as unknown as { getStats(): Promise<Stats> } | undefined;
-    if (!pc) return undefined;
-    const stats = await pc.getStats();
-    let pairId: string | undefined;
-    stats.forEach((s) => { if (s.type === 'transport') pairId = s.selectedCandidatePairId; });
-    const pair = pairId ? stats.get(pairId) : undefined;
-    const local = pair?.localCandidateId ? stats.get(pair.localCandidateId) : undefined;
-    return local && { type: local.candidateType, relayProtocol: local.relayProtocol, state: pair!.state };
-  }, transport);
-}
+/**
+ * The selected ICE pair of one of the room's transports: its local candidate's type and relay
+ * protocol. Runs in Chromium and Firefox (which has no transport stats: its pair says `selected`).
+ */
+const selectedPairInPage = async (which: 'publisher' | 'subscriber') => {
+  const hooks = (globalThis as unknown as { __parley: RoomHooks }).__parley;
+  const pc = (which === 'publisher' ? hooks.publisher() : hooks.subscriber()) as unknown as { getStats(): Promise<Stats> } | undefined;
+  if (!pc) return undefined;
+  const stats = await pc.getStats();
+  let pairId: string | undefined;
+  stats.forEach((s) => { if (s.type === 'transport' && s.selectedCandidatePairId) pairId = s.selectedCandidatePairId; });
+  if (!pairId) stats.forEach((s) => { if (s.type === 'candidate-pair' && s.selected) pairId = s.id; });
+  const pair = pairId ? stats.get(pairId) : undefined;
+  const local = pair?.localCandidateId ? stats.get(pair.localCandidateId) : undefined;
+  return local && { type: local.candidateType, relayProtocol: local.relayProtocol, state: pair!.state };
+};
+
+const selectedPair = (page: Person['page'], transport: 'publisher' | 'subscriber') => page.evaluate(selectedPairInPage, transport);
 
 /** ICE gathering with only a relay allowed: the relay candidates, and the error codes the relay answered. */
 async function gatherRelay(page: Person['page'], server: { urls: string[]; username: string; credential: string }) {
@@ -183,6 +190,25 @@ describe('TURN through coturn', () => {
     // … through the relay, over TCP, on both of the guest's transports.
     for (const transport of ['publisher', 'subscriber'] as const) {
       expect(await selectedPair(guest.page, transport)).toEqual({ type: 'relay', relayProtocol: 'tcp', state: 'succeeded' });
+    }
+  }, 120_000);
+
+  it('a Firefox participant whose UDP is dropped gets in through the relay too', async (ctx) => {
+    if (unavailable) return ctx.skip(true, unavailable);
+    const host = people[0] ?? await personIn(serverNs!);
+    if (!host.page.url().startsWith(origin)) await host.page.goto(`${origin}/healthz`);
+    const created = await lm(host.page, 'createMeeting', { meetingKey: 'relay-fx', hostid: 'host', hostnickname: 'Hana Host', title: 'Relay Firefox' });
+    const added = await lm(host.page, 'addParticipant', { meetingKey: 'relay-fx', puid: 'fox', nickname: 'Fay Fox' });
+    // Firefox's driver talks to it over a port on its loopback: carried out of the namespace.
+    const fox = await openFirefox({ executablePath: clientNs!.bridgedWrapper(dir, FIREFOX), prefs: { 'dom.securecontext.allowlist': SERVER_IP } });
+    foxes.push(fox);
+    await joinRoom(host.page, created.hostUrl!);
+    await joinRoomFx(fox.page, added.participantUrl!);
+
+    const [h0, f0] = [await framesDecoded(host.page), await framesDecodedFx(fox.page)];
+    expect(await eventually(async () => (await framesDecoded(host.page)) > h0 + 20 && (await framesDecodedFx(fox.page)) > f0 + 20, 30_000, 250)).toBe(true);
+    for (const transport of ['publisher', 'subscriber'] as const) {
+      expect(await fox.page.evaluate(selectedPairInPage, transport)).toEqual({ type: 'relay', relayProtocol: 'tcp', state: 'succeeded' });
     }
   }, 120_000);
 

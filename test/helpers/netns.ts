@@ -61,6 +61,57 @@ export class Namespace {
     return file;
   }
 
+  /**
+   * Like `wrapper`, for a browser whose driver connects to a port the browser opens on its
+   * loopback (Firefox's WebDriver BiDi, announced on stderr as ws://127.0.0.1:PORT): that port is
+   * carried out of the namespace through a Unix socket to a port on the test's own loopback, and
+   * the announcement rewritten to it (the same port number when it is free here: Firefox checks
+   * the port in the Host header).
+   */
+  bridgedWrapper(dir: string, executable: string): string {
+    const file = join(dir, `${this.name}-bridged-${executable.split('/').pop()}.cjs`);
+    const sock = join(dir, `${this.name}-bidi.sock`);
+    writeFileSync(file, `#!${process.execPath}
+const { spawn } = require('node:child_process');
+const { existsSync, rmSync } = require('node:fs');
+const net = require('node:net');
+const ns = ${JSON.stringify(`--net=${this.path}`)};
+const sock = ${JSON.stringify(sock)};
+const browser = spawn('nsenter', [ns, ${JSON.stringify(executable)}, ...process.argv.slice(2)], { stdio: ['inherit', 'inherit', 'pipe'] });
+let inner;
+let outer;
+browser.stderr.on('data', (chunk) => {
+  const text = chunk.toString();
+  const m = /ws:[/][/]127[.]0[.]0[.]1:([0-9]+)/.exec(text);
+  if (!m || inner) return process.stderr.write(text);
+  // Inside the namespace: the Unix socket to the browser's port.
+  rmSync(sock, { force: true });
+  inner = spawn('nsenter', [ns, process.execPath, '-e', \`const net = require('node:net');
+    net.createServer((c) => { const u = net.connect(\${m[1]}, '127.0.0.1'); c.pipe(u).pipe(c);
+      c.on('error', () => u.destroy()); u.on('error', () => c.destroy()); }).listen(\${JSON.stringify(sock)});\`], { stdio: 'ignore' });
+  // Outside: a loopback port to the Unix socket.
+  outer = net.createServer((c) => { const u = net.connect(sock); c.pipe(u).pipe(c);
+    c.on('error', () => u.destroy()); u.on('error', () => c.destroy()); });
+  // The same port number outside: Firefox refuses a Host header with another port (HTTP 400).
+  const announce = () => {
+    let tries = 0;
+    const ready = () => {
+      if (!existsSync(sock) && tries++ < 500) return setTimeout(ready, 10);
+      process.stderr.write(text.replace(m[0], 'ws://127.0.0.1:' + outer.address().port));
+    };
+    ready();
+  };
+  outer.once('error', () => outer.listen(0, '127.0.0.1', announce));
+  outer.listen(Number(m[1]), '127.0.0.1', announce);
+});
+const stop = () => { inner?.kill(); outer?.close(); };
+browser.on('exit', (code) => { stop(); process.exit(code ?? 0); });
+for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.on(signal, () => { stop(); browser.kill(signal); });
+`);
+    chmodSync(file, 0o755);
+    return file;
+  }
+
   /** A veth pair from this namespace to `other`, addressed (CIDR) on both ends, IPv6 off on both. */
   link(other: Namespace, here: { dev: string; cidr: string }, there: { dev: string; cidr: string }): void {
     this.run(`ip link add ${here.dev} type veth peer name ${there.dev}; ip link set ${there.dev} netns ${other.pid}`);
