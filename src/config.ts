@@ -37,8 +37,10 @@ export interface Config {
   rtcListenIp: string;
   rtcMinPort?: number;
   rtcMaxPort?: number;
-  /** STUN/TURN servers for browsers and media; none by default. */
-  iceServers: { urls: string | string[]; username?: string; credential?: string }[];
+  /** STUN servers (no credentials) for browsers and media; none by default. TURN is `turn`. */
+  iceServers: { urls: string | string[] }[];
+  /** The TURN relay (coturn with use-auth-secret) whose per-participant credentials the room gets. */
+  turn?: { urls: string[]; secret: string; ttlSeconds: number };
   /** An empty meeting ends after this long. */
   idleTimeoutMs: number;
   /** A dropped browser may come back this long without having left. */
@@ -124,6 +126,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: Record<s
     rtcListenIp: listenIp(merged.RTC_LISTEN_IP),
     ...rtcPorts(merged),
     iceServers: parseIceServers(merged.ICE_SERVERS),
+    turn: turnSettings(merged),
     idleTimeoutMs: integer(merged, 'IDLE_TIMEOUT_SECONDS', 300, 1, 7 * 86400) * 1000,
     resumeWindowMs: integer(merged, 'RESUME_WINDOW_SECONDS', 30, 1, 3600) * 1000,
     joinTokenTtlMs: integer(merged, 'JOIN_TOKEN_TTL_SECONDS', 60, 1, 3600) * 1000,
@@ -168,15 +171,27 @@ function rtcPorts(env: NodeJS.ProcessEnv): { rtcMinPort?: number; rtcMaxPort?: n
 }
 
 type IceServer = Config['iceServers'][number];
-const ICE_SERVER_SHAPE = 'ICE_SERVERS must be a JSON array of {"urls", "username"?, "credential"?}, e.g. [{"urls":"turn:turn.example.com:3478","username":"u","credential":"p"}]';
-const ICE_FIELDS = new Set(['urls', 'username', 'credential']);
+const ICE_SERVER_SHAPE = 'ICE_SERVERS must be a JSON array of {"urls"} STUN servers, e.g. [{"urls":"stun:stun.example.com:3478"}]';
+const TURN_ELSEWHERE = 'TURN relays are set with TURN_URLS and TURN_SECRET (coturn\'s use-auth-secret): each participant then gets its own short-lived credentials instead of one password for every browser';
 // scheme:host[:port][?transport=udp|tcp], host a name, an IPv4 address or a bracketed IPv6 one
 const ICE_URL = /^(stun|turns?):(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(?::(\d{1,5}))?(?:\?transport=(udp|tcp))?$/i;
 
+/** One stun:/turn:/turns: URL's parts, or the reason it is not one. */
+export function parseIceUrl(url: string): { scheme: 'stun' | 'turn' | 'turns'; host: string; port?: number; transport?: 'udp' | 'tcp' } | string {
+  const m = ICE_URL.exec(url.trim());
+  if (!m) return `"${url}" is not a stun:, turn: or turns: URL (scheme:host[:port])`;
+  const [, scheme, host, port, transport] = m;
+  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) return `"${url}" has a port outside 1-65535`;
+  const lower = scheme!.toLowerCase() as 'stun' | 'turn' | 'turns';
+  if (lower === 'stun' && transport) return `"${url}": ?transport is for turn: URLs only`;
+  if (lower === 'turns' && transport?.toLowerCase() === 'udp') return `"${url}": turns: runs over TCP (TLS); browsers have no TURN over DTLS`;
+  return { scheme: lower, host: host!, port: port === undefined ? undefined : Number(port), transport: transport?.toLowerCase() as 'udp' | 'tcp' | undefined };
+}
+
 /**
- * ICE_SERVERS: a JSON array of RTCIceServer objects. Only stun:, turn: and turns: URLs; a TURN
- * server needs its username and credential (browsers refuse one without them, werift skips it).
- * Messages never repeat a credential.
+ * ICE_SERVERS: a JSON array of STUN servers ({"urls"}), for browsers and media. TURN entries and
+ * credentials are refused: a static TURN password here would reach every browser on the
+ * internet (see TURN_URLS / TURN_SECRET).
  */
 export function parseIceServers(raw: string | undefined): Config['iceServers'] {
   if (!raw?.trim()) return [];
@@ -192,31 +207,45 @@ export function parseIceServers(raw: string | undefined): Config['iceServers'] {
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new ConfigError(`${where} must be an object: ${ICE_SERVER_SHAPE}`);
     const server = entry as Record<string, unknown>;
     for (const key of Object.keys(server)) {
-      if (!ICE_FIELDS.has(key)) throw new ConfigError(`${where} has an unknown field "${key}" (known: urls, username, credential)`);
+      if (key === 'username' || key === 'credential') throw new ConfigError(`${where} has a ${key}: ICE_SERVERS is for STUN servers without credentials. ${TURN_ELSEWHERE}`);
+      if (key !== 'urls') throw new ConfigError(`${where} has an unknown field "${key}" (known: urls)`);
     }
     const urls = typeof server.urls === 'string' ? [server.urls] : server.urls;
     if (!Array.isArray(urls) || urls.length === 0 || !urls.every((u): u is string => typeof u === 'string')) {
       throw new ConfigError(`${where}.urls must be a URL or a non-empty array of URLs`);
     }
-    for (const name of ['username', 'credential'] as const) {
-      if (server[name] !== undefined && typeof server[name] !== 'string') throw new ConfigError(`${where}.${name} must be a string`);
-    }
     for (const url of urls) {
-      const m = ICE_URL.exec(url.trim());
-      if (!m) throw new ConfigError(`${where}.urls: "${url}" is not a stun:, turn: or turns: URL (scheme:host[:port])`);
-      const [, scheme, , port, transport] = m;
-      if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) throw new ConfigError(`${where}.urls: "${url}" has a port outside 1-65535`);
-      const turn = scheme!.toLowerCase() !== 'stun';
-      if (!turn && transport) throw new ConfigError(`${where}.urls: "${url}": ?transport is for turn: URLs only`);
-      if (turn && (!server.username || !server.credential)) {
-        throw new ConfigError(`${where} needs a username and a credential for its TURN URL "${url}"`);
-      }
+      const parsedUrl = parseIceUrl(url);
+      if (typeof parsedUrl === 'string') throw new ConfigError(`${where}.urls: ${parsedUrl}`);
+      if (parsedUrl.scheme !== 'stun') throw new ConfigError(`${where}.urls: "${url}" is a TURN URL; ICE_SERVERS is for STUN only. ${TURN_ELSEWHERE}`);
     }
-    const out: IceServer = { urls: typeof server.urls === 'string' ? server.urls : [...urls] };
-    if (typeof server.username === 'string') out.username = server.username;
-    if (typeof server.credential === 'string') out.credential = server.credential;
-    return out;
+    return { urls: typeof server.urls === 'string' ? server.urls : [...urls] };
   });
+}
+
+/** Default lifetime of a TURN credential: new allocations need a fresh one (the page gets one at half of it). */
+export const DEFAULT_TURN_TTL_SECONDS = 3600;
+
+/**
+ * TURN_URLS (comma-separated turn:/turns: URLs), TURN_SECRET (coturn's static-auth-secret, at
+ * least 32 characters: 128 random bits as hex) and TURN_TTL_SECONDS; all or none.
+ */
+function turnSettings(env: NodeJS.ProcessEnv): Config['turn'] {
+  const urls = (env.TURN_URLS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const secret = env.TURN_SECRET ?? '';
+  if (urls.length === 0 && !secret) {
+    if (env.TURN_TTL_SECONDS) throw new ConfigError('TURN_TTL_SECONDS is set without TURN_URLS and TURN_SECRET');
+    return undefined;
+  }
+  if (urls.length === 0) throw new ConfigError('TURN_SECRET is set without TURN_URLS (comma-separated turn: or turns: URLs, e.g. turn:turn.example.com:3478,turn:turn.example.com:3478?transport=tcp)');
+  if (!secret) throw new ConfigError('TURN_URLS needs TURN_SECRET: the static-auth-secret of coturn (use-auth-secret), e.g. from `openssl rand -hex 32`');
+  for (const url of urls) {
+    const parsed = parseIceUrl(url);
+    if (typeof parsed === 'string') throw new ConfigError(`TURN_URLS: ${parsed}`);
+    if (parsed.scheme === 'stun') throw new ConfigError(`TURN_URLS: "${url}" is a STUN URL; put STUN servers in ICE_SERVERS`);
+  }
+  if (secret.length < 32 || /\s/.test(secret)) throw new ConfigError('TURN_SECRET must be at least 32 characters without spaces (128 random bits or more, e.g. `openssl rand -hex 32`)');
+  return { urls, secret, ttlSeconds: integer(env, 'TURN_TTL_SECONDS', DEFAULT_TURN_TTL_SECONDS, 60, 7 * 86400) };
 }
 
 /**

@@ -52,10 +52,12 @@ export interface ServerOptions {
   env?: NodeJS.ProcessEnv;
   /** The webhook worker's clock (tests move it forward instead of waiting for retries). */
   webhookClock?: Clock;
+  /** The clock TURN credentials expire by (tests). */
+  turnClock?: () => Date;
 }
 
 /** Builds the core over the configured store (shared by the server and the CLI). */
-export async function openCore(config: Config, env: NodeJS.ProcessEnv = process.env, onError?: (error: unknown, where: string) => void) {
+export async function openCore(config: Config, env: NodeJS.ProcessEnv = process.env, onError?: (error: unknown, where: string) => void, turnClock?: () => Date) {
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, onError: (error) => onError?.(error, 'the database pool') });
   const core = new Core({
     store,
@@ -71,6 +73,8 @@ export async function openCore(config: Config, env: NodeJS.ProcessEnv = process.
     webhooks: { retry: { baseMs: config.webhooks.retryBaseMs } },
     corsOrigins: config.corsOrigins,
     rateLimitPerMinute: config.rateLimitPerMinute,
+    turn: config.turn,
+    turnClock,
     onError,
   });
   return { store, core };
@@ -127,7 +131,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   let app: FastifyInstance | undefined;
   let media: RunningServer['media'];
   const onError = (error: unknown, where: string) => log.error({ err: error }, `error in ${where}`);
-  const { store, core } = await openCore(config, env, onError);
+  const { store, core } = await openCore(config, env, onError, options.turnClock);
   const { timeoutMs, concurrency, pollMs } = config.webhooks;
   const webhooks = new WebhookWorker(core, { timeoutMs, concurrency, pollMs, clock: options.webhookClock, onError });
   try {
@@ -147,6 +151,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     coreSources(metrics, core);
     webhookSources(metrics, core, webhooks);
     if (config.mediaWorkers > 0) {
+      // The SFU gets STUN only, never TURN: it answers on its announced address, which browsers
+      // (or the relay for those behind a UDP-blocking firewall) reach directly.
       const service = new MediaService({
         workers: config.mediaWorkers, listenIp: config.rtcListenIp, announcedAddresses: core.service.addresses,
         rtcMinPort: config.rtcMinPort, rtcMaxPort: config.rtcMaxPort, iceServers: config.iceServers,

@@ -230,3 +230,46 @@ describe('parley CLI', () => {
     expect(r.stderr).toContain('TIME_ZONE must be an IANA time zone name');
   });
 });
+
+describe('parley turn-config', () => {
+  const SECRET = 'cli-turn-secret-0123456789abcdef0123';
+  const turnConfig = (extra: Record<string, string>) => spawnSync(process.execPath, [BIN, 'turn-config'], {
+    env: { ...env(), PUBLIC_URL: 'https://meet.example.com', ANNOUNCED_IP: '10.20.30.40', ...extra }, encoding: 'utf8', timeout: 20_000,
+  });
+  const settings = (conf: string) => conf.split('\n').filter((l) => l && !l.startsWith('#'));
+
+  it("prints a coturn configuration matching Parley's TURN settings", () => {
+    const r = turnConfig({ TURN_URLS: 'turn:turn.example.com:3479,turn:turn.example.com:3479?transport=tcp,turns:turn.example.com:443?transport=tcp', TURN_SECRET: SECRET });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe('');
+    const lines = settings(r.stdout);
+    expect(lines).toEqual(expect.arrayContaining([
+      'use-auth-secret', `static-auth-secret=${SECRET}`, 'realm=meet.example.com',
+      'listening-port=3479', 'tls-listening-port=443', 'cert=/etc/letsencrypt/live/meet.example.com/fullchain.pem',
+      'pkey=/etc/letsencrypt/live/meet.example.com/privkey.pem', 'no-multicast-peers', 'no-cli',
+      'denied-peer-ip=10.0.0.0-10.255.255.255', 'denied-peer-ip=127.0.0.0-127.255.255.255', 'denied-peer-ip=192.168.0.0-192.168.255.255',
+      // Parley's media is on a private address here: the relay may still reach it, and only it.
+      'allowed-peer-ip=10.20.30.40',
+    ]));
+    expect(lines.filter((l) => l.startsWith('allowed-peer-ip='))).toEqual(['allowed-peer-ip=10.20.30.40']);
+    expect(lines).not.toContain('allow-loopback-peers');
+  });
+
+  it('without TURN settings, prints one with a new secret and says what to set on Parley', () => {
+    const [a, b] = [turnConfig({}), turnConfig({})];
+    expect(a.status).toBe(0);
+    const secretOf = (conf: string) => /^static-auth-secret=([0-9a-f]+)$/m.exec(conf)?.[1];
+    expect(secretOf(a.stdout)).toMatch(/^[0-9a-f]{64}$/);
+    expect(secretOf(b.stdout)).not.toBe(secretOf(a.stdout));
+    expect(a.stderr).toContain('TURN_URLS=turn:meet.example.com:3478,turn:meet.example.com:3478?transport=tcp,turns:meet.example.com:443?transport=tcp');
+    expect(a.stderr).toContain('TURN_SECRET=');
+    expect(settings(a.stdout)).toEqual(expect.arrayContaining(['listening-port=3478', 'tls-listening-port=443']));
+  });
+
+  it('refuses TURN settings Parley would refuse', () => {
+    const r = turnConfig({ TURN_URLS: 'turn:turn.example.com' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('TURN_URLS needs TURN_SECRET');
+    expect(r.stdout).toBe('');
+  });
+});

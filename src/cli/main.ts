@@ -1,8 +1,10 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../config.js';
+import { randomBytes } from 'node:crypto';
+import { addressDetector, ConfigError, loadConfig } from '../config.js';
 import { CoreError, type RotatableSecret } from '../core/index.js';
 import { openCore, startServer } from '../server.js';
 import type { UserRecord } from '../store/index.js';
+import { coturnConfig, realmOf } from './turn-config.js';
 
 const USAGE = `Parley: self-hosted video meetings with LiveMinutes-, Livebox-compatible and native APIs.
 
@@ -17,11 +19,13 @@ Usage:
   parley user list --account ID [--json]
   parley user api-permission --account ID --user USERNAME on|off [--json]
   parley admin rotate-token
+  parley turn-config             a coturn turnserver.conf matching TURN_URLS, TURN_SECRET, PUBLIC_URL
+                                 and the media's addresses (a new secret when TURN_SECRET is unset)
   parley help | --help | -h      (also after any command: parley serve --help)
 
 Configuration comes from the environment (PORT, HOST, PUBLIC_URL, DATA_DIR, DATABASE_URL,
 TIME_ZONE, QUOTA_MAX_MEETINGS, QUOTA_MAX_USERS, LOG_LEVEL, LOG_FORMAT=json|pretty,
-METRICS_TOKEN, …; see docs/operations.md). The account
+METRICS_TOKEN, TURN_URLS, TURN_SECRET, …; see docs/operations.md). The account
 commands work on DATA_DIR's database, also while the server runs.`;
 
 const SECRETS: RotatableSecret[] = ['auth-token', 'server-key', 'native-app-key', 'api-key', 'api-token'];
@@ -227,6 +231,21 @@ async function admin(args: string[]) {
   }
 }
 
+/** Prints coturn's configuration for this Parley (stdout), and what to set on Parley's side (stderr). */
+function turnConfig(args: string[]) {
+  flags(args, {});
+  const config = loadConfig();
+  const realm = realmOf(config.publicUrl);
+  const generated = config.turn === undefined;
+  const secret = config.turn?.secret ?? randomBytes(32).toString('hex');
+  const urls = config.turn?.urls ?? [`turn:${realm}:3478`, `turn:${realm}:3478?transport=tcp`, `turns:${realm}:443?transport=tcp`];
+  const mediaAddresses = addressDetector(config)().addresses;
+  process.stdout.write(coturnConfig({ realm, secret, urls, mediaAddresses }));
+  if (generated) {
+    process.stderr.write(`TURN_URLS and TURN_SECRET are not set: this configuration has a new secret. Start Parley with\n  TURN_URLS=${urls.join(',')}\n  TURN_SECRET=<the static-auth-secret above>\n`);
+  }
+}
+
 const HELP = new Set(['help', '--help', '-h']);
 /** `help` only as the command (an account may be named "help"); the flags after any command too. */
 const asksForHelp = (argv: string[]) => HELP.has(argv[0] ?? '') || argv.includes('--help') || argv.includes('-h');
@@ -243,6 +262,7 @@ async function main(argv: string[]) {
     case 'account': return account(rest);
     case 'admin': return admin(rest);
     case 'user': return user(rest);
+    case 'turn-config': return turnConfig(rest);
     case undefined:
       process.stdout.write(USAGE + '\n');
       return;

@@ -17,6 +17,7 @@ import { PresetService } from './presets.js';
 import { ApiRateLimits, DEFAULT_RATE_LIMIT_PER_MINUTE } from './rate-limits.js';
 import { RoomRules } from './room.js';
 import { ServiceControl, type AddressDetector } from './service.js';
+import { TurnCredentials, type TurnSettings } from './turn.js';
 import { UserService } from './users.js';
 import { Webhooks, type WebhookOptions } from './webhooks/index.js';
 
@@ -42,6 +43,8 @@ export { checkOrigin, MAX_CORS_ORIGINS } from './cors.js';
 export { DEFAULT_RATE_LIMIT_PER_MINUTE } from './rate-limits.js';
 export { MEETING_STATUS, PARTICIPANT_STATUS } from './status.js';
 export { isLive } from './status.js';
+export { TurnCredentials, turnCredential } from './turn.js';
+export type { TurnServer, TurnSettings } from './turn.js';
 export * as time from './time.js';
 export { WEBHOOK_EVENT_TYPES, WEBHOOK_LIMITS, Webhooks, delivered, retryDelayMs } from './webhooks/index.js';
 export type { AttemptOutcome, DeliveryWithAttempts, DueDelivery, Moderator, RetryPolicy, WebhookEndpointInput, WebhookEventType, WebhookOptions, WebhookPayload } from './webhooks/index.js';
@@ -70,6 +73,10 @@ export interface CoreOptions {
   corsOrigins?: readonly string[];
   /** API requests per minute per account unless the account has its own; 0: none (RATE_LIMIT_PER_MINUTE). */
   rateLimitPerMinute?: number;
+  /** The TURN relay whose credentials the room hands out (TURN_URLS, TURN_SECRET); none by default. */
+  turn?: TurnSettings;
+  /** The clock TURN credentials expire by (tests pass one). */
+  turnClock?: () => Date;
   onError?: (error: unknown, where: string) => void;
 }
 
@@ -95,6 +102,7 @@ export class Core {
   readonly cors: CorsPolicy;
   readonly rateLimits: ApiRateLimits;
   readonly audit: AuditTrail;
+  readonly turn: TurnCredentials;
   private timer?: NodeJS.Timeout;
   private purgedAt = 0;
 
@@ -123,6 +131,7 @@ export class Core {
     this.room = new RoomRules(store, this.access, this.meetings, this.accounts, outbox);
     this.live = new LiveMeetings(this.meetings, this.participants, this.accounts);
     this.audit = new AuditTrail(store);
+    this.turn = new TurnCredentials(options.turn, options.turnClock);
   }
 
   /**

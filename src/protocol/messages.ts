@@ -191,6 +191,11 @@ export type ServerMessage =
       chat: ChatMessage[];
       activeSpeaker: string | null;
     }
+  /**
+   * Fresh TURN credentials (sent before the last ones expire): for transports made or restarted
+   * from now on. Allocations already made keep working.
+   */
+  | { type: 'iceServers'; iceServers: IceServer[] }
   | { type: 'publishAnswer'; sdp: string }
   | { type: 'subscriberOffer'; sdp: string; tracks: RemoteTrack[] }
   | { type: 'participantJoined'; participant: ParticipantInfo }

@@ -27,6 +27,7 @@ export interface RoomsOptions {
   core: Core;
   media: MediaBridge;
   presence: PresenceReports;
+  /** STUN servers (ICE_SERVERS); TURN entries are minted per seat by the core. */
   iceServers: IceServer[];
   idleTimeoutMs: number;
   resumeWindowMs: number;
@@ -134,6 +135,7 @@ export class Rooms {
     this.options.listen(session, socket);
 
     session.send(this.welcome(room, session, false));
+    this.refreshTurn(session);
     if (session.permissions.moderate && room.lobby.size > 0) room.lobbyChanged();
     room.broadcast({ type: 'participantJoined', participant: session.info }, session.id);
     await session.run(async () => { await this.options.media.start(room, session); });
@@ -146,7 +148,7 @@ export class Rooms {
       self: session.info,
       participants: room.others(session.id),
       permissions: session.permissions,
-      iceServers: this.options.iceServers,
+      iceServers: this.iceServersFor(session),
       resumeToken: session.resumeToken,
       resumeWindowMs: this.options.resumeWindowMs,
       resumed,
@@ -154,6 +156,21 @@ export class Rooms {
       chat: room.chat,
       activeSpeaker: room.activeSpeaker,
     };
+  }
+
+  /** STUN as configured, and TURN credentials minted now for this person alone. */
+  private iceServersFor(session: Session): IceServer[] {
+    return [...this.options.iceServers, ...this.options.core.turn.forParticipant(session.id)];
+  }
+
+  /** While the seat lasts, fresh TURN credentials before the last ones expire (see TurnCredentials.refreshMs). */
+  private refreshTurn(session: Session): void {
+    const every = this.options.core.turn.refreshMs;
+    if (every === undefined) return;
+    session.turnTimer = setInterval(() => {
+      if (!session.ended) session.send({ type: 'iceServers', iceServers: this.iceServersFor(session) });
+    }, every);
+    session.turnTimer.unref();
   }
 
   /**
@@ -192,6 +209,7 @@ export class Rooms {
     if (session.ended) return;
     session.ended = true;
     if (session.resumeTimer) clearTimeout(session.resumeTimer);
+    clearInterval(session.turnTimer);
     this.byResumeToken.delete(session.resumeToken);
     const room = this.rooms.get(session.meetingId);
     if (room?.sessions.get(session.id) === session) room.sessions.delete(session.id);
@@ -238,6 +256,7 @@ export class Rooms {
     for (const [session, inLobby] of everyone) {
       session.ended = true;
       if (session.resumeTimer) clearTimeout(session.resumeTimer);
+      clearInterval(session.turnTimer);
       session.leaveLobby?.();
       session.send(farewell(session, inLobby));
       session.socket?.close(1012, 'restarting');

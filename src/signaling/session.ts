@@ -13,6 +13,8 @@ export class Session {
   /** presence.connected was recorded (their media connected); left must follow. */
   present = false;
   resumeTimer?: NodeJS.Timeout;
+  /** Hands the page fresh TURN credentials before its current ones expire. */
+  turnTimer?: NodeJS.Timeout;
   /** Set once the seat is given up: later events for it are ignored. */
   ended = false;
   lastSeen = Date.now();

@@ -63,8 +63,20 @@ export class MediaSession {
     return this.subscriber?.pc;
   }
 
+  /**
+   * STUN and this seat's TURN credentials: for transports made from now on, and for the live ones'
+   * next ICE restart (their allocations made with older credentials keep working).
+   */
   setIceServers(iceServers: IceServer[]): void {
     this.iceServers = iceServers;
+    for (const pc of [this.publisher?.pc, this.subscriber?.pc]) {
+      if (!pc || pc.signalingState === 'closed') continue;
+      try {
+        pc.setConfiguration({ ...pc.getConfiguration(), iceServers });
+      } catch (error) {
+        console.warn('parley: new ICE servers refused', error);
+      }
+    }
   }
 
   /** New peer connections for this seat; we publish once the server's media session is ready. */

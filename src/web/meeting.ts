@@ -276,6 +276,8 @@ export class Meeting {
         if (!permissions.shareScreen) this.local.stopScreen();
         return;
       }
+      case 'iceServers':
+        return this.media.setIceServers(m.iceServers);
       case 'publishAnswer':
         return this.media.onPublishAnswer(m.sdp);
       case 'subscriberOffer':

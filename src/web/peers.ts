@@ -4,7 +4,10 @@ import { sleep } from './util.ts';
 /** Sends a message on the socket if it is open (messages are dropped while it is not). */
 export type Send = (message: ClientMessage) => void;
 
-/** An SDP is sent once gathering completes, or after this long with what it has (the rest trickles). */
+/**
+ * An SDP is sent once gathering completes, or once a relay candidate is in, or after this long
+ * with what it has (the rest trickles).
+ */
 const GATHER_TIMEOUT_MS = 2_000;
 const ANSWER_TIMEOUT_MS = 15_000;
 
@@ -12,19 +15,31 @@ export function iceUfrags(sdp: string): string[] {
   return [...sdp.matchAll(/^a=ice-ufrag:(\S+)/gm)].map((m) => m[1]!);
 }
 
+/**
+ * Waits for the candidates worth sending in the SDP. With a TURN relay configured, gathering
+ * completes only when every relay URL answered or timed out on every interface: one that cannot
+ * be reached (UDP blocked, a VPN interface) held every join for the whole timeout (measured: first
+ * frames 2.6 s instead of 0.8 s). The first relay candidate is enough to connect from anywhere;
+ * host ones came before it, later ones trickle.
+ */
 function iceGathered(pc: RTCPeerConnection): Promise<void> {
   if (pc.iceGatheringState === 'complete') return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
       clearTimeout(timer);
       pc.removeEventListener('icegatheringstatechange', check);
+      pc.removeEventListener('icecandidate', relay);
       resolve();
     };
     const check = () => {
       if (pc.iceGatheringState === 'complete') done();
     };
+    const relay = (e: RTCPeerConnectionIceEvent) => {
+      if (e.candidate?.type === 'relay') done();
+    };
     const timer = setTimeout(done, GATHER_TIMEOUT_MS);
     pc.addEventListener('icegatheringstatechange', check);
+    pc.addEventListener('icecandidate', relay);
   });
 }
 

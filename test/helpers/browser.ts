@@ -22,11 +22,14 @@ export interface Person {
   close(): Promise<void>;
 }
 
-/** One person = one Chromium with its own profile (own camera, own storage). */
-export async function openPerson(): Promise<Person> {
+/**
+ * One person = one Chromium with its own profile (own camera, own storage). `executablePath`: a
+ * wrapper that starts Chromium elsewhere (in a network namespace); `args`: flags added to ours.
+ */
+export async function openPerson(opts: { executablePath?: string; args?: string[] } = {}): Promise<Person> {
   const dir = mkdtempSync(join(tmpdir(), 'parley-chromium-'));
   const context = await chromium.launchPersistentContext(dir, {
-    executablePath: CHROMIUM, headless: false, args: ARGS, viewport: { width: 1024, height: 700 },
+    executablePath: opts.executablePath ?? CHROMIUM, headless: false, args: [...ARGS, ...(opts.args ?? [])], viewport: { width: 1024, height: 700 },
   });
   const page = context.pages()[0] ?? await context.newPage();
   return {

@@ -94,12 +94,8 @@ describe('ICE_SERVERS', () => {
     expect(parseIceServers('  ')).toEqual([]);
   });
 
-  it('accepts stun:, turn: and turns: URLs, TURN with its username and credential', () => {
-    const servers = [
-      { urls: 'stun:stun.example.com:3478' },
-      { urls: ['turn:turn.example.com:3478?transport=udp', 'turns:turn.example.com:5349?transport=tcp', 'TURN:[2001:db8::1]'], username: 'u', credential: 'p' },
-      { urls: ['stun:192.0.2.1'] },
-    ];
+  it('accepts STUN servers only', () => {
+    const servers = [{ urls: 'stun:stun.example.com:3478' }, { urls: ['stun:192.0.2.1', 'STUN:[2001:db8::1]'] }];
     expect(loadConfig({ ICE_SERVERS: JSON.stringify(servers) }).iceServers).toEqual(servers);
   });
 
@@ -114,9 +110,9 @@ describe('ICE_SERVERS', () => {
     ['a URL without host', '[{"urls":"stun:"}]', /is not a stun:, turn: or turns: URL/],
     ['a port out of range', '[{"urls":"stun:a.example:70000"}]', /has a port outside 1-65535/],
     ['a transport on stun', '[{"urls":"stun:a.example?transport=tcp"}]', /\?transport is for turn: URLs only/],
-    ['TURN without credential', '[{"urls":"turn:t.example","username":"u"}]', /^ICE_SERVERS\[0\] needs a username and a credential for its TURN URL "turn:t\.example"/],
-    ['TURNS without username', '[{"urls":["stun:s.example","turns:t.example"],"credential":"secret-pw"}]', /needs a username and a credential for its TURN URL "turns:t\.example"/],
-    ['a credential that is no string', '[{"urls":"turn:t.example","username":"u","credential":5}]', /^ICE_SERVERS\[0\]\.credential must be a string/],
+    ['a TURN URL (a static password for every browser)', '[{"urls":"turn:t.example"}]', /^ICE_SERVERS\[0\]\.urls: "turn:t\.example" is a TURN URL; ICE_SERVERS is for STUN only\. TURN relays are set with TURN_URLS and TURN_SECRET/],
+    ['a TURNS URL among STUN ones', '[{"urls":["stun:s.example","turns:t.example"]}]', /"turns:t\.example" is a TURN URL.*TURN_SECRET/],
+    ['a static TURN credential', '[{"urls":"turn:t.example","username":"u","credential":"secret-pw"}]', /^ICE_SERVERS\[0\] has a username: ICE_SERVERS is for STUN servers without credentials\. TURN relays are set with TURN_URLS and TURN_SECRET/],
   ])('refuses %s with a clear message', (_name, raw, message) => {
     let error: unknown;
     try {
@@ -127,5 +123,35 @@ describe('ICE_SERVERS', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).toMatch(message);
     expect((error as Error).message).not.toContain('secret-pw');
+  });
+});
+
+describe('TURN_URLS, TURN_SECRET, TURN_TTL_SECONDS', () => {
+  const SECRET = 'a'.repeat(32);
+  it('is off by default; set, it keeps the URLs, the secret and a one-hour lifetime', () => {
+    expect(loadConfig({}).turn).toBeUndefined();
+    expect(loadConfig({ TURN_URLS: ' turn:relay.example:3478 , turn:relay.example:3478?transport=tcp,turns:relay.example:443', TURN_SECRET: SECRET }).turn).toEqual({
+      urls: ['turn:relay.example:3478', 'turn:relay.example:3478?transport=tcp', 'turns:relay.example:443'], secret: SECRET, ttlSeconds: 3600,
+    });
+    expect(loadConfig({ TURN_URLS: 'turn:relay.example', TURN_SECRET: SECRET, TURN_TTL_SECONDS: '600' }).turn?.ttlSeconds).toBe(600);
+  });
+
+  it.each([
+    ['URLs without a secret', { TURN_URLS: 'turn:relay.example' }, /^TURN_URLS needs TURN_SECRET/],
+    ['a secret without URLs', { TURN_SECRET: SECRET }, /^TURN_SECRET is set without TURN_URLS/],
+    ['a lifetime alone', { TURN_TTL_SECONDS: '600' }, /^TURN_TTL_SECONDS is set without TURN_URLS and TURN_SECRET/],
+    ['a short secret', { TURN_URLS: 'turn:relay.example', TURN_SECRET: 'short-secret-pw' }, /^TURN_SECRET must be at least 32 characters/],
+    ['a STUN URL', { TURN_URLS: 'stun:relay.example', TURN_SECRET: SECRET }, /^TURN_URLS: "stun:relay\.example" is a STUN URL; put STUN servers in ICE_SERVERS/],
+    ['no URL', { TURN_URLS: 'relay.example:3478', TURN_SECRET: SECRET }, /^TURN_URLS: "relay\.example:3478" is not a stun:, turn: or turns: URL/],
+    ['TURNS over UDP', { TURN_URLS: 'turns:relay.example?transport=udp', TURN_SECRET: SECRET }, /turns: runs over TCP/],
+    ['a lifetime out of range', { TURN_URLS: 'turn:relay.example', TURN_SECRET: SECRET, TURN_TTL_SECONDS: '10' }, /^TURN_TTL_SECONDS must be a whole number from 60 to 604800/],
+  ])('refuses %s with a clear message', (_name, env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+    try {
+      loadConfig(env);
+    } catch (error) {
+      expect((error as Error).message).not.toContain('short-secret-pw');
+    }
   });
 });
