@@ -22,11 +22,14 @@ export interface Person {
   close(): Promise<void>;
 }
 
-/** One person = one Chromium with its own profile (own camera, own storage). */
-export async function openPerson(): Promise<Person> {
+/**
+ * One person = one Chromium with its own profile (own camera, own storage). `executablePath`:
+ * e.g. a wrapper that starts it in a network namespace (helpers/netns.ts); `args` are added.
+ */
+export async function openPerson(opts: { executablePath?: string; args?: string[] } = {}): Promise<Person> {
   const dir = mkdtempSync(join(tmpdir(), 'parley-chromium-'));
   const context = await chromium.launchPersistentContext(dir, {
-    executablePath: CHROMIUM, headless: false, args: ARGS, viewport: { width: 1024, height: 700 },
+    executablePath: opts.executablePath ?? CHROMIUM, headless: false, args: [...ARGS, ...(opts.args ?? [])], viewport: { width: 1024, height: 700 },
   });
   const page = context.pages()[0] ?? await context.newPage();
   return {
@@ -45,7 +48,7 @@ interface PeerConnectionLike { getStats(): Promise<StatsReport> }
 export interface RoomHooks {
   state(): string;
   selfId(): string | undefined;
-  participants(): { id: string; name: string; videoMuted?: boolean; screenSharing?: boolean }[];
+  participants(): { id: string; name: string; videoMuted?: boolean; screenSharing?: boolean; reconnecting?: boolean }[];
   remoteSources(): { participantId: string; source: string }[];
   publisher(): PeerConnectionLike | undefined;
   subscriber(): PeerConnectionLike | undefined;

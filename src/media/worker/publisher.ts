@@ -60,6 +60,7 @@ export class PublisherTransport extends EventEmitter<PublisherTransportEvents> {
   private held: HeldSources;
   private readonly onAudioLevel: PublisherTransportOptions['onAudioLevel'];
   private closed = false;
+  private stopWatching: (() => void) | undefined;
 
   constructor(
     private readonly ctx: WorkerContext,
@@ -135,8 +136,11 @@ export class PublisherTransport extends EventEmitter<PublisherTransportEvents> {
 
   private createPeerConnection(): RTCPeerConnection {
     const pc = createPeerConnection(this.ctx.settings);
-    reportedStateChanges(pc, (state) => {
-      if (!this.closed) this.emit('connectionState', state);
+    this.stopWatching = reportedStateChanges(pc, (state) => {
+      if (this.closed) return;
+      // Back after a drop or an ICE restart: the subscribers' decoders lost packets meanwhile.
+      if (state === 'connected') for (const track of this.published.values()) if (track.kind === 'video') track.requestKeyframe();
+      this.emit('connectionState', state);
     });
     return pc;
   }
@@ -194,6 +198,7 @@ export class PublisherTransport extends EventEmitter<PublisherTransportEvents> {
     if (this.closed) return;
     this.closed = true;
     for (const mid of [...this.published.keys()]) this.unpublish(mid);
+    this.stopWatching?.();
     await this.pc?.close();
   }
 }
