@@ -5,6 +5,12 @@ import type { Timers } from './timers.ts';
 const WELCOME_TIMEOUT_MS = 10_000;
 /** Nothing heard from the server for this long: the socket is dead even if the browser has not noticed. */
 const SILENCE_LIMIT_MS = 2.5 * PING_INTERVAL_MS;
+/**
+ * A probe (see `probe`) not answered this long: the socket died with the network (an address
+ * change leaves a TCP connection that will never deliver again, and it takes SILENCE_LIMIT_MS to
+ * notice otherwise).
+ */
+const PROBE_TIMEOUT_MS = 2_000;
 /** Reconnect attempts after a drop wait 300 ms, 600 ms… up to this long. */
 const RECONNECT_MAX_DELAY_MS = 4_000;
 
@@ -110,6 +116,17 @@ export class Connection {
     this.reconnectAttempt++;
     this.timers.set('reconnect', delay, () => this.resume());
     return true;
+  }
+
+  /** Media lost its path: is the socket still alive? If nothing is heard soon after a ping, it is treated as lost. */
+  probe(): void {
+    if (!this.ws || this.resuming || this.timers.has('probe')) return;
+    const sentAt = Date.now();
+    this.send({ type: 'ping', t: sentAt });
+    const ws = this.ws;
+    this.timers.set('probe', PROBE_TIMEOUT_MS, () => {
+      if (this.ws === ws && this.lastHeard < sentAt) this.events.lost();
+    });
   }
 
   /** The network came back: try at once instead of waiting for the next backoff step. */

@@ -1,4 +1,5 @@
 import { MEDIA_RESET_LIMIT, type ClientMessage, type IceServer, type RemoteTrack, type TrackSource } from '../protocol/messages.ts';
+import { IceRecovery } from './ice-recovery.ts';
 import { iceUfrags, Publisher, Subscriber, type ReceivedTrack } from './peers.ts';
 import type { AppState, RemoteMedia } from './state.ts';
 import type { Store } from './store.ts';
@@ -6,8 +7,6 @@ import type { Timers } from './timers.ts';
 
 /** The first publish waits for the server's first subscriber offer (its media session is then ready), at most this long. */
 const FIRST_OFFER_WAIT_MS = 1_500;
-/** A transport 'disconnected' this long is treated as failed. */
-const DISCONNECTED_LIMIT_MS = 8_000;
 /**
  * Media restarts in a row (each within RESTART_STABLE_MS of the one before) wait 0, 1, 2, 4, 8 s…
  * (at most RESTART_MAX_DELAY_MS); after MEDIA_RESET_LIMIT.count of them the page stops trying
@@ -19,9 +18,13 @@ const RESTART_STABLE_MS = 30_000;
 /** Our clock and the server's may count the minute a little differently. */
 const RESTART_WINDOW_MARGIN_MS = 5_000;
 
+type TransportRole = 'publisher' | 'subscriber';
+type ServerView = 'connected' | 'disconnected' | 'failed';
+
 /**
- * This seat's audio and video: the publisher and subscriber transports, and starting them over
- * (backing off, within the server's limit) when they fail.
+ * This seat's audio and video: the publisher and subscriber transports, restarting ICE on them
+ * when the network drops or changes (IceRecovery), and starting them over (backing off, within
+ * the server's limit) when that does not bring them back.
  */
 export class MediaSession {
   private publisher: Publisher | undefined;
@@ -44,6 +47,9 @@ export class MediaSession {
   private retriedAt = -1;
   /** ICE credentials of server transports we abandoned (see fromAbandonedTransport). */
   private readonly staleUfrags = new Set<string>();
+  /** How the server last said it sees each transport (`mediaTransport`). */
+  private serverView: Partial<Record<TransportRole, ServerView>> = {};
+  private readonly recovery: IceRecovery;
 
   constructor(
     private readonly store: Store<AppState>,
@@ -53,7 +59,17 @@ export class MediaSession {
     private readonly inRoom: () => boolean,
     /** The server refused a source the person sends: the room tells them. */
     private readonly onRefused: (source: TrackSource) => void,
-  ) {}
+    /** Checks that the signaling socket still answers (it may have died with the network). */
+    probeSocket: () => void,
+  ) {
+    this.recovery = new IceRecovery(timers, {
+      healthy: () => this.healthy(),
+      online: () => navigator.onLine !== false,
+      restartIce: () => this.restartIce(),
+      rebuild: () => this.restart(),
+      probeSocket,
+    });
+  }
 
   get publisherPc(): RTCPeerConnection | undefined {
     return this.publisher?.pc;
@@ -87,7 +103,8 @@ export class MediaSession {
     for (const t of [this.publisher, this.subscriber]) for (const ufrag of t?.remoteUfrags() ?? []) this.staleUfrags.add(ufrag);
     this.generation++;
     this.timers.clear('firstOffer');
-    this.timers.clear('disconnected');
+    this.recovery.reset();
+    this.serverView = {};
     this.publisher?.close();
     this.subscriber?.close();
     this.publisher = undefined;
@@ -121,18 +138,42 @@ export class MediaSession {
   }
 
   /**
-   * The socket came back on the same seat: go on with the transports we have, if they still
-   * work (true), else start over (false).
+   * The socket came back on the same seat: go on with the transports we have (true), restarting
+   * ICE on any that is not connected; start over if they are closed (false).
    */
   resumed(): boolean {
-    if (this.publisher?.broken || this.subscriber?.broken) {
+    if (this.publisher?.closed || this.subscriber?.closed || !this.subscriber) {
       this.restart();
       return false;
     }
     this.publisher?.resume();
-    // Still recovering by itself? Give it the usual time, then start over.
-    if ([this.publisher, this.subscriber].some((t) => t?.pc.connectionState === 'disconnected')) this.transportState('disconnected');
+    this.recovery.resumed();
     return true;
+  }
+
+  /** The server's view of one of our transports (`mediaTransport`): it may ask for an ICE restart. */
+  onServerTransport(transport: TransportRole, state: ServerView): void {
+    this.serverView[transport] = state;
+    this.recovery.transportState(state);
+  }
+
+  /** The browser's network came back or changed (`online`, `navigator.connection` change). */
+  networkChanged(): void {
+    if (this.inRoom() && this.subscriber) this.recovery.networkChanged();
+  }
+
+  /** Every transport we have is connected, and the server does not say otherwise. */
+  private healthy(): boolean {
+    const ours = [this.subscriber, this.publisher?.isStarted ? this.publisher : undefined];
+    if (ours.some((t) => t && t.pc.connectionState !== 'connected')) return false;
+    return !Object.values(this.serverView).some((s) => s !== 'connected');
+  }
+
+  /** New ICE credentials on both transports: the server re-offers the subscriber, we re-offer the publisher. */
+  private restartIce(): void {
+    if (!this.inRoom() || this.gaveUp || !this.subscriber) return;
+    this.send({ type: 'restartIce' });
+    void this.publisher?.restartIce();
   }
 
   /**
@@ -246,17 +287,10 @@ export class MediaSession {
   }
 
   private transportState(state: RTCPeerConnectionState): void {
-    if (state === 'failed') {
-      console.warn('parley: a media transport failed');
-      // With the socket down, the resumed welcome decides (it sees `broken`).
-      if (this.inRoom()) this.restart();
-    } else if (state === 'disconnected') {
-      this.timers.set('disconnected', DISCONNECTED_LIMIT_MS, () => {
-        const stuck = [this.publisher, this.subscriber].some((t) => t?.pc.connectionState === 'disconnected');
-        if (stuck && this.inRoom()) this.restart();
-      });
-    } else if (state === 'connected') {
-      this.timers.clear('disconnected');
+    if (state === 'failed') console.warn('parley: a media transport failed; restarting ICE');
+    // With the socket down, the resumed welcome decides (resumed()).
+    if (this.inRoom() && (state === 'failed' || state === 'disconnected' || state === 'connected')) this.recovery.transportState(state);
+    if (state === 'connected') {
       // Connected on transports made after "Try again": the trouble is over.
       if (this.store.get().mediaProblem === 'retrying' && this.generation > this.retriedAt) this.store.set({ mediaProblem: undefined });
     }

@@ -71,11 +71,6 @@ abstract class Transport {
     return iceUfrags(this.pc.remoteDescription?.sdp ?? '');
   }
 
-  /** failed or closed: media over this transport will not come back by itself. */
-  get broken(): boolean {
-    return this.closed || this.pc.connectionState === 'failed' || this.pc.connectionState === 'closed';
-  }
-
   close(): void {
     this.closed = true;
     this.pc.close();
@@ -152,6 +147,13 @@ export class Publisher extends Transport {
 
   onAnswer(sdp: string): void {
     this.pending?.resolve(sdp);
+  }
+
+  /** New ICE credentials (the network dropped or changed): the next offer restarts ICE. */
+  restartIce(): Promise<void> {
+    if (!this.started || this.closed) return Promise.resolve();
+    this.pc.restartIce();
+    return this.negotiate();
   }
 
   /** After a resumed socket: the offer in flight (or its answer) may have been lost on the way. */
