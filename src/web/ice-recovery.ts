@@ -13,8 +13,8 @@ const ICE_RESTART_WAIT_MS = 6_000;
 const ICE_RESTARTS_BEFORE_REBUILD = 2;
 
 export interface IceRecoveryHooks {
-  /** Every transport is connected, as we and the server see it. */
-  healthy(): boolean;
+  /** Every transport is connected, as we and the server see it (`ours`: as we do, unless the server gave up). */
+  healthy(view?: 'both' | 'ours'): boolean;
   /** The browser believes it has a network (navigator.onLine). */
   online(): boolean;
   /** New ICE credentials on both transports, same seat, same media. */
@@ -61,7 +61,12 @@ export class IceRecovery {
 
   /** The socket is back on the same seat: whatever is not connected restarts ICE at once. */
   resumed(): void {
-    if (!this.hooks.healthy()) this.restartNow(true);
+    if (!this.hooks.healthy('ours')) this.restartNow(true);
+  }
+
+  /** Media stopped arriving while the socket still answers: the media path alone is gone. */
+  stalled(): void {
+    this.restartNow();
   }
 
   /** New transports (start, close): nothing to recover. */

@@ -1,6 +1,7 @@
 import { MEDIA_RESET_LIMIT, type ClientMessage, type IceServer, type RemoteTrack, type TrackSource } from '../protocol/messages.ts';
 import { IceRecovery } from './ice-recovery.ts';
 import { iceUfrags, Publisher, Subscriber, type ReceivedTrack } from './peers.ts';
+import { StallWatch } from './stall-watch.ts';
 import type { AppState, RemoteMedia } from './state.ts';
 import type { Store } from './store.ts';
 import type { Timers } from './timers.ts';
@@ -50,6 +51,7 @@ export class MediaSession {
   /** How the server last said it sees each transport (`mediaTransport`). */
   private serverView: Partial<Record<TransportRole, ServerView>> = {};
   private readonly recovery: IceRecovery;
+  private stallWatch: StallWatch | undefined;
 
   constructor(
     private readonly store: Store<AppState>,
@@ -60,14 +62,14 @@ export class MediaSession {
     /** The server refused a source the person sends: the room tells them. */
     private readonly onRefused: (source: TrackSource) => void,
     /** Checks that the signaling socket still answers (it may have died with the network). */
-    probeSocket: () => void,
+    private readonly probeSocket: (answered?: () => void) => void,
   ) {
     this.recovery = new IceRecovery(timers, {
-      healthy: () => this.healthy(),
+      healthy: (view) => this.healthy(view),
       online: () => navigator.onLine !== false,
       restartIce: () => this.restartIce(),
       rebuild: () => this.restart(),
-      probeSocket,
+      probeSocket: () => probeSocket(),
     });
   }
 
@@ -92,6 +94,10 @@ export class MediaSession {
     this.subscriber.onTracks = (tracks) => {
       if (current()) this.remoteTracks(tracks);
     };
+    // Nothing arrives any more: a socket that still answers means the media path alone is gone.
+    this.stallWatch = new StallWatch(this.timers, this.subscriber.pc, () => {
+      if (current()) this.probeSocket(() => this.recovery.stalled());
+    });
     this.subscriber.onError = (error) => {
       console.warn('parley: subscriber offer failed', error);
       if (current()) this.restart();
@@ -104,6 +110,8 @@ export class MediaSession {
     this.generation++;
     this.timers.clear('firstOffer');
     this.recovery.reset();
+    this.stallWatch?.stop();
+    this.stallWatch = undefined;
     this.serverView = {};
     this.publisher?.close();
     this.subscriber?.close();
@@ -162,11 +170,15 @@ export class MediaSession {
     if (this.inRoom() && this.subscriber) this.recovery.networkChanged();
   }
 
-  /** Every transport we have is connected, and the server does not say otherwise. */
-  private healthy(): boolean {
+  /**
+   * Every transport we have is connected, and the server hears them. `ours`: our own view only,
+   * and the server's only if it gave up (`failed`); right after a socket resumes, its
+   * `disconnected` of the drop may still be on its way and is not news.
+   */
+  private healthy(view: 'both' | 'ours' = 'both'): boolean {
     const ours = [this.subscriber, this.publisher?.isStarted ? this.publisher : undefined];
     if (ours.some((t) => t && t.pc.connectionState !== 'connected')) return false;
-    return !Object.values(this.serverView).some((s) => s !== 'connected');
+    return !Object.values(this.serverView).some((s) => s === 'failed' || (view === 'both' && s !== 'connected'));
   }
 
   /** New ICE credentials on both transports: the server re-offers the subscriber, we re-offer the publisher. */

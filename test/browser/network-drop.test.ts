@@ -89,7 +89,7 @@ function watchPresence(host: Person, guestId: string) {
   let watching = true;
   const watcher = (async () => {
     while (watching) {
-      seen.add(await seenAs(host, guestId));
+      seen.add(await seenAs(host, guestId).catch(() => 'closed'));
       await new Promise((r) => setTimeout(r, 100));
     }
   })();
@@ -100,9 +100,10 @@ function watchPresence(host: Person, guestId: string) {
 async function through(host: Person, guestId: string, fault: { down(): Promise<void>; up(): Promise<void> }) {
   const watch = watchPresence(host, guestId);
   await fault.down();
+  const downAt = Date.now();
+  const sawReconnecting = await eventually(async () => (await seenAs(host, guestId)) === 'reconnecting', OUTAGE_MS - 300, 100);
   // The outage itself: how long the network is away is the scenario, nothing is asserted on it.
-  const sawReconnecting = await eventually(async () => (await seenAs(host, guestId)) === 'reconnecting', OUTAGE_MS, 100);
-  await new Promise((r) => setTimeout(r, Math.max(0, OUTAGE_MS - 500)));
+  await new Promise((r) => setTimeout(r, Math.max(0, downAt + OUTAGE_MS - Date.now())));
   await fault.up();
   return {
     sawReconnecting,

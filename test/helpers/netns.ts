@@ -74,6 +74,9 @@ export async function makeNetLab(): Promise<NetLab> {
     await ns(inServer, 'ip', 'link', 'add', SERVER_DEV, 'type', 'veth', 'peer', 'name', CLIENT_DEV, 'netns', String(client.pid));
     await ns(inServer, 'ip', 'addr', 'add', `${SERVER_IP}/24`, 'dev', SERVER_DEV);
     await ns(inServer, 'ip', 'link', 'set', SERVER_DEV, 'up');
+    // Removing an interface's primary address removes its secondaries in the same subnet too,
+    // unless they are promoted (the new address of `changeAddress` is one of those).
+    await ns(inClient, 'sysctl', '-q', '-w', `net.ipv4.conf.${CLIENT_DEV}.promote_secondaries=1`);
     await ns(inClient, 'ip', 'addr', 'add', `${CLIENT_IP}/24`, 'dev', CLIENT_DEV);
     await ns(inClient, 'ip', 'link', 'set', CLIENT_DEV, 'up');
     return {
