@@ -133,7 +133,9 @@ export class Connection {
     const ws = this.ws;
     this.timers.set('probe', PROBE_TIMEOUT_MS, () => {
       this.probeAnswered = undefined;
-      if (this.ws === ws && this.lastHeard < sentAt) this.events.lost();
+      if (this.ws !== ws || this.lastHeard >= sentAt) return;
+      console.info('parley: the socket did not answer a probe; reconnecting it');
+      this.events.lost();
     });
   }
 

@@ -96,8 +96,10 @@ export class MediaSession {
     };
     // Nothing arrives any more: a socket that still answers means the media path alone is gone.
     this.stallWatch = new StallWatch(this.timers, this.subscriber.pc, () => {
-      if (current()) this.probeSocket(() => this.recovery.stalled());
-    });
+      if (!current()) return;
+      this.recovery.stalled();
+      this.probeSocket(() => this.recovery.stalledWithSocket());
+    }, () => this.recovery.flowing());
     this.subscriber.onError = (error) => {
       console.warn('parley: subscriber offer failed', error);
       if (current()) this.restart();

@@ -17,7 +17,13 @@ export class StallWatch {
   private lastChange = 0;
   private flowing = false;
 
-  constructor(private readonly timers: Timers, private readonly pc: RTCPeerConnection, private readonly onStall: () => void) {
+  constructor(
+    private readonly timers: Timers,
+    private readonly pc: RTCPeerConnection,
+    private readonly onStall: () => void,
+    /** Bytes arrive again after a stall. */
+    private readonly onFlowing: () => void,
+  ) {
     this.schedule();
   }
 
@@ -41,6 +47,7 @@ export class StallWatch {
     }
     const now = Date.now();
     if (bytes !== this.lastBytes) {
+      if (!this.flowing && this.lastBytes >= 0) this.onFlowing();
       this.flowing = this.lastBytes >= 0;
       this.lastBytes = bytes;
       this.lastChange = now;

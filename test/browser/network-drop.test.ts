@@ -52,6 +52,10 @@ async function person(where: 'client' | 'server'): Promise<Person> {
     args: [`--unsafely-treat-insecure-origin-as-secure=${new URL(server!.url).origin}`],
   });
   people.push(p);
+  // What the room says it does (ICE restarts, probes) and when, next to the measured times.
+  p.page.on('console', (msg) => {
+    if (msg.text().startsWith('parley:')) console.log(`${where} page @${Date.now() % 100_000}: ${msg.text()}`);
+  });
   return p;
 }
 
@@ -99,12 +103,14 @@ function watchPresence(host: Person, guestId: string) {
 /** Runs `fault` (the network going away and, OUTAGE_MS later, coming back); watches how `host` sees `guestId`. */
 async function through(host: Person, guestId: string, fault: { down(): Promise<void>; up(): Promise<void> }) {
   const watch = watchPresence(host, guestId);
+  console.log(`network down @${Date.now() % 100_000}`);
   await fault.down();
   const downAt = Date.now();
   const sawReconnecting = await eventually(async () => (await seenAs(host, guestId)) === 'reconnecting', OUTAGE_MS - 300, 100);
   // The outage itself: how long the network is away is the scenario, nothing is asserted on it.
   await new Promise((r) => setTimeout(r, Math.max(0, downAt + OUTAGE_MS - Date.now())));
   await fault.up();
+  console.log(`network up @${Date.now() % 100_000}`);
   return {
     sawReconnecting,
     async done() {
@@ -137,6 +143,7 @@ describe('a participant whose network drops', () => {
 
     // (b) the participant's address changes: a new one on its link, the old one removed.
     const watch = watchPresence(host, guestId);
+    console.log(`address change @${Date.now() % 100_000}`);
     await lab.changeAddress();
     const moveRecovery = await recovery(host, guest, Date.now());
     console.log(`after an address change: audio both ways ${moveRecovery.audioMs} ms, video ${moveRecovery.videoMs} ms after it`);
