@@ -66,6 +66,22 @@ async function seenAs(viewer: Person, id: string): Promise<'absent' | 'reconnect
   return !p ? 'absent' : p.reconnecting ? 'reconnecting' : 'there';
 }
 
+/**
+ * The guest's two transports, marked so that a rebuild (new RTCPeerConnections) shows, and the
+ * ICE username fragments the server's side uses on each now (an ICE restart changes them).
+ */
+async function transports(p: Person): Promise<{ same: boolean; ufrags: string }> {
+  return p.page.evaluate(() => {
+    type Marked = { __mark?: true; remoteDescription?: { sdp: string } | null };
+    const h = (globalThis as unknown as { __parley: { publisher(): Marked | undefined; subscriber(): Marked | undefined } }).__parley;
+    const pcs = [h.publisher(), h.subscriber()];
+    const same = pcs.every((pc) => pc?.__mark === true);
+    for (const pc of pcs) if (pc) pc.__mark = true;
+    const ufrags = pcs.map((pc) => /a=ice-ufrag:(\S+)/.exec(pc?.remoteDescription?.sdp ?? '')?.[1] ?? '').join(' ');
+    return { same, ufrags };
+  });
+}
+
 interface Flow { audio: number; video: number }
 const flow = async (p: Person): Promise<Flow> => ({ audio: await audioPackets(p.page), video: await framesDecoded(p.page) });
 
@@ -130,6 +146,7 @@ describe('a participant whose network drops', () => {
     await joinRoom(guest.page, list.find((p) => p.role !== 'host')!.joinUrl);
     const guestId = (await guest.page.evaluate(() => (globalThis as unknown as { __parley: RoomHooks }).__parley.selfId()))!;
     await recovery(host, guest, Date.now());
+    await transports(guest); // marks the transports the guest joined with
 
     // (a) the participant's link goes down for 5 s.
     const drop = await through(host, guestId, { down: () => lab.linkDown(), up: () => lab.linkUp() });
@@ -140,6 +157,8 @@ describe('a participant whose network drops', () => {
     expect(afterDrop.back).toBe(true);
     expect(afterDrop.seen.has('absent')).toBe(false);
     expect(await roomState(guest.page)).toBe('room');
+    const afterOutage = await transports(guest);
+    expect(afterOutage.same).toBe(true); // the same transports carry on: nothing was rebuilt
 
     // (b) the participant's address changes: a new one on its link, the old one removed.
     const watch = watchPresence(host, guestId);
@@ -151,5 +170,9 @@ describe('a participant whose network drops', () => {
     expect(await eventually(async () => (await seenAs(host, guestId)) === 'there', 20_000, 100)).toBe(true);
     expect(afterMove.has('absent')).toBe(false);
     expect(await roomState(guest.page)).toBe('room');
+    const moved = await transports(guest);
+    expect(moved.same).toBe(true); // not rebuilt…
+    expect(moved.ufrags).not.toBe(afterOutage.ufrags); // …but ICE restarted on both
+    expect(moved.ufrags.split(' ').every((u, i) => u && u !== afterOutage.ufrags.split(' ')[i])).toBe(true);
   }, 180_000);
 });
