@@ -41,7 +41,7 @@ export class IceRecovery {
   constructor(private readonly timers: Timers, private readonly hooks: IceRecoveryHooks) {}
 
   /** One of our transports (or the server's view of one) changed state. */
-  transportState(state: RTCPeerConnectionState | 'disconnected' | 'failed' | 'connected'): void {
+  transportState(state: 'new' | 'connecting' | 'connected' | 'disconnected' | 'failed' | 'closed'): void {
     if (state === 'connected') {
       if (this.hooks.healthy()) this.settle();
     } else if (state === 'failed') {
