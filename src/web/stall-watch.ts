@@ -3,6 +3,11 @@ import type { Timers } from './timers.ts';
 const CHECK_MS = 500;
 /** Bytes were arriving and then nothing for this long: the path may be gone. */
 const STALL_MS = 1_000;
+/**
+ * Checks in a row with new bytes before a flow counts as flowing: media grows every check, the
+ * odd SCTP heartbeat or RTCP report of an otherwise quiet transport does not.
+ */
+const FLOWING_CHECKS = 3;
 
 /**
  * Watches what arrives on the subscriber transport (RTP, RTCP and checks, summed over its
@@ -16,6 +21,7 @@ export class StallWatch {
   private lastBytes = -1;
   private lastChange = 0;
   private flowing = false;
+  private growing = 0;
 
   constructor(
     private readonly timers: Timers,
@@ -47,13 +53,19 @@ export class StallWatch {
     }
     const now = Date.now();
     if (bytes !== this.lastBytes) {
-      if (!this.flowing && this.lastBytes >= 0) this.onFlowing();
-      this.flowing = this.lastBytes >= 0;
+      if (this.lastBytes >= 0) this.growing++;
+      if (!this.flowing && this.growing >= FLOWING_CHECKS) {
+        this.flowing = true;
+        this.onFlowing();
+      }
       this.lastBytes = bytes;
       this.lastChange = now;
-    } else if (this.flowing && now - this.lastChange >= STALL_MS) {
-      this.flowing = false;
-      this.onStall();
+    } else {
+      this.growing = 0;
+      if (this.flowing && now - this.lastChange >= STALL_MS) {
+        this.flowing = false;
+        this.onStall();
+      }
     }
     this.schedule();
   }
