@@ -87,9 +87,12 @@ const flow = async (p: Person): Promise<Flow> => ({ audio: await audioPackets(p.
 
 /**
  * After the network returns: polls until audio packets and decoded frames grow again on both
- * pages (bounded), and returns when each started growing, in ms after `since`.
+ * pages (bounded), and returns when each started growing, in ms after `since`. `settleMs`: the
+ * counters to grow from are read that long after `since` (packets already on their way when an
+ * address changes are still counted and decoded for a moment).
  */
-async function recovery(a: Person, b: Person, since: number): Promise<{ audioMs: number; videoMs: number }> {
+async function recovery(a: Person, b: Person, since: number, settleMs = 0): Promise<{ audioMs: number; videoMs: number }> {
+  if (settleMs > 0) await new Promise((r) => setTimeout(r, settleMs));
   const start = [await flow(a), await flow(b)];
   let audioMs: number | undefined;
   let videoMs: number | undefined;
@@ -164,7 +167,7 @@ describe('a participant whose network drops', () => {
     const watch = watchPresence(host, guestId);
     console.log(`address change @${Date.now() % 100_000}`);
     await lab.changeAddress();
-    const moveRecovery = await recovery(host, guest, Date.now());
+    const moveRecovery = await recovery(host, guest, Date.now(), 500);
     console.log(`after an address change: audio both ways ${moveRecovery.audioMs} ms, video ${moveRecovery.videoMs} ms after it`);
     const afterMove = await watch.stop();
     expect(await eventually(async () => (await seenAs(host, guestId)) === 'there', 20_000, 100)).toBe(true);
