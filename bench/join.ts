@@ -113,12 +113,17 @@ try {
   console.log(`\nafter a ${drops.outageMs / 1000} s outage (Chromium behind a veth, ${DROPS} drops), from the link coming back to both directions flowing again:`);
   console.log(`audio (ms): ${drops.audioMs.join(' ')}, median ${median(drops.audioMs)}; target < 3000: ${median(drops.audioMs) < 3000 ? 'MET' : 'MISSED'}`);
   console.log(`video (ms): ${drops.videoMs.join(' ')}, median ${median(drops.videoMs)}; target < 5000: ${median(drops.videoMs) < 5000 ? 'MET' : 'MISSED'}`);
+  const fxDrops = await measureDrops(DROPS, 'firefox');
+  console.log(`the same with Firefox ESR behind the veth (the other one a Chromium):`);
+  console.log(`audio (ms): ${fxDrops.audioMs.join(' ')}, median ${median(fxDrops.audioMs)}; target < 3000: ${median(fxDrops.audioMs) < 3000 ? 'MET' : 'MISSED'}`);
+  console.log(`video (ms): ${fxDrops.videoMs.join(' ')}, median ${median(fxDrops.videoMs)}; target < 5000: ${median(fxDrops.videoMs) < 5000 ? 'MET' : 'MISSED'}`);
+  console.log(`video seen again by [the Chromium, the Firefox] (ms): ${fxDrops.videoSeenByEachMs.map((x) => `[${x.join(', ')}]`).join(' ')}`);
 
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
   const file = join(ROOT, 'bench/results', `join-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, JSON.stringify({
     at: new Date().toISOString(), joinsMs: times, medianMs: median(times), serverCpuFourPeople: cpu,
-    firefoxJoinsMs: firefoxTimes, firefoxMedianMs: median(firefoxTimes), drops,
+    firefoxJoinsMs: firefoxTimes, firefoxMedianMs: median(firefoxTimes), drops, firefoxDrops: fxDrops,
   }, null, 2));
   console.log(`results written to ${file}`);
 } finally {

@@ -282,6 +282,9 @@ export class Subscriber extends Transport {
 
   private async answer(sdp: string, tracks: RemoteTrack[]): Promise<void> {
     if (this.closed) return;
+    // The same offer again (re-sent on resume and again for an ICE restart asked meanwhile): it
+    // is answered already, and the server takes one answer per offer.
+    if (this.pc.signalingState === 'stable' && this.pc.remoteDescription?.sdp === sdp) return;
     await this.pc.setRemoteDescription({ type: 'offer', sdp });
     this.mapTracks(tracks);
     await this.pc.setLocalDescription(await this.pc.createAnswer());

@@ -46,13 +46,18 @@ export interface FirefoxPerson {
 /**
  * One person = one Firefox with its own (temporary) profile. Headless by default; with
  * `display` it opens a window on that X display, which is what getDisplayMedia captures.
+ * `executablePath` and `debuggingPort`: e.g. Firefox in a test's network namespace
+ * (NetLab.firefoxInClient); `prefs` are added to the usual ones.
  */
-export async function openFirefox(opts: { display?: string } = {}): Promise<FirefoxPerson> {
+export async function openFirefox(
+  opts: { display?: string; executablePath?: string; debuggingPort?: number; prefs?: Record<string, unknown> } = {},
+): Promise<FirefoxPerson> {
   const browser = await puppeteer.launch({
     browser: 'firefox',
-    executablePath: FIREFOX,
+    executablePath: opts.executablePath ?? FIREFOX,
+    debuggingPort: opts.debuggingPort,
     headless: opts.display === undefined,
-    extraPrefsFirefox: PREFS,
+    extraPrefsFirefox: { ...PREFS, ...opts.prefs },
     defaultViewport: { width: 1024, height: 700 },
     env: opts.display === undefined ? process.env : { ...process.env, DISPLAY: opts.display },
   });

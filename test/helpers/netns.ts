@@ -52,6 +52,12 @@ export interface NetLab {
   changeAddress(): Promise<void>;
   /** An http://127.0.0.1:PORT in the test's own namespace that reaches `port` on SERVER_IP. */
   forward(port: number): Promise<string>;
+  /**
+   * Firefox in the participant's namespace: a wrapper to launch as its executable, and the port
+   * its WebDriver BiDi listens on (pass it as puppeteer's `debuggingPort`): 127.0.0.1 of that
+   * namespace, reached from the test's own 127.0.0.1 at the same port through a forwarder.
+   */
+  firefoxInClient(firefox: string): Promise<{ executablePath: string; debuggingPort: number }>;
   close(): Promise<void>;
 }
 
@@ -79,6 +85,31 @@ export async function makeNetLab(): Promise<NetLab> {
     await ns(inClient, 'sysctl', '-q', '-w', `net.ipv4.conf.${CLIENT_DEV}.promote_secondaries=1`);
     await ns(inClient, 'ip', 'addr', 'add', `${CLIENT_IP}/24`, 'dev', CLIENT_DEV);
     await ns(inClient, 'ip', 'link', 'set', CLIENT_DEV, 'up');
+    /**
+     * Connections to 127.0.0.1:`localPort` here (0: any) reach `host`:`port` inside a namespace:
+     * through a Unix socket (a file, not network) that a forwarder inside listens on.
+     */
+    const forwardInto = async (where: string[], host: string, port: number, localPort: number): Promise<number> => {
+      const sock = join(dir, `fwd-${children.length}.sock`);
+      const script = `const net=require('node:net');net.createServer((c)=>{const u=net.connect(${port},'${host}');c.pipe(u).pipe(c);u.on('error',()=>c.destroy());c.on('error',()=>u.destroy());}).listen(${JSON.stringify(sock)},()=>console.log('ready'));`;
+      const fwd = spawn(where[0]!, [...where.slice(1), process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      children.push(fwd);
+      await new Promise<void>((resolve, reject) => {
+        fwd.stdout!.once('data', () => resolve());
+        fwd.once('exit', (code) => reject(new Error(`forwarder exited ${code}`)));
+      });
+      const local = createServer((c) => {
+        const u = createConnection(sock);
+        c.pipe(u).pipe(c);
+        u.on('error', () => c.destroy());
+        c.on('error', () => u.destroy());
+      });
+      servers.push(local);
+      await new Promise<void>((resolve) => local.listen(localPort, '127.0.0.1', resolve));
+      const address = local.address();
+      if (!address || typeof address === 'string') throw new Error('no forwarder address');
+      return address.port;
+    };
     return {
       inServer,
       inClient,
@@ -96,25 +127,19 @@ export async function makeNetLab(): Promise<NetLab> {
         await ns(inClient, 'ip', 'addr', 'del', `${CLIENT_IP}/24`, 'dev', CLIENT_DEV);
       },
       async forward(port) {
-        const sock = join(dir, `fwd-${port}.sock`);
-        const script = `const net=require('node:net');net.createServer((c)=>{const u=net.connect(${port},'${SERVER_IP}');c.pipe(u).pipe(c);u.on('error',()=>c.destroy());c.on('error',()=>u.destroy());}).listen(${JSON.stringify(sock)},()=>console.log('ready'));`;
-        const fwd = spawn(inServer[0]!, [...inServer.slice(1), process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-        children.push(fwd);
-        await new Promise<void>((resolve, reject) => {
-          fwd.stdout!.once('data', () => resolve());
-          fwd.once('exit', (code) => reject(new Error(`forwarder exited ${code}`)));
-        });
-        const local = createServer((c) => {
-          const u = createConnection(sock);
-          c.pipe(u).pipe(c);
-          u.on('error', () => c.destroy());
-          c.on('error', () => u.destroy());
-        });
-        servers.push(local);
-        await new Promise<void>((resolve) => local.listen(0, '127.0.0.1', resolve));
-        const address = local.address();
-        if (!address || typeof address === 'string') throw new Error('no forwarder address');
-        return `http://127.0.0.1:${address.port}`;
+        return `http://127.0.0.1:${await forwardInto(inServer, SERVER_IP, port, 0)}`;
+      },
+      async firefoxInClient(firefox) {
+        const file = join(dir, 'firefox-client.sh');
+        writeFileSync(file, `#!/bin/sh\nexec ${inClient.join(' ')} ${firefox} "$@"\n`);
+        chmodSync(file, 0o755);
+        // A port free here; the participant's namespace is new, every port is free there.
+        const probe = createServer();
+        await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+        const port = (probe.address() as { port: number }).port;
+        await new Promise<void>((resolve) => probe.close(() => resolve()));
+        await forwardInto(inClient, '127.0.0.1', port, port);
+        return { executablePath: file, debuggingPort: port };
       },
       close,
     };
