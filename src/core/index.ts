@@ -35,7 +35,7 @@ export type { JoinGrant } from './join-tokens.js';
 export { joinForm, type JoinWayForm } from './join-form.js';
 export type { AdminSession } from './admin-sessions.js';
 export type { LiveKnock, LiveMeeting, OperatorLiveMeeting, LiveOutcome, LivePerson, LiveRoomView, LiveRooms, LiveSeat, LiveSource } from './live.js';
-export { invitationOf, MEDIA_RESTART_LIMIT, RestartBudget, type Entry, type Publishable, type SeatMedia, type SeatSource, type StartTime } from './room.js';
+export { ICE_RESTART_LIMIT, invitationOf, MEDIA_RESTART_LIMIT, RestartBudget, seatReconnecting, type TransportHealth, type Entry, type Publishable, type SeatMedia, type SeatSource, type StartTime } from './room.js';
 export { DEFAULT_PRESET, PERMISSION_FIELDS } from './presets.js';
 export { ROLES } from './participants.js';
 export { LIMITS, PATTERNS } from './limits.js';

@@ -13,6 +13,20 @@ import type { Moderator, WebhookOutbox } from './webhooks/index.js';
  * loop must not keep a media worker rebuilding transports. (The room gives up before this.)
  */
 export const MEDIA_RESTART_LIMIT = { count: 5, windowMs: 60_000 } as const;
+/** ICE restarts keep the seat's transports and media: cheaper, so more of them are allowed. */
+export const ICE_RESTART_LIMIT = { count: 20, windowMs: 60_000 } as const;
+
+/** How one of a seat's media transports is, as media reports it. */
+export type TransportHealth = 'connected' | 'disconnected' | 'failed';
+
+/**
+ * A seat is "reconnecting" (shown so to the others, never as gone) while its socket is away or
+ * any of its media transports is silent or failed; it is still theirs until the resume window
+ * ends. Transports not yet connected once do not count: joining is not reconnecting.
+ */
+export function seatReconnecting(seat: { socket: boolean; transports: readonly (TransportHealth | undefined)[] }): boolean {
+  return !seat.socket || seat.transports.some((t) => t === 'disconnected' || t === 'failed');
+}
 
 export type SeatSource = 'microphone' | 'camera' | 'screen';
 
@@ -67,14 +81,16 @@ export function invitationOf(participant: Pick<ParticipantRecord, 'role' | 'stat
   return undefined;
 }
 
-/** Counts a seat's media restarts in a sliding window (see MEDIA_RESTART_LIMIT). */
+/** Counts a seat's media restarts (or ICE restarts) in a sliding window (see MEDIA_RESTART_LIMIT). */
 export class RestartBudget {
   private readonly times: number[] = [];
 
+  constructor(readonly limit: { readonly count: number; readonly windowMs: number } = MEDIA_RESTART_LIMIT) {}
+
   /** Counts one restart at `now` (ms) if the window has room for it; false when it has not. */
   take(now: number): boolean {
-    while (this.times.length > 0 && this.times[0]! <= now - MEDIA_RESTART_LIMIT.windowMs) this.times.shift();
-    if (this.times.length >= MEDIA_RESTART_LIMIT.count) return false;
+    while (this.times.length > 0 && this.times[0]! <= now - this.limit.windowMs) this.times.shift();
+    if (this.times.length >= this.limit.count) return false;
     this.times.push(now);
     return true;
   }

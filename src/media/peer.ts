@@ -103,9 +103,12 @@ export class MediaPeer extends EventEmitter<MediaPeerEvents> {
     await this.call('setHeld', { held: this._held });
   }
 
-  /** Re-emits the offer waiting for an answer, or starts a fresh negotiation. */
-  requestSubscriberOffer(): Promise<void> {
-    return this.call('requestSubscriberOffer', {});
+  /**
+   * Re-emits the offer waiting for an answer, or starts a fresh negotiation; with `iceRestart`
+   * the next offer carries new ICE credentials (the browser's network dropped or changed).
+   */
+  requestSubscriberOffer(opts: { iceRestart?: boolean } = {}): Promise<void> {
+    return this.call('requestSubscriberOffer', { iceRestart: opts.iceRestart === true });
   }
 
   stats(): Promise<PeerStats> {

@@ -42,7 +42,8 @@ export interface WorkerRequests {
   ];
   setCanPublish: [{ roomId: string; peerId: string; canPublish: CanPublish }, void];
   setHeld: [{ roomId: string; peerId: string; held: HeldSources }, void];
-  requestSubscriberOffer: [{ roomId: string; peerId: string }, void];
+  /** `iceRestart`: the offer has new ICE credentials (the browser's network dropped or changed). */
+  requestSubscriberOffer: [{ roomId: string; peerId: string; iceRestart?: boolean }, void];
   peerStats: [{ roomId: string; peerId: string }, PeerStats];
   workerStats: [Record<string, never>, WorkerCounters];
   closeAll: [{ reason: CloseReason }, void];

@@ -62,6 +62,11 @@ export interface ParticipantInfo {
   videoMuted: boolean;
   screenSharing: boolean;
   handRaised: boolean;
+  /**
+   * Their connection is away (socket dropped, or their media silent or failed) and the seat is
+   * kept for them: show them as reconnecting, not as gone. Absent when connected.
+   */
+  reconnecting?: boolean;
 }
 
 export interface ChatMessage {

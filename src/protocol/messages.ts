@@ -32,6 +32,8 @@ export const RESUME_WINDOW_MS = 30_000;
  * refuses more with an `error` of code `rate_limited`, and the browser gives up before that.
  */
 export const MEDIA_RESET_LIMIT = { count: 5, windowMs: 60_000 } as const;
+/** `restartIce` (cheaper: the transports and their media stay) at most this many times per window. */
+export const ICE_RESTART_LIMIT = { count: 20, windowMs: 60_000 } as const;
 /** The browser pings this often; the server drops a socket silent for 3 intervals. */
 export const PING_INTERVAL_MS = 10_000;
 export const CHAT_MAX_LENGTH = 2000;
@@ -155,6 +157,13 @@ export type ClientMessage =
   | { type: 'ice'; transport: 'publisher' | 'subscriber'; candidate: IceCandidate | null }
   /** The browser's transports failed (e.g. after a network change): start media over, same seat. */
   | { type: 'resetMedia' }
+  /**
+   * Same transports, new ICE credentials (the network dropped or changed): the server sends a
+   * `subscriberOffer` that restarts ICE on the subscriber transport. The publisher transport
+   * restarts by itself with a `publish` whose offer has new credentials (`iceRestart`). At most
+   * ICE_RESTART_LIMIT a minute (`rate_limited` past that).
+   */
+  | { type: 'restartIce' }
   | { type: 'setMuted'; source: TrackSource; muted: boolean }
   | { type: 'chat'; text: string }
   | { type: 'raiseHand'; raised: boolean }
@@ -209,6 +218,13 @@ export type ServerMessage =
    * transports and send `resetMedia`, then publish again on fresh ones.
    */
   | { type: 'mediaReset' }
+  /**
+   * How the server sees one of this seat's transports: `disconnected` when nothing has arrived
+   * from the browser on it for a few seconds, `failed` when its ICE consent expired (werift: no
+   * answer to its checks for 30 s). The page restarts ICE on `failed` (the server will not send
+   * on that transport again until it does).
+   */
+  | { type: 'mediaTransport'; transport: 'publisher' | 'subscriber'; state: 'connected' | 'disconnected' | 'failed' }
   /**
    * A moderator (or the organiser, through the API) turned `source` off: mute the microphone,
    * turn the camera off or stop sharing the screen. You may turn it on again with `setMuted`; the

@@ -92,6 +92,7 @@ export function parseClientMessage(raw: string): ClientMessage {
       if (m.transport !== 'publisher' && m.transport !== 'subscriber') throw new ProtocolError('ice needs transport publisher or subscriber');
       return { type: 'ice', transport: m.transport, candidate: candidate(m.candidate) };
     case 'resetMedia':
+    case 'restartIce':
     case 'endForAll':
     case 'leave':
       return { type: m.type };

@@ -1,4 +1,4 @@
-import { MEDIA_RESTART_LIMIT, type Core } from '../core/index.js';
+import { ICE_RESTART_LIMIT, MEDIA_RESTART_LIMIT, type Core } from '../core/index.js';
 import { randomBase62 } from '../core/secrets.js';
 import type { ClientMessage } from '../protocol/messages.js';
 import type { Lobby } from './lobby.js';
@@ -41,6 +41,11 @@ export class MessageHandlers {
           return session.send({ type: 'error', code: 'rate_limited', message: `media may be restarted at most ${MEDIA_RESTART_LIMIT.count} times a minute` });
         }
         return this.media.restart(room, session);
+      case 'restartIce':
+        if (!session.iceRestarts.take(Date.now())) {
+          return session.send({ type: 'error', code: 'rate_limited', message: `ICE may be restarted at most ${ICE_RESTART_LIMIT.count} times a minute` });
+        }
+        return this.media.restartIce(room, session);
       case 'setMuted':
         if (!m.muted) session.mutedByHost[m.source] = false;
         Object.assign(session.info, rules.setOwnMedia(session.info, m.source, m.muted, session.permissions));

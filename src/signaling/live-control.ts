@@ -23,7 +23,8 @@ export class LiveControl implements LiveRooms {
       seats: [...room.sessions.values()].map((s) => ({
         participantId: s.id,
         joinedAt: s.joinedAt,
-        connection: s.socket ? 'connected' : 'reconnecting',
+        // The same as the room shows (the core's seatReconnecting, kept on the seat's info).
+        connection: s.info.reconnecting ? 'reconnecting' : 'connected',
         microphone: { on: !s.info.audioMuted, mutedByHost: s.mutedByHost.microphone },
         camera: { on: !s.info.videoMuted, mutedByHost: s.mutedByHost.camera },
         screen: { on: s.info.screenSharing, mutedByHost: s.mutedByHost.screen },

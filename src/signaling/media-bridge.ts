@@ -44,11 +44,18 @@ export class MediaBridge {
       throw new MediaError('closed', 'the seat was given up');
     }
     session.peer = peer;
+    session.transports = { publisher: undefined, subscriber: undefined };
+    room.showConnection(session);
     peer.on('subscriberOffer', (offer) => {
       if (session.peer === peer) session.send(subscriberOffer(offer));
     });
-    peer.on('connectionState', (_transport, state) => {
-      if (state !== 'connected' || session.present || session.ended || session.peer !== peer) return;
+    peer.on('connectionState', (transport, state) => {
+      if (session.ended || session.peer !== peer) return;
+      session.transports[transport] = state;
+      // The page restarts ICE on a transport the server gave up on (`failed`).
+      session.send({ type: 'mediaTransport', transport, state });
+      room.showConnection(session);
+      if (state !== 'connected' || session.present) return;
       session.present = true;
       void this.presence.report(session.meetingId, session.id, 'connected');
     });
@@ -63,6 +70,11 @@ export class MediaBridge {
     // Flags may have changed while the peer was being added (a mute, a settings change).
     await this.apply(session);
     return peer;
+  }
+
+  /** New ICE credentials on the seat's transports: the subscriber's come in a new offer. */
+  async restartIce(room: LiveRoom, session: Session): Promise<void> {
+    await (await this.peerOf(room, session)).requestSubscriberOffer({ iceRestart: true });
   }
 
   /** An offer the browser may have missed (its socket was away, or it arrived before the peer was kept). */

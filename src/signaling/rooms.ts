@@ -196,6 +196,7 @@ export class Rooms {
   /** The seat's socket dropped: it is kept for the resume window, then given up. */
   holdForResume(session: Session): void {
     session.socket = undefined;
+    this.rooms.get(session.meetingId)?.showConnection(session);
     session.resumeTimer = setTimeout(() => void this.endSession(session, undefined), this.options.resumeWindowMs);
     session.resumeTimer.unref();
   }

@@ -173,6 +173,7 @@ export class SignalingServer {
       session.socket.close(4000, 'replaced by a resumed connection');
     }
     this.listen(session, socket);
+    room.showConnection(session);
     session.send(this.rooms.welcome(room, session, true));
     this.media.resendOffer(session); // one the browser may have missed while away
   }

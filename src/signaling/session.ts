@@ -1,6 +1,6 @@
 import type { WebSocket } from 'ws';
-import { RestartBudget, type LinkRef, type SeatSource } from '../core/index.js';
-import type { MediaPeer, MediaRoom } from '../media/index.js';
+import { ICE_RESTART_LIMIT, RestartBudget, seatReconnecting, type LinkRef, type SeatSource } from '../core/index.js';
+import type { MediaPeer, MediaRoom, TransportRole, TransportState } from '../media/index.js';
 import type { ChatMessage, ParticipantInfo, Permissions, ServerMessage } from '../protocol/messages.js';
 
 /**
@@ -26,6 +26,10 @@ export class Session {
   readonly mutedByHost: Record<SeatSource, boolean> = { microphone: false, camera: false, screen: false };
   /** This seat's media restarts (`resetMedia`), limited by the core. */
   readonly restarts = new RestartBudget();
+  /** This seat's ICE restarts (`restartIce`), limited by the core. */
+  readonly iceRestarts = new RestartBudget(ICE_RESTART_LIMIT);
+  /** How media last reported each transport of the current peer (undefined: not connected yet). */
+  transports: Record<TransportRole, TransportState | undefined> = { publisher: undefined, subscriber: undefined };
   private queue: Promise<void> = Promise.resolve();
 
   constructor(
@@ -74,6 +78,19 @@ export class LiveRoom {
 
   broadcast(message: ServerMessage, except?: string): void {
     for (const session of this.sessions.values()) if (session.id !== except) session.send(message);
+  }
+
+  /**
+   * Whether `session` shows as reconnecting (the core's rule, from its socket and transports):
+   * the others are told when that changes.
+   */
+  showConnection(session: Session): void {
+    if (session.ended || this.sessions.get(session.id) !== session) return;
+    const reconnecting = seatReconnecting({ socket: session.socket !== undefined, transports: [session.transports.publisher, session.transports.subscriber] });
+    if ((session.info.reconnecting ?? false) === reconnecting) return;
+    if (reconnecting) session.info.reconnecting = true;
+    else delete session.info.reconnecting;
+    this.broadcast({ type: 'participantUpdated', participant: session.info }, session.id);
   }
 
   /** Tells the moderators in the room who is waiting. */

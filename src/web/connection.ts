@@ -5,6 +5,12 @@ import type { Timers } from './timers.ts';
 const WELCOME_TIMEOUT_MS = 10_000;
 /** Nothing heard from the server for this long: the socket is dead even if the browser has not noticed. */
 const SILENCE_LIMIT_MS = 2.5 * PING_INTERVAL_MS;
+/**
+ * A probe (see `probe`) not answered this long: the socket died with the network (an address
+ * change leaves a TCP connection that will never deliver again, and it takes SILENCE_LIMIT_MS to
+ * notice otherwise).
+ */
+const PROBE_TIMEOUT_MS = 1_500;
 /** Reconnect attempts after a drop wait 300 ms, 600 ms… up to this long. */
 const RECONNECT_MAX_DELAY_MS = 4_000;
 
@@ -32,6 +38,8 @@ export class Connection {
   /** Set while resuming: when the socket dropped. */
   private droppedAt: number | undefined;
   private reconnectAttempt = 0;
+  /** Called with the first message after a probe's ping (see `probe`). */
+  private probeAnswered: (() => void) | undefined;
 
   constructor(private readonly timers: Timers, private readonly events: ConnectionEvents) {}
 
@@ -112,6 +120,25 @@ export class Connection {
     return true;
   }
 
+  /**
+   * Media lost its path: is the socket still alive? If nothing is heard soon after a ping, it is
+   * treated as lost (and resumed); else `answered` runs.
+   */
+  probe(answered?: () => void): void {
+    if (!this.ws || this.resuming) return;
+    if (answered) this.probeAnswered = answered;
+    if (this.timers.has('probe')) return;
+    const sentAt = Date.now();
+    this.send({ type: 'ping', t: sentAt });
+    const ws = this.ws;
+    this.timers.set('probe', PROBE_TIMEOUT_MS, () => {
+      this.probeAnswered = undefined;
+      if (this.ws !== ws || this.lastHeard >= sentAt) return;
+      console.info('parley: the socket did not answer a probe; reconnecting it');
+      this.events.lost();
+    });
+  }
+
   /** The network came back: try at once instead of waiting for the next backoff step. */
   retryNow(): void {
     if (!this.resuming || this.ws) return;
@@ -164,6 +191,12 @@ export class Connection {
     ws.addEventListener('message', (e) => {
       if (this.ws !== ws) return;
       this.lastHeard = Date.now();
+      if (this.timers.has('probe')) {
+        const answered = this.probeAnswered;
+        this.probeAnswered = undefined;
+        this.timers.clear('probe');
+        answered?.();
+      }
       let message: ServerMessage;
       try {
         message = JSON.parse(String(e.data)) as ServerMessage;

@@ -1,13 +1,13 @@
 import { MEDIA_RESET_LIMIT, type ClientMessage, type IceServer, type RemoteTrack, type TrackSource } from '../protocol/messages.ts';
+import { IceRecovery } from './ice-recovery.ts';
 import { iceUfrags, Publisher, Subscriber, type ReceivedTrack } from './peers.ts';
+import { StallWatch } from './stall-watch.ts';
 import type { AppState, RemoteMedia } from './state.ts';
 import type { Store } from './store.ts';
 import type { Timers } from './timers.ts';
 
 /** The first publish waits for the server's first subscriber offer (its media session is then ready), at most this long. */
 const FIRST_OFFER_WAIT_MS = 1_500;
-/** A transport 'disconnected' this long is treated as failed. */
-const DISCONNECTED_LIMIT_MS = 8_000;
 /**
  * Media restarts in a row (each within RESTART_STABLE_MS of the one before) wait 0, 1, 2, 4, 8 s…
  * (at most RESTART_MAX_DELAY_MS); after MEDIA_RESET_LIMIT.count of them the page stops trying
@@ -19,9 +19,13 @@ const RESTART_STABLE_MS = 30_000;
 /** Our clock and the server's may count the minute a little differently. */
 const RESTART_WINDOW_MARGIN_MS = 5_000;
 
+type TransportRole = 'publisher' | 'subscriber';
+type ServerView = 'connected' | 'disconnected' | 'failed';
+
 /**
- * This seat's audio and video: the publisher and subscriber transports, and starting them over
- * (backing off, within the server's limit) when they fail.
+ * This seat's audio and video: the publisher and subscriber transports, restarting ICE on them
+ * when the network drops or changes (IceRecovery), and starting them over (backing off, within
+ * the server's limit) when that does not bring them back.
  */
 export class MediaSession {
   private publisher: Publisher | undefined;
@@ -44,6 +48,10 @@ export class MediaSession {
   private retriedAt = -1;
   /** ICE credentials of server transports we abandoned (see fromAbandonedTransport). */
   private readonly staleUfrags = new Set<string>();
+  /** How the server last said it sees each transport (`mediaTransport`). */
+  private serverView: Partial<Record<TransportRole, ServerView>> = {};
+  private readonly recovery: IceRecovery;
+  private stallWatch: StallWatch | undefined;
 
   constructor(
     private readonly store: Store<AppState>,
@@ -53,7 +61,17 @@ export class MediaSession {
     private readonly inRoom: () => boolean,
     /** The server refused a source the person sends: the room tells them. */
     private readonly onRefused: (source: TrackSource) => void,
-  ) {}
+    /** Checks that the signaling socket still answers (it may have died with the network). */
+    private readonly probeSocket: (answered?: () => void) => void,
+  ) {
+    this.recovery = new IceRecovery(timers, {
+      healthy: (view) => this.healthy(view),
+      online: () => navigator.onLine !== false,
+      restartIce: () => this.restartIce(),
+      rebuild: () => this.restart(),
+      probeSocket: () => probeSocket(),
+    });
+  }
 
   get publisherPc(): RTCPeerConnection | undefined {
     return this.publisher?.pc;
@@ -88,6 +106,12 @@ export class MediaSession {
     this.subscriber.onTracks = (tracks) => {
       if (current()) this.remoteTracks(tracks);
     };
+    // Nothing arrives any more: a socket that still answers means the media path alone is gone.
+    this.stallWatch = new StallWatch(this.timers, this.subscriber.pc, () => {
+      if (!current()) return;
+      this.recovery.stalled();
+      this.probeSocket(() => this.recovery.stalledWithSocket());
+    }, () => this.recovery.flowing());
     this.subscriber.onError = (error) => {
       console.warn('parley: subscriber offer failed', error);
       if (current()) this.restart();
@@ -99,7 +123,10 @@ export class MediaSession {
     for (const t of [this.publisher, this.subscriber]) for (const ufrag of t?.remoteUfrags() ?? []) this.staleUfrags.add(ufrag);
     this.generation++;
     this.timers.clear('firstOffer');
-    this.timers.clear('disconnected');
+    this.recovery.reset();
+    this.stallWatch?.stop();
+    this.stallWatch = undefined;
+    this.serverView = {};
     this.publisher?.close();
     this.subscriber?.close();
     this.publisher = undefined;
@@ -133,18 +160,46 @@ export class MediaSession {
   }
 
   /**
-   * The socket came back on the same seat: go on with the transports we have, if they still
-   * work (true), else start over (false).
+   * The socket came back on the same seat: go on with the transports we have (true), restarting
+   * ICE on any that is not connected; start over if they are closed (false).
    */
   resumed(): boolean {
-    if (this.publisher?.broken || this.subscriber?.broken) {
+    if (this.publisher?.closed || this.subscriber?.closed || !this.subscriber) {
       this.restart();
       return false;
     }
     this.publisher?.resume();
-    // Still recovering by itself? Give it the usual time, then start over.
-    if ([this.publisher, this.subscriber].some((t) => t?.pc.connectionState === 'disconnected')) this.transportState('disconnected');
+    this.recovery.resumed();
     return true;
+  }
+
+  /** The server's view of one of our transports (`mediaTransport`): it may ask for an ICE restart. */
+  onServerTransport(transport: TransportRole, state: ServerView): void {
+    this.serverView[transport] = state;
+    this.recovery.transportState(state);
+  }
+
+  /** The browser's network came back or changed (`online`, `navigator.connection` change). */
+  networkChanged(): void {
+    if (this.inRoom() && this.subscriber) this.recovery.networkChanged();
+  }
+
+  /**
+   * Every transport we have is connected, and the server hears them. `ours`: our own view only,
+   * and the server's only if it gave up (`failed`); right after a socket resumes, its
+   * `disconnected` of the drop may still be on its way and is not news.
+   */
+  private healthy(view: 'both' | 'ours' = 'both'): boolean {
+    const ours = [this.subscriber, this.publisher?.isStarted ? this.publisher : undefined];
+    if (ours.some((t) => t && t.pc.connectionState !== 'connected')) return false;
+    return !Object.values(this.serverView).some((s) => s === 'failed' || (view === 'both' && s !== 'connected'));
+  }
+
+  /** New ICE credentials on both transports: the server re-offers the subscriber, we re-offer the publisher. */
+  private restartIce(): void {
+    if (!this.inRoom() || this.gaveUp || !this.subscriber) return;
+    this.send({ type: 'restartIce' });
+    void this.publisher?.restartIce();
   }
 
   /**
@@ -258,17 +313,10 @@ export class MediaSession {
   }
 
   private transportState(state: RTCPeerConnectionState): void {
-    if (state === 'failed') {
-      console.warn('parley: a media transport failed');
-      // With the socket down, the resumed welcome decides (it sees `broken`).
-      if (this.inRoom()) this.restart();
-    } else if (state === 'disconnected') {
-      this.timers.set('disconnected', DISCONNECTED_LIMIT_MS, () => {
-        const stuck = [this.publisher, this.subscriber].some((t) => t?.pc.connectionState === 'disconnected');
-        if (stuck && this.inRoom()) this.restart();
-      });
-    } else if (state === 'connected') {
-      this.timers.clear('disconnected');
+    if (state === 'failed') console.warn('parley: a media transport failed; restarting ICE');
+    // With the socket down, the resumed welcome decides (resumed()).
+    if (this.inRoom() && (state === 'failed' || state === 'disconnected' || state === 'connected')) this.recovery.transportState(state);
+    if (state === 'connected') {
       // Connected on transports made after "Try again": the trouble is over.
       if (this.store.get().mediaProblem === 'retrying' && this.generation > this.retriedAt) this.store.set({ mediaProblem: undefined });
     }

@@ -88,7 +88,9 @@ export class Meeting {
       resumeFailed: () => this.connectionLost(),
     });
     const send = this.connection.send.bind(this.connection);
-    this.media = new MediaSession(this.store, this.timers, send, () => this.phase === 'room', (source) => this.notices.toast(refusedSourceText(source)));
+    this.media = new MediaSession(
+      this.store, this.timers, send, () => this.phase === 'room', (source) => this.notices.toast(refusedSourceText(source)), () => this.connection.probe(),
+    );
     this.controls = new Controls(this.store, this.local, this.notices, send, () => this.isViewer);
     this.countdown = new Countdown(this.store, this.timers);
     this.name = bootstrap.person?.name;
@@ -96,7 +98,12 @@ export class Meeting {
     if (this.phase === 'prejoin' && bootstrap.link.kind === 'personal') this.prefetched = requestJoin(bootstrap, {}, undefined, false);
     // A viewer's link: no camera or microphone is even asked for.
     if (this.isViewer) this.local.allow(false, false);
-    window.addEventListener('online', () => this.connection.retryNow());
+    window.addEventListener('online', () => {
+      this.connection.retryNow();
+      this.media.networkChanged();
+    });
+    // Where the browser has it (Chromium): a new network type or path.
+    (navigator as Navigator & { connection?: EventTarget }).connection?.addEventListener('change', () => this.media.networkChanged());
     window.addEventListener('pagehide', () => {
       // Closing the tab is leaving: the others should not wait for the resume window.
       if (this.connection.active) this.leave();
@@ -284,6 +291,8 @@ export class Meeting {
         return this.media.onSubscriberOffer(m.sdp, m.tracks);
       case 'mediaReset':
         return this.media.onServerReset();
+      case 'mediaTransport':
+        return this.media.onServerTransport(m.transport, m.state);
       case 'muteRequested':
         return this.controls.mutedBy(m.by, m.source);
       case 'closed':

@@ -86,11 +86,6 @@ abstract class Transport {
     return iceUfrags(this.pc.remoteDescription?.sdp ?? '');
   }
 
-  /** failed or closed: media over this transport will not come back by itself. */
-  get broken(): boolean {
-    return this.closed || this.pc.connectionState === 'failed' || this.pc.connectionState === 'closed';
-  }
-
   close(): void {
     this.closed = true;
     this.pc.close();
@@ -167,6 +162,13 @@ export class Publisher extends Transport {
 
   onAnswer(sdp: string): void {
     this.pending?.resolve(sdp);
+  }
+
+  /** New ICE credentials (the network dropped or changed): the next offer restarts ICE. */
+  restartIce(): Promise<void> {
+    if (!this.started || this.closed) return Promise.resolve();
+    this.pc.restartIce();
+    return this.negotiate();
   }
 
   /** After a resumed socket: the offer in flight (or its answer) may have been lost on the way. */
@@ -295,6 +297,9 @@ export class Subscriber extends Transport {
 
   private async answer(sdp: string, tracks: RemoteTrack[]): Promise<void> {
     if (this.closed) return;
+    // The same offer again (re-sent on resume and again for an ICE restart asked meanwhile): it
+    // is answered already, and the server takes one answer per offer.
+    if (this.pc.signalingState === 'stable' && this.pc.remoteDescription?.sdp === sdp) return;
     await this.pc.setRemoteDescription({ type: 'offer', sdp });
     this.mapTracks(tracks);
     await this.pc.setLocalDescription(await this.pc.createAnswer());

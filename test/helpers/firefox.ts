@@ -46,13 +46,16 @@ export interface FirefoxPerson {
 /**
  * One person = one Firefox with its own (temporary) profile. Headless by default; with
  * `display` it opens a window on that X display, which is what getDisplayMedia captures.
- * `executablePath`: a wrapper that starts Firefox elsewhere (a network namespace); `prefs` are
- * added to ours.
+ * `executablePath` and `debuggingPort`: e.g. Firefox in a test's network namespace
+ * (NetLab.firefoxInClient); `prefs` are added to the usual ones.
  */
-export async function openFirefox(opts: { display?: string; executablePath?: string; prefs?: Record<string, unknown> } = {}): Promise<FirefoxPerson> {
+export async function openFirefox(
+  opts: { display?: string; executablePath?: string; debuggingPort?: number; prefs?: Record<string, unknown> } = {},
+): Promise<FirefoxPerson> {
   const browser = await puppeteer.launch({
     browser: 'firefox',
     executablePath: opts.executablePath ?? FIREFOX,
+    debuggingPort: opts.debuggingPort,
     headless: opts.display === undefined,
     extraPrefsFirefox: { ...PREFS, ...opts.prefs },
     defaultViewport: { width: 1024, height: 700 },

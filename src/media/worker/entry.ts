@@ -91,8 +91,8 @@ const handlers: Handlers = {
   setHeld({ roomId, peerId, held }) {
     room(roomId).getPeer(peerId).setHeld(held);
   },
-  requestSubscriberOffer({ roomId, peerId }) {
-    room(roomId).getPeer(peerId).requestSubscriberOffer();
+  requestSubscriberOffer({ roomId, peerId, iceRestart }) {
+    room(roomId).getPeer(peerId).requestSubscriberOffer(iceRestart === true);
   },
   peerStats({ roomId, peerId }) {
     return room(roomId).getPeer(peerId).stats();

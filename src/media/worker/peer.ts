@@ -84,10 +84,10 @@ export class SfuPeer {
     return this.subscriber.answer(answerSdp);
   }
 
-  /** Re-sends the offer waiting for an answer, or starts a new negotiation. */
-  requestSubscriberOffer(): void {
+  /** Re-sends the offer waiting for an answer, or starts a new negotiation (restarting ICE if asked). */
+  requestSubscriberOffer(iceRestart = false): void {
     this.assertOpen();
-    this.subscriber.requestOffer();
+    this.subscriber.requestOffer(iceRestart);
   }
 
   // ---------------------------------------------------------------- both

@@ -62,6 +62,7 @@ export class PublisherTransport extends EventEmitter<PublisherTransportEvents> {
   private readonly onAudioLevel: PublisherTransportOptions['onAudioLevel'];
   private readonly h264Allowed: PublisherTransportOptions['h264Allowed'];
   private closed = false;
+  private stopWatching: (() => void) | undefined;
 
   constructor(
     private readonly ctx: WorkerContext,
@@ -139,8 +140,11 @@ export class PublisherTransport extends EventEmitter<PublisherTransportEvents> {
 
   private createPeerConnection(): RTCPeerConnection {
     const pc = createPeerConnection(this.ctx.settings);
-    reportedStateChanges(pc, (state) => {
-      if (!this.closed) this.emit('connectionState', state);
+    this.stopWatching = reportedStateChanges(pc, (state) => {
+      if (this.closed) return;
+      // Back after a drop or an ICE restart: the subscribers' decoders lost packets meanwhile.
+      if (state === 'connected') for (const track of this.published.values()) if (track.kind === 'video') track.requestKeyframe();
+      this.emit('connectionState', state);
     });
     return pc;
   }
@@ -198,6 +202,7 @@ export class PublisherTransport extends EventEmitter<PublisherTransportEvents> {
     if (this.closed) return;
     this.closed = true;
     for (const mid of [...this.published.keys()]) this.unpublish(mid);
+    this.stopWatching?.();
     await this.pc?.close();
   }
 }

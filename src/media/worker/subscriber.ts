@@ -55,10 +55,13 @@ export class SubscriberTransport extends EventEmitter<SubscriberTransportEvents>
   private needsNegotiation = false;
   private negotiationTimer: NodeJS.Timeout | undefined;
   private offerVersion = 0;
+  /** The next offer restarts ICE (new credentials): the browser asked, its network changed. */
+  private iceRestartWanted = false;
   private answeredVersion = 0;
   private lastOffer: SubscriberOffer | undefined;
   private readonly knownTransports = new WeakSet<RTCDtlsTransport>();
   private closed = false;
+  private readonly stopWatching: () => void;
 
   constructor(
     private readonly ctx: WorkerContext,
@@ -66,8 +69,9 @@ export class SubscriberTransport extends EventEmitter<SubscriberTransportEvents>
   ) {
     super();
     this.pc = createPeerConnection(ctx.settings);
-    reportedStateChanges(this.pc, (state) => {
+    this.stopWatching = reportedStateChanges(this.pc, (state) => {
       if (this.closed) return;
+      // Connected, or heard again after a drop or an ICE restart: a fresh picture on every m-line.
       if (state === 'connected') {
         for (const slot of this.slots) slot.down?.track.requestKeyframe();
       }
@@ -173,7 +177,9 @@ export class SubscriberTransport extends EventEmitter<SubscriberTransportEvents>
       }
       slot.transceiver.sender.streamId = streamIdFor(track);
     }
-    const offer = await this.pc.createOffer();
+    const iceRestart = this.iceRestartWanted;
+    this.iceRestartWanted = false;
+    const offer = await this.pc.createOffer(iceRestart ? { iceRestart: true } : undefined);
     await this.ctx.gather(() => this.pc.setLocalDescription(offer));
     if (this.closed) return;
     this.watchNewDtlsTransports();
@@ -218,10 +224,16 @@ export class SubscriberTransport extends EventEmitter<SubscriberTransportEvents>
     if (this.needsNegotiation) this.scheduleNegotiation();
   }
 
-  /** Re-sends the offer waiting for an answer, or starts a new negotiation. */
-  requestOffer(): void {
+  /**
+   * Re-sends the offer waiting for an answer, or starts a new negotiation. With `iceRestart`, the
+   * next offer has new ICE credentials; if one is waiting for an answer, that one is re-sent and
+   * the restart follows its answer (one offer at a time).
+   */
+  requestOffer(iceRestart = false): void {
     this.assertOpen();
+    if (iceRestart) this.iceRestartWanted = true;
     if (this.negotiating) {
+      if (iceRestart) this.needsNegotiation = true;
       if (this.lastOffer) this.emit('offer', this.lastOffer);
       return;
     }
@@ -278,6 +290,7 @@ export class SubscriberTransport extends EventEmitter<SubscriberTransportEvents>
     clearTimeout(this.negotiationTimer);
     for (const slot of this.slots) slot.down?.close();
     this.wanted.clear();
+    this.stopWatching();
     await this.pc.close();
   }
 }

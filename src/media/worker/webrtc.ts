@@ -60,14 +60,55 @@ export function createPeerConnection(settings: WorkerSettings): RTCPeerConnectio
 }
 
 /**
- * Calls `onState` when the transport enters a state callers act on (`TransportState`); werift
- * repeats some states, those repeats are dropped.
+ * Nothing received from the browser on a connected transport for this long: it is reported
+ * `disconnected` (the others see the person as reconnecting). Browsers check the selected pair
+ * every 2.5 s (Chromium, when stable) to 5 s (Firefox's consent checks), and RTCP and media
+ * arrive far more often; werift itself only notices after 30 s (consent expiry, then `failed`).
  */
-export function reportedStateChanges(pc: RTCPeerConnection, onState: (state: TransportState) => void): void {
-  let last: string = 'new';
+export const SILENT_AFTER_MS = 3_000;
+const LIVENESS_CHECK_MS = 500;
+
+/** Packets, checks and check answers received on the transport's selected candidate pair(s). */
+function heardCount(pc: RTCPeerConnection): number {
+  let n = 0;
+  for (const dtls of pc.dtlsTransports) {
+    const pair = dtls.iceTransport.connection.nominated;
+    if (pair) n += pair.packetsReceived + pair.requestsReceived + pair.responsesReceived;
+  }
+  return n;
+}
+
+/**
+ * Calls `onState` when the transport enters a state callers act on (`TransportState`): werift's
+ * own states (repeats dropped), and `disconnected` / `connected` again as the browser goes
+ * silent for SILENT_AFTER_MS and is heard again (werift stays `connected` through a drop of up
+ * to 30 s). Returns a function that stops watching (call it on close).
+ */
+export function reportedStateChanges(pc: RTCPeerConnection, onState: (state: TransportState) => void): () => void {
+  let werift: string = 'new';
+  let reported: TransportState | undefined;
+  const report = (state: TransportState) => {
+    if (state === reported) return;
+    reported = state;
+    onState(state);
+  };
   pc.connectionStateChange.subscribe((state) => {
-    if (state === last) return;
-    last = state;
-    if (state === 'connected' || state === 'disconnected' || state === 'failed') onState(state);
+    if (state === werift) return;
+    werift = state;
+    if (state === 'connected' || state === 'disconnected' || state === 'failed') report(state);
   });
+  let heard = -1;
+  let heardAt = Date.now();
+  const timer = setInterval(() => {
+    const now = Date.now();
+    const count = heardCount(pc);
+    if (count !== heard) {
+      heard = count;
+      heardAt = now;
+    }
+    if (werift !== 'connected') return;
+    report(now - heardAt >= SILENT_AFTER_MS ? 'disconnected' : 'connected');
+  }, LIVENESS_CHECK_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }

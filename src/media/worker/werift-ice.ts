@@ -1,8 +1,8 @@
-// Two corrections to werift's ICE agent (`Connection`, shared by every RTCPeerConnection of the
+// Three corrections to werift's ICE agent (`Connection`, shared by every RTCPeerConnection of the
 // ESM bundle we import), applied once per thread when webrtc.ts is loaded. Checked against
 // werift 0.24.4 (lib/index.mjs, "../ice/src/ice.ts"); see src/media/README.md.
 import { isIP } from 'node:net';
-import { Connection } from 'werift';
+import { Connection, StunProtocol } from 'werift';
 
 /**
  * 1. No STUN server unless the operator configured one. werift's constructor does
@@ -15,7 +15,17 @@ import { Connection } from 'werift';
  *    its own mDNS client (multicast queries on the LAN) and would hand other host names to
  *    dgram (a DNS lookup). peer.ts and sdp.ts already filter them out of SDPs and trickled
  *    candidates; this makes sure no other path reaches werift's resolver.
+ * 3. Consent checks wait for their answer as long as browsers do. werift (RFC 7675) checks the
+ *    selected pair every 4–6 s with one request, no retransmission, and a response timeout of
+ *    max(500 ms, 2·RTT + 200 ms), RTT being the last measured one; an answer arriving later is
+ *    dropped, and 30 s without an accepted answer declares the transport `failed`. Behind a
+ *    congested queue (a tbf or a busy uplink adding a second of delay to a link whose RTT was
+ *    measured at 1 ms) every answer is "late", and a working transport dies after 30 s.
+ *    libwebrtc accepts an answer to any outstanding check and calls a pair unwritable only after
+ *    5 unanswered checks and 5 s. Here a consent request (the only one werift sends with
+ *    `retransmissions: 0`) waits CONSENT_PATIENCE_MS, still less than the next check's interval.
  */
+export const CONSENT_PATIENCE_MS = 3_000;
 export const WERIFT_ICE_PATCHED = Symbol.for('parley.werift-ice-patched');
 
 type PatchedPrototype = Connection & { [WERIFT_ICE_PATCHED]?: true };
@@ -40,5 +50,16 @@ export function patchWeriftIce(): void {
     return addRemoteCandidate.call(this, candidate);
   };
 
+  const stun = StunProtocol.prototype;
+  if (typeof stun.request !== 'function') throw new Error('werift StunProtocol has no request: re-check src/media/worker/werift-ice.ts');
+  const request = stun.request;
+  stun.request = function (this: StunProtocol, message, addr, integrityKey, options, onRequestSent) {
+    const patient = typeof options === 'object' && options.retransmissions === 0
+      ? { ...options, responseTimeout: Math.max(options.responseTimeout ?? 0, CONSENT_PATIENCE_MS) }
+      : options;
+    return request.call(this, message, addr, integrityKey, patient, onRequestSent);
+  };
+
   Object.defineProperty(proto, WERIFT_ICE_PATCHED, { value: true });
 }
+

@@ -63,6 +63,7 @@ export function PeoplePanel({ meeting, state, confirm }: { meeting: Meeting; sta
                 {role && <span class="role">{role}</span>}
               </span>
               <span class="states">
+                {p.reconnecting && !isSelf && <span class="badge reconnecting">Reconnecting…</span>}
                 {p.handRaised && <span class="badge hand" title="Hand raised" role="img" aria-label="Hand raised"><HandIcon /></span>}
                 {p.audioMuted && <span class="badge" title="Microphone muted" role="img" aria-label="Microphone muted"><MicIcon off /></span>}
                 {p.videoMuted && <span class="badge" title="Camera off" role="img" aria-label="Camera off"><CameraIcon off /></span>}

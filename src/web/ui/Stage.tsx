@@ -16,6 +16,8 @@ export interface TileModel {
   audioMuted: boolean;
   handRaised: boolean;
   speaking: boolean;
+  /** Their network dropped; the seat is kept for them (ParticipantInfo.reconnecting). */
+  reconnecting?: boolean;
 }
 
 /**
@@ -32,7 +34,10 @@ export function buildTiles(state: AppState): TileModel[] {
   }
   for (const p of others) {
     const media = remote.get(p.id);
-    const base = { participantId: p.id, name: p.name, self: false, handRaised: p.handRaised, speaking: activeSpeaker === p.id, audioMuted: p.audioMuted };
+    const base = {
+      participantId: p.id, name: p.name, self: false, handRaised: p.handRaised, speaking: activeSpeaker === p.id, audioMuted: p.audioMuted,
+      reconnecting: p.reconnecting === true,
+    };
     tiles.push({ ...base, key: `${p.id}:camera`, source: 'camera', track: p.videoMuted ? undefined : media?.camera });
     if (p.screenSharing || media?.screen) {
       tiles.push({ ...base, key: `${p.id}:screen`, source: 'screen', track: media?.screen, audioMuted: true, speaking: false });
@@ -43,6 +48,7 @@ export function buildTiles(state: AppState): TileModel[] {
 
 function describe(tile: TileModel): string {
   const parts = [tile.source === 'screen' ? `${tile.self ? 'Your' : `${tile.name}'s`} screen` : `${tile.name}${tile.self ? ' (you)' : ''}`];
+  if (tile.reconnecting) parts.push('reconnecting');
   if (tile.source === 'camera') {
     if (!tile.track) parts.push('camera off');
     if (tile.audioMuted) parts.push('microphone muted');
@@ -83,6 +89,7 @@ export function Tile({ tile }: { tile: TileModel }) {
             <HandIcon />
           </span>
         )}
+        {tile.reconnecting && <span class="badge reconnecting">Reconnecting…</span>}
       </figcaption>
     </figure>
   );
