@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 
 /** Debian's Chromium (.ci/run installs it); Playwright's own download is not reachable here. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -43,7 +43,7 @@ export async function openPerson(opts: { executablePath?: string; args?: string[
 }
 
 /** What the room exposes to tests on window.__parley (see src/web). Typed here without the DOM lib. */
-interface StatsReport { forEach(cb: (s: { type: string; kind?: string; framesDecoded?: number; packetsReceived?: number }) => void): void }
+interface StatsReport { forEach(cb: (s: { type: string; id: string; kind?: string; framesDecoded?: number; packetsReceived?: number; framesEncoded?: number; codecId?: string; mimeType?: string }) => void): void }
 interface PeerConnectionLike { getStats(): Promise<StatsReport> }
 export interface RoomHooks {
   state(): string;
@@ -77,6 +77,27 @@ export const inPage = {
     });
     return sum;
   },
+  /**
+   * The video streams of one transport (inbound on the subscriber, outbound on the publisher)
+   * with the codec each uses now (its `codecId` → the codec's mimeType) and its frame count.
+   */
+  videoCodecs: async (transport: string): Promise<{ id: string; mimeType: string; frames: number }[]> => {
+    const hooks = (globalThis as unknown as { __parley?: RoomHooks }).__parley;
+    const pc = transport === 'publisher' ? hooks?.publisher() : hooks?.subscriber();
+    if (!pc) return [];
+    const report = await pc.getStats();
+    const codecs = new Map<string, string>();
+    report.forEach((s) => {
+      if (s.type === 'codec' && s.mimeType) codecs.set(s.id, s.mimeType);
+    });
+    const out: { id: string; mimeType: string; frames: number }[] = [];
+    report.forEach((s) => {
+      const type = transport === 'publisher' ? 'outbound-rtp' : 'inbound-rtp';
+      if (s.type !== type || s.kind !== 'video' || !s.codecId) return;
+      out.push({ id: s.id, mimeType: codecs.get(s.codecId) ?? '?', frames: (transport === 'publisher' ? s.framesEncoded : s.framesDecoded) ?? 0 });
+    });
+    return out;
+  },
 };
 
 /** The room's state, as the app reports it. */
@@ -98,4 +119,22 @@ export async function framesDecoded(page: Page): Promise<number> {
 /** Audio packets received so far from everyone else (subscriber transport's inbound audio). */
 export async function audioPackets(page: Page): Promise<number> {
   return (await page.evaluate(inPage.inbound, 'audio')).packetsReceived;
+}
+
+/**
+ * One person on an emulated phone (playwright-core's `devices['Pixel 7']` and the like:
+ * viewport, scale, touch, mobile user agent), otherwise as openPerson.
+ */
+export async function openPhone(device: BrowserContextOptions): Promise<Person> {
+  const dir = mkdtempSync(join(tmpdir(), 'parley-chromium-'));
+  const context = await chromium.launchPersistentContext(dir, { ...device, executablePath: CHROMIUM, headless: false, args: ARGS });
+  const page = context.pages()[0] ?? await context.newPage();
+  return {
+    context,
+    page,
+    async close() {
+      await context.close().catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
