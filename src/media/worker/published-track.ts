@@ -1,5 +1,5 @@
 // One track a participant sends us, fanned out to the DownTracks of every subscriber.
-import { RTP_EXTENSION_URI, type MediaStreamTrack, type RTCRtpTransceiver, type RtpPacket } from 'werift';
+import { RTP_EXTENSION_URI, RtcpSrPacket, type MediaStreamTrack, type RTCRtpTransceiver, type RtcpPacket, type RtpPacket } from 'werift';
 import type { PublishedTrackStats, TrackKind, TrackSource } from '../types.js';
 import type { WorkerContext } from './context.js';
 import type { DownTrack } from './down-track.js';
@@ -9,6 +9,13 @@ import { SequenceLoss } from './loss.js';
 export interface AudioLevel {
   v: boolean;
   level: number;
+}
+
+/** Where a recorded track's packets also go (worker/recorder.ts). */
+export interface RecordTap {
+  rtp(rtp: RtpPacket): void;
+  /** sender reports: they place the track's timestamps on the sender's clock (lip sync) */
+  rtcp(packet: RtcpPacket): void;
 }
 
 export class PublishedTrack {
@@ -29,6 +36,7 @@ export class PublishedTrack {
   private pliSent = 0;
   private nacksSent = 0;
   private readonly loss = new SequenceLoss();
+  private recordTap: RecordTap | undefined;
 
   constructor(
     private readonly ctx: WorkerContext,
@@ -55,6 +63,10 @@ export class PublishedTrack {
     this.seenTracks.add(track);
     const { unSubscribe } = track.onReceiveRtp.subscribe((rtp, extensions) => this.onRtp(rtp, extensions));
     this.unsubscribers.push(unSubscribe);
+    const rtcp = track.onReceiveRtcp.subscribe((packet) => {
+      if (packet.type === RtcpSrPacket.type) this.recordTap?.rtcp(packet);
+    });
+    this.unsubscribers.push(rtcp.unSubscribe);
   }
 
   // werift types the parsed extensions as { [uri]: any }.
@@ -76,6 +88,13 @@ export class PublishedTrack {
       if (level) this.onAudioLevel(this.peerId, level.level);
     }
     for (const down of this.downTracks) down.forward(rtp, level);
+    this.recordTap?.rtp(rtp);
+  }
+
+  /** Also hands what is forwarded to a recording (undefined: stop). */
+  setRecordTap(tap: RecordTap | undefined): void {
+    this.recordTap = tap;
+    if (tap) this.requestKeyframe(); // a recorded video starts on a keyframe
   }
 
   setHeld(held: boolean): void {
