@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { isIP } from 'node:net';
+import { join } from 'node:path';
 import websocket from '@fastify/websocket';
 import type pino from 'pino';
 import { buildApp } from './api/http/app.js';
@@ -69,6 +70,7 @@ export async function openCore(config: Config, env: NodeJS.ProcessEnv = process.
     idleTimeoutMs: config.idleTimeoutMs,
     joinTokenTtlMs: config.joinTokenTtlMs,
     webhooks: { retry: { baseMs: config.webhooks.retryBaseMs } },
+    recordingsDir: join(config.dataDir, 'recordings'),
     corsOrigins: config.corsOrigins,
     rateLimitPerMinute: config.rateLimitPerMinute,
     onError,

@@ -95,6 +95,7 @@ export class AccountService {
       serviceControl: input.serviceControl ?? false,
       corsOrigins: [],
       rateLimitPerMinute: null,
+      recordingRetentionDays: null,
       createdAt: now,
     };
     await this.store.transaction(async (tx) => {

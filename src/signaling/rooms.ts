@@ -153,6 +153,7 @@ export class Rooms {
       meeting: { title: room.title },
       chat: room.chat,
       activeSpeaker: room.activeSpeaker,
+      recording: room.recordingId !== undefined,
     };
   }
 
