@@ -14,6 +14,7 @@ import { SignalingServer } from './signaling/server.js';
 import { roomRoutes } from './api/room/routes.js';
 import { openStore, type Store } from './store/index.js';
 import { WebhookWorker, type Clock } from './webhooks/worker.js';
+import { Composer } from './recording/composer.js';
 import { createLogger, logFormat } from './logging.js';
 import { Metrics } from './metrics/registry.js';
 import { coreSources, mediaSources, signalingSources, webhookSources } from './metrics/sources.js';
@@ -25,6 +26,8 @@ export interface RunningServer {
   store: Store;
   /** Sends webhook deliveries from the outbox. */
   webhooks: WebhookWorker;
+  /** Composes recordings with ffmpeg. */
+  composer: Composer;
   /** Absent when MEDIA_WORKERS=0. */
   media?: { service: MediaService; control: MediaControl; signaling: SignalingServer };
   /** GET /metrics; a later module adds its own with metrics.registerGaugeSource / registerCounterSource. */
@@ -132,6 +135,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const { store, core } = await openCore(config, env, onError);
   const { timeoutMs, concurrency, pollMs } = config.webhooks;
   const webhooks = new WebhookWorker(core, { timeoutMs, concurrency, pollMs, clock: options.webhookClock, onError });
+  const composer = new Composer(core, { ...config.recordings, onError });
   try {
     await core.start();
     const adminToken = await core.admin.ensureToken();
@@ -169,19 +173,21 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     await app.listen({ port: config.port, host: config.host });
     log.info({ address: app.server.address() }, 'listening');
     webhooks.start();
+    composer.start();
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
     if (config.publicUrlFromPort) core.links.rebase(`http://${host.includes(':') ? `[${host}]` : host}:${port}`);
     const running = app;
     return {
-      app: running, log, core, store, config, firstStart, media, webhooks, metrics,
+      app: running, log, core, store, config, firstStart, media, webhooks, composer, metrics,
       url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
       async close(opts = {}) {
         if (opts.restart) await media?.signaling.restart(config.rejoinWindowMs);
         else await media?.signaling.close();
         await media?.control.close();
         await running.close();
+        await composer.stop(); // what it was composing is composed again on the next start
         await webhooks.stop(); // requests in flight finish and are recorded
         await core.stop();
         await store.close();
@@ -190,6 +196,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   } catch (error) {
     await media?.control.close();
     await app?.close();
+    await composer.stop();
     await webhooks.stop();
     await core.stop();
     await store.close();

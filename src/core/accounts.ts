@@ -46,6 +46,8 @@ export interface AccountPatch {
   serviceControl?: boolean;
   corsOrigins?: string[];
   rateLimitPerMinute?: number | null;
+  /** Recordings are deleted this many days after they were made; null keeps them. */
+  recordingRetentionDays?: number | null;
 }
 
 export interface AccountDefaults {
@@ -129,6 +131,10 @@ export class AccountService {
     for (const field of ['maxMeetings', 'maxUsers', 'rateLimitPerMinute'] as const) {
       const v = patch[field];
       if (v !== undefined && v !== null && (!Number.isInteger(v) || v < 0)) throw invalid(field, 'must be a whole number, 0 or more');
+    }
+    const days = patch.recordingRetentionDays;
+    if (days !== undefined && days !== null && (!Number.isInteger(days) || days < 1 || days > 36_500)) {
+      throw invalid('recordingRetentionDays', 'must be a whole number of days from 1 to 36500, or null to keep recordings');
     }
     if (patch.corsOrigins !== undefined) patch.corsOrigins = checkOrigins('corsOrigins', patch.corsOrigins);
     await this.store.accounts.update(id, patch);

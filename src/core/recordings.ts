@@ -194,8 +194,9 @@ export class RecordingService {
     await this.store.recordings.update(recordingId, { progress: Math.min(1, Math.max(0, progress)), updatedAt: new Date() });
   }
 
-  async composed(recording: RecordingRecord, sizeBytes: number, tracks?: RecordingTrack[]): Promise<void> {
-    const patch = { state: 'ready' as const, sizeBytes, progress: 1, updatedAt: new Date(), ...(tracks ? { tracks } : {}) };
+  /** `found`: what the composer read from the directory when the media plane could not say (a crash). */
+  async composed(recording: RecordingRecord, sizeBytes: number, found?: { tracks: RecordingTrack[]; durationMs: number }): Promise<void> {
+    const patch = { state: 'ready' as const, sizeBytes, progress: 1, updatedAt: new Date(), ...found };
     if (!(await this.store.recordings.transition(recording.id, 'processing', patch))) return;
     await this.notify('recording.ready', { ...recording, ...patch });
   }
@@ -223,11 +224,12 @@ export class RecordingService {
     return recording;
   }
 
-  /** Deletes the record; the caller removes `dirOf` (a running recording is stopped first). */
+  /** Deletes the record; the composer removes its files (`recording.deleted`). */
   async delete(account: AccountRecord, id: string): Promise<RecordingRecord> {
     const recording = await this.get(account, id);
     if (recording.state === 'recording') throw conflict('the recording is still running: stop it first');
     await this.store.recordings.delete(recording.id);
+    this.events.emit('recording.deleted', { recordingId: recording.id });
     return recording;
   }
 
@@ -256,7 +258,7 @@ export class RecordingService {
     return createHmac('sha256', this.key).update(`${id}.${expires}`).digest('base64url');
   }
 
-  /** Recordings past their account's retention; the caller deletes their files. */
+  /** Deletes the recordings past their account's retention (their files go with `recording.deleted`). */
   async expired(now = new Date()): Promise<RecordingRecord[]> {
     const out: RecordingRecord[] = [];
     for (const account of await this.store.accounts.list()) {
@@ -265,6 +267,7 @@ export class RecordingService {
       for (const r of await this.store.recordings.listCreatedBefore(account.id, before)) {
         if (r.state === 'recording' || r.state === 'processing') continue;
         await this.store.recordings.delete(r.id);
+        this.events.emit('recording.deleted', { recordingId: r.id });
         out.push(r);
       }
     }
