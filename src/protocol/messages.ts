@@ -62,6 +62,8 @@ export interface RoomBootstrap {
    * admits invited people only. Absent: a name only (as guest).
    */
   form?: JoinWayForm[];
+  /** The meeting is being recorded now: the pre-join page says so. */
+  recording?: boolean;
   /** The page is inside an iframe (the embed link). */
   embedded: boolean;
 }
