@@ -56,10 +56,14 @@ export interface ServerOptions {
   env?: NodeJS.ProcessEnv;
   /** The webhook worker's clock (tests move it forward instead of waiting for retries). */
   webhookClock?: Clock;
+  /** The clock recording download links expire by (tests move it forward). */
+  recordingClock?: () => number;
+  /** Builds the media plane (tests pass a TestMediaService for fault injection). */
+  mediaService?: (config: ConstructorParameters<typeof MediaService>[0], logger: ConstructorParameters<typeof MediaService>[1]) => MediaService;
 }
 
 /** Builds the core over the configured store (shared by the server and the CLI). */
-export async function openCore(config: Config, env: NodeJS.ProcessEnv = process.env, onError?: (error: unknown, where: string) => void) {
+export async function openCore(config: Config, env: NodeJS.ProcessEnv = process.env, onError?: (error: unknown, where: string) => void, recordingClock?: () => number) {
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, onError: (error) => onError?.(error, 'the database pool') });
   const core = new Core({
     store,
@@ -74,6 +78,7 @@ export async function openCore(config: Config, env: NodeJS.ProcessEnv = process.
     joinTokenTtlMs: config.joinTokenTtlMs,
     webhooks: { retry: { baseMs: config.webhooks.retryBaseMs } },
     recordingsDir: join(config.dataDir, 'recordings'),
+    recordingClock,
     corsOrigins: config.corsOrigins,
     rateLimitPerMinute: config.rateLimitPerMinute,
     onError,
@@ -132,7 +137,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   let app: FastifyInstance | undefined;
   let media: RunningServer['media'];
   const onError = (error: unknown, where: string) => log.error({ err: error }, `error in ${where}`);
-  const { store, core } = await openCore(config, env, onError);
+  const { store, core } = await openCore(config, env, onError, options.recordingClock);
   const { timeoutMs, concurrency, pollMs } = config.webhooks;
   const webhooks = new WebhookWorker(core, { timeoutMs, concurrency, pollMs, clock: options.webhookClock, onError });
   const composer = new Composer(core, { ...config.recordings, onError });
@@ -153,10 +158,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     coreSources(metrics, core);
     webhookSources(metrics, core, webhooks);
     if (config.mediaWorkers > 0) {
-      const service = new MediaService({
+      const mediaConfig = {
         workers: config.mediaWorkers, listenIp: config.rtcListenIp, announcedAddresses: core.service.addresses,
         rtcMinPort: config.rtcMinPort, rtcMaxPort: config.rtcMaxPort, iceServers: config.iceServers,
-      }, { info: (o, m) => log.info(o, m), warn: (o, m) => log.warn(o, m), error: (o, m) => log.error(o, m) });
+      };
+      const mediaLog = { info: (o: object, m: string) => log.info(o, m), warn: (o: object, m: string) => log.warn(o, m), error: (o: object, m: string) => log.error(o, m) };
+      const service = options.mediaService?.(mediaConfig, mediaLog) ?? new MediaService(mediaConfig, mediaLog);
       const signaling = new SignalingServer({ core, media: service, log, iceServers: config.iceServers, idleTimeoutMs: config.idleTimeoutMs, resumeWindowMs: config.resumeWindowMs });
       // In its own scope: the WebSocket plugin hooks every request of the scope it is in.
       await app.register(async (rtc) => {

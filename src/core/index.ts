@@ -70,6 +70,8 @@ export interface CoreOptions {
   webhooks?: WebhookOptions;
   /** Where recordings are written (`$DATA_DIR/recordings`). */
   recordingsDir: string;
+  /** The clock signed download links expire by (tests move it forward); default Date.now. */
+  recordingClock?: () => number;
   /** Origins that may read every account's API answers from a browser (CORS_ORIGINS). */
   corsOrigins?: readonly string[];
   /** API requests per minute per account unless the account has its own; 0: none (RATE_LIMIT_PER_MINUTE). */
@@ -128,7 +130,7 @@ export class Core {
     this.room = new RoomRules(store, this.access, this.meetings, this.accounts, outbox);
     this.live = new LiveMeetings(this.meetings, this.participants, this.accounts);
     this.audit = new AuditTrail(store);
-    this.recordings = new RecordingService(store, this.events, outbox, options.secret, options.recordingsDir, options.publicUrl);
+    this.recordings = new RecordingService(store, this.events, outbox, options.secret, options.recordingsDir, () => this.links.base, options.recordingClock);
   }
 
   /**

@@ -54,7 +54,9 @@ export class RecordingService {
     secret: Buffer,
     /** `$DATA_DIR/recordings` */
     readonly dir: string,
-    private readonly publicUrl: string,
+    private readonly publicUrl: () => string,
+    /** ms since the epoch: signed links expire by it (tests move it forward) */
+    private readonly now: () => number = Date.now,
   ) {
     this.key = createHmac('sha256', secret).update('parley recording download v1').digest();
     // autoRecord: the meeting's recording starts when the meeting does (someone's media is up).
@@ -133,6 +135,7 @@ export class RecordingService {
     this.assertMay(actor);
     const running = await this.store.recordings.findRunning(meeting.id);
     if (!running) throw conflict('the meeting is not being recorded');
+    const stoppedAt = new Date(); // the span ends now, however long the worker takes to close its files
     let files: RecordedTrackFile[] | undefined;
     let error: string | null = null;
     try {
@@ -140,7 +143,7 @@ export class RecordingService {
     } catch (e) {
       error = `the media worker did not answer the stop: ${e instanceof Error ? e.message : String(e)}`;
     }
-    return this.finish(running, files, error);
+    return this.finish(running, files, error, stoppedAt);
   }
 
   /**
@@ -152,8 +155,7 @@ export class RecordingService {
     if (recording?.state === 'recording') await this.finish(recording, files, error);
   }
 
-  private async finish(running: RecordingRecord, files: RecordedTrackFile[] | undefined, error: string | null): Promise<RecordingRecord> {
-    const now = new Date();
+  private async finish(running: RecordingRecord, files: RecordedTrackFile[] | undefined, error: string | null, now = new Date()): Promise<RecordingRecord> {
     const start = running.startedAt.getTime();
     const tracks: RecordingTrack[] = (files ?? []).filter((f) => f.bytes > 0 && (f.audio || f.video)).map((f) => ({
       participantId: f.participantId, group: f.group, file: f.path.slice(f.path.lastIndexOf('/') + 1),
@@ -234,19 +236,19 @@ export class RecordingService {
   }
 
   /** A short-lived signed link to the composed file. */
-  async downloadUrl(account: AccountRecord, id: string, ttlSeconds = DOWNLOAD_URL_TTL_S, now = Date.now()): Promise<{ url: string; expiresAt: Date }> {
+  async downloadUrl(account: AccountRecord, id: string, ttlSeconds = DOWNLOAD_URL_TTL_S, now = this.now()): Promise<{ url: string; expiresAt: Date }> {
     const recording = await this.get(account, id);
     if (recording.state !== 'ready') throw conflict(`the recording is ${recording.state}: only a ready recording can be downloaded`);
     if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > MAX_DOWNLOAD_URL_TTL_S) {
       throw invalid('ttlSeconds', `must be a whole number from 1 to ${MAX_DOWNLOAD_URL_TTL_S}`);
     }
     const expires = Math.floor(now / 1000) + ttlSeconds;
-    const url = `${this.publicUrl}/api/v1/recordings/${recording.id}/file?expires=${expires}&signature=${this.sign(recording.id, expires)}`;
+    const url = `${this.publicUrl()}/api/v1/recordings/${recording.id}/file?expires=${expires}&signature=${this.sign(recording.id, expires)}`;
     return { url, expiresAt: new Date(expires * 1000) };
   }
 
   /** The recording a signed link stands for, if the link is genuine, unexpired and the file ready. */
-  async redeemDownload(id: string, expires: number, signature: string, now = Date.now()): Promise<RecordingRecord> {
+  async redeemDownload(id: string, expires: number, signature: string, now = this.now()): Promise<RecordingRecord> {
     if (!safeEqual(signature, this.sign(id, expires))) throw new CoreError('forbidden', 'this download link is not valid');
     if (expires * 1000 < now) throw new CoreError('forbidden', 'this download link has expired: ask the API for a new one');
     const recording = await this.store.recordings.get(id);

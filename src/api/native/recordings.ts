@@ -137,9 +137,12 @@ export function recordingFileRoute(parent: FastifyInstance, core: Core): void {
       throw new CoreError('not_found', 'the recording’s file is gone');
     });
     const range = parseRange(request.headers.range, size);
-    reply.header('Accept-Ranges', 'bytes').header('Cache-Control', 'private, no-store').type('video/mp4');
-    reply.header('Content-Disposition', `attachment; filename="${recording.id}.mp4"`);
-    if (range === null) return reply.status(416).header('Content-Range', `bytes */${size}`).send({ error: { code: 'range_not_satisfiable', message: `the file has ${size} bytes`, details: {} } });
+    reply.header('Accept-Ranges', 'bytes').header('Cache-Control', 'private, no-store');
+    if (range === null) {
+      return reply.status(416).header('Content-Range', `bytes */${size}`)
+        .send({ error: { code: 'range_not_satisfiable', message: `the range lies outside the file (${size} bytes)`, details: {} } });
+    }
+    reply.type('video/mp4').header('Content-Disposition', `attachment; filename="${recording.id}.mp4"`);
     if (!range) return reply.header('Content-Length', size).send(createReadStream(path));
     return reply.status(206).header('Content-Range', `bytes ${range.start}-${range.end}/${size}`)
       .header('Content-Length', range.end - range.start + 1).send(createReadStream(path, range));

@@ -1,5 +1,5 @@
 // One track a participant sends us, fanned out to the DownTracks of every subscriber.
-import { RTP_EXTENSION_URI, RtcpSrPacket, type MediaStreamTrack, type RTCRtpTransceiver, type RtcpPacket, type RtpPacket } from 'werift';
+import { RTP_EXTENSION_URI, type MediaStreamTrack, type RTCRtpTransceiver, type RtpPacket } from 'werift';
 import type { PublishedTrackStats, TrackKind, TrackSource } from '../types.js';
 import type { WorkerContext } from './context.js';
 import type { DownTrack } from './down-track.js';
@@ -12,11 +12,7 @@ export interface AudioLevel {
 }
 
 /** Where a recorded track's packets also go (worker/recorder.ts). */
-export interface RecordTap {
-  rtp(rtp: RtpPacket): void;
-  /** sender reports: they place the track's timestamps on the sender's clock (lip sync) */
-  rtcp(packet: RtcpPacket): void;
-}
+export type RecordTap = (rtp: RtpPacket) => void;
 
 export class PublishedTrack {
   readonly kind: TrackKind;
@@ -63,10 +59,6 @@ export class PublishedTrack {
     this.seenTracks.add(track);
     const { unSubscribe } = track.onReceiveRtp.subscribe((rtp, extensions) => this.onRtp(rtp, extensions));
     this.unsubscribers.push(unSubscribe);
-    const rtcp = track.onReceiveRtcp.subscribe((packet) => {
-      if (packet.type === RtcpSrPacket.type) this.recordTap?.rtcp(packet);
-    });
-    this.unsubscribers.push(rtcp.unSubscribe);
   }
 
   // werift types the parsed extensions as { [uri]: any }.
@@ -88,7 +80,7 @@ export class PublishedTrack {
       if (level) this.onAudioLevel(this.peerId, level.level);
     }
     for (const down of this.downTracks) down.forward(rtp, level);
-    this.recordTap?.rtp(rtp);
+    this.recordTap?.(rtp);
   }
 
   /** Also hands what is forwarded to a recording (undefined: stop). */

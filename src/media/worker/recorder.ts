@@ -5,7 +5,7 @@
 // not recorded: it leaves a gap, which the composition fills with silence or the last picture.
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MediaStreamTrack, RTCRtpCodecParameters, type RtcpPacket, type RtpPacket } from 'werift';
+import { MediaStreamTrack, RTCRtpCodecParameters, RtcpSenderInfo, RtcpSrPacket, type RtpPacket } from 'werift';
 import { DurationPosition, MediaRecorder, replaceSegmentSize, SegmentSizePosition, type WebmOutput } from 'werift/nonstandard';
 import { Event } from 'werift';
 import type { RecordedFile, RecordingGroup } from '../types.js';
@@ -50,6 +50,9 @@ class GroupFile {
   private readonly recorder: MediaRecorder;
   private readonly output = new Event<[WebmOutput]>();
   private chain: Promise<void> = Promise.resolve();
+  /** resolves once the end of the file (its duration) is written */
+  private readonly eolWritten: Promise<void>;
+  private onEolWritten: () => void = () => undefined;
   private sink?: RecordingSink;
   private failed = false;
   private audioPackets = 0;
@@ -64,6 +67,7 @@ class GroupFile {
     private readonly openSink: Promise<RecordingSink>,
     private readonly onFailure: (error: unknown) => void,
   ) {
+    this.eolWritten = new Promise((resolve) => (this.onEolWritten = resolve));
     this.video = new MediaStreamTrack({ kind: 'video', codec: VP8() });
     if (group === 'camera') this.audio = new MediaStreamTrack({ kind: 'audio', codec: OPUS() });
     const tracks = this.audio ? [this.audio, this.video] : [this.video];
@@ -83,6 +87,7 @@ class GroupFile {
           // A finished file gets its duration and size; an unfinished one stays a playable live WebM.
           await this.sink.write(o.eol.durationElement, DurationPosition);
           await this.sink.write(replaceSegmentSize(await this.sink.size()), SegmentSizePosition);
+          this.onEolWritten();
         }
       } catch (error) {
         this.fail(error);
@@ -98,24 +103,35 @@ class GroupFile {
 
   rtp(kind: 'audio' | 'video', rtp: RtpPacket): void {
     if (this.failed) return;
-    this.firstPacketAt ??= Date.now();
-    if (kind === 'audio') {
-      if (!this.audio) return;
-      this.audioPackets++;
-      this.audio.onReceiveRtp.execute(rtp);
-    } else {
-      this.videoPackets++;
-      this.video.onReceiveRtp.execute(rtp);
+    const track = kind === 'audio' ? this.audio : this.video;
+    if (!track) return;
+    const now = Date.now();
+    this.firstPacketAt ??= now;
+    if ((kind === 'audio' ? this.audioPackets++ : this.videoPackets++) === 0) {
+      // werift times each track by sender reports (NTP ↔ RTP), and holds its packets until one
+      // comes (a browser sends one for audio only every few seconds). We anchor each track at the
+      // arrival of its first packet instead: audio and video line up by arrival, a track that
+      // starts late starts late in the file, and nothing waits. (A publisher SSRC change mid-file
+      // keeps the first anchor: rare, and seen as a jump in that track.)
+      // werift reads an NTP timestamp's fraction as decimal digits (ntpTime2Sec): anchor on a
+      // whole second, moving the RTP timestamp back by the milliseconds past it.
+      const clockRate = kind === 'audio' ? 48_000 : 90_000;
+      const back = Math.round(((now % 1000) * clockRate) / 1000);
+      track.onReceiveRtcp.execute(new RtcpSrPacket({
+        ssrc: rtp.header.ssrc,
+        senderInfo: new RtcpSenderInfo({
+          ntpTimestamp: toNtp(now), rtpTimestamp: (rtp.header.timestamp - back + 2 ** 32) % 2 ** 32, packetCount: 0, octetCount: 0,
+        }),
+      }));
     }
-  }
-
-  rtcp(kind: 'audio' | 'video', packet: RtcpPacket): void {
-    if (this.failed) return;
-    (kind === 'audio' ? this.audio : this.video)?.onReceiveRtcp.execute(packet);
+    track.onReceiveRtp.execute(rtp);
   }
 
   async stop(): Promise<RecordedFile> {
-    await this.recorder.stop().catch((error: unknown) => this.fail(error));
+    // werift's stop waits 5 s for an end it only sees when it writes the file itself; we write
+    // it (through our sink), so the end of our own write is enough.
+    const stopping = this.recorder.stop().catch((error: unknown) => this.fail(error));
+    await Promise.race([this.eolWritten, stopping]);
     await this.chain;
     let bytes = 0;
     if (this.sink) {
@@ -159,10 +175,7 @@ export class RoomRecorder {
     this.tapped.add(track);
     const group: RecordingGroup = track.source === 'screen' ? 'screen' : 'camera';
     const file = this.fileFor(track.peerId, group);
-    track.setRecordTap({
-      rtp: (rtp) => file.rtp(track.kind, rtp),
-      rtcp: (packet) => file.rtcp(track.kind, packet),
-    });
+    track.setRecordTap((rtp) => file.rtp(track.kind, rtp));
   }
 
   /** A track stops being forwarded (unpublished, forbidden): its file keeps what it has. */
@@ -197,6 +210,11 @@ export class RoomRecorder {
     this.tapped.clear();
     return Promise.all([...this.files.values()].map((f) => f.stop()));
   }
+}
+
+/** The whole second of wall-clock ms as a 64-bit NTP timestamp (seconds since 1900, no fraction). */
+function toNtp(ms: number): bigint {
+  return BigInt(Math.floor(ms / 1000) + 2_208_988_800) << 32n;
 }
 
 function safeName(id: string): string {
