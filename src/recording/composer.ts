@@ -159,22 +159,28 @@ export class Composer {
     return out;
   }
 
+  /**
+   * What an unfinished file holds: its streams with packets, and the time of its last packet (its
+   * header still claims the 24 hours werift writes until the file is finished).
+   */
   private probe(path: string): Promise<{ audio: boolean; video: boolean; durationMs: number }> {
     return new Promise((resolve, reject) => {
-      const args = ['-v', 'error', '-count_packets', '-show_entries', 'stream=codec_type,nb_read_packets:format=duration', '-of', 'json', path];
+      const args = ['-v', 'error', '-show_entries', 'packet=codec_type,pts_time', '-of', 'csv=p=0', path];
       const child = spawn(this.options.ffprobe ?? 'ffprobe', args, { stdio: ['ignore', 'pipe', 'ignore'] });
-      let out = '';
-      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-      child.on('error', reject);
-      child.on('close', () => {
-        try {
-          const json = JSON.parse(out) as { streams?: { codec_type: string; nb_read_packets?: string }[]; format?: { duration?: string } };
-          const has = (type: string) => (json.streams ?? []).some((s) => s.codec_type === type && Number(s.nb_read_packets ?? 0) > 0);
-          resolve({ audio: has('audio'), video: has('video'), durationMs: Math.round(Number(json.format?.duration ?? 0) * 1000) });
-        } catch (error) {
-          reject(error instanceof Error ? error : new Error(String(error)));
+      const seen = { audio: false, video: false, lastMs: 0 };
+      let rest = '';
+      child.stdout.on('data', (c: Buffer) => {
+        const lines = (rest + c.toString()).split('\n');
+        rest = lines.pop() ?? '';
+        for (const line of lines) {
+          const [type, pts] = line.split(',');
+          if (type === 'audio' || type === 'video') seen[type] = true;
+          const ms = Number(pts) * 1000;
+          if (Number.isFinite(ms) && ms > seen.lastMs) seen.lastMs = ms;
         }
       });
+      child.on('error', reject);
+      child.on('close', () => resolve({ audio: seen.audio, video: seen.video, durationMs: Math.round(seen.lastMs) }));
     });
   }
 

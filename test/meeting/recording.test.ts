@@ -209,3 +209,53 @@ describe('a recorded meeting', () => {
     expect(await eventually(() => !existsSync(joinPath(t.dataDir, 'recordings', rec.id)))).toBe(true);
   });
 });
+
+describe('faults', () => {
+  it('a full disk stops the recording cleanly: the meeting goes on, the room is told, what was written stays playable', async () => {
+    const { m, links } = await meeting(1);
+    const a = await join('disk-a', links[0]!.link, { loud: true, color: RED });
+    const b = await join('disk-b', links[1]!.link, { loud: true, color: GREEN });
+    expect(await eventually(async () => (await b.framesFrom(a.id)) > 10, 20_000)).toBe(true);
+    await media.failRecordingWrites(m.id, 40_000); // about two seconds of these two participants
+    try {
+      const started = await api('POST', `/meetings/${m.id}/recording/start`);
+      expect(started.status).toBe(201);
+      expect(await eventually(() => a.received('recording').some((r) => !r.recording && /no space/i.test(r.error ?? '')), 30_000)).toBe(true);
+      expect(b.received('recording').some((r) => !r.recording && r.error)).toBe(true);
+      // The meeting goes on.
+      const seen = await b.framesFrom(a.id);
+      expect(await eventually(async () => (await b.framesFrom(a.id)) > seen + 20, 10_000)).toBe(true);
+      expect((await api('GET', `/meetings/${m.id}`)).body.status).toBe('in_progress');
+      const r = await settled(started.body.id);
+      expect(r.error).toMatch(/no space/i);
+      const dir = joinPath(t.dataDir, 'recordings', r.id);
+      const raw = readdirSync(dir).filter((f) => f.endsWith('.webm'));
+      expect(raw.length).toBeGreaterThan(0);
+      for (const file of raw) expect(probe(joinPath(dir, file)).kinds.length).toBeGreaterThan(0);
+    } finally {
+      await media.failRecordingWrites(m.id, Number.MAX_SAFE_INTEGER);
+    }
+  });
+
+  it('a media worker crash keeps what was written: the files are read as they are and composed', async () => {
+    const { m, links } = await meeting(1);
+    const a = await join('crash-a', links[0]!.link, { loud: true, color: RED });
+    const b = await join('crash-b', links[1]!.link, { loud: true, color: GREEN });
+    expect(await eventually(async () => (await b.framesFrom(a.id)) > 10, 20_000)).toBe(true);
+    const started = await api('POST', `/meetings/${m.id}/recording/start`);
+    expect(started.status).toBe(201);
+    const dir = joinPath(t.dataDir, 'recordings', started.body.id);
+    // Some media written, then the worker dies mid-file.
+    expect(await eventually(() => existsSync(dir) && readdirSync(dir).length === 2, 10_000)).toBe(true);
+    await new Promise((r) => setTimeout(r, 3000));
+    await media.killWorkerForTesting(0);
+    expect(await eventually(() => a.received('recording').some((r) => !r.recording), 20_000)).toBe(true);
+    const r = await settled(started.body.id);
+    expect(r.state, r.error).toBe('ready');
+    expect(r.error).toMatch(/worker/);
+    expect(r.tracks.length).toBe(2);
+    const p = probe(joinPath(dir, 'composed.mp4'));
+    expect(p.kinds).toEqual(['audio:aac', 'video:h264']);
+    expect(p.durationMs).toBeGreaterThan(2000);
+  });
+});
