@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join as joinPath } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountCredentials } from '../../src/core/index.js';
@@ -7,6 +7,8 @@ import { TestMediaService } from '../../src/media/testing.js';
 import type { JoinResponse, RoomLink } from '../../src/protocol/messages.js';
 import { nativeApi, send } from '../helpers/http.js';
 import { BotHost, eventually, MeetingBot, personalLink } from '../helpers/meeting-bot.js';
+import { loadConfig } from '../../src/config.js';
+import { startServer } from '../../src/server.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { WebhookReceiver } from '../helpers/webhook-receiver.js';
 
@@ -257,5 +259,38 @@ describe('faults', () => {
     const p = probe(joinPath(dir, 'composed.mp4'));
     expect(p.kinds).toEqual(['audio:aac', 'video:h264']);
     expect(p.durationMs).toBeGreaterThan(2000);
+  });
+});
+
+describe('a server restart', () => {
+  it('composes what the previous process left processing', async () => {
+    const first = await startTestServer({ MEDIA_WORKERS: '1' });
+    const account = await first.newAccount('restarted');
+    const call = (url: string) => nativeApi(() => ({ url }), () => account.apiToken);
+    let second: Awaited<ReturnType<typeof startServer>> | undefined;
+    try {
+      const m = (await call(first.url)('POST', '/meetings', { host: { externalId: 'h', name: 'Host' } })).body;
+      const people = (await call(first.url)('GET', `/meetings/${m.id}/participants`)).body.data as Json[];
+      const bot = await MeetingBot.join(host, first.url, 'restart-a', personalLink(people[0]!.joinUrl as string), { loud: true, color: RED });
+      bots.push(bot);
+      expect(await eventually(async () => (await call(first.url)('GET', `/meetings/${m.id}`)).body.status === 'in_progress', 20_000)).toBe(true);
+      const started = await call(first.url)('POST', `/meetings/${m.id}/recording/start`);
+      expect(started.status).toBe(201);
+      await new Promise((r) => setTimeout(r, 3000));
+      await first.server.composer.stop(); // this process will not compose it
+      expect((await call(first.url)('POST', `/meetings/${m.id}/recording/stop`)).body.state).toBe('processing');
+      await bot.stop();
+      await first.server.close();
+
+      second = await startServer({ config: loadConfig(first.env), logger: false, env: first.env });
+      const api2 = call(second.url);
+      let r: Json = {};
+      expect(await eventually(async () => (r = (await api2('GET', `/recordings/${started.body.id}`)).body).state === 'ready', 50_000, 500)).toBe(true);
+      expect(r.progress).toBe(1);
+      expect(probe(joinPath(first.dataDir, 'recordings', r.id, 'composed.mp4')).kinds).toEqual(['audio:aac', 'video:h264']);
+    } finally {
+      await second?.close();
+      rmSync(first.dataDir, { recursive: true, force: true });
+    }
   });
 });
