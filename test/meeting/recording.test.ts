@@ -212,6 +212,20 @@ describe('a recorded meeting', () => {
   });
 });
 
+describe('autoRecord', () => {
+  it('a meeting set to autoRecord is recorded from its start; stopping it from the room works for the host', async () => {
+    const { m, links } = await meeting(1, { autoRecord: true });
+    expect(m.autoRecord).toBe(true);
+    const a = await join('auto-a', links[0]!.link, { loud: true, color: RED });
+    expect(await eventually(async () => ((await api('GET', '/recordings')).body.data as Json[]).some((r) => r.meetingId === m.id && r.state === 'recording'), 20_000)).toBe(true);
+    const rec = ((await api('GET', '/recordings')).body.data as Json[]).find((r) => r.meetingId === m.id)!;
+    expect(rec.startedBy).toBe('auto');
+    expect(await eventually(() => a.received('recording').some((r) => r.recording) || a.welcome?.recording === true)).toBe(true);
+    a.send({ type: 'recording', action: 'stop' });
+    expect(await eventually(async () => (await api('GET', `/recordings/${rec.id}`)).body.state !== 'recording')).toBe(true);
+  });
+});
+
 describe('faults', () => {
   it('a full disk stops the recording cleanly: the meeting goes on, the room is told, what was written stays playable', async () => {
     const { m, links } = await meeting(1);
