@@ -100,11 +100,14 @@ export function recordingRoutes(
   });
 }
 
-/** `bytes=a-b`, `bytes=a-`, `bytes=-n` (one range); undefined: the whole file; null: not satisfiable. */
+/**
+ * `bytes=a-b`, `bytes=a-`, `bytes=-n` (one range); undefined: the whole file (no header, or one we
+ * do not read, such as several ranges: RFC 9110 lets a server ignore it); null: not satisfiable.
+ */
 export function parseRange(header: string | undefined, size: number): { start: number; end: number } | undefined | null {
   if (!header) return undefined;
   const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  if (!m || (m[1] === '' && m[2] === '')) return null;
+  if (!m || (m[1] === '' && m[2] === '')) return undefined;
   let start: number;
   let end: number;
   if (m[1] === '') {
