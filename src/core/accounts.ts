@@ -125,7 +125,8 @@ export class AccountService {
 
   async update(id: string, input: AccountPatch): Promise<AccountRecord> {
     const account = await this.get(id);
-    const patch = { ...input };
+    // A field left out (undefined) is unchanged, not erased from the answer.
+    const patch = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as AccountPatch;
     if (patch.name !== undefined) patch.name = requiredText('name', patch.name, 100);
     if (patch.timeZone !== undefined && !isValidTimeZone(patch.timeZone)) throw invalid('timeZone', 'must be an IANA time zone name such as Europe/Paris');
     for (const field of ['maxMeetings', 'maxUsers', 'rateLimitPerMinute'] as const) {

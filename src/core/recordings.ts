@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { AccountRecord, MeetingRecord, PageQuery, PresetPermissions, RecordingRecord, RecordingTrack, Store } from '../store/index.js';
 import { conflict, CoreError, invalid, notFound } from './errors.js';
 import type { CoreEventBus } from './events.js';
@@ -158,7 +158,7 @@ export class RecordingService {
   private async finish(running: RecordingRecord, files: RecordedTrackFile[] | undefined, error: string | null, now = new Date()): Promise<RecordingRecord> {
     const start = running.startedAt.getTime();
     const tracks: RecordingTrack[] = (files ?? []).filter((f) => f.bytes > 0 && (f.audio || f.video)).map((f) => ({
-      participantId: f.participantId, group: f.group, file: f.path.slice(f.path.lastIndexOf('/') + 1),
+      participantId: f.participantId, group: f.group, file: basename(f.path),
       offsetMs: Math.max(0, (f.startedAt ?? start) - start), bytes: f.bytes, audio: f.audio, video: f.video,
     }));
     const patch = { state: 'processing' as const, stoppedAt: now, durationMs: now.getTime() - start, tracks, error, updatedAt: now };
@@ -261,7 +261,7 @@ export class RecordingService {
   }
 
   /** Deletes the recordings past their account's retention (their files go with `recording.deleted`). */
-  async expired(now = new Date()): Promise<RecordingRecord[]> {
+  async expired(now = new Date(this.now())): Promise<RecordingRecord[]> {
     const out: RecordingRecord[] = [];
     for (const account of await this.store.accounts.list()) {
       if (account.recordingRetentionDays === null) continue;

@@ -190,7 +190,8 @@ export class Composer {
     await rm(this.core.recordings.dirOf({ id: recordingId }), { recursive: true, force: true });
   }
 
-  private async applyRetention(): Promise<void> {
+  /** Deletes what is past its account's retention (every `retentionSweepMs`; tests call it). */
+  async applyRetention(): Promise<void> {
     try {
       await this.core.recordings.expired();
     } catch (error) {

@@ -213,7 +213,7 @@ describe('a recorded meeting', () => {
 });
 
 describe('autoRecord', () => {
-  it('a meeting set to autoRecord is recorded from its start; stopping it from the room works for the host', async () => {
+  it('a meeting set to autoRecord is recorded from its start; the host stops it from the room; retention deletes it', async () => {
     const { m, links } = await meeting(1, { autoRecord: true });
     expect(m.autoRecord).toBe(true);
     const a = await join('auto-a', links[0]!.link, { loud: true, color: RED });
@@ -222,7 +222,23 @@ describe('autoRecord', () => {
     expect(rec.startedBy).toBe('auto');
     expect(await eventually(() => a.received('recording').some((r) => r.recording) || a.welcome?.recording === true)).toBe(true);
     a.send({ type: 'recording', action: 'stop' });
-    expect(await eventually(async () => (await api('GET', `/recordings/${rec.id}`)).body.state !== 'recording')).toBe(true);
+    expect(await eventually(async () => ['ready', 'failed'].includes((await api('GET', `/recordings/${rec.id}`)).body.state), 50_000, 500)).toBe(true);
+
+    // Retention: kept while younger than the account's days, deleted with its files after.
+    expect((await api('PATCH', '/account', { recordingRetentionDays: 0 })).status).toBe(400);
+    const patched = await api('PATCH', '/account', { recordingRetentionDays: 1 });
+    expect(patched.body.recordingRetentionDays, JSON.stringify(patched.body)).toBe(1);
+    await t.server.composer.applyRetention();
+    expect((await api('GET', `/recordings/${rec.id}`)).status).toBe(200);
+    clockOffsetMs = 2 * 86_400_000;
+    try {
+      await t.server.composer.applyRetention();
+    } finally {
+      clockOffsetMs = 0;
+      await api('PATCH', '/account', { recordingRetentionDays: null });
+    }
+    expect((await api('GET', `/recordings/${rec.id}`)).status).toBe(404);
+    expect(await eventually(() => !existsSync(joinPath(t.dataDir, 'recordings', rec.id)))).toBe(true);
   });
 });
 
