@@ -33,6 +33,8 @@ it('the host’s Record button records; everyone sees the indicator; joiners are
   await joinRoom(host.page, hostUrl!);
   await joinRoom(ann.page, annUrl!);
 
+  // A recording starts once the meeting is in progress (someone's media connected).
+  expect(await eventually(async () => (await api('GET', `/meetings/${m.id}`)).body.status === 'in_progress', 20_000)).toBe(true);
   expect(await ann.page.getByRole('button', { name: 'Record' }).count()).toBe(0); // Preset-1 does not record
   await host.page.getByRole('button', { name: 'Record' }).click();
   for (const p of [host, ann]) await p.page.getByRole('status').filter({ hasText: /^Recording$/ }).waitFor({ timeout: 15_000 });
