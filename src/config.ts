@@ -51,6 +51,8 @@ export interface Config {
   rejoinWindowMs: number;
   /** Webhook delivery: per-request timeout, requests in flight, outbox poll, first retry delay. */
   webhooks: { timeoutMs: number; concurrency: number; pollMs: number; retryBaseMs: number };
+  /** Composition of recordings (ffmpeg processes). */
+  recordings: { concurrency: number; timeoutMs: number };
   /** Browser origins that may read every account's API answers (CORS); none by default. */
   corsOrigins: string[];
   /** API requests per minute per account (accounts may have their own); 0 turns limits off. */
@@ -131,6 +133,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: Record<s
     resumeWindowMs: integer(merged, 'RESUME_WINDOW_SECONDS', 30, 1, 3600) * 1000,
     joinTokenTtlMs: integer(merged, 'JOIN_TOKEN_TTL_SECONDS', 60, 1, 3600) * 1000,
     rejoinWindowMs: integer(merged, 'RESTART_REJOIN_SECONDS', 120, 1, 3600) * 1000,
+    recordings: {
+      concurrency: integer(merged, 'RECORDING_COMPOSE_CONCURRENCY', 1, 1, 16),
+      timeoutMs: integer(merged, 'RECORDING_COMPOSE_TIMEOUT_SECONDS', 600, 10, 86_400) * 1000,
+    },
     webhooks: {
       timeoutMs: integer(merged, 'WEBHOOK_TIMEOUT_SECONDS', 10, 1, 60) * 1000,
       concurrency: integer(merged, 'WEBHOOK_CONCURRENCY', 8, 1, 256),

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { isIP } from 'node:net';
+import { join } from 'node:path';
 import websocket from '@fastify/websocket';
 import type pino from 'pino';
 import { buildApp } from './api/http/app.js';
@@ -13,6 +14,7 @@ import { SignalingServer } from './signaling/server.js';
 import { roomRoutes } from './api/room/routes.js';
 import { openStore, type Store } from './store/index.js';
 import { WebhookWorker, type Clock } from './webhooks/worker.js';
+import { Composer } from './recording/composer.js';
 import { createLogger, logFormat } from './logging.js';
 import { Metrics } from './metrics/registry.js';
 import { coreSources, mediaSources, signalingSources, webhookSources } from './metrics/sources.js';
@@ -24,6 +26,8 @@ export interface RunningServer {
   store: Store;
   /** Sends webhook deliveries from the outbox. */
   webhooks: WebhookWorker;
+  /** Composes recordings with ffmpeg. */
+  composer: Composer;
   /** Absent when MEDIA_WORKERS=0. */
   media?: { service: MediaService; control: MediaControl; signaling: SignalingServer };
   /** GET /metrics; a later module adds its own with metrics.registerGaugeSource / registerCounterSource. */
@@ -54,10 +58,20 @@ export interface ServerOptions {
   webhookClock?: Clock;
   /** The clock TURN credentials expire by (tests). */
   turnClock?: () => Date;
+  /** The clock recording download links expire by (tests move it forward). */
+  recordingClock?: () => number;
+  /** Builds the media plane (tests pass a TestMediaService for fault injection). */
+  mediaService?: (config: ConstructorParameters<typeof MediaService>[0], logger: ConstructorParameters<typeof MediaService>[1]) => MediaService;
 }
 
 /** Builds the core over the configured store (shared by the server and the CLI). */
-export async function openCore(config: Config, env: NodeJS.ProcessEnv = process.env, onError?: (error: unknown, where: string) => void, turnClock?: () => Date) {
+export async function openCore(
+  config: Config,
+  env: NodeJS.ProcessEnv = process.env,
+  onError?: (error: unknown, where: string) => void,
+  clocks: { turnClock?: () => Date; recordingClock?: () => number } = {},
+) {
+  const { turnClock, recordingClock } = clocks;
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, onError: (error) => onError?.(error, 'the database pool') });
   const core = new Core({
     store,
@@ -71,6 +85,8 @@ export async function openCore(config: Config, env: NodeJS.ProcessEnv = process.
     idleTimeoutMs: config.idleTimeoutMs,
     joinTokenTtlMs: config.joinTokenTtlMs,
     webhooks: { retry: { baseMs: config.webhooks.retryBaseMs } },
+    recordingsDir: join(config.dataDir, 'recordings'),
+    recordingClock,
     corsOrigins: config.corsOrigins,
     rateLimitPerMinute: config.rateLimitPerMinute,
     turn: config.turn,
@@ -131,9 +147,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   let app: FastifyInstance | undefined;
   let media: RunningServer['media'];
   const onError = (error: unknown, where: string) => log.error({ err: error }, `error in ${where}`);
-  const { store, core } = await openCore(config, env, onError, options.turnClock);
+  const { store, core } = await openCore(config, env, onError, { turnClock: options.turnClock, recordingClock: options.recordingClock });
   const { timeoutMs, concurrency, pollMs } = config.webhooks;
   const webhooks = new WebhookWorker(core, { timeoutMs, concurrency, pollMs, clock: options.webhookClock, onError });
+  const composer = new Composer(core, { ...config.recordings, onError });
   try {
     await core.start();
     const adminToken = await core.admin.ensureToken();
@@ -153,10 +170,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     if (config.mediaWorkers > 0) {
       // The SFU gets STUN only, never TURN: it answers on its announced address, which browsers
       // (or the relay for those behind a UDP-blocking firewall) reach directly.
-      const service = new MediaService({
+      const mediaConfig = {
         workers: config.mediaWorkers, listenIp: config.rtcListenIp, announcedAddresses: core.service.addresses,
         rtcMinPort: config.rtcMinPort, rtcMaxPort: config.rtcMaxPort, iceServers: config.iceServers,
-      }, { info: (o, m) => log.info(o, m), warn: (o, m) => log.warn(o, m), error: (o, m) => log.error(o, m) });
+      };
+      const mediaLog = { info: (o: object, m: string) => log.info(o, m), warn: (o: object, m: string) => log.warn(o, m), error: (o: object, m: string) => log.error(o, m) };
+      const service = options.mediaService?.(mediaConfig, mediaLog) ?? new MediaService(mediaConfig, mediaLog);
       const signaling = new SignalingServer({ core, media: service, log, iceServers: config.iceServers, idleTimeoutMs: config.idleTimeoutMs, resumeWindowMs: config.resumeWindowMs });
       // In its own scope: the WebSocket plugin hooks every request of the scope it is in.
       await app.register(async (rtc) => {
@@ -173,19 +192,21 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     await app.listen({ port: config.port, host: config.host });
     log.info({ address: app.server.address() }, 'listening');
     webhooks.start();
+    composer.start();
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
     if (config.publicUrlFromPort) core.links.rebase(`http://${host.includes(':') ? `[${host}]` : host}:${port}`);
     const running = app;
     return {
-      app: running, log, core, store, config, firstStart, media, webhooks, metrics,
+      app: running, log, core, store, config, firstStart, media, webhooks, composer, metrics,
       url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
       async close(opts = {}) {
         if (opts.restart) await media?.signaling.restart(config.rejoinWindowMs);
         else await media?.signaling.close();
         await media?.control.close();
         await running.close();
+        await composer.stop(); // what it was composing is composed again on the next start
         await webhooks.stop(); // requests in flight finish and are recorded
         await core.stop();
         await store.close();
@@ -194,6 +215,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   } catch (error) {
     await media?.control.close();
     await app?.close();
+    await composer.stop();
     await webhooks.stop();
     await core.stop();
     await store.close();

@@ -161,7 +161,10 @@ export class AccessService {
     if (!preset) throw new Error(`account ${meeting.accountId} has no ${DEFAULT_PRESET}`);
     const permissions = {} as PresetPermissions;
     for (const field of PERMISSION_FIELDS) permissions[field] = preset[field];
-    if (participant.role === 'host' || participant.role === 'moderator') permissions.moderate = true;
+    if (participant.role === 'host' || participant.role === 'moderator') {
+      permissions.moderate = true;
+      permissions.record = true;
+    }
     if (participant.role === 'viewer') {
       permissions.publishAudio = false;
       permissions.publishVideo = false;

@@ -46,6 +46,8 @@ export interface AccountPatch {
   serviceControl?: boolean;
   corsOrigins?: string[];
   rateLimitPerMinute?: number | null;
+  /** Recordings are deleted this many days after they were made; null keeps them. */
+  recordingRetentionDays?: number | null;
 }
 
 export interface AccountDefaults {
@@ -95,6 +97,7 @@ export class AccountService {
       serviceControl: input.serviceControl ?? false,
       corsOrigins: [],
       rateLimitPerMinute: null,
+      recordingRetentionDays: null,
       createdAt: now,
     };
     await this.store.transaction(async (tx) => {
@@ -122,12 +125,17 @@ export class AccountService {
 
   async update(id: string, input: AccountPatch): Promise<AccountRecord> {
     const account = await this.get(id);
-    const patch = { ...input };
+    // A field left out (undefined) is unchanged, not erased from the answer.
+    const patch = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as AccountPatch;
     if (patch.name !== undefined) patch.name = requiredText('name', patch.name, 100);
     if (patch.timeZone !== undefined && !isValidTimeZone(patch.timeZone)) throw invalid('timeZone', 'must be an IANA time zone name such as Europe/Paris');
     for (const field of ['maxMeetings', 'maxUsers', 'rateLimitPerMinute'] as const) {
       const v = patch[field];
       if (v !== undefined && v !== null && (!Number.isInteger(v) || v < 0)) throw invalid(field, 'must be a whole number, 0 or more');
+    }
+    const days = patch.recordingRetentionDays;
+    if (days !== undefined && days !== null && (!Number.isInteger(days) || days < 1 || days > 36_500)) {
+      throw invalid('recordingRetentionDays', 'must be a whole number of days from 1 to 36500, or null to keep recordings');
     }
     if (patch.corsOrigins !== undefined) patch.corsOrigins = checkOrigins('corsOrigins', patch.corsOrigins);
     await this.store.accounts.update(id, patch);

@@ -15,6 +15,12 @@ export interface CoreEvents {
   'participant.revoked': { accountId: string; meetingId: string; participantId: string };
   'service.state': { running: boolean };
   'service.addresses': { addresses: string[] };
+  /** A meeting's recording started or stopped (`error`: it stopped by itself, e.g. a full disk): rooms show it. */
+  'recording.state': { accountId: string; meetingId: string; recordingId: string; recording: boolean; error?: string };
+  /** A recording was deleted (API, retention): its files go. */
+  'recording.deleted': { recordingId: string };
+  /** A recording waits for composition: the composer may look now. */
+  'recordings.queued': Record<string, never>;
   /** Webhook events were committed to the outbox: the delivery worker may look now. */
   'webhooks.queued': Record<string, never>;
 }

@@ -15,6 +15,7 @@ import { ParticipantService } from './participants.js';
 import { PresenceService } from './presence.js';
 import { PresetService } from './presets.js';
 import { ApiRateLimits, DEFAULT_RATE_LIMIT_PER_MINUTE } from './rate-limits.js';
+import { RecordingService } from './recordings.js';
 import { RoomRules } from './room.js';
 import { ServiceControl, type AddressDetector } from './service.js';
 import { TurnCredentials, type TurnSettings } from './turn.js';
@@ -37,6 +38,7 @@ export type { AdminSession } from './admin-sessions.js';
 export type { LiveKnock, LiveMeeting, OperatorLiveMeeting, LiveOutcome, LivePerson, LiveRoomView, LiveRooms, LiveSeat, LiveSource } from './live.js';
 export { ICE_RESTART_LIMIT, invitationOf, MEDIA_RESTART_LIMIT, RestartBudget, seatReconnecting, type TransportHealth, type Entry, type Publishable, type SeatMedia, type SeatSource, type StartTime } from './room.js';
 export { DEFAULT_PRESET, PERMISSION_FIELDS } from './presets.js';
+export { mayRecord, DOWNLOAD_URL_TTL_S, MAX_DOWNLOAD_URL_TTL_S, type RecordedTrackFile, type RecordingActor, type RecordingPlane } from './recordings.js';
 export { ROLES } from './participants.js';
 export { LIMITS, PATTERNS } from './limits.js';
 export { checkOrigin, MAX_CORS_ORIGINS } from './cors.js';
@@ -69,6 +71,10 @@ export interface CoreOptions {
   /** A join token opens a socket within this long (after its notBefore); default 60 s. */
   joinTokenTtlMs?: number;
   webhooks?: WebhookOptions;
+  /** Where recordings are written (`$DATA_DIR/recordings`). */
+  recordingsDir: string;
+  /** The clock signed download links expire by (tests move it forward); default Date.now. */
+  recordingClock?: () => number;
   /** Origins that may read every account's API answers from a browser (CORS_ORIGINS). */
   corsOrigins?: readonly string[];
   /** API requests per minute per account unless the account has its own; 0: none (RATE_LIMIT_PER_MINUTE). */
@@ -103,6 +109,7 @@ export class Core {
   readonly rateLimits: ApiRateLimits;
   readonly audit: AuditTrail;
   readonly turn: TurnCredentials;
+  readonly recordings: RecordingService;
   private timer?: NodeJS.Timeout;
   private purgedAt = 0;
 
@@ -132,6 +139,7 @@ export class Core {
     this.live = new LiveMeetings(this.meetings, this.participants, this.accounts);
     this.audit = new AuditTrail(store);
     this.turn = new TurnCredentials(options.turn, options.turnClock);
+    this.recordings = new RecordingService(store, this.events, outbox, options.secret, options.recordingsDir, () => this.links.base, options.recordingClock);
   }
 
   /**
@@ -143,6 +151,7 @@ export class Core {
     await this.service.load();
     await this.cors.refresh();
     await this.presence.reconcile(this.options.idleTimeoutMs ?? 300_000);
+    await this.recordings.reconcile();
     await this.sweep();
     this.timer = setInterval(() => void this.sweep(), this.options.sweepIntervalMs ?? 5000);
     this.timer.unref();

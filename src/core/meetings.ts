@@ -30,6 +30,8 @@ export interface MeetingInput {
   pin?: string;
   maxParticipants?: number | null;
   lobby?: boolean;
+  /** Recording starts by itself when the meeting starts. */
+  autoRecord?: boolean;
   /**
    * The calling surface cannot invite anyone (Livebox has no personal links): a restricted
    * meeting must then have a way in of its own, or nobody could enter.
@@ -122,6 +124,7 @@ export class MeetingService {
       pinHash: null,
       maxParticipants: null,
       lobby: false,
+      autoRecord: false,
       status: MEETING_STATUS.created,
       endReason: null,
       startedAt: null,
@@ -372,6 +375,7 @@ export class MeetingService {
     if (input.enabled === true && current.cancelledAt) throw conflict('the meeting is cancelled, which is final: it cannot be switched on again');
     if (input.enabled !== undefined) patch.enabled = input.enabled;
     if (input.lobby !== undefined) patch.lobby = input.lobby;
+    if (input.autoRecord !== undefined) patch.autoRecord = input.autoRecord;
     if (input.maxParticipants !== undefined) {
       const n = input.maxParticipants;
       if (n !== null && (!Number.isInteger(n) || n < 1 || n > LIMITS.maxParticipants)) {

@@ -9,7 +9,7 @@ import { newId } from './secrets.js';
 export const DEFAULT_PRESET = 'Preset-1';
 
 const FULL: PresetPermissions = {
-  publishAudio: true, publishVideo: true, shareScreen: true, chat: true, moderate: false,
+  publishAudio: true, publishVideo: true, shareScreen: true, chat: true, moderate: false, record: false,
   startAudioMuted: false, startVideoOff: false,
 };
 

@@ -5,6 +5,7 @@ import type {
   CloseReason,
   HeldSources,
   IceCandidateInit,
+  RecordedFile,
   IceServer,
   MediaErrorCode,
   PeerStats,
@@ -47,6 +48,11 @@ export interface WorkerRequests {
   peerStats: [{ roomId: string; peerId: string }, PeerStats];
   workerStats: [Record<string, never>, WorkerCounters];
   closeAll: [{ reason: CloseReason }, void];
+  /** Records every forwarded track of the room into `dir` (worker/recorder.ts). */
+  startRecording: [{ roomId: string; recordingId: string; dir: string }, void];
+  stopRecording: [{ roomId: string; recordingId: string }, RecordedFile[]];
+  /** Test-only (testHooks): the room's next recording writes fail after `afterBytes`, like a full disk. */
+  testFailRecordingWrites: [{ afterBytes: number }, void];
   /**
    * Test-only fault injection (worker/test-hooks.ts), rejected unless the worker was started
    * with `testHooks`; sent by src/media/testing.ts, never by the public classes.
@@ -88,6 +94,8 @@ export type WorkerEvent =
   | { ev: 'peerClosed'; roomId: string; peerId: string; reason: CloseReason }
   | { ev: 'activeSpeaker'; roomId: string; peerId: string | null }
   | { ev: 'roomClosed'; roomId: string; reason: CloseReason }
+  /** A recording stopped without a stopRecording request: a write failed, or the room closed. */
+  | { ev: 'recordingEnded'; roomId: string; recordingId: string; reason: 'failed' | 'closed'; error?: string; files: RecordedFile[] }
   | { ev: 'log'; level: 'info' | 'warn' | 'error'; msg: string; data: Record<string, unknown> };
 
 export type WorkerToMain =

@@ -2,7 +2,7 @@
 import { EventEmitter } from 'node:events';
 import { MediaPeer } from './peer.js';
 import type { WorkerEvent } from './protocol.js';
-import { MediaError, NOTHING_HELD, type CloseReason, type MediaRoomEvents, type PeerOptions } from './types.js';
+import { MediaError, NOTHING_HELD, type CloseReason, type MediaRoomEvents, type PeerOptions, type RecordedFile } from './types.js';
 import type { WorkerHost } from './worker-host.js';
 
 export class MediaRoom extends EventEmitter<MediaRoomEvents> {
@@ -78,10 +78,27 @@ export class MediaRoom extends EventEmitter<MediaRoomEvents> {
     return this.closing;
   }
 
+  /**
+   * Records every track the room forwards, now and later, into `dir` (WebM, one file per
+   * participant and group; worker/recorder.ts). One recording at a time per room.
+   */
+  async startRecording(recordingId: string, dir: string): Promise<void> {
+    if (this._closed) throw new MediaError('closed', `room ${this.id} is closed`);
+    await this.host.request('startRecording', { roomId: this.id, recordingId, dir });
+  }
+
+  /** Stops the recording; the files it wrote (finished: with their duration). */
+  stopRecording(recordingId: string): Promise<RecordedFile[]> {
+    return this.host.request('stopRecording', { roomId: this.id, recordingId });
+  }
+
   /** @internal */
   _handleEvent(event: WorkerEvent): void {
     if (this._closed) return;
     switch (event.ev) {
+      case 'recordingEnded':
+        this.emit('recordingEnded', event.recordingId, event.reason, event.error, event.files);
+        return;
       case 'activeSpeaker':
         if (event.peerId === this._activeSpeaker) return;
         this._activeSpeaker = event.peerId;

@@ -14,4 +14,9 @@ export class TestMediaService extends MediaService {
   setPacketLoss(peer: MediaPeer, direction: 'uplink' | 'downlink', percent: number): Promise<void> {
     return this.requestRoomWorker(peer.roomId, 'testPacketLoss', { roomId: peer.roomId, peerId: peer.id, direction, percent });
   }
+
+  /** The recordings of the room's worker fail their writes (ENOSPC) once `afterBytes` more are written. */
+  failRecordingWrites(roomId: string, afterBytes: number): Promise<void> {
+    return this.requestRoomWorker(roomId, 'testFailRecordingWrites', { afterBytes });
+  }
 }

@@ -286,6 +286,11 @@ export interface MediaRoomEvents {
    * last speaker.
    */
   activeSpeaker: [peerId: string | null];
+  /**
+   * The room's recording stopped without `stopRecording`: a write failed (`failed`, e.g. a full
+   * disk; the meeting goes on) or the room closed (`closed`). What was written stays, playable.
+   */
+  recordingEnded: [recordingId: string, reason: 'failed' | 'closed', error: string | undefined, files: RecordedFile[]];
   closed: [reason: CloseReason];
 }
 
@@ -295,4 +300,21 @@ export interface MediaPeerEvents {
   trackPublished: [track: TrackEvent];
   trackUnpublished: [track: TrackEvent];
   closed: [reason: CloseReason];
+}
+
+/** A recording file holds a participant's microphone and camera, or their screen share. */
+export type RecordingGroup = 'camera' | 'screen';
+
+/** One WebM file written by a room's recording (`MediaRoom.startRecording`). */
+export interface RecordedFile {
+  peerId: string;
+  group: RecordingGroup;
+  /** absolute path */
+  path: string;
+  /** wall-clock ms of its first packet (null: nothing arrived): its place on the recording's timeline */
+  startedAt: number | null;
+  bytes: number;
+  /** whether audio / video packets were written */
+  audio: boolean;
+  video: boolean;
 }

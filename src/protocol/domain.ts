@@ -50,6 +50,8 @@ export interface Permissions {
   chat: boolean;
   /** mute and remove others, end for all */
   moderate: boolean;
+  /** start and stop the recording */
+  record: boolean;
   startAudioMuted: boolean;
   startVideoOff: boolean;
 }

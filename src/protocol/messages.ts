@@ -64,6 +64,8 @@ export interface RoomBootstrap {
    * admits invited people only. Absent: a name only (as guest).
    */
   form?: JoinWayForm[];
+  /** The meeting is being recorded now: the pre-join page says so. */
+  recording?: boolean;
   /** The page is inside an iframe (the embed link). */
   embedded: boolean;
 }
@@ -112,6 +114,8 @@ export interface JoinResponse {
    * token valid now look up to a second early, and the room waited that second.)
    */
   serverTime: string;
+  /** The meeting is being recorded now: the page says so before the person enters. */
+  recording: boolean;
 }
 
 export interface InvitationRequest {
@@ -171,6 +175,8 @@ export type ClientMessage =
   | { type: 'moderate'; action: 'mute' | 'remove'; participantId: string }
   /** Moderators only. */
   | { type: 'endForAll' }
+  /** Those whose permissions include `record`: start or stop the meeting's recording. */
+  | { type: 'recording'; action: 'start' | 'stop' }
   /** Moderators only: let someone waiting in the lobby in, or turn them away. */
   | { type: 'admit'; participantId: string }
   | { type: 'decline'; participantId: string }
@@ -199,6 +205,8 @@ export type ServerMessage =
       meeting: { title: string };
       chat: ChatMessage[];
       activeSpeaker: string | null;
+      /** The meeting is being recorded now. */
+      recording: boolean;
     }
   /**
    * Fresh TURN credentials (sent before the last ones expire): for transports made or restarted
@@ -211,6 +219,11 @@ export type ServerMessage =
   | { type: 'participantUpdated'; participant: ParticipantInfo }
   | { type: 'participantLeft'; participantId: string }
   | { type: 'activeSpeaker'; participantId: string | null }
+  /**
+   * The recording started or stopped. `error`: it stopped by itself (e.g. the server's disk is
+   * full); the meeting goes on.
+   */
+  | { type: 'recording'; recording: boolean; error?: string }
   | { type: 'chat'; message: ChatMessage }
   /**
    * The server lost this seat's media session (e.g. a media worker restarted), or needs it

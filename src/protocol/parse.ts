@@ -116,6 +116,9 @@ export function parseClientMessage(raw: string): ClientMessage {
     case 'moderate':
       if ((m.action !== 'mute' && m.action !== 'remove') || !str(m.participantId, 64)) throw new ProtocolError('moderate needs action mute|remove and participantId');
       return { type: 'moderate', action: m.action, participantId: m.participantId };
+    case 'recording':
+      if (m.action !== 'start' && m.action !== 'stop') throw new ProtocolError('recording needs action start|stop');
+      return { type: 'recording', action: m.action };
     case 'ping':
       return { type: 'ping', t: typeof m.t === 'number' ? m.t : 0 };
     default:

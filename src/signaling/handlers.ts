@@ -71,6 +71,13 @@ export class MessageHandlers {
       case 'admit':
       case 'decline':
         return this.lobby.answer(room, session, m.participantId, m.type === 'admit');
+      case 'recording': {
+        const actor = { kind: 'participant' as const, participantId: session.id, permissions: session.permissions };
+        // The core's recording.state event tells the room.
+        if (m.action === 'start') await this.core.recordings.startById(session.meetingId, actor);
+        else await this.core.recordings.stopById(session.meetingId, actor);
+        return;
+      }
       case 'endForAll':
         return rules.endForAll(session.meetingId, session.permissions); // the core's meeting.closed event closes the room
       case 'leave':

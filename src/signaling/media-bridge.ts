@@ -104,7 +104,7 @@ export class MediaBridge {
     if (hold.audio !== before.audio || hold.video !== before.video) await peer.setHeld(hold).catch(warn);
   }
 
-  private async mediaRoom(room: LiveRoom): Promise<MediaRoom> {
+  async mediaRoom(room: LiveRoom): Promise<MediaRoom> {
     if (room.media && !room.media.closed) return room.media;
     room.mediaOpening ??= this.media.openRoom(room.meetingId).then((media) => {
       room.mediaOpening = undefined;

@@ -155,6 +155,7 @@ export class Rooms {
       meeting: { title: room.title },
       chat: room.chat,
       activeSpeaker: room.activeSpeaker,
+      recording: room.recordingId !== undefined,
     };
   }
 

@@ -13,6 +13,7 @@ import { Lobby } from './lobby.js';
 import { MediaBridge } from './media-bridge.js';
 import { Moderation } from './moderation.js';
 import { PresenceReports } from './presence-reports.js';
+import { RecordingRelay } from './recording-relay.js';
 import { refuse, Rooms, type Closing } from './rooms.js';
 import { Session } from './session.js';
 import { SettingsRelay } from './settings.js';
@@ -65,6 +66,7 @@ export class SignalingServer {
     this.handlers = new MessageHandlers(core, this.rooms, this.lobby, this.media, moderation);
     this.settings = new SettingsRelay(core, this.rooms, this.lobby, this.media, log);
     this.unsubscribe.push(
+      new RecordingRelay(core, this.rooms, this.media, log).attach(),
       core.presence.attachRooms({ occupied: (id) => this.rooms.occupied(id), seated: (id) => this.rooms.seated(id), holds: (id, pid) => this.rooms.holds(id, pid) }),
       core.live.attachRooms(new LiveControl(this.rooms, this.lobby, moderation)),
       core.events.on('meeting.closed', (e) => this.rooms.close(e.meetingId, CLOSED_STATE[e.reason])),

@@ -69,6 +69,8 @@ export class LiveRoom {
   media?: MediaRoom;
   mediaOpening?: Promise<MediaRoom>;
   activeSpeaker: string | null = null;
+  /** The recording running in this room's media, if any (signaling/recording-relay.ts). */
+  recordingId?: string;
   idleTimer?: NodeJS.Timeout;
   closed = false;
   /** Permission refreshes after settings changes, one after another. */

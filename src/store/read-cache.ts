@@ -71,7 +71,7 @@ const CACHED: Partial<Record<keyof Repositories, string[]>> = {
 };
 
 /** Tables no cached lookup reads: their writes leave the cache alone (an audit entry follows most API changes). */
-const UNRELATED: ReadonlySet<keyof Repositories> = new Set(['joinTokenUses', 'webhookEndpoints', 'webhookOutbox', 'audit']);
+const UNRELATED: ReadonlySet<keyof Repositories> = new Set(['joinTokenUses', 'webhookEndpoints', 'webhookOutbox', 'audit', 'recordings']);
 
 /** Methods that only read; anything else on a repository is a write. */
 const READS = /^(find|get|list|count|externalIdKnown)/;

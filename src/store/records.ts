@@ -25,6 +25,8 @@ export interface AccountRecord {
   corsOrigins: string[];
   /** API requests per minute; null means the server's RATE_LIMIT_PER_MINUTE, 0 no limit. */
   rateLimitPerMinute: number | null;
+  /** Recordings are deleted this many days after they were made; null keeps them. */
+  recordingRetentionDays: number | null;
   createdAt: Date;
 }
 
@@ -64,6 +66,8 @@ export interface PresetPermissions {
   shareScreen: boolean;
   chat: boolean;
   moderate: boolean;
+  /** start and stop the meeting's recording */
+  record: boolean;
   startAudioMuted: boolean;
   startVideoOff: boolean;
 }
@@ -113,6 +117,8 @@ export interface MeetingRecord {
   pinHash: string | null;
   maxParticipants: number | null;
   lobby: boolean;
+  /** Recording starts by itself when the meeting starts. */
+  autoRecord: boolean;
   status: MeetingStatus;
   endReason: EndReason | null;
   startedAt: Date | null;
@@ -241,4 +247,44 @@ export interface AuditRecord {
   statusCode: number;
   /** The error code of a failure (not_found, invalid…). */
   errorCode: string | null;
+}
+
+/** recording: being written; processing: composing the MP4; ready: downloadable; failed: see `error`. */
+export type RecordingState = 'recording' | 'processing' | 'ready' | 'failed';
+
+/** One raw file of a recording (the worker's WebM), relative to the recording's directory. */
+export interface RecordingTrack {
+  participantId: string;
+  /** camera: microphone and camera together; screen: the screen share */
+  group: 'camera' | 'screen';
+  file: string;
+  /** ms from the recording's start to the file's first packet */
+  offsetMs: number;
+  bytes: number;
+  audio: boolean;
+  video: boolean;
+}
+
+export interface RecordingRecord {
+  id: string;
+  accountId: string;
+  meetingId: string;
+  state: RecordingState;
+  /** who started it: `api`, `auto` or the participant's id */
+  startedBy: string;
+  startedAt: Date;
+  stoppedAt: Date | null;
+  /** ms between start and stop */
+  durationMs: number | null;
+  /** bytes of the composed MP4 */
+  sizeBytes: number | null;
+  tracks: RecordingTrack[];
+  /** composition progress, 0..1 */
+  progress: number;
+  /** composition attempts begun (a restart resumes; a job that keeps failing gives up) */
+  attempts: number;
+  /** why it failed, or why it stopped early (a full disk) */
+  error: string | null;
+  createdAt: Date;
+  updatedAt: Date;
 }

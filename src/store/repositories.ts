@@ -1,5 +1,5 @@
 import type {
-  AccountRecord, ApiTokenRecord, AuditRecord, IdempotencyRecord, MeetingRecord, ParticipantRecord, PresetRecord, UserRecord,
+  AccountRecord, ApiTokenRecord, AuditRecord, IdempotencyRecord, MeetingRecord, ParticipantRecord, PresetRecord, RecordingRecord, UserRecord,
   WebhookAttemptRecord, WebhookDeliveryRecord, WebhookDeliveryState, WebhookEndpointRecord, WebhookEventRecord,
 } from './records.js';
 
@@ -187,6 +187,24 @@ export interface Repositories {
   webhookEndpoints: WebhookEndpointRepository;
   webhookOutbox: WebhookOutboxRepository;
   audit: AuditRepository;
+  recordings: RecordingRepository;
+}
+
+export interface RecordingRepository {
+  insert(recording: RecordingRecord): Promise<void>;
+  findById(accountId: string, id: string): Promise<RecordingRecord | undefined>;
+  /** Any account's recording (the composition job). */
+  get(id: string): Promise<RecordingRecord | undefined>;
+  list(accountId: string, page: PageQuery): Promise<RecordingRecord[]>;
+  listByState(state: RecordingRecord['state']): Promise<RecordingRecord[]>;
+  /** The meeting's recording in state `recording`, if any. */
+  findRunning(meetingId: string): Promise<RecordingRecord | undefined>;
+  /** Recordings of the account made before `before` (retention). */
+  listCreatedBefore(accountId: string, before: Date): Promise<RecordingRecord[]>;
+  update(id: string, patch: Patch<RecordingRecord>): Promise<void>;
+  /** Compare-and-set on the state; whether it wrote. */
+  transition(id: string, from: RecordingRecord['state'], patch: Patch<RecordingRecord>): Promise<boolean>;
+  delete(id: string): Promise<void>;
 }
 
 export interface Store extends Repositories {

@@ -65,6 +65,7 @@ export function readBootstrap(doc: Document = document): RoomBootstrap | undefin
       ...(ways ? { ways } : {}),
       ...(form ? { form } : {}),
       embedded: Boolean(data.embedded),
+      ...(data.recording === true ? { recording: true } : {}),
     };
   } catch {
     return undefined;

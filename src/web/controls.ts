@@ -125,6 +125,12 @@ export class Controls {
     this.send({ type: 'moderate', action, participantId });
   }
 
+  /** Those who may record: start or stop it; the server's `recording` message is the truth. */
+  setRecording(on: boolean): void {
+    if (!this.store.get().permissions?.record) return;
+    this.send({ type: 'recording', action: on ? 'start' : 'stop' });
+  }
+
   endForAll(): void {
     this.send({ type: 'endForAll' });
   }

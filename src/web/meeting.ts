@@ -73,6 +73,7 @@ export class Meeting {
       others: [],
       remote: new Map(),
       activeSpeaker: null,
+      recording: bootstrap.recording ?? false,
       chat: [],
       unreadChat: 0,
       panel: null,

@@ -36,6 +36,7 @@ export function reduceRoom(state: AppState, m: ServerMessage): RoomUpdate | unde
           title: m.meeting.title || state.bootstrap.meeting.title,
           chat: m.chat,
           activeSpeaker: m.activeSpeaker,
+          recording: m.recording,
           joinError: undefined,
         },
       };
@@ -58,6 +59,10 @@ export function reduceRoom(state: AppState, m: ServerMessage): RoomUpdate | unde
     }
     case 'activeSpeaker':
       return { patch: { activeSpeaker: m.participantId } };
+    case 'recording': {
+      const said = m.recording ? 'Recording started' : m.error ? `Recording stopped: ${m.error}` : 'Recording stopped';
+      return { patch: { recording: m.recording }, announce: said, toast: said };
+    }
     case 'chat': {
       const unseen = state.panel !== 'chat' && m.message.from !== state.self?.id;
       const patch = { chat: [...state.chat, m.message].slice(-CHAT_KEPT), unreadChat: unseen ? state.unreadChat + 1 : state.unreadChat };

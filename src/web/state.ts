@@ -111,6 +111,8 @@ export interface AppState {
   permissions?: Permissions;
   remote: ReadonlyMap<string, RemoteMedia>;
   activeSpeaker: string | null;
+  /** The meeting is being recorded (the server says so). */
+  recording: boolean;
   chat: ChatMessage[];
   unreadChat: number;
   panel: Panel;

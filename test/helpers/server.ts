@@ -46,7 +46,7 @@ async function freshPostgres(): Promise<{ url: string; drop(): Promise<void> } |
 }
 
 /** A real server on 127.0.0.1 with a random port and its own data directory. */
-export async function startTestServer(env: Record<string, string> = {}, options: Pick<ServerOptions, 'webhookClock' | 'turnClock'> = {}): Promise<TestServer> {
+export async function startTestServer(env: Record<string, string> = {}, options: Pick<ServerOptions, 'webhookClock' | 'turnClock' | 'recordingClock' | 'mediaService'> = {}): Promise<TestServer> {
   // Links that can be joined serve the built room; tests check what users get.
   if (!RoomApp.load()) throw new Error('the meeting room is not built: run `npm run build` (npm test does) first');
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-test-'));

@@ -9,7 +9,7 @@ const person = (id: string, name: string, extra: Partial<ParticipantInfo> = {}):
 });
 
 const allowed: Permissions = {
-  publishAudio: true, publishVideo: true, shareScreen: true, chat: true, moderate: false, startAudioMuted: false, startVideoOff: false,
+  publishAudio: true, publishVideo: true, shareScreen: true, chat: true, moderate: false, record: false, startAudioMuted: false, startVideoOff: false,
 };
 
 const bootstrap: RoomBootstrap = { link: { kind: 'public', code: 'abcd1234' }, meeting: { title: 'Planning' }, needsName: true, embedded: false };
@@ -17,7 +17,7 @@ const bootstrap: RoomBootstrap = { link: { kind: 'public', code: 'abcd1234' }, m
 function state(patch: Partial<AppState> = {}): AppState {
   return {
     phase: 'room', bootstrap, title: 'Planning', waiting: [], self: person('me', 'Me'), others: [], permissions: allowed,
-    remote: new Map(), activeSpeaker: null, chat: [], unreadChat: 0, panel: null, toasts: [], announcement: '', audioBlocked: false,
+    remote: new Map(), activeSpeaker: null, recording: false, chat: [], unreadChat: 0, panel: null, toasts: [], announcement: '', audioBlocked: false,
     local: { micOn: true, camOn: true, audioInputs: [], videoInputs: [], starting: false, canShareScreen: true },
     ...patch,
   };
@@ -27,10 +27,16 @@ describe('reduceRoom', () => {
   it('welcome: the room as the server sees it, titled by the bootstrap when the server sends none', () => {
     const m: ServerMessage = {
       type: 'welcome', self: person('me', 'Me'), participants: [person('a', 'Ann')], permissions: allowed, iceServers: [],
-      resumeToken: 'r', resumeWindowMs: 30_000, resumed: false, meeting: { title: '' }, chat: [], activeSpeaker: 'a',
+      resumeToken: 'r', resumeWindowMs: 30_000, resumed: false, meeting: { title: '' }, chat: [], activeSpeaker: 'a', recording: true,
     };
     const update = reduceRoom(state({ phase: 'joining', self: undefined, joinError: { message: 'x', seq: 1 } }), m);
-    expect(update?.patch).toMatchObject({ phase: 'room', others: [person('a', 'Ann')], title: 'Planning', activeSpeaker: 'a', joinError: undefined });
+    expect(update?.patch).toMatchObject({ phase: 'room', others: [person('a', 'Ann')], title: 'Planning', activeSpeaker: 'a', recording: true, joinError: undefined });
+  });
+
+  it('recording: everyone sees it start and stop, and why it stopped by itself', () => {
+    expect(reduceRoom(state(), { type: 'recording', recording: true })).toEqual({ patch: { recording: true }, announce: 'Recording started', toast: 'Recording started' });
+    const full = reduceRoom(state({ recording: true }), { type: 'recording', recording: false, error: 'the disk is full' });
+    expect(full).toEqual({ patch: { recording: false }, announce: 'Recording stopped: the disk is full', toast: 'Recording stopped: the disk is full' });
   });
 
   it('someone new joins: listed, announced and told to the embedding page; a known one is only updated', () => {

@@ -11,6 +11,7 @@ import { liveboxApi, LIVEBOX_PREFIX } from '../livebox/routes.js';
 import { liveMinutesApi, liveMinutesStatus } from '../liveminutes/routes.js';
 import { adminRoutes } from '../native/admin.js';
 import { accountRoutes, nativeConventions } from '../native/routes.js';
+import { recordingFileRoute } from '../native/recordings.js';
 import { ErrorResponse } from '../native/schemas.js';
 import { linkPages } from '../pages/routes.js';
 import type { RoomApp } from '../pages/room.js';
@@ -106,6 +107,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         { name: 'meetings' }, { name: 'participants' },
         { name: 'live', description: 'Who is in a meeting now; mute, remove, admit and decline, as a host in the room' },
         { name: 'presets' }, { name: 'users' },
+        { name: 'recordings', description: 'Recordings of meetings: raw tracks as they arrived and one composed MP4 (docs/recording.md)' },
         { name: 'webhooks', description: 'Signed HTTP callbacks for what happens in meetings (docs/webhooks.md), with every delivery attempt visible' },
         { name: 'account' }, { name: 'service' }, { name: 'audit', description: 'Every change made through any API, by whom, with its outcome' }, { name: 'admin', description: 'Operator endpoints: the admin token as a Bearer token, or the console’s session cookie (changes also need its X-CSRF-Token header)' },
       ],
@@ -123,6 +125,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     nativeConventions(api, log);
     api.addSchema(ErrorResponse);
     api.get('/openapi.json', async () => app.swagger());
+    // The signed link is its own credential: outside the Bearer scope.
+    await api.register(async (files) => recordingFileRoute(files, core));
     await api.register(accountRoutes, { core, log });
     await api.register(adminRoutes, { core, log, prefix: '/admin' });
   }, { prefix: '/api/v1' });

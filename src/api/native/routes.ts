@@ -11,6 +11,7 @@ import { EMBED_SCRIPT_PATH } from '../../protocol/messages.js';
 import { auditChanges, identify } from '../http/audit.js';
 import { accountAuditRoute, NATIVE_AUDIT } from './audit.js';
 import { liveRoutes } from './live.js';
+import { recordingRoutes } from './recordings.js';
 import { webhookRoutes } from './webhooks.js';
 import * as S from './schemas.js';
 import { bearerToken, idempotentCreate, pageQuery, toPage } from './support.js';
@@ -27,7 +28,7 @@ const NoContent = Type.Null({ description: 'no content' });
 function meetingInput(b: Static<typeof S.MeetingUpdate>): MeetingInput {
   const input: MeetingInput = {
     title: b.title, description: b.description, language: b.language, enabled: b.enabled, presetName: b.preset,
-    pin: b.pin, maxParticipants: b.maxParticipants, lobby: b.lobby,
+    pin: b.pin, maxParticipants: b.maxParticipants, lobby: b.lobby, autoRecord: b.autoRecord,
   };
   if (b.startsAt !== undefined) input.startsAt = b.startsAt === null ? null : new Date(b.startsAt);
   if (b.endsAt !== undefined) input.endsAt = b.endsAt === null ? null : new Date(b.endsAt);
@@ -91,7 +92,7 @@ export async function accountRoutes(parent: FastifyInstance, opts: { core: Core;
       tags: ['account'], summary: 'Change the calling account: the browser origins that may call its APIs (CORS)',
       body: S.AccountSelfUpdate, response: { 200: S.Account, ...S.BodyErrors },
     },
-  }, async (request) => accountView(core, await core.accounts.update(accountOf(request).id, { corsOrigins: request.body.corsOrigins })));
+  }, async (request) => accountView(core, await core.accounts.update(accountOf(request).id, { corsOrigins: request.body.corsOrigins, recordingRetentionDays: request.body.recordingRetentionDays })));
 
   // ---- meetings ----------------------------------------------------------------------------
   app.post('/meetings', { config: { audit: 'meeting.create' },
@@ -183,6 +184,7 @@ export async function accountRoutes(parent: FastifyInstance, opts: { core: Core;
 
   liveRoutes(app, core, accountOf);
   webhookRoutes(app, core, accountOf);
+  recordingRoutes(app, core, accountOf);
   accountAuditRoute(app, core, (request) => accountOf(request).id);
 
   // ---- presets -----------------------------------------------------------------------------

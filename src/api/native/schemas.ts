@@ -83,6 +83,7 @@ const MeetingFields = {
   pin: Type.Optional(Type.String({ minLength: LIMITS.pinMin, maxLength: LIMITS.pinMax, pattern: '^[0-9]+$', description: `${LIMITS.pinMin} to ${LIMITS.pinMax} digits` })),
   maxParticipants: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: LIMITS.maxParticipants }))),
   lobby: Type.Optional(Type.Boolean({ description: 'people wait until a host or moderator admits them' })),
+  autoRecord: Type.Optional(Type.Boolean({ description: 'the recording starts by itself when the meeting starts (default false)' })),
 };
 
 export const MeetingCreate = Type.Object({
@@ -120,6 +121,7 @@ export const Meeting = Type.Object({
   }),
   maxParticipants: Nullable(Type.Integer()),
   lobby: Type.Boolean(),
+  autoRecord: Type.Boolean(),
   hostExternalId: Nullable(Type.String()),
   links: Type.Object({
     meeting: Type.String({ description: 'the public link (LiveMinutes meetingUrl)' }),
@@ -181,6 +183,7 @@ const PermissionFields = {
   shareScreen: Type.Optional(Type.Boolean()),
   chat: Type.Optional(Type.Boolean()),
   moderate: Type.Optional(Type.Boolean({ description: 'mute and remove others, admit from the lobby, end for all' })),
+  record: Type.Optional(Type.Boolean({ description: 'start and stop the meeting’s recording (hosts and moderators always may); default false' })),
   startAudioMuted: Type.Optional(Type.Boolean()),
   startVideoOff: Type.Optional(Type.Boolean()),
 };
@@ -195,6 +198,7 @@ export const Preset = Type.Object({
   shareScreen: Type.Boolean(),
   chat: Type.Boolean(),
   moderate: Type.Boolean(),
+  record: Type.Boolean(),
   startAudioMuted: Type.Boolean(),
   startVideoOff: Type.Boolean(),
   createdAt: Timestamp,
@@ -248,6 +252,7 @@ export const Account = Type.Object({
   serviceControl: Type.Boolean(),
   corsOrigins: Type.Array(Type.String(), { description: 'browser origins (scheme://host[:port]) that may read this account’s API answers (CORS)' }),
   rateLimitPerMinute: Type.Integer({ description: 'API requests per minute on all surfaces together; 0 means no limit' }),
+  recordingRetentionDays: Nullable(Type.Integer({ description: 'recordings are deleted this many days after they were made; null keeps them' })),
   createdAt: Timestamp,
 }, { title: 'Account' });
 
@@ -283,6 +288,7 @@ const CorsOrigins = Type.Array(Type.String({ maxLength: 300 }), {
 /** What an account may change about itself (PATCH /api/v1/account). */
 export const AccountSelfUpdate = Type.Object({
   corsOrigins: Type.Optional(CorsOrigins),
+  recordingRetentionDays: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 36_500, description: 'recordings are deleted this many days after they were made; null keeps them' }))),
 }, { additionalProperties: false });
 
 export const AccountUpdate = Type.Object({
@@ -293,6 +299,7 @@ export const AccountUpdate = Type.Object({
   serviceControl: Type.Optional(Type.Boolean()),
   corsOrigins: Type.Optional(CorsOrigins),
   rateLimitPerMinute: Type.Optional(Nullable(Type.Integer({ minimum: 0, description: 'API requests per minute; 0 no limit, null the server’s RATE_LIMIT_PER_MINUTE' }))),
+  recordingRetentionDays: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 36_500, description: 'recordings are deleted this many days after they were made; null keeps them' }))),
 }, { additionalProperties: false });
 
 export const Credentials = Type.Object({

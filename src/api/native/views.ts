@@ -37,6 +37,7 @@ export function meetingView(core: Core, m: MeetingRecord, pin?: string) {
     },
     maxParticipants: m.maxParticipants,
     lobby: m.lobby,
+    autoRecord: m.autoRecord,
     hostExternalId: m.hostExternalId,
     links: { meeting: core.links.meetingUrl(m), conference: core.links.conferenceUrl(m), embed: core.links.embedUrl(m) },
     ...(pin ? { pin } : {}),
@@ -77,6 +78,7 @@ export function presetView(p: PresetRecord) {
     shareScreen: p.shareScreen,
     chat: p.chat,
     moderate: p.moderate,
+    record: p.record,
     startAudioMuted: p.startAudioMuted,
     startVideoOff: p.startVideoOff,
     createdAt: p.createdAt.toISOString(),
@@ -114,6 +116,7 @@ export function accountView(core: Core, a: AccountRecord) {
     serviceControl: a.serviceControl,
     corsOrigins: [...a.corsOrigins],
     rateLimitPerMinute: core.rateLimits.limitOf(a),
+    recordingRetentionDays: a.recordingRetentionDays,
     createdAt: a.createdAt.toISOString(),
   };
 }

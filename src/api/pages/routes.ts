@@ -34,6 +34,7 @@ export async function linkPages(app: FastifyInstance, opts: { core: Core; room?:
         ...(state === 'not_started' ? { state: 'not_started' as const } : {}),
         needsName: !participant,
         embedded,
+        ...((await core.recordings.running(meeting.id)) ? { recording: true } : {}),
       };
       if (participant) {
         // Not joined yet: the person may still accept or decline (and change their mind); not the host.

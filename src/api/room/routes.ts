@@ -22,6 +22,7 @@ export function roomRoutes(app: FastifyInstance, core: Core): void {
       const { token, grant } = core.joinTokens.issue(link, admission);
       const answer: JoinResponse = {
         joinToken: token, notBefore: grant.notBefore.toISOString(), expiresAt: grant.expiresAt.toISOString(), serverTime: new Date().toISOString(),
+        recording: (await core.recordings.running(admission.meeting.id)) !== undefined,
       };
       return answer;
     } catch (error) {

@@ -5,6 +5,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { MainToWorker, RequestName, WorkerEvent, WorkerRequests, WorkerSettings, WorkerToMain } from '../protocol.js';
 import { MediaError } from '../types.js';
 import { createGatherLock, type WorkerContext } from './context.js';
+import { fileSink } from './recorder.js';
 import { SfuRoom } from './room.js';
 
 if (!parentPort) throw new Error('media worker entry must run in a worker thread');
@@ -115,6 +116,16 @@ const handlers: Handlers = {
     const all = [...rooms.values()];
     rooms.clear();
     await Promise.allSettled(all.map((r) => r.close(reason)));
+  },
+  startRecording({ roomId, recordingId, dir }) {
+    return room(roomId).startRecording(recordingId, dir, testHooks?.recordingSink(fileSink) ?? fileSink);
+  },
+  stopRecording({ roomId, recordingId }) {
+    return room(roomId).stopRecording(recordingId);
+  },
+  testFailRecordingWrites({ afterBytes }) {
+    if (!testHooks) throw new MediaError('invalid_state', 'test hooks are off in this worker');
+    testHooks.failRecordingWrites(afterBytes);
   },
   testPacketLoss({ roomId, peerId, direction, percent }) {
     if (!testHooks) throw new MediaError('invalid_state', 'test hooks are off in this worker');

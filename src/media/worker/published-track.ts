@@ -12,6 +12,9 @@ export interface AudioLevel {
   level: number;
 }
 
+/** Where a recorded track's packets also go (worker/recorder.ts). */
+export type RecordTap = (rtp: RtpPacket) => void;
+
 export class PublishedTrack {
   readonly kind: TrackKind;
   /** false while `canPublish` forbids the source: packets are counted, never forwarded */
@@ -30,6 +33,7 @@ export class PublishedTrack {
   private pliSent = 0;
   private nacksSent = 0;
   private readonly loss = new SequenceLoss();
+  private recordTap: RecordTap | undefined;
 
   constructor(
     private readonly ctx: WorkerContext,
@@ -77,6 +81,13 @@ export class PublishedTrack {
       if (level) this.onAudioLevel(this.peerId, level.level);
     }
     for (const down of this.downTracks) down.forward(rtp, level);
+    this.recordTap?.(rtp);
+  }
+
+  /** Also hands what is forwarded to a recording (undefined: stop). */
+  setRecordTap(tap: RecordTap | undefined): void {
+    this.recordTap = tap;
+    if (tap) this.requestKeyframe(); // a recorded video starts on a keyframe
   }
 
   setHeld(held: boolean): void {

@@ -1,10 +1,11 @@
 // A room inside a worker: its peers, who receives which track, and the active speaker.
-import { MediaError, type CanPublish, type CloseReason, type HeldSources } from '../types.js';
+import { MediaError, type CanPublish, type CloseReason, type HeldSources, type RecordedFile } from '../types.js';
 import { ActiveSpeakerDetector } from './active-speaker.js';
 import type { WorkerContext } from './context.js';
 import { SfuPeer } from './peer.js';
 import type { PeerHost } from './peer-types.js';
 import type { PublishedTrack } from './published-track.js';
+import { RoomRecorder, type SinkFactory } from './recorder.js';
 
 const SPEAKER_TICK_MS = 200;
 
@@ -13,6 +14,8 @@ export class SfuRoom implements PeerHost {
   private readonly speaker = new ActiveSpeakerDetector();
   private readonly speakerTimer: NodeJS.Timeout;
   closed = false;
+  /** set while the room is recorded (worker/recorder.ts) */
+  recorder: RoomRecorder | undefined;
 
   constructor(
     private readonly ctx: WorkerContext,
@@ -57,6 +60,7 @@ export class SfuRoom implements PeerHost {
     const event = { mid: track.mid, source: track.source, kind: track.kind };
     if (track.forwarded) {
       this.ctx.emit({ ev: 'trackPublished', roomId: this.id, peerId: track.peerId, track: event });
+      this.recorder?.attach(track);
       for (const peer of this.peers.values()) if (peer.id !== track.peerId) peer.subscribe(track);
     } else {
       this.withdraw(track);
@@ -75,6 +79,7 @@ export class SfuRoom implements PeerHost {
   }
 
   private withdraw(track: PublishedTrack): void {
+    this.recorder?.detach(track);
     for (const peer of this.peers.values()) peer.unsubscribe(track);
     if (track.source === 'microphone' && this.speaker.removePeer(track.peerId) === null && !this.closed) {
       this.ctx.emit({ ev: 'activeSpeaker', roomId: this.id, peerId: null });
@@ -109,10 +114,38 @@ export class SfuRoom implements PeerHost {
     this.speaker.addLevel(peerId, level);
   }
 
+  /** Starts recording every forwarded track, now and later; a failed write stops it (`recordingEnded`). */
+  async startRecording(recordingId: string, dir: string, openSink: SinkFactory): Promise<void> {
+    if (this.closed) throw new MediaError('closed', 'room closed');
+    if (this.recorder) throw new MediaError('invalid_state', `room ${this.id} is already recorded`);
+    const recorder = await RoomRecorder.create(this.ctx, recordingId, dir, openSink, (error) => {
+      void this.endRecording(recorder, 'failed', String(error));
+    });
+    this.recorder = recorder;
+    for (const peer of this.peers.values()) for (const track of peer.publishedTracks()) if (track.forwarded) recorder.attach(track);
+  }
+
+  /** Stops the recording asked for by the main thread; its files. */
+  async stopRecording(recordingId: string): Promise<RecordedFile[]> {
+    const recorder = this.recorder;
+    if (!recorder || recorder.recordingId !== recordingId) throw new MediaError('not_found', `room ${this.id} is not recording ${recordingId}`);
+    this.recorder = undefined;
+    return recorder.stop();
+  }
+
+  /** A recording that stopped without being asked (a failed write, the room closing). */
+  private async endRecording(recorder: RoomRecorder, reason: 'failed' | 'closed', error?: string): Promise<void> {
+    if (this.recorder !== recorder) return;
+    this.recorder = undefined;
+    const files = await recorder.stop();
+    this.ctx.emit({ ev: 'recordingEnded', roomId: this.id, recordingId: recorder.recordingId, reason, error, files });
+  }
+
   async close(reason: CloseReason): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.speakerTimer);
+    if (this.recorder) await this.endRecording(this.recorder, 'closed');
     const peerReason: CloseReason = reason === 'closed' ? 'room-closed' : reason;
     await Promise.allSettled([...this.peers.keys()].map((peerId) => this.closePeer(peerId, peerReason)));
     this.ctx.emit({ ev: 'roomClosed', roomId: this.id, reason });

@@ -2,6 +2,7 @@
 // `testHooks` (src/media/testing.ts). Nothing here is reachable from the public API.
 import type { RTCDtlsTransport } from 'werift';
 import type { SfuPeer } from './peer.js';
+import type { SinkFactory } from './recorder.js';
 
 export type LossDirection = 'uplink' | 'downlink';
 
@@ -74,5 +75,30 @@ function hookUplink(peer: SfuPeer, transport: RTCDtlsTransport, loss: Loss): voi
     const video = peer.publisher.tracks().some((t) => t.kind === 'video' && t.ssrc === ssrc);
     if (loss.uplink > 0 && video && drop(ssrc, sequenceNumber, loss.uplink)) return;
     deliver(rtp);
+  };
+}
+
+/** Bytes a recording may still write before its writes fail like a full disk (undefined: no limit). */
+let recordingBudget: number | undefined;
+
+/** Arms the full-disk fault for the recordings written from now on. */
+export function failRecordingWrites(afterBytes: number): void {
+  recordingBudget = afterBytes;
+}
+
+/** Wraps the recording sink so that an armed fault fails its writes with ENOSPC. */
+export function recordingSink(base: SinkFactory): SinkFactory {
+  return async (path) => {
+    const sink = await base(path);
+    return {
+      ...sink,
+      async write(chunk, position) {
+        if (recordingBudget !== undefined) {
+          if (recordingBudget < chunk.length) throw Object.assign(new Error(`ENOSPC: no space left on device, write '${path}'`), { code: 'ENOSPC' });
+          recordingBudget -= chunk.length;
+        }
+        await sink.write(chunk, position);
+      },
+    };
   };
 }

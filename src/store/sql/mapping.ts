@@ -1,10 +1,10 @@
 import type {
   AccountRecord, ApiTokenRecord, AuditRecord, IdempotencyRecord, MeetingRecord, ParticipantRecord, PresetRecord, UserRecord,
-  WebhookAttemptRecord, WebhookDeliveryRecord, WebhookEndpointRecord, WebhookEventRecord,
+  RecordingRecord, WebhookAttemptRecord, WebhookDeliveryRecord, WebhookEndpointRecord, WebhookEventRecord,
 } from '../records.js';
 import type {
   AccountsTable, ApiTokensTable, AuditLogTable, IdempotencyKeysTable, MeetingsTable, ParticipantsTable, PresetsTable, UsersTable,
-  WebhookAttemptsTable, WebhookDeliveriesTable, WebhookEndpointsTable, WebhookEventsTable,
+  RecordingsTable, WebhookAttemptsTable, WebhookDeliveriesTable, WebhookEndpointsTable, WebhookEventsTable,
 } from './schema.js';
 
 /** How a record field is stored: as is, as 0/1, as ISO-8601 text, or as JSON text. */
@@ -58,6 +58,7 @@ export const accounts = converters<AccountRecord, AccountsTable>({
   maxMeetings: ['max_meetings', 'plain'], maxUsers: ['max_users', 'plain'],
   serviceControl: ['service_control', 'bool'], createdAt: ['created_at', 'date'],
   corsOrigins: ['cors_origins', 'json'], rateLimitPerMinute: ['rate_limit_per_minute', 'plain'],
+  recordingRetentionDays: ['recording_retention_days', 'plain'],
 });
 
 export const users = converters<UserRecord, UsersTable>({
@@ -76,7 +77,7 @@ export const apiTokens = converters<ApiTokenRecord, ApiTokensTable>({
 export const presets = converters<PresetRecord, PresetsTable>({
   id: ['id', 'plain'], accountId: ['account_id', 'plain'], name: ['name', 'plain'],
   publishAudio: ['publish_audio', 'bool'], publishVideo: ['publish_video', 'bool'],
-  shareScreen: ['share_screen', 'bool'], chat: ['chat', 'bool'], moderate: ['moderate', 'bool'],
+  shareScreen: ['share_screen', 'bool'], chat: ['chat', 'bool'], moderate: ['moderate', 'bool'], record: ['record', 'bool'],
   startAudioMuted: ['start_audio_muted', 'bool'], startVideoOff: ['start_video_off', 'bool'],
   createdAt: ['created_at', 'date'], updatedAt: ['updated_at', 'date'],
 });
@@ -87,7 +88,7 @@ const meetingFields = converters<Omit<MeetingRecord, 'access'>, MeetingsTable>({
   language: ['language', 'plain'], hostExternalId: ['host_external_id', 'plain'],
   startsAt: ['starts_at', 'date'], endsAt: ['ends_at', 'date'], enabled: ['enabled', 'bool'],
   presetName: ['preset_name', 'plain'], pinHash: ['pin_hash', 'plain'],
-  maxParticipants: ['max_participants', 'plain'], lobby: ['lobby', 'bool'], status: ['status', 'plain'],
+  maxParticipants: ['max_participants', 'plain'], lobby: ['lobby', 'bool'], autoRecord: ['auto_record', 'bool'], status: ['status', 'plain'],
   endReason: ['end_reason', 'plain'], startedAt: ['started_at', 'date'], endedAt: ['ended_at', 'date'],
   cancelledAt: ['cancelled_at', 'date'], createdVia: ['created_via', 'plain'], createdFrom: ['created_from', 'plain'],
   createdAt: ['created_at', 'date'], updatedAt: ['updated_at', 'date'],
@@ -161,4 +162,12 @@ export const audit = converters<AuditRecord, AuditLogTable>({
   credential: ['credential', 'plain'], userId: ['user_id', 'plain'], action: ['action', 'plain'],
   resourceType: ['resource_type', 'plain'], resourceId: ['resource_id', 'plain'], requestId: ['request_id', 'plain'],
   outcome: ['outcome', 'plain'], statusCode: ['status_code', 'plain'], errorCode: ['error_code', 'plain'],
+});
+
+export const recordings = converters<RecordingRecord, RecordingsTable>({
+  id: ['id', 'plain'], accountId: ['account_id', 'plain'], meetingId: ['meeting_id', 'plain'], state: ['state', 'plain'],
+  startedBy: ['started_by', 'plain'], startedAt: ['started_at', 'date'], stoppedAt: ['stopped_at', 'date'],
+  durationMs: ['duration_ms', 'plain'], sizeBytes: ['size_bytes', 'plain'], tracks: ['tracks', 'json'],
+  progress: ['progress', 'plain'], attempts: ['attempts', 'plain'], error: ['error', 'plain'],
+  createdAt: ['created_at', 'date'], updatedAt: ['updated_at', 'date'],
 });

@@ -272,6 +272,35 @@ migrations['0008_account_cors_limits'] = {
   },
 };
 
+migrations['0009_recordings'] = {
+  // Issue 11: recordings (one row per recorded span of a meeting, its raw tracks as JSON), the
+  // preset permission to record, a meeting's autoRecord and an account's retention.
+  async up(db: Kysely<unknown>) {
+    await db.schema.createTable('recordings')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id'))
+      .addColumn('meeting_id', 'text', (c) => c.notNull())
+      .addColumn('state', 'text', (c) => c.notNull())
+      .addColumn('started_by', 'text', (c) => c.notNull())
+      .addColumn('started_at', 'text', (c) => c.notNull())
+      .addColumn('stopped_at', 'text')
+      .addColumn('duration_ms', 'integer')
+      .addColumn('size_bytes', 'integer')
+      .addColumn('tracks', 'text', (c) => c.notNull().defaultTo('[]'))
+      .addColumn('progress', 'real', (c) => c.notNull().defaultTo(0))
+      .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('error', 'text')
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('updated_at', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('recordings_account').on('recordings').columns(['account_id', 'id']).execute();
+    await db.schema.createIndex('recordings_state').on('recordings').columns(['state', 'id']).execute();
+    await db.schema.alterTable('presets').addColumn('record', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    await db.schema.alterTable('meetings').addColumn('auto_record', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    await db.schema.alterTable('accounts').addColumn('recording_retention_days', 'integer').execute();
+  },
+};
+
 export const migrationProvider: MigrationProvider = {
   async getMigrations() {
     return migrations;

@@ -4,6 +4,7 @@ import { UniqueViolation } from '../repositories.js';
 import { auditRepository } from './audit.js';
 import * as map from './mapping.js';
 import type { Database } from './schema.js';
+import { recordingRepository } from './recordings.js';
 import { webhookRepositories } from './webhooks.js';
 
 // SQLite names the columns ("UNIQUE constraint failed: meetings.account_id, meetings.key"),
@@ -372,5 +373,6 @@ export function createRepositories(db: Kysely<Database>, hot: HotQueries): Repos
     },
 
     ...webhookRepositories(db),
+    recordings: recordingRepository(db),
   };
 }

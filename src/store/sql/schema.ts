@@ -17,6 +17,7 @@ export interface AccountsTable {
   /** JSON array of origins; the database default ('[]') applies to accounts made before 0008. */
   cors_origins: string;
   rate_limit_per_minute: number | null;
+  recording_retention_days: number | null;
   /** Maintained by reserveMeeting/releaseMeeting; the database default (0) applies on insert. */
   meeting_count: number;
 }
@@ -54,6 +55,7 @@ export interface PresetsTable {
   share_screen: number;
   chat: number;
   moderate: number;
+  record: number;
   start_audio_muted: number;
   start_video_off: number;
   created_at: string;
@@ -82,6 +84,7 @@ export interface MeetingsTable {
   pin_hash: string | null;
   max_participants: number | null;
   lobby: number;
+  auto_record: number;
   status: number;
   end_reason: string | null;
   started_at: string | null;
@@ -207,4 +210,24 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
   audit_log: AuditLogTable;
+  recordings: RecordingsTable;
+}
+
+export interface RecordingsTable {
+  id: string;
+  account_id: string;
+  meeting_id: string;
+  state: string;
+  started_by: string;
+  started_at: string;
+  stopped_at: string | null;
+  duration_ms: number | null;
+  size_bytes: number | null;
+  /** JSON array of RecordingTrack */
+  tracks: string;
+  progress: number;
+  attempts: number;
+  error: string | null;
+  created_at: string;
+  updated_at: string;
 }

@@ -2,7 +2,7 @@ import type { ComponentChildren } from 'preact';
 import type { Meeting } from '../meeting.ts';
 import type { AppState } from '../state.ts';
 import type { ConfirmSpec } from './ConfirmDialog.tsx';
-import { CameraIcon, ChatIcon, EndIcon, HandIcon, LeaveIcon, MicIcon, PeopleIcon, ScreenIcon } from './icons.tsx';
+import { CameraIcon, ChatIcon, EndIcon, HandIcon, LeaveIcon, MicIcon, PeopleIcon, RecordIcon, ScreenIcon } from './icons.tsx';
 
 function ControlButton({ label, pressed, onClick, disabled, title, tone, badge, badgeTone, children }: {
   label: string;
@@ -65,6 +65,17 @@ export function Controls({ meeting, state, confirm }: { meeting: Meeting; state:
         {permissions?.shareScreen && local.canShareScreen && (
           <ControlButton label="Share screen" pressed={Boolean(local.screenTrack)} title={local.screenTrack ? 'Stop sharing your screen' : 'Share your screen'} onClick={() => void meeting.controls.toggleScreen()}>
             <ScreenIcon />
+          </ControlButton>
+        )}
+        {permissions?.record && (
+          <ControlButton
+            label={state.recording ? 'Stop recording' : 'Record'}
+            pressed={state.recording}
+            tone={state.recording ? 'danger' : undefined}
+            title={state.recording ? 'Stop recording the meeting' : 'Record the meeting (everyone is told)'}
+            onClick={() => meeting.controls.setRecording(!state.recording)}
+          >
+            <RecordIcon on={state.recording} />
           </ControlButton>
         )}
         <ControlButton label="Raise hand" pressed={Boolean(self?.handRaised)} title={self?.handRaised ? 'Lower your hand' : 'Raise your hand'} onClick={() => meeting.controls.toggleHand()}>

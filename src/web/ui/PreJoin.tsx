@@ -144,6 +144,7 @@ export function PreJoin({ meeting, state }: { meeting: Meeting; state: AppState 
         <form class="prejoin-form" onSubmit={submit} noValidate aria-describedby={joinError ? 'join-error' : undefined}>
           <p class="eyebrow">Ready to join?</p>
           <h1>{title}</h1>
+          {bootstrap.recording && <p class="recording-notice" role="note">This meeting is being recorded.</p>}
           {invitation && <Invitation meeting={meeting} invitation={invitation} />}
           {bootstrap.needsName ? (
             <>

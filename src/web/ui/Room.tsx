@@ -35,6 +35,7 @@ export function Room({ meeting, state }: { meeting: Meeting; state: AppState }) 
     <main class={`room${panel ? ' with-panel' : ''}`} data-state={phase}>
       <header class="room-header">
         <h1>{title}</h1>
+        {state.recording && <span class="recording-indicator" role="status">Recording</span>}
         <span class="room-count">{count === 1 ? 'Only you' : `${count} people`}</span>
       </header>
       <div class="banners">

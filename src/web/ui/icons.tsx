@@ -54,6 +54,13 @@ export const HandIcon = () => (
   </Svg>
 );
 
+export const RecordIcon = ({ on = false }: { on?: boolean }) => (
+  <Svg>
+    <circle cx="12" cy="12" r="8" />
+    {on ? <rect x="9" y="9" width="6" height="6" /> : <circle cx="12" cy="12" r="3.5" fill="currentColor" />}
+  </Svg>
+);
+
 export const LeaveIcon = () => (
   <Svg>
     <path d="M2.5 14.5c5.2-5 13.8-5 19 0l-2.6 2.6-3.4-1.6v-2.8a10.8 10.8 0 0 0-7 0v2.8l-3.4 1.6z" />

@@ -32,10 +32,19 @@ const FRAMES = Array.from({ length: 8 }, (_, f) => {
   return data;
 });
 
-/** 10 ms of 48 kHz mono audio: a 440 Hz tone (loud) or near silence. */
-function audioChunk(loud, t) {
+/** A solid I420 frame of the colour [Y, U, V]: recordings are checked by their colours. */
+function solidFrame([y, u, v]) {
+  const data = new Uint8Array((WIDTH * HEIGHT * 3) / 2);
+  data.fill(y, 0, WIDTH * HEIGHT);
+  data.fill(u, WIDTH * HEIGHT, (WIDTH * HEIGHT * 5) / 4);
+  data.fill(v, (WIDTH * HEIGHT * 5) / 4);
+  return data;
+}
+
+/** 10 ms of 48 kHz mono audio: a tone (loud; 440 Hz unless the bot has its own) or near silence. */
+function audioChunk(loud, t, hz = 440) {
   const samples = new Int16Array(480);
-  if (loud) for (let i = 0; i < 480; i++) samples[i] = Math.round(8000 * Math.sin((2 * Math.PI * 440 * (t * 480 + i)) / 48000));
+  if (loud) for (let i = 0; i < 480; i++) samples[i] = Math.round(8000 * Math.sin((2 * Math.PI * hz * (t * 480 + i)) / 48000));
   return { samples, sampleRate: 48000, bitsPerSample: 16, channelCount: 1, numberOfFrames: 480 };
 }
 
@@ -54,6 +63,8 @@ class Bot {
     this.sources = {}; // mid -> source, for publish()
     this.transceivers = {}; // source -> transceiver
     this.loud = !!opts.loud;
+    this.tone = opts.tone ?? 440;
+    this.solid = opts.color ? solidFrame(opts.color) : undefined;
     this.videoSources = [];
     if (opts.audio !== false) {
       this.audioSource = new RTCAudioSource();
@@ -181,9 +192,10 @@ const videoEvery = Math.max(1, Math.round(100 / FPS));
 const clock = setInterval(() => {
   tick++;
   for (const bot of bots.values()) {
-    bot.audioSource?.onData(audioChunk(bot.loud, tick));
+    bot.audioSource?.onData(audioChunk(bot.loud, tick, bot.tone));
     if (tick % videoEvery === 0) {
-      for (const { vs } of bot.videoSources) vs.onFrame({ width: WIDTH, height: HEIGHT, data: FRAMES[(tick / videoEvery) % FRAMES.length] });
+      const data = bot.solid ?? FRAMES[(tick / videoEvery) % FRAMES.length];
+      for (const { vs } of bot.videoSources) vs.onFrame({ width: WIDTH, height: HEIGHT, data });
     }
   }
 }, 10);

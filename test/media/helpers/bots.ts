@@ -12,6 +12,10 @@ export interface BotOptions {
   video?: boolean;
   screen?: boolean;
   loud?: boolean;
+  /** a solid picture of this [Y, U, V] colour instead of the moving pattern */
+  color?: [number, number, number];
+  /** frequency of the loud tone, Hz (440) */
+  tone?: number;
 }
 
 export interface InboundStats {

@@ -1,0 +1,222 @@
+// Raw-track recording of one room: every forwarded track is written as it arrives (no decoding)
+// with werift's MediaRecorder (WebM: VP8 + Opus), one file per participant and group: the
+// microphone and camera together, the screen share apart. Packets reach us through the
+// PublishedTrack's tap, after the forwarding checks, so a held (muted) or forbidden source is
+// not recorded: it leaves a gap, which the composition fills with silence or the last picture.
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { MediaStreamTrack, RTCRtpCodecParameters, RtcpSenderInfo, RtcpSrPacket, type RtpPacket } from 'werift';
+import { DurationPosition, MediaRecorder, replaceSegmentSize, SegmentSizePosition, type WebmOutput } from 'werift/nonstandard';
+import { Event } from 'werift';
+import type { RecordedFile, RecordingGroup } from '../types.js';
+import type { WorkerContext } from './context.js';
+import type { PublishedTrack } from './published-track.js';
+
+/** What a file is written through; a test replaces it to inject a full disk. */
+export interface RecordingSink {
+  write(chunk: Uint8Array, position?: number): Promise<void>;
+  size(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export type SinkFactory = (path: string) => Promise<RecordingSink>;
+
+export const fileSink: SinkFactory = async (path) => {
+  const handle: FileHandle = await open(path, 'w');
+  let offset = 0;
+  return {
+    async write(chunk, position) {
+      if (position === undefined) {
+        await handle.write(chunk, 0, chunk.length, offset);
+        offset += chunk.length;
+      } else {
+        await handle.write(chunk, 0, chunk.length, position);
+      }
+    },
+    async size() {
+      return offset;
+    },
+    close: () => handle.close(),
+  };
+};
+
+const OPUS = () => new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48000, channels: 2, payloadType: 111 });
+const VP8 = () => new RTCRtpCodecParameters({ mimeType: 'video/VP8', clockRate: 90000, payloadType: 96 });
+
+/** One WebM file: a participant's microphone + camera, or their screen. */
+class GroupFile {
+  private readonly audio?: MediaStreamTrack;
+  private readonly video: MediaStreamTrack;
+  private readonly recorder: MediaRecorder;
+  private readonly output = new Event<[WebmOutput]>();
+  private chain: Promise<void> = Promise.resolve();
+  /** resolves once the end of the file (its duration) is written */
+  private readonly eolWritten: Promise<void>;
+  private onEolWritten: () => void = () => undefined;
+  private sink?: RecordingSink;
+  private failed = false;
+  private audioPackets = 0;
+  private videoPackets = 0;
+  /** wall-clock ms of the first packet: where this file sits on the recording's timeline */
+  private firstPacketAt: number | null = null;
+
+  constructor(
+    readonly peerId: string,
+    readonly group: RecordingGroup,
+    readonly path: string,
+    private readonly openSink: Promise<RecordingSink>,
+    private readonly onFailure: (error: unknown) => void,
+  ) {
+    this.eolWritten = new Promise((resolve) => (this.onEolWritten = resolve));
+    this.video = new MediaStreamTrack({ kind: 'video', codec: VP8() });
+    if (group === 'camera') this.audio = new MediaStreamTrack({ kind: 'audio', codec: OPUS() });
+    const tracks = this.audio ? [this.audio, this.video] : [this.video];
+    this.output.subscribe((o) => this.enqueue(o));
+    this.recorder = new MediaRecorder({ tracks, stream: this.output, width: 640, height: 360 });
+    this.recorder.onError.subscribe((error) => this.fail(error));
+  }
+
+  private enqueue(o: WebmOutput): void {
+    this.chain = this.chain.then(async () => {
+      if (this.failed) return;
+      try {
+        this.sink ??= await this.openSink;
+        if (o.saveToFile) {
+          await this.sink.write(o.saveToFile);
+        } else if (o.eol) {
+          // A finished file gets its duration and size; an unfinished one stays a playable live WebM.
+          await this.sink.write(o.eol.durationElement, DurationPosition);
+          await this.sink.write(replaceSegmentSize(await this.sink.size()), SegmentSizePosition);
+          this.onEolWritten();
+        }
+      } catch (error) {
+        this.fail(error);
+      }
+    });
+  }
+
+  private fail(error: unknown): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.onFailure(error);
+  }
+
+  rtp(kind: 'audio' | 'video', rtp: RtpPacket): void {
+    if (this.failed) return;
+    const track = kind === 'audio' ? this.audio : this.video;
+    if (!track) return;
+    const now = Date.now();
+    this.firstPacketAt ??= now;
+    if ((kind === 'audio' ? this.audioPackets++ : this.videoPackets++) === 0) {
+      // werift times each track by sender reports (NTP ↔ RTP), and holds its packets until one
+      // comes (a browser sends one for audio only every few seconds). We anchor each track at the
+      // arrival of its first packet instead: audio and video line up by arrival, a track that
+      // starts late starts late in the file, and nothing waits. (A publisher SSRC change mid-file
+      // keeps the first anchor: rare, and seen as a jump in that track.)
+      // werift reads an NTP timestamp's fraction as decimal digits (ntpTime2Sec): anchor on a
+      // whole second, moving the RTP timestamp back by the milliseconds past it.
+      const clockRate = kind === 'audio' ? 48_000 : 90_000;
+      const back = Math.round(((now % 1000) * clockRate) / 1000);
+      track.onReceiveRtcp.execute(new RtcpSrPacket({
+        ssrc: rtp.header.ssrc,
+        senderInfo: new RtcpSenderInfo({
+          ntpTimestamp: toNtp(now), rtpTimestamp: (rtp.header.timestamp - back + 2 ** 32) % 2 ** 32, packetCount: 0, octetCount: 0,
+        }),
+      }));
+    }
+    track.onReceiveRtp.execute(rtp);
+  }
+
+  async stop(): Promise<RecordedFile> {
+    // werift's stop waits 5 s for an end it only sees when it writes the file itself; we write
+    // it (through our sink), so the end of our own write is enough.
+    const stopping = this.recorder.stop().catch((error: unknown) => this.fail(error));
+    await Promise.race([this.eolWritten, stopping]);
+    await this.chain;
+    let bytes = 0;
+    if (this.sink) {
+      bytes = await this.sink.size().catch(() => 0);
+      await this.sink.close().catch(() => undefined);
+    }
+    return {
+      peerId: this.peerId,
+      group: this.group,
+      path: this.path,
+      startedAt: this.firstPacketAt,
+      bytes,
+      audio: this.audioPackets > 0,
+      video: this.videoPackets > 0,
+    };
+  }
+}
+
+/** The recording of one room; attached to every track the room forwards while it runs. */
+export class RoomRecorder {
+  private readonly files = new Map<string, GroupFile>();
+  private readonly tapped = new Set<PublishedTrack>();
+  private stopped = false;
+
+  constructor(
+    private readonly ctx: WorkerContext,
+    readonly recordingId: string,
+    private readonly dir: string,
+    private readonly openSink: SinkFactory,
+    private readonly onFailure: (error: unknown) => void,
+  ) {}
+
+  static async create(ctx: WorkerContext, recordingId: string, dir: string, openSink: SinkFactory, onFailure: (error: unknown) => void): Promise<RoomRecorder> {
+    await mkdir(dir, { recursive: true });
+    return new RoomRecorder(ctx, recordingId, dir, openSink, onFailure);
+  }
+
+  /** Starts writing a forwarded track (idempotent). A track that starts late joins its file late. */
+  attach(track: PublishedTrack): void {
+    if (this.stopped || this.tapped.has(track)) return;
+    this.tapped.add(track);
+    const group: RecordingGroup = track.source === 'screen' ? 'screen' : 'camera';
+    const file = this.fileFor(track.peerId, group);
+    track.setRecordTap((rtp) => file.rtp(track.kind, rtp));
+  }
+
+  /** A track stops being forwarded (unpublished, forbidden): its file keeps what it has. */
+  detach(track: PublishedTrack): void {
+    if (!this.tapped.delete(track)) return;
+    track.setRecordTap(undefined);
+  }
+
+  private fileFor(peerId: string, group: RecordingGroup): GroupFile {
+    const key = `${peerId}/${group}`;
+    let file = this.files.get(key);
+    if (!file) {
+      const path = join(this.dir, `${safeName(peerId)}-${group}-${this.files.size + 1}.webm`);
+      const sink = this.openSink(path);
+      sink.catch(() => undefined); // reported through the file's first write
+      file = new GroupFile(peerId, group, path, sink, (error) => this.fail(error));
+      this.files.set(key, file);
+    }
+    return file;
+  }
+
+  private fail(error: unknown): void {
+    if (this.stopped) return;
+    this.ctx.log('warn', 'recording write failed', { recordingId: this.recordingId, error: String(error) });
+    this.onFailure(error);
+  }
+
+  /** Stops every file; what was written stays, with its duration when the stop completed. */
+  async stop(): Promise<RecordedFile[]> {
+    this.stopped = true;
+    for (const track of this.tapped) track.setRecordTap(undefined);
+    this.tapped.clear();
+    return Promise.all([...this.files.values()].map((f) => f.stop()));
+  }
+}
+
+/** The whole second of wall-clock ms as a 64-bit NTP timestamp (seconds since 1900, no fraction). */
+function toNtp(ms: number): bigint {
+  return BigInt(Math.floor(ms / 1000) + 2_208_988_800) << 32n;
+}
+
+function safeName(id: string): string {
+  return id.replace(/[^A-Za-z0-9_-]/g, '_');
+}
