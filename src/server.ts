@@ -14,6 +14,8 @@ import { roomRoutes } from './api/room/routes.js';
 import { openStore, type Store } from './store/index.js';
 import { WebhookWorker, type Clock } from './webhooks/worker.js';
 import { createLogger, logFormat } from './logging.js';
+import { joinCluster, type ClusterNode } from './cluster/index.js';
+import type { Coordination } from './core/index.js';
 import { Metrics } from './metrics/registry.js';
 import { coreSources, mediaSources, signalingSources, webhookSources } from './metrics/sources.js';
 
@@ -26,6 +28,8 @@ export interface RunningServer {
   webhooks: WebhookWorker;
   /** Absent when MEDIA_WORKERS=0. */
   media?: { service: MediaService; control: MediaControl; signaling: SignalingServer };
+  /** This node's part in a cluster (REDIS_URL); absent for a single node. */
+  cluster?: ClusterNode;
   /** GET /metrics; a later module adds its own with metrics.registerGaugeSource / registerCounterSource. */
   metrics: Metrics;
   config: Config;
@@ -55,7 +59,7 @@ export interface ServerOptions {
 }
 
 /** Builds the core over the configured store (shared by the server and the CLI). */
-export async function openCore(config: Config, env: NodeJS.ProcessEnv = process.env, onError?: (error: unknown, where: string) => void) {
+export async function openCore(config: Config, env: NodeJS.ProcessEnv = process.env, onError?: (error: unknown, where: string) => void, coordination?: Coordination) {
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, onError: (error) => onError?.(error, 'the database pool') });
   const core = new Core({
     store,
@@ -71,6 +75,7 @@ export async function openCore(config: Config, env: NodeJS.ProcessEnv = process.
     webhooks: { retry: { baseMs: config.webhooks.retryBaseMs } },
     corsOrigins: config.corsOrigins,
     rateLimitPerMinute: config.rateLimitPerMinute,
+    coordination,
     onError,
   });
   return { store, core };
@@ -127,7 +132,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   let app: FastifyInstance | undefined;
   let media: RunningServer['media'];
   const onError = (error: unknown, where: string) => log.error({ err: error }, `error in ${where}`);
-  const { store, core } = await openCore(config, env, onError);
+  const cluster = config.cluster
+    ? await joinCluster(config.cluster, config.cluster.nodePublicUrl ?? config.publicUrl, (error) => onError(error, 'the Redis connection'))
+    : undefined;
+  const { store, core } = await openCore(config, env, onError, cluster?.coordination);
   const { timeoutMs, concurrency, pollMs } = config.webhooks;
   const webhooks = new WebhookWorker(core, { timeoutMs, concurrency, pollMs, clock: options.webhookClock, onError });
   try {
@@ -172,8 +180,22 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
     if (config.publicUrlFromPort) core.links.rebase(`http://${host.includes(':') ? `[${host}]` : host}:${port}`);
     const running = app;
+    if (cluster) {
+      if (!config.cluster?.nodePublicUrl) cluster.registry.self.url = config.publicUrlFromPort ? `http://${host.includes(":") ? `[${host}]` : host}:${port}` : config.publicUrl;
+      const signaling = media?.signaling;
+      const service = media?.service;
+      await cluster.start(async () => {
+        const stats = service ? await service.stats() : [];
+        return {
+          participants: signaling?.counts().seated ?? 0,
+          streams: stats.reduce((n, w) => n + (w.tracksForwarded ?? 0), 0),
+          eventLoop: stats.reduce((n, w) => Math.max(n, w.recentEventLoopUtilization ?? 0), 0),
+        };
+      });
+      log.info({ node: config.cluster?.nodeId, url: cluster.registry.self.url }, 'joined the cluster');
+    }
     return {
-      app: running, log, core, store, config, firstStart, media, webhooks, metrics,
+      app: running, log, core, store, config, firstStart, media, webhooks, metrics, cluster,
       url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
       async close(opts = {}) {
         if (opts.restart) await media?.signaling.restart(config.rejoinWindowMs);
@@ -182,6 +204,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         await running.close();
         await webhooks.stop(); // requests in flight finish and are recorded
         await core.stop();
+        await cluster?.close(true);
         await store.close();
       },
     };
@@ -190,6 +213,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     await app?.close();
     await webhooks.stop();
     await core.stop();
+    await cluster?.close(true);
     await store.close();
     throw error;
   }

@@ -100,6 +100,11 @@ export interface JoinRequest {
 
 export interface JoinResponse {
   joinToken: string;
+  /**
+   * With several nodes: the address (scheme, host, port) of the node that runs this meeting; the
+   * socket opens there. Absent: the page's own server.
+   */
+  nodeUrl?: string;
   /** ISO time before which the token does not open a socket (the meeting's start, when early). */
   notBefore: string;
   /** ISO time after which the token no longer opens a socket. */

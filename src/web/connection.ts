@@ -20,8 +20,15 @@ export interface ConnectionEvents {
  * The signaling socket: opening it with a join token, keep-alive pings, and after a drop,
  * resuming the same seat with the resume token while the server keeps it.
  */
+/** ws(s)://host of the meeting's node, or of the page's own server. */
+function socketBase(nodeUrl?: string): string {
+  const u = nodeUrl ? new URL(nodeUrl, location.href) : location;
+  return `${u.protocol === 'https:' ? 'wss:' : 'ws:'}//${u.host}`;
+}
+
 export class Connection {
   private ws: WebSocket | undefined;
+  private wsBase = socketBase();
   private pingTimer: ReturnType<typeof setInterval> | undefined;
   private lastHeard = 0;
   private resumeToken: string | undefined;
@@ -58,7 +65,9 @@ export class Connection {
     this.timers.clear('reconnect');
   }
 
-  connect(joinToken: string): void {
+  /** `nodeUrl`: the node that runs the meeting (several nodes); the socket and its resumes go there. */
+  connect(joinToken: string, nodeUrl?: string): void {
+    this.wsBase = socketBase(nodeUrl);
     this.open(`${WS_PATH}?token=${encodeURIComponent(joinToken)}`);
   }
 
@@ -157,7 +166,7 @@ export class Connection {
 
   private open(pathAndQuery: string): void {
     this.close();
-    const url = `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}${pathAndQuery}`;
+    const url = `${this.wsBase}${pathAndQuery}`;
     const ws = new WebSocket(url);
     this.ws = ws;
     let welcomed = false;

@@ -183,7 +183,7 @@ export class Meeting {
       this.store.set({ opensAt: undefined });
     }
     this.leaving = false;
-    this.connection.connect(reply.token);
+    this.connection.connect(reply.token, reply.nodeUrl);
   }
 
   /**

@@ -20,7 +20,9 @@ export function roomRoutes(app: FastifyInstance, core: Core): void {
       const seated = meeting ? core.presence.seatedHere(meeting.id) : 0;
       const admission = await core.access.admit(link, { name, pin, login, signup }, seated, request.ip);
       const { token, grant } = core.joinTokens.issue(link, admission);
+      const nodeUrl = await core.placeMeeting(admission.meeting.id);
       const answer: JoinResponse = {
+        ...(nodeUrl ? { nodeUrl } : {}),
         joinToken: token, notBefore: grant.notBefore.toISOString(), expiresAt: grant.expiresAt.toISOString(), serverTime: new Date().toISOString(),
       };
       return answer;

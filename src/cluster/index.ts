@@ -1,0 +1,40 @@
+import type { Redis } from 'ioredis';
+import type { ClusterConfig } from '../config.js';
+import { RedisCoordination } from './coordination.js';
+import { Placement } from './placement.js';
+import { connect } from './redis.js';
+import { NodeRegistry, type NodeLoad } from './registry.js';
+
+export type { NodeInfo, NodeLoad } from './registry.js';
+
+/** This node's part in a cluster: its Redis connection, heartbeat, placement and the core's port. */
+export interface ClusterNode {
+  redis: Redis;
+  registry: NodeRegistry;
+  placement: Placement;
+  coordination: RedisCoordination;
+  /** Starts the heartbeat once the node can take meetings. */
+  start(load: () => Promise<Omit<NodeLoad, 'cpu'>>): Promise<void>;
+  /** `leave`: a graceful stop removes the node at once; otherwise its heartbeat just expires. */
+  close(leave: boolean): Promise<void>;
+}
+
+export async function joinCluster(config: ClusterConfig, selfUrl: string, onError: (error: unknown) => void): Promise<ClusterNode> {
+  const redis = connect(config.redisUrl, onError);
+  await redis.ping(); // fail the start clearly when Redis cannot be reached
+  let load: () => Promise<Omit<NodeLoad, 'cpu'>> = async () => ({ participants: 0, streams: 0, eventLoop: 0 });
+  const registry = new NodeRegistry(redis, { id: config.nodeId, url: selfUrl }, config.nodeTtlMs, config.heartbeatMs, () => load(), onError);
+  const placement = new Placement(redis, registry, config.heartbeatMs);
+  const coordination = new RedisCoordination(redis, registry, placement);
+  return {
+    redis, registry, placement, coordination,
+    async start(measure) {
+      load = measure;
+      await registry.start();
+    },
+    async close(leave) {
+      await registry.stop(leave).catch(onError);
+      redis.disconnect();
+    },
+  };
+}
