@@ -5,9 +5,14 @@ import { PREFIX } from './redis.js';
 const placementKey = (meetingId: string) => `${PREFIX}placement:${meetingId}`;
 const recentKey = (nodeId: string) => `${PREFIX}placed:${nodeId}`;
 
-/** A node's weight for placement: people count most, forwarded streams and busy CPUs too. */
+/**
+ * A node's weight for placement: people count most, then forwarded streams; CPU and worker
+ * event-loop use only once past half busy (below that they are noise: start-up, a neighbour's
+ * work), then heavily — a saturated node loses media quality for everyone on it.
+ */
 export function score(node: NodeInfo, recent: number): number {
-  return node.participants + recent + node.streams / 4 + 20 * Math.max(node.cpu, node.eventLoop);
+  const busy = Math.max(0, Math.max(node.cpu, node.eventLoop) - 0.5);
+  return node.participants + recent + node.streams / 4 + 40 * busy;
 }
 
 /**

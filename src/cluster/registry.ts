@@ -47,6 +47,9 @@ export class NodeRegistry {
   ) {}
 
   async start(): Promise<void> {
+    // Measured from now: the start-up's own work says nothing about the load to come.
+    this.lastCpu = process.cpuUsage();
+    this.lastAt = performance.now();
     await this.beat();
     this.timer = setInterval(() => void this.beat().catch(this.onError), this.heartbeatMs);
     this.timer.unref();
@@ -96,6 +99,6 @@ export class NodeRegistry {
     const elapsedUs = (now - this.lastAt) * 1000;
     this.lastCpu = process.cpuUsage();
     this.lastAt = now;
-    return elapsedUs > 0 ? Math.min(1, (used.user + used.system) / elapsedUs) : 0;
+    return elapsedUs > 100_000 ? Math.min(1, (used.user + used.system) / elapsedUs) : 0;
   }
 }

@@ -32,7 +32,8 @@ export class MeetingBot {
     });
     const body = await res.json() as JoinResponse & { error?: { message: string; state?: string } };
     if (res.status !== 200) throw Object.assign(new Error(`join refused: ${res.status} ${JSON.stringify(body)}`), { status: res.status, body });
-    const bot = new MeetingBot(host, name, baseUrl.replace(/^http/, 'ws'));
+    // Like the page: the socket goes to the meeting's node when the answer names one.
+    const bot = new MeetingBot(host, name, (body.nodeUrl ?? baseUrl).replace(/^http/, 'ws'));
     await host.create(name, opts);
     await bot.connect(`token=${body.joinToken}`);
     if (opts.audio !== false || opts.video !== false || opts.screen) await bot.publish();

@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JoinRefusal, JoinResponse, RoomLink } from '../../src/protocol/messages.js';
+import { bearer, send } from '../helpers/http.js';
+import { BotHost, eventually, MeetingBot, personalLink } from '../helpers/meeting-bot.js';
+import { TestCluster, type TestNode } from './nodes.js';
+
+// Three `parley serve` processes on loopback ports sharing one PostgreSQL and one Redis: any node
+// answers, meetings spread over the nodes, limits hold for the cluster.
+
+let cluster: TestCluster;
+let host: BotHost;
+const bots: MeetingBot[] = [];
+
+beforeAll(async () => {
+  cluster = await TestCluster.start(3);
+  host = new BotHost();
+}, 90_000);
+afterAll(async () => {
+  await Promise.all(bots.map((b) => b.stop()));
+  await host?.quit();
+  await cluster?.stop();
+});
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- API answers read in assertions
+const api = (node: TestNode, method: string, path: string, body?: unknown) => send<Json>(`${node.url}/api/v1${path}`, {
+  method, headers: { ...bearer(cluster.token), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+  body: body === undefined ? undefined : JSON.stringify(body),
+});
+const joinReq = (node: TestNode, body: Record<string, unknown>) => send<JoinResponse & JoinRefusal>(`${node.url}/rtc/join`, {
+  method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+});
+const publicLink = (m: Json): RoomLink => ({ kind: 'public', code: (m.links.meeting as string).split('/').pop()! });
+const [n1, n2, n3] = [0, 1, 2].map((i) => () => cluster.nodes[i]!);
+
+describe('a cluster of three nodes', () => {
+  it('answers the API the same on every node', async () => {
+    const created = await api(n1(), 'POST', '/meetings', { title: 'Everywhere', host: { externalId: 'h', name: 'Host' } });
+    expect(created.status).toBe(201);
+    const answers = await Promise.all(cluster.nodes.map((n) => api(n, 'GET', `/meetings/${created.body.id}`)));
+    for (const a of answers) {
+      expect(a.status).toBe(200);
+      expect(a.body).toEqual(answers[0]!.body);
+    }
+    expect(answers[0]!.body.title).toBe('Everywhere');
+  });
+
+  it('places new meetings on different nodes, whichever node is asked', async () => {
+    const nodes = new Set<string | undefined>();
+    for (let i = 0; i < 3; i++) {
+      const m = (await api(n1(), 'POST', '/meetings', { title: `Spread ${i}` })).body;
+      const joined = await joinReq(n1(), { link: publicLink(m), name: `Guest ${i}` });
+      expect(joined.status).toBe(200);
+      nodes.add(cluster.nodeAt(joined.body.nodeUrl)?.id);
+      // The same meeting asked through another node: the same place.
+      const again = await joinReq(n3(), { link: publicLink(m), name: `Other ${i}` });
+      expect(again.body.nodeUrl).toBe(joined.body.nodeUrl);
+    }
+    expect([...nodes].sort()).toEqual(['node-1', 'node-2', 'node-3']);
+  });
+
+  it('brings people who open the link through different nodes into one room', async () => {
+    const m = (await api(n2(), 'POST', '/meetings', { title: 'Together', host: { externalId: 'th', name: 'Host' } })).body;
+    const people = (await api(n2(), 'GET', `/meetings/${m.id}/participants`)).body.data as Json[];
+    const guests = await Promise.all(['a', 'b'].map(async (x) => (await api(n2(), 'POST', `/meetings/${m.id}/participants`, { externalId: `t${x}`, name: `Guest ${x}` })).body));
+    const links = [people.find((p) => p.role === 'host')!.joinUrl as string, ...guests.map((g) => g.joinUrl as string)];
+    for (const [i, url] of links.entries()) {
+      bots.push(await MeetingBot.join(host, cluster.nodes[i]!.url, `together-${i}`, personalLink(url), { audio: false }));
+    }
+    const [first, second, third] = bots.slice(-3) as [MeetingBot, MeetingBot, MeetingBot];
+    // Everyone sees the camera of everyone else: one room on one node.
+    expect(await eventually(async () => (await first.framesFrom(third.id)) > 0 && (await third.framesFrom(first.id)) > 0
+      && (await second.framesFrom(first.id)) > 0, 30_000)).toBe(true);
+    const status = await Promise.all(cluster.nodes.map(async (n) => (await api(n, 'GET', `/meetings/${m.id}`)).body.status));
+    expect(new Set(status).size).toBe(1);
+  }, 60_000);
+
+  it('holds the wrong-PIN limit across nodes', async () => {
+    const m = (await api(n1(), 'POST', '/meetings', { access: { mode: 'restricted', pin: true }, pin: '424242' })).body;
+    // Five wrong PINs from one address, spread over the three nodes (the per-address limit is 5).
+    for (let i = 0; i < 5; i++) {
+      const wrong = await joinReq(cluster.nodes[i % 3]!, { link: publicLink(m), name: 'Mallory', pin: String(100000 + i) });
+      expect(wrong.status).toBe(401);
+    }
+    for (const node of cluster.nodes) {
+      const limited = await joinReq(node, { link: publicLink(m), name: 'Mallory', pin: '424242' });
+      expect(limited.status).toBe(429);
+      expect(limited.body.error.code).toBe('rate_limited');
+    }
+  });
+});
