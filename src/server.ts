@@ -140,6 +140,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const webhooks = new WebhookWorker(core, { timeoutMs, concurrency, pollMs, clock: options.webhookClock, onError });
   try {
     await core.start();
+    await cluster?.relay(core);
     const adminToken = await core.admin.ensureToken();
     let demo: AccountCredentials | undefined;
     if ((await core.accounts.list()).length === 0) {

@@ -1,6 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { ClusterConfig } from '../config.js';
+import type { Core } from '../core/index.js';
 import { RedisCoordination } from './coordination.js';
+import { EventRelay } from './relay.js';
 import { Placement } from './placement.js';
 import { connect } from './redis.js';
 import { NodeRegistry, type NodeLoad } from './registry.js';
@@ -13,6 +15,8 @@ export interface ClusterNode {
   registry: NodeRegistry;
   placement: Placement;
   coordination: RedisCoordination;
+  /** Carries the core's room and service events between the nodes (once the core runs). */
+  relay(core: Core): Promise<void>;
   /** Starts the heartbeat once the node can take meetings. */
   start(load: () => Promise<Omit<NodeLoad, 'cpu'>>): Promise<void>;
   /** `leave`: a graceful stop removes the node at once; otherwise its heartbeat just expires. */
@@ -26,13 +30,21 @@ export async function joinCluster(config: ClusterConfig, selfUrl: string, onErro
   const registry = new NodeRegistry(redis, { id: config.nodeId, url: selfUrl }, config.nodeTtlMs, config.heartbeatMs, () => load(), onError);
   const placement = new Placement(redis, registry, config.heartbeatMs);
   const coordination = new RedisCoordination(redis, registry, placement);
+  let relay: EventRelay | undefined;
   return {
     redis, registry, placement, coordination,
+    async relay(core) {
+      const subscriber = redis.duplicate();
+      subscriber.on('error', onError);
+      relay = new EventRelay(redis, subscriber, core, config.nodeId, onError);
+      await relay.start();
+    },
     async start(measure) {
       load = measure;
       await registry.start();
     },
     async close(leave) {
+      await relay?.stop();
       await registry.stop(leave).catch(onError);
       redis.disconnect();
     },

@@ -13,8 +13,9 @@ export interface CoreEvents {
   'participant.status': { accountId: string; meetingId: string; participantId: string; status: ParticipantStatus; previous: ParticipantStatus };
   /** A personal link was cancelled or deleted: its holder must be removed from the room. */
   'participant.revoked': { accountId: string; meetingId: string; participantId: string };
-  'service.state': { running: boolean };
-  'service.addresses': { addresses: string[] };
+  /** `followed`: this node followed another node's change (a cluster); the change is not this node's to announce. */
+  'service.state': { running: boolean; followed?: boolean };
+  'service.addresses': { addresses: string[]; followed?: boolean };
   /** Webhook events were committed to the outbox: the delivery worker may look now. */
   'webhooks.queued': Record<string, never>;
 }

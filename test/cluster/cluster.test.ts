@@ -31,6 +31,8 @@ const joinReq = (node: TestNode, body: Record<string, unknown>) => send<JoinResp
 });
 const publicLink = (m: Json): RoomLink => ({ kind: 'public', code: (m.links.meeting as string).split('/').pop()! });
 const [n1, n2, n3] = [0, 1, 2].map((i) => () => cluster.nodes[i]!);
+/** The address of the node a bot's socket went to (its join answer's nodeUrl). */
+const roomOf = (bot: MeetingBot) => bot.nodeUrl;
 
 describe('a cluster of three nodes', () => {
   it('answers the API the same on every node', async () => {
@@ -87,4 +89,28 @@ describe('a cluster of three nodes', () => {
       expect(limited.body.error.code).toBe('rate_limited');
     }
   });
+
+  // Last: it stops the service for the whole cluster.
+  it('stops media on every node when the service is stopped through one, and starts it again', async () => {
+    const m = (await api(n1(), 'POST', '/meetings', { title: 'Stopped', host: { externalId: 'sh', name: 'Host' } })).body;
+    const hostUrl = ((await api(n1(), 'GET', `/meetings/${m.id}/participants`)).body.data as Json[])[0]!.joinUrl as string;
+    const bot = await MeetingBot.join(host, n1().url, 'stopped-host', personalLink(hostUrl), { audio: false });
+    bots.push(bot);
+    const room = cluster.nodeAt(roomOf(bot))!;
+    expect(room).toBeDefined();
+    const other = cluster.nodes.find((n) => n !== room)!;
+    const stopped = await api(other, 'POST', '/service', { action: 'stop' });
+    expect(stopped.status).toBe(200);
+    // The room on another node closes for this reason, and every node's media is down.
+    expect(await eventually(() => bot.closed?.state === 'service_stopped', 10_000)).toBe(true);
+    expect(await eventually(async () => {
+      const all = await Promise.all(cluster.nodes.map(async (n) => (await api(n, 'GET', '/service')).body));
+      return all.every((s) => s.running === false && s.media?.state === 'stopped');
+    }, 10_000)).toBe(true);
+    expect((await api(other, 'POST', '/service', { action: 'start' })).status).toBe(200);
+    expect(await eventually(async () => {
+      const all = await Promise.all(cluster.nodes.map(async (n) => (await api(n, 'GET', '/service')).body));
+      return all.every((s) => s.running === true && s.media?.state === 'running');
+    }, 10_000)).toBe(true);
+  }, 40_000);
 });

@@ -26,6 +26,11 @@ export class MeetingBot {
 
   private constructor(readonly host: BotHost, readonly name: string, private readonly wsBase: string) {}
 
+  /** The node the join answer sent this bot to (several nodes), else the server asked. */
+  get nodeUrl(): string {
+    return this.wsBase.replace(/^ws/, 'http');
+  }
+
   static async join(host: BotHost, baseUrl: string, name: string, link: RoomLink, opts: BotOptions & { displayName?: string } = {}): Promise<MeetingBot> {
     const res = await fetch(`${baseUrl}/rtc/join`, {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ link, name: opts.displayName ?? name }),
