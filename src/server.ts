@@ -17,7 +17,7 @@ import { createLogger, logFormat } from './logging.js';
 import { joinCluster, type ClusterNode } from './cluster/index.js';
 import type { Coordination } from './core/index.js';
 import { Metrics } from './metrics/registry.js';
-import { coreSources, mediaSources, signalingSources, webhookSources } from './metrics/sources.js';
+import { clusterSources, coreSources, mediaSources, signalingSources, webhookSources } from './metrics/sources.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -133,7 +133,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   let media: RunningServer['media'];
   const onError = (error: unknown, where: string) => log.error({ err: error }, `error in ${where}`);
   const cluster = config.cluster
-    ? await joinCluster(config.cluster, config.cluster.nodePublicUrl ?? config.publicUrl, (error) => onError(error, 'the Redis connection'))
+    ? await joinCluster(config.cluster, config.cluster.nodePublicUrl ?? config.publicUrl, (error) => onError(error, 'the Redis connection'),
+      (draining) => log.info(draining ? 'draining: no new meetings here; the running ones go on until they end' : 'drain taken back: this node takes new meetings again'))
     : undefined;
   const { store, core } = await openCore(config, env, onError, cluster?.coordination);
   const { timeoutMs, concurrency, pollMs } = config.webhooks;
@@ -154,6 +155,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       ...(config.metricsOff ? {} : { metrics, metricsToken: config.metricsToken }),
     });
     coreSources(metrics, core);
+    if (cluster) clusterSources(metrics, core, { nodes: () => cluster.registry.list(), placements: (ids) => cluster.placement.all(ids) });
     webhookSources(metrics, core, webhooks);
     if (config.mediaWorkers > 0) {
       const service = new MediaService({

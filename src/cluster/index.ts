@@ -8,6 +8,8 @@ import { connect } from './redis.js';
 import { NodeRegistry, type NodeLoad } from './registry.js';
 
 export type { NodeInfo, NodeLoad } from './registry.js';
+export { requestDrain } from './drain.js';
+export { connect } from './redis.js';
 
 /** This node's part in a cluster: its Redis connection, heartbeat, placement and the core's port. */
 export interface ClusterNode {
@@ -23,11 +25,11 @@ export interface ClusterNode {
   close(leave: boolean): Promise<void>;
 }
 
-export async function joinCluster(config: ClusterConfig, selfUrl: string, onError: (error: unknown) => void): Promise<ClusterNode> {
+export async function joinCluster(config: ClusterConfig, selfUrl: string, onError: (error: unknown) => void, onDrain?: (draining: boolean) => void): Promise<ClusterNode> {
   const redis = connect(config.redisUrl, onError);
   await redis.ping(); // fail the start clearly when Redis cannot be reached
   let load: () => Promise<Omit<NodeLoad, 'cpu'>> = async () => ({ participants: 0, streams: 0, eventLoop: 0 });
-  const registry = new NodeRegistry(redis, { id: config.nodeId, url: selfUrl }, config.nodeTtlMs, config.heartbeatMs, () => load(), onError);
+  const registry = new NodeRegistry(redis, { id: config.nodeId, url: selfUrl }, config.nodeTtlMs, config.heartbeatMs, () => load(), onError, onDrain);
   const placement = new Placement(redis, registry, config.heartbeatMs);
   const coordination = new RedisCoordination(redis, registry, placement);
   let relay: EventRelay | undefined;

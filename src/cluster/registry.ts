@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { drainKey } from './drain.js';
 import { PREFIX } from './redis.js';
 
 /** What a node carries now; placement prefers the lightest. */
@@ -44,6 +45,8 @@ export class NodeRegistry {
     private readonly heartbeatMs: number,
     private readonly load: () => Promise<Omit<NodeLoad, 'cpu'>>,
     private readonly onError: (error: unknown) => void,
+    /** Told when a drain was asked for or taken back (for the log). */
+    private readonly onDrain?: (draining: boolean) => void,
   ) {}
 
   async start(): Promise<void> {
@@ -61,16 +64,15 @@ export class NodeRegistry {
     if (leave) await this.redis.multi().del(nodeKey(this.self.id)).zrem(NODES, this.self.id).exec();
   }
 
-  async setDraining(draining: boolean): Promise<void> {
-    this.draining = draining;
-    await this.beat();
-  }
 
   get isDraining(): boolean {
     return this.draining;
   }
 
   async beat(): Promise<void> {
+    const wasDraining = this.draining;
+    this.draining = (await this.redis.exists(drainKey(this.self.id))) === 1;
+    if (this.draining !== wasDraining) this.onDrain?.(this.draining);
     const load = { ...await this.load(), cpu: this.cpu() };
     const info: NodeInfo = { id: this.self.id, url: this.self.url, draining: this.draining, seenAt: Date.now(), ...load };
     await this.redis.multi()

@@ -167,6 +167,11 @@ export class Core {
     return { meetings: meetings.length, participants: participants.length };
   }
 
+  /** The ids of the meetings in progress (8 or 11), on every node (operator views). */
+  async liveMeetingIds(): Promise<string[]> {
+    return (await this.options.store.meetings.listLive()).map((m) => m.id);
+  }
+
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.presence.stop();

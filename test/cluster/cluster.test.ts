@@ -1,7 +1,9 @@
+import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JoinRefusal, JoinResponse, RoomLink } from '../../src/protocol/messages.js';
 import { bearer, send } from '../helpers/http.js';
 import { BotHost, eventually, MeetingBot, personalLink } from '../helpers/meeting-bot.js';
+import { scrape } from '../helpers/metrics.js';
 import { TestCluster, type TestNode } from './nodes.js';
 
 // Three `parley serve` processes on loopback ports sharing one PostgreSQL and one Redis: any node
@@ -88,6 +90,37 @@ describe('a cluster of three nodes', () => {
       expect(limited.status).toBe(429);
       expect(limited.body.error.code).toBe('rate_limited');
     }
+  });
+
+  it('shows every node and where each meeting runs in /metrics, the same on every node', async () => {
+    const seated = bots.filter((b) => b.welcome && !b.closed);
+    expect(seated.length).toBeGreaterThan(0);
+    for (const node of cluster.nodes) {
+      const m = await scrape(node.url);
+      expect(m.samples.filter((x) => x.name === 'parley_cluster_node_up').map((x) => x.labels.node).sort()).toEqual(['node-1', 'node-2', 'node-3']);
+      expect(m.samples.find((x) => x.name === 'parley_cluster_node_up' && x.labels.node === 'node-2')?.labels.url).toBe(n2().url);
+      const placed = m.samples.filter((x) => x.name === 'parley_cluster_meeting_node').map((x) => x.labels.node);
+      expect(placed.length).toBeGreaterThan(0);
+      // The bots' meetings run where their sockets went.
+      for (const bot of seated) expect(placed).toContain(cluster.nodeAt(bot.nodeUrl)!.id);
+    }
+  });
+
+  it('parley drain takes a node out of placement until taken back', async () => {
+    const cli = (...args: string[]) => execFileSync(process.execPath, [new URL('../../bin/parley.js', import.meta.url).pathname, 'drain', ...args], {
+      env: { ...process.env, REDIS_URL: cluster.redis.url }, encoding: 'utf8',
+    });
+    expect(cli('--node', 'node-3')).toMatch(/node-3 takes no new meetings/);
+    const draining = async () => (await scrape(n1().url)).sum('parley_cluster_node_draining', { node: 'node-3' });
+    expect(await eventually(async () => (await draining()) === 1)).toBe(true);
+    for (let i = 0; i < 4; i++) {
+      const m = (await api(n3(), 'POST', '/meetings', { title: `Drained ${i}` })).body;
+      const joined = await joinReq(n3(), { link: publicLink(m), name: `Guest ${i}` });
+      expect(joined.status).toBe(200);
+      expect(cluster.nodeAt(joined.body.nodeUrl)?.id).not.toBe('node-3');
+    }
+    cli('--node', 'node-3', '--off');
+    expect(await eventually(async () => (await draining()) === 0)).toBe(true);
   });
 
   // Last: it stops the service for the whole cluster.
