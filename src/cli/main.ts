@@ -244,7 +244,7 @@ async function drain(args: string[]) {
   }
   process.stdout.write(f.off
     ? `Node ${node} takes new meetings again.\n`
-    : `Node ${node} takes no new meetings from its next heartbeat; its running meetings go on. /metrics shows parley_cluster_node_rooms falling to 0.\n`);
+    : `Node ${node} takes no new meetings from its next heartbeat; its running meetings go on. /metrics shows parley_cluster_node_participants falling to 0.\n`);
 }
 
 const HELP = new Set(['help', '--help', '-h']);
