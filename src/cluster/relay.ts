@@ -4,8 +4,12 @@ import { PREFIX } from './redis.js';
 
 const CHANNEL = `${PREFIX}events`;
 
-/** Core events that concern live rooms, wherever they run: every node's signaling must hear them. */
-const SHARED = ['meeting.closed', 'meeting.changed', 'preset.changed', 'participant.revoked'] as const;
+/**
+ * Core events that concern live rooms, wherever they run: every node's signaling must hear them;
+ * and new webhook deliveries, so that every node's worker may claim them at once (the claim in
+ * PostgreSQL decides who sends each).
+ */
+const SHARED = ['meeting.closed', 'meeting.changed', 'preset.changed', 'participant.revoked', 'webhooks.queued'] as const;
 type Shared = typeof SHARED[number];
 
 type Message =

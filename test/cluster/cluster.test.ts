@@ -4,6 +4,7 @@ import type { JoinRefusal, JoinResponse, RoomLink } from '../../src/protocol/mes
 import { bearer, send } from '../helpers/http.js';
 import { BotHost, eventually, MeetingBot, personalLink } from '../helpers/meeting-bot.js';
 import { scrape } from '../helpers/metrics.js';
+import { WebhookReceiver } from '../helpers/webhook-receiver.js';
 import { TestCluster, type TestNode } from './nodes.js';
 
 // Three `parley serve` processes on loopback ports sharing one PostgreSQL and one Redis: any node
@@ -14,7 +15,7 @@ let host: BotHost;
 const bots: MeetingBot[] = [];
 
 beforeAll(async () => {
-  cluster = await TestCluster.start(3);
+  cluster = await TestCluster.start(3, { WEBHOOK_POLL_SECONDS: '1' });
   host = new BotHost();
 }, 90_000);
 afterAll(async () => {
@@ -121,6 +122,26 @@ describe('a cluster of three nodes', () => {
     }
     cli('--node', 'node-3', '--off');
     expect(await eventually(async () => (await draining()) === 0)).toBe(true);
+  });
+
+  it('sends each webhook delivery once, whichever nodes compete for it', async () => {
+    const receiver = new WebhookReceiver();
+    try {
+      const hook = (await api(n1(), 'POST', '/webhooks', { url: await receiver.listen() })).body;
+      receiver.secret = hook.secret as string;
+      // Queued through every node; every node's worker hears of each at once and tries to claim it.
+      const queued = await Promise.all(Array.from({ length: 30 }, (_, i) => api(cluster.nodes[i % 3]!, 'POST', `/webhooks/${hook.id}/ping`)));
+      expect(queued.every((q) => q.status === 202)).toBe(true);
+      const delivered = async () => (await api(n2(), 'GET', `/webhooks/${hook.id}/deliveries?state=delivered&limit=100`)).body.data as Json[];
+      expect(await eventually(async () => (await delivered()).length === 30, 20_000)).toBe(true);
+      // Once all are recorded delivered nothing can claim them again: what arrived is final.
+      const ids = receiver.received.map((r) => r.event.id as string);
+      expect(ids).toHaveLength(30);
+      expect(new Set(ids).size).toBe(30);
+      expect(receiver.received.every((r) => r.verified)).toBe(true);
+    } finally {
+      await receiver.close();
+    }
   });
 
   // Last: it stops the service for the whole cluster.
