@@ -49,9 +49,31 @@ export class RedisCoordination implements Coordination {
     return dead;
   }
 
-  async placeMeeting(meetingId: string): Promise<string> {
+  async placeMeeting(meetingId: string, unreachableNode?: string): Promise<string> {
+    if (unreachableNode !== undefined) await this.checkReported(meetingId, unreachableNode);
     const node = await this.placement.place(meetingId);
     if (!node) throw new CoreError('unavailable', 'no server can take this meeting now; try again in a few seconds', { details: { retryAfterSeconds: 5 } });
     return node.url;
   }
+
+  async nodeAddresses(): Promise<readonly string[]> {
+    return (await this.registry.list()).map((n) => n.url);
+  }
+
+  /**
+   * A page could not reach the meeting's node: ask that node's /healthz ourselves (a page's word
+   * alone moves nothing); no answer within the probe time and it is forgotten now, so the
+   * placement that follows picks a live node.
+   */
+  private async checkReported(meetingId: string, url: string): Promise<void> {
+    const owner = await this.placement.ownerOf(meetingId);
+    if (owner === null || owner === this.registry.self.id) return;
+    const node = (await this.registry.list()).find((n) => n.id === owner);
+    if (!node || node.url !== url) return;
+    const answered = await fetch(`${node.url}/healthz`, { signal: AbortSignal.timeout(PROBE_MS) }).then((r) => r.ok, () => false);
+    if (!answered) await this.registry.forget(node.id);
+  }
 }
+
+/** How long a node suspected dead has to answer /healthz. */
+const PROBE_MS = 1500;

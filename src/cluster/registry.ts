@@ -91,6 +91,11 @@ export class NodeRegistry {
     return values.flatMap((v) => (v === null ? [] : [JSON.parse(v) as NodeInfo])).sort((a, b) => a.id.localeCompare(b.id));
   }
 
+  /** Takes a node that does not answer for dead now (its heartbeat would bring it back if it lives). */
+  async forget(id: string): Promise<void> {
+    await this.redis.multi().del(nodeKey(id)).zrem(NODES, id).exec();
+  }
+
   async alive(id: string): Promise<boolean> {
     return (await this.redis.exists(nodeKey(id))) === 1;
   }

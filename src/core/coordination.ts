@@ -36,8 +36,12 @@ export interface Coordination {
   /**
    * The address of the node that runs the meeting's live room, placing it on the least-loaded
    * live node when it has none (its first person joins). Undefined: this node, the only one.
+   * `unreachableNode`: a page says it cannot reach this address; if the meeting's node has it and
+   * does not answer this node either, it is taken for dead at once (not after its heartbeat's TTL).
    */
-  placeMeeting(meetingId: string): Promise<string | undefined>;
+  placeMeeting(meetingId: string, unreachableNode?: string): Promise<string | undefined>;
+  /** The addresses of the live nodes (a page may open its socket on any of them); none with one node. */
+  nodeAddresses(): Promise<readonly string[]>;
 }
 
 /** One node: counters in memory, every lease held. */
@@ -47,4 +51,5 @@ export const IN_PROCESS: Coordination = {
   unheld: async (meetingIds) => meetingIds,
   orphaned: async () => [],
   placeMeeting: async () => undefined,
+  nodeAddresses: async () => [],
 };

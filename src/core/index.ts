@@ -150,9 +150,15 @@ export class Core {
   /**
    * Where a person who was just admitted to the meeting takes their seat: the address of the node
    * that runs its live room (placed now if it runs nowhere); undefined with one node.
+   * `unreachableNode`: the person's page could not reach that address (its node may have died).
    */
-  placeMeeting(meetingId: string): Promise<string | undefined> {
-    return this.coordination.placeMeeting(meetingId);
+  placeMeeting(meetingId: string, unreachableNode?: string): Promise<string | undefined> {
+    return this.coordination.placeMeeting(meetingId, unreachableNode);
+  }
+
+  /** The addresses of the cluster's live nodes, where a room's socket may go; none with one node. */
+  nodeAddresses(): Promise<readonly string[]> {
+    return this.coordination.nodeAddresses();
   }
 
   /** Throws when the database does not answer (readiness). */

@@ -96,6 +96,11 @@ export interface JoinRequest {
   login?: { username: string; password: string };
   /** With ways.signup: registers the person as a user of the meeting's account. */
   signup?: { username: string; password: string; email?: string };
+  /**
+   * Several nodes: the address of the meeting's node that stopped answering this page's socket.
+   * The server checks it itself and, if that node is indeed gone, places the meeting elsewhere.
+   */
+  unreachableNode?: string;
 }
 
 export interface JoinResponse {

@@ -29,6 +29,10 @@ function socketBase(nodeUrl?: string): string {
 export class Connection {
   private ws: WebSocket | undefined;
   private wsBase = socketBase();
+  /** The meeting's node, when the join answer named one (several nodes). */
+  private nodeUrl: string | undefined;
+  /** Sockets to it in a row that closed without ever opening. */
+  private refusedInARow = 0;
   private pingTimer: ReturnType<typeof setInterval> | undefined;
   private lastHeard = 0;
   private resumeToken: string | undefined;
@@ -57,6 +61,15 @@ export class Connection {
     return this.rejoin !== undefined;
   }
 
+  /**
+   * Several nodes: the meeting's node refused three sockets in a row (not just slow): its address,
+   * to join again through the page's own server, which checks it and places the meeting on a
+   * live node. Undefined otherwise.
+   */
+  get unreachableNode(): string | undefined {
+    return this.nodeUrl !== undefined && this.refusedInARow >= 3 ? this.nodeUrl : undefined;
+  }
+
   /** Back in the lobby after a restart: no more attempts. */
   backInLobby(): void {
     this.rejoin = undefined;
@@ -68,6 +81,8 @@ export class Connection {
   /** `nodeUrl`: the node that runs the meeting (several nodes); the socket and its resumes go there. */
   connect(joinToken: string, nodeUrl?: string): void {
     this.wsBase = socketBase(nodeUrl);
+    this.nodeUrl = nodeUrl;
+    this.refusedInARow = 0;
     this.open(`${WS_PATH}?token=${encodeURIComponent(joinToken)}`);
   }
 
@@ -182,7 +197,13 @@ export class Connection {
       if (message.type === 'welcome' || message.type === 'lobby' || message.type === 'restarting') welcomed = true;
       this.events.message(message);
     });
+    let opened = false;
+    ws.addEventListener('open', () => {
+      opened = true;
+      this.refusedInARow = 0;
+    });
     ws.addEventListener('close', () => {
+      if (!opened) this.refusedInARow++;
       if (this.ws === ws) this.events.lost();
     });
     this.timers.set('welcome', WELCOME_TIMEOUT_MS, () => {
