@@ -59,6 +59,21 @@ export interface Config {
   rateLimitPerMinute: number;
   /** LiveMinutes failures with HTTP error statuses instead of the document's HTTP 200 + resultcode 0. */
   liveMinutesHttpErrors: boolean;
+  /** REDIS_URL and the node's own identity; absent: a single node, everything in process. */
+  cluster?: ClusterConfig;
+}
+
+/** Several nodes coordinating through Redis (docs/cluster.md). */
+export interface ClusterConfig {
+  redisUrl: string;
+  /** NODE_ID: stable name of this node; defaults to a random one per start. */
+  nodeId: string;
+  /** NODE_PUBLIC_URL: where browsers reach this node itself (signaling and media); default PUBLIC_URL. */
+  nodePublicUrl?: string;
+  /** A node whose heartbeat is older than this is dead (NODE_TTL_SECONDS, default 15). */
+  nodeTtlMs: number;
+  /** How often a node writes its heartbeat and load (a third of the TTL). */
+  heartbeatMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -146,7 +161,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: Record<s
     corsOrigins: corsOrigins(merged.CORS_ORIGINS),
     rateLimitPerMinute: integer(merged, 'RATE_LIMIT_PER_MINUTE', DEFAULT_RATE_LIMIT_PER_MINUTE, 0, 1e9),
     liveMinutesHttpErrors: flag(merged, 'LIVEMINUTES_HTTP_ERRORS'),
+    cluster: clusterConfig(merged),
   };
+}
+
+function clusterConfig(env: NodeJS.ProcessEnv): ClusterConfig | undefined {
+  const redisUrl = env.REDIS_URL?.trim();
+  if (!redisUrl) return undefined;
+  if (!/^rediss?:\/\//.test(redisUrl)) throw new ConfigError(`REDIS_URL must be a redis:// or rediss:// URL, got "${redisUrl}"`);
+  const nodeId = env.NODE_ID?.trim() || `node-${randomBytes(4).toString('hex')}`;
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(nodeId)) throw new ConfigError(`NODE_ID must be 1 to 64 letters, digits, '.', '_' or '-', got "${nodeId}"`);
+  let nodePublicUrl: string | undefined;
+  if (env.NODE_PUBLIC_URL) {
+    nodePublicUrl = env.NODE_PUBLIC_URL.replace(/\/+$/, '');
+    let ok = false;
+    try { ok = ['http:', 'https:'].includes(new URL(nodePublicUrl).protocol); } catch { /* reported below */ }
+    if (!ok) throw new ConfigError(`NODE_PUBLIC_URL must be an http(s) URL, got "${env.NODE_PUBLIC_URL}"`);
+  }
+  const nodeTtlMs = integer(env, 'NODE_TTL_SECONDS', 15, 1, 3600) * 1000;
+  return { redisUrl, nodeId, nodePublicUrl, nodeTtlMs, heartbeatMs: Math.max(200, Math.floor(nodeTtlMs / 3)) };
 }
 
 function metricsToken(raw: string | undefined): string | undefined {

@@ -16,8 +16,10 @@ import { openStore, type Store } from './store/index.js';
 import { WebhookWorker, type Clock } from './webhooks/worker.js';
 import { Composer } from './recording/composer.js';
 import { createLogger, logFormat } from './logging.js';
+import { joinCluster, type ClusterNode } from './cluster/index.js';
+import type { Coordination } from './core/index.js';
 import { Metrics } from './metrics/registry.js';
-import { coreSources, mediaSources, signalingSources, webhookSources } from './metrics/sources.js';
+import { clusterSources, coreSources, mediaSources, signalingSources, webhookSources } from './metrics/sources.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -30,6 +32,8 @@ export interface RunningServer {
   composer: Composer;
   /** Absent when MEDIA_WORKERS=0. */
   media?: { service: MediaService; control: MediaControl; signaling: SignalingServer };
+  /** This node's part in a cluster (REDIS_URL); absent for a single node. */
+  cluster?: ClusterNode;
   /** GET /metrics; a later module adds its own with metrics.registerGaugeSource / registerCounterSource. */
   metrics: Metrics;
   config: Config;
@@ -69,9 +73,9 @@ export async function openCore(
   config: Config,
   env: NodeJS.ProcessEnv = process.env,
   onError?: (error: unknown, where: string) => void,
-  clocks: { turnClock?: () => Date; recordingClock?: () => number } = {},
+  extras: { turnClock?: () => Date; recordingClock?: () => number; coordination?: Coordination } = {},
 ) {
-  const { turnClock, recordingClock } = clocks;
+  const { turnClock, recordingClock, coordination } = extras;
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, onError: (error) => onError?.(error, 'the database pool') });
   const core = new Core({
     store,
@@ -91,6 +95,7 @@ export async function openCore(
     rateLimitPerMinute: config.rateLimitPerMinute,
     turn: config.turn,
     turnClock,
+    coordination,
     onError,
   });
   return { store, core };
@@ -147,12 +152,17 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   let app: FastifyInstance | undefined;
   let media: RunningServer['media'];
   const onError = (error: unknown, where: string) => log.error({ err: error }, `error in ${where}`);
-  const { store, core } = await openCore(config, env, onError, { turnClock: options.turnClock, recordingClock: options.recordingClock });
+  const cluster = config.cluster
+    ? await joinCluster(config.cluster, config.cluster.nodePublicUrl ?? config.publicUrl, (error) => onError(error, 'the Redis connection'),
+      (draining) => log.info(draining ? 'draining: no new meetings here; the running ones go on until they end' : 'drain taken back: this node takes new meetings again'))
+    : undefined;
+  const { store, core } = await openCore(config, env, onError, { turnClock: options.turnClock, recordingClock: options.recordingClock, coordination: cluster?.coordination });
   const { timeoutMs, concurrency, pollMs } = config.webhooks;
   const webhooks = new WebhookWorker(core, { timeoutMs, concurrency, pollMs, clock: options.webhookClock, onError });
   const composer = new Composer(core, { ...config.recordings, onError });
   try {
     await core.start();
+    await cluster?.relay(core);
     const adminToken = await core.admin.ensureToken();
     let demo: AccountCredentials | undefined;
     if ((await core.accounts.list()).length === 0) {
@@ -166,6 +176,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       ...(config.metricsOff ? {} : { metrics, metricsToken: config.metricsToken }),
     });
     coreSources(metrics, core);
+    if (cluster) clusterSources(metrics, core, { nodes: () => cluster.registry.list(), placements: (ids) => cluster.placement.all(ids) });
     webhookSources(metrics, core, webhooks);
     if (config.mediaWorkers > 0) {
       // The SFU gets STUN only, never TURN: it answers on its announced address, which browsers
@@ -198,8 +209,22 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
     if (config.publicUrlFromPort) core.links.rebase(`http://${host.includes(':') ? `[${host}]` : host}:${port}`);
     const running = app;
+    if (cluster) {
+      if (!config.cluster?.nodePublicUrl) cluster.registry.self.url = config.publicUrlFromPort ? `http://${host.includes(":") ? `[${host}]` : host}:${port}` : config.publicUrl;
+      const signaling = media?.signaling;
+      const service = media?.service;
+      await cluster.start(async () => {
+        const stats = service ? await service.stats() : [];
+        return {
+          participants: signaling?.counts().seated ?? 0,
+          streams: stats.reduce((n, w) => n + (w.tracksForwarded ?? 0), 0),
+          eventLoop: stats.reduce((n, w) => Math.max(n, w.recentEventLoopUtilization ?? 0), 0),
+        };
+      });
+      log.info({ node: config.cluster?.nodeId, url: cluster.registry.self.url }, 'joined the cluster');
+    }
     return {
-      app: running, log, core, store, config, firstStart, media, webhooks, composer, metrics,
+      app: running, log, core, store, config, firstStart, media, webhooks, composer, metrics, cluster,
       url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
       async close(opts = {}) {
         if (opts.restart) await media?.signaling.restart(config.rejoinWindowMs);
@@ -209,6 +234,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         await composer.stop(); // what it was composing is composed again on the next start
         await webhooks.stop(); // requests in flight finish and are recorded
         await core.stop();
+        await cluster?.close(true);
         await store.close();
       },
     };
@@ -218,6 +244,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     await composer.stop();
     await webhooks.stop();
     await core.stop();
+    await cluster?.close(true);
     await store.close();
     throw error;
   }

@@ -21,6 +21,7 @@ Usage:
   parley admin rotate-token
   parley turn-config             a coturn turnserver.conf matching TURN_URLS, TURN_SECRET, PUBLIC_URL
                                  and the media's addresses (a new secret when TURN_SECRET is unset)
+  parley drain [--node ID] [--off]   (a cluster: NODE_ID's node, or --node, takes no new meetings)
   parley help | --help | -h      (also after any command: parley serve --help)
 
 Configuration comes from the environment (PORT, HOST, PUBLIC_URL, DATA_DIR, DATABASE_URL,
@@ -246,6 +247,25 @@ function turnConfig(args: string[]) {
   }
 }
 
+/** Asks a node of the cluster to take no new meetings (or again, with --off); through REDIS_URL. */
+async function drain(args: string[]) {
+  const f = flags(args, { node: { type: 'string' }, off: { type: 'boolean' } });
+  const config = loadConfig();
+  if (!config.cluster) throw new UsageError('parley drain needs REDIS_URL (the cluster\'s Redis)');
+  const node = str(f.node) ?? process.env.NODE_ID;
+  if (!node) throw new UsageError('parley drain needs --node ID (or NODE_ID)');
+  const { connect, requestDrain } = await import('../cluster/index.js');
+  const redis = connect(config.cluster.redisUrl, () => undefined);
+  try {
+    await requestDrain(redis, node, !f.off);
+  } finally {
+    redis.disconnect();
+  }
+  process.stdout.write(f.off
+    ? `Node ${node} takes new meetings again.\n`
+    : `Node ${node} takes no new meetings from its next heartbeat; its running meetings go on. /metrics shows parley_cluster_node_participants falling to 0.\n`);
+}
+
 const HELP = new Set(['help', '--help', '-h']);
 /** `help` only as the command (an account may be named "help"); the flags after any command too. */
 const asksForHelp = (argv: string[]) => HELP.has(argv[0] ?? '') || argv.includes('--help') || argv.includes('-h');
@@ -263,6 +283,7 @@ async function main(argv: string[]) {
     case 'admin': return admin(rest);
     case 'user': return user(rest);
     case 'turn-config': return turnConfig(rest);
+    case 'drain': return drain(rest);
     case undefined:
       process.stdout.write(USAGE + '\n');
       return;

@@ -1,7 +1,8 @@
 import { hash, verify } from '@node-rs/argon2';
 import type { AccessSettings, MeetingRecord, ParticipantRecord, PresetPermissions, Store } from '../store/index.js';
 import type { AccountService } from './accounts.js';
-import { AttemptLimiter, InFlight, type Limit } from './attempts.js';
+import { InFlight, type Limit } from './attempts.js';
+import { IN_PROCESS, type Coordination, type Limiter } from './coordination.js';
 import { CoreError, invalid } from './errors.js';
 import { LIMITS, requiredText } from './limits.js';
 import type { MeetingService } from './meetings.js';
@@ -81,9 +82,10 @@ export const refused = (state: LinkState, reason: string, code: 'forbidden' | 'c
  * lobby) live nowhere else.
  */
 export class AccessService {
-  private readonly guesses = new AttemptLimiter(GUESS_LIMITS.windowMs);
-  private readonly signups = new AttemptLimiter(60 * 60_000, 'too many sign-ups');
-  private readonly joins = new AttemptLimiter(JOIN_LIMITS.windowMs, 'too many joins through this link');
+  // Counted for the whole cluster (Coordination); argon2 work in flight is per node's CPU.
+  private readonly guesses: Limiter;
+  private readonly signups: Limiter;
+  private readonly joins: Limiter;
   private readonly verifying = new InFlight();
 
   constructor(
@@ -92,7 +94,12 @@ export class AccessService {
     private readonly meetings: MeetingService,
     private readonly participants: ParticipantService,
     private readonly users: UserService,
-  ) {}
+    coordination: Coordination = IN_PROCESS,
+  ) {
+    this.guesses = coordination.limiter('guess', GUESS_LIMITS.windowMs);
+    this.signups = coordination.limiter('signup', 60 * 60_000, 'too many sign-ups');
+    this.joins = coordination.limiter('join', JOIN_LIMITS.windowMs, 'too many joins through this link');
+  }
 
   async resolve(link: LinkRef, now = new Date()): Promise<ResolvedLink | undefined> {
     let meeting: MeetingRecord | undefined;
@@ -184,10 +191,10 @@ export class AccessService {
       { key: `m:${meeting.id}|a:${address}`, max: JOIN_LIMITS.perAddress },
       { key: `m:${meeting.id}`, max: JOIN_LIMITS.perMeeting },
     ];
-    this.joins.check(joinLimits);
+    await this.joins.check(joinLimits);
     const account = await this.accounts.get(meeting.accountId);
     const join = async (name: string, presetName: string | null) => {
-      this.joins.take(joinLimits); // counted as the row is written, checked again in the same step
+      await this.joins.take(joinLimits); // counted as the row is written, checked again in the same step
       return (await this.participants.add(account, meeting, { name, role: 'participant', presetName })).participant;
     };
 
@@ -215,7 +222,7 @@ export class AccessService {
       const release = this.verifying.enter(this.verifyingLimits(meeting, address)); // hashing the password is argon2 work too
       try {
         // Registration creates the account's users: every sign-up counts, right or not.
-        this.signups.take([{ key: `m:${meeting.id}|a:${address}`, max: 10 }, { key: `m:${meeting.id}`, max: 200 }]);
+        await this.signups.take([{ key: `m:${meeting.id}|a:${address}`, max: 10 }, { key: `m:${meeting.id}`, max: 200 }]);
         const { user } = await this.users.create(account, {
           username: c.signup.username, password: c.signup.password, email: c.signup.email, displayName: name,
           signup: { meetingId: meeting.id, presetName },
@@ -251,13 +258,13 @@ export class AccessService {
   private async guess<T>(meeting: MeetingRecord, address: string, extra: Limit[], check: () => Promise<T>): Promise<T> {
     const release = this.verifying.enter(this.verifyingLimits(meeting, address));
     try {
-      const attempt = this.guesses.take([
+      const attempt = await this.guesses.take([
         { key: `m:${meeting.id}|a:${address}`, max: GUESS_LIMITS.perAddress },
         { key: `m:${meeting.id}`, max: GUESS_LIMITS.perMeeting },
         ...extra,
       ]);
       const result = await check();
-      attempt.takeBack();
+      await attempt.takeBack();
       return result;
     } finally {
       release();

@@ -133,8 +133,8 @@ function add(w: Window, stamp: number): void {
 }
 
 export interface Attempt {
-  /** The attempt was right: it no longer counts (idempotent). */
-  takeBack(): void;
+  /** The attempt was right: it no longer counts (idempotent; a promise when the counter is shared). */
+  takeBack(): void | Promise<void>;
 }
 
 /**
@@ -169,7 +169,8 @@ export class InFlight {
   }
 }
 
-function rateLimited(what: string, waitMs: number): CoreError {
+/** The refusal of every limiter, in one wording (also the cluster's shared counters). */
+export function rateLimited(what: string, waitMs: number): CoreError {
   const seconds = Math.max(1, Math.ceil(waitMs / 1000));
   const words = seconds < 60 ? `${seconds} second(s)` : `${Math.ceil(seconds / 60)} minute(s)`;
   return new CoreError('rate_limited', `${what}; try again in ${words}`, { details: { retryAfterSeconds: seconds } });

@@ -13,8 +13,9 @@ export interface CoreEvents {
   'participant.status': { accountId: string; meetingId: string; participantId: string; status: ParticipantStatus; previous: ParticipantStatus };
   /** A personal link was cancelled or deleted: its holder must be removed from the room. */
   'participant.revoked': { accountId: string; meetingId: string; participantId: string };
-  'service.state': { running: boolean };
-  'service.addresses': { addresses: string[] };
+  /** `followed`: this node followed another node's change (a cluster); the change is not this node's to announce. */
+  'service.state': { running: boolean; followed?: boolean };
+  'service.addresses': { addresses: string[]; followed?: boolean };
   /** A meeting's recording started or stopped (`error`: it stopped by itself, e.g. a full disk): rooms show it. */
   'recording.state': { accountId: string; meetingId: string; recordingId: string; recording: boolean; error?: string };
   /** A recording was deleted (API, retention): its files go. */

@@ -4,6 +4,7 @@ import { AccountService } from './accounts.js';
 import { AuditTrail } from './audit.js';
 import { AdminService } from './admin.js';
 import { AdminSessions } from './admin-sessions.js';
+import { IN_PROCESS, type Coordination } from './coordination.js';
 import { CorsPolicy } from './cors.js';
 import { CoreEventBus } from './events.js';
 import { IdempotencyService } from './idempotency.js';
@@ -23,6 +24,8 @@ import { UserService } from './users.js';
 import { Webhooks, type WebhookOptions } from './webhooks/index.js';
 
 export { CoreError, type CoreErrorCode } from './errors.js';
+export { IN_PROCESS, type Coordination, type Limiter } from './coordination.js';
+export { rateLimited } from './attempts.js';
 export type { CoreEvents } from './events.js';
 export type { AccountCredentials, AccountPatch, LiveboxCaller, LiveMinutesProof, RotatableSecret } from './accounts.js';
 export type { CreateMeetingInput, MeetingInput, MeetingResult } from './meetings.js';
@@ -83,6 +86,8 @@ export interface CoreOptions {
   turn?: TurnSettings;
   /** The clock TURN credentials expire by (tests pass one). */
   turnClock?: () => Date;
+  /** Counters, leases and meeting ownership shared with other nodes; default: this process alone. */
+  coordination?: Coordination;
   onError?: (error: unknown, where: string) => void;
 }
 
@@ -113,15 +118,18 @@ export class Core {
   private timer?: NodeJS.Timeout;
   private purgedAt = 0;
 
+  private readonly coordination: Coordination;
+
   constructor(private readonly options: CoreOptions) {
     const { store } = options;
+    this.coordination = options.coordination ?? IN_PROCESS;
     this.events = new CoreEventBus((error, event) => options.onError?.(error, `listener of ${event}`));
     this.links = new Links(options.publicUrl, options.secret);
     this.webhooks = new Webhooks(store, this.events, options.secret, options.webhooks);
     const { outbox } = this.webhooks;
     this.presets = new PresetService(store, this.events);
     this.cors = new CorsPolicy(store, options.corsOrigins ?? []);
-    this.rateLimits = new ApiRateLimits(options.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE);
+    this.rateLimits = new ApiRateLimits(options.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE, this.coordination);
     this.accounts = new AccountService(store, this.presets, {
       timeZone: options.timeZone, maxMeetings: options.maxMeetings, maxUsers: options.maxUsers,
     }, this.cors);
@@ -130,7 +138,7 @@ export class Core {
     this.service = new ServiceControl(store, this.events, () => this.meetings, options.detectAddresses);
     this.meetings = new MeetingService(store, this.accounts, this.presets, this.participants, this.links, this.events, () => this.service.running, outbox);
     this.presence = new PresenceService(store, this.meetings, this.participants, (error, where) => options.onError?.(error, where));
-    this.access = new AccessService(store, this.accounts, this.meetings, this.participants, this.users);
+    this.access = new AccessService(store, this.accounts, this.meetings, this.participants, this.users, this.coordination);
     this.admin = new AdminService(store);
     this.adminSessions = new AdminSessions(this.admin);
     this.idempotency = new IdempotencyService(store);
@@ -144,17 +152,31 @@ export class Core {
 
   /**
    * Loads persisted state, settles the statuses a previous process left behind (see
-   * PresenceService.reconcile: this process owns every meeting, as the only node) and starts the
-   * schedule sweeper.
+   * PresenceService.reconcile: the meetings no other live node holds) and starts the schedule
+   * sweeper.
    */
   async start(): Promise<void> {
     await this.service.load();
     await this.cors.refresh();
-    await this.presence.reconcile(this.options.idleTimeoutMs ?? 300_000);
+    await this.presence.reconcile(this.options.idleTimeoutMs ?? 300_000, (ids) => this.coordination.unheld(ids));
     await this.recordings.reconcile();
     await this.sweep();
     this.timer = setInterval(() => void this.sweep(), this.options.sweepIntervalMs ?? 5000);
     this.timer.unref();
+  }
+
+  /**
+   * Where a person who was just admitted to the meeting takes their seat: the address of the node
+   * that runs its live room (placed now if it runs nowhere); undefined with one node.
+   * `unreachableNode`: the person's page could not reach that address (its node may have died).
+   */
+  placeMeeting(meetingId: string, unreachableNode?: string): Promise<string | undefined> {
+    return this.coordination.placeMeeting(meetingId, unreachableNode);
+  }
+
+  /** The addresses of the cluster's live nodes, where a room's socket may go; none with one node. */
+  nodeAddresses(): Promise<readonly string[]> {
+    return this.coordination.nodeAddresses();
   }
 
   /** Throws when the database does not answer (readiness). */
@@ -169,6 +191,11 @@ export class Core {
     return { meetings: meetings.length, participants: participants.length };
   }
 
+  /** The ids of the meetings in progress (8 or 11), on every node (operator views). */
+  async liveMeetingIds(): Promise<string[]> {
+    return (await this.options.store.meetings.listLive()).map((m) => m.id);
+  }
+
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.presence.stop();
@@ -176,6 +203,13 @@ export class Core {
 
   private async sweep(): Promise<void> {
     try {
+      // Once for the cluster: the node holding the lease sweeps (a lease outlives two rounds so a
+      // slow round does not hand it over).
+      if (!await this.coordination.holdLease('sweep', 2 * (this.options.sweepIntervalMs ?? 5000) + 1000)) {
+        await this.cors.refreshIfStale();
+        return;
+      }
+      await this.presence.settleOrphans((ids) => this.coordination.orphaned(ids), this.options.idleTimeoutMs ?? 300_000);
       await this.meetings.sweep(new Date(), this.options.scheduleGraceMs);
       await this.idempotency.purgeExpired();
       await this.joinTokens.purgeExpired();

@@ -22,6 +22,9 @@ const RESTART_KEY = 'presence.restart_until';
  * left, and this is the only place those reports become statuses. It also applies the idle rule
  * (an empty meeting ends) to meetings this process finds live without anyone in them at start.
  */
+/** Picks, among meeting ids, those a rule applies to (a port answered by the Coordination). */
+type MeetingFilter = (meetingIds: readonly string[]) => Promise<readonly string[]>;
+
 export class PresenceService {
   private rooms: LocalRooms = { occupied: () => false, seated: () => 0, holds: () => false };
   /** Meetings found live at start with nobody here: they end as idle unless someone comes. */
@@ -106,13 +109,17 @@ export class PresenceService {
    * node must reconcile only the meetings placed on it (and the placement must say so), and the
    * meetings of a node that does not come back are reconciled by the node that takes them over:
    * a node that reconciled everything would throw out the people of every other node.
+   * `unheld` says which live meetings are this node's to settle (Coordination.unheld: with one
+   * node, all of them).
    */
-  async reconcile(idleMs: number, now = new Date()): Promise<void> {
+  async reconcile(idleMs: number, unheld: MeetingFilter = async (ids) => ids, now = new Date()): Promise<void> {
     const until = Date.parse((await this.store.settings.get(RESTART_KEY)) ?? '');
     const graceMs = Number.isFinite(until) ? Math.max(0, until - now.getTime()) : 0;
     if (Number.isFinite(until)) await this.store.settings.set(RESTART_KEY, '');
+    const mine = new Set(await unheld((await this.store.meetings.listLive()).map((m) => m.id)));
     const settle = async () => {
       for (const participant of await this.store.participants.listConnected()) {
+        if (!mine.has(participant.meetingId)) continue; // another live node runs it
         if (this.rooms.holds(participant.meetingId, participant.id)) continue; // back in their seat
         try {
           await this.left(participant.meetingId, participant.id);
@@ -126,7 +133,28 @@ export class PresenceService {
       this.restartTimer = setTimeout(() => void settle().catch((error: unknown) => this.onError(error, 'settling after a restart')), graceMs);
       this.restartTimer.unref();
     }
-    for (const meeting of await this.store.meetings.listLive()) this.endIfStillEmpty(meeting.id, Math.max(idleMs, graceMs));
+    for (const id of mine) this.endIfStillEmpty(id, Math.max(idleMs, graceMs));
+  }
+
+  /**
+   * A node died (its heartbeat stopped): the people recorded in its meetings have left (10 → 11)
+   * unless they already took a seat here, and each such meeting ends as idle after `idleMs`
+   * unless someone joins it again — on whichever live node it is placed next.
+   */
+  async settleOrphans(orphaned: MeetingFilter, idleMs: number): Promise<void> {
+    const live = await this.store.meetings.listLive();
+    if (live.length === 0) return;
+    const dead = new Set(await orphaned(live.map((m) => m.id)));
+    if (dead.size === 0) return;
+    for (const participant of await this.store.participants.listConnected()) {
+      if (!dead.has(participant.meetingId) || this.rooms.holds(participant.meetingId, participant.id)) continue;
+      try {
+        await this.left(participant.meetingId, participant.id);
+      } catch (error) {
+        this.onError(error, `settling participant ${participant.id} of a dead node`);
+      }
+    }
+    for (const id of dead) if (!this.rooms.occupied(id)) this.endIfStillEmpty(id, idleMs);
   }
 
   /** Stops the timers of `reconcile`. */

@@ -173,6 +173,29 @@ export class ServiceControl {
     });
   }
 
+  /**
+   * Another node of the cluster switched the service (`running`) or re-read its addresses: this
+   * node's media follows. The other node stored the state and ended the meetings; nothing is
+   * checked again here (it checked who asked).
+   */
+  follow(change: { running: boolean } | { refresh: true }): Promise<void> {
+    return this.serial(async () => {
+      if ('refresh' in change) {
+        const addresses = this.detect();
+        await this.plane?.announce(addresses);
+        this.current = addresses;
+        this.events.emit('service.addresses', { addresses: this.addresses, followed: true });
+        return;
+      }
+      if (this.isEnabled !== change.running) {
+        this.isEnabled = change.running;
+        this.events.emit('service.state', { running: change.running, followed: true });
+      }
+      if (change.running) await this.bringUp();
+      else await this.plane?.stop();
+    });
+  }
+
   private async doStop(): Promise<void> {
     await this.setEnabled(false);
     await this.meetings().endAllLive('service_stopped');

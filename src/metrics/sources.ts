@@ -73,3 +73,27 @@ export function webhookSources(metrics: Metrics, core: Core, worker: { attempts:
   metrics.registerCounterSource('parley_webhook_delivery_failures_total', 'Webhook attempts by this node that got no 2xx', () => worker.attempts.failed);
   metrics.registerCounterSource('parley_webhook_deliveries_total', 'Webhook attempts by this node that were delivered (2xx)', () => worker.attempts.delivered);
 }
+
+/** What the cluster (REDIS_URL) tells about its nodes and where meetings run. */
+export interface ClusterView {
+  nodes(): Promise<{ id: string; url: string; draining: boolean; participants: number; streams: number; cpu: number; eventLoop: number }[]>;
+  /** Meeting id → the id of the node it is placed on, for these meetings. */
+  placements(meetingIds: readonly string[]): Promise<Map<string, string>>;
+}
+
+/** Every live node of the cluster and where each live meeting runs (the same on every node). */
+export function clusterSources(metrics: Metrics, core: Core, cluster: ClusterView): void {
+  const nodes = sharedPerScrape(() => cluster.nodes());
+  const perNode = (pick: (n: Awaited<ReturnType<ClusterView['nodes']>>[number]) => number) => async (): Promise<Sample> =>
+    (await nodes()).map((n) => ({ labels: { node: n.id }, value: pick(n) }));
+  metrics.registerGaugeSource('parley_cluster_node_up', '1 for each node whose heartbeat is current (url: its NODE_PUBLIC_URL)',
+    async () => (await nodes()).map((n) => ({ labels: { node: n.id, url: n.url }, value: 1 })), ['node', 'url']);
+  metrics.registerGaugeSource('parley_cluster_node_draining', '1 while a node takes no new meetings (parley drain)', perNode((n) => (n.draining ? 1 : 0)), ['node']);
+  metrics.registerGaugeSource('parley_cluster_node_participants', 'People seated on the node, as of its last heartbeat', perNode((n) => n.participants), ['node']);
+  metrics.registerGaugeSource('parley_cluster_node_streams', 'Tracks the node forwards, as of its last heartbeat', perNode((n) => n.streams), ['node']);
+  metrics.registerGaugeSource('parley_cluster_node_cpu', 'The node process’s CPU use (0..1 of the machine), as of its last heartbeat', perNode((n) => n.cpu), ['node']);
+  metrics.registerGaugeSource('parley_cluster_meeting_node', '1 per live meeting, labelled with the node it runs on', async () => {
+    const placed = await cluster.placements(await core.liveMeetingIds());
+    return [...placed].map(([meeting, node]) => ({ labels: { meeting, node }, value: 1 }));
+  }, ['meeting', 'node']);
+}

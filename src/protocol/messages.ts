@@ -100,10 +100,20 @@ export interface JoinRequest {
   login?: { username: string; password: string };
   /** With ways.signup: registers the person as a user of the meeting's account. */
   signup?: { username: string; password: string; email?: string };
+  /**
+   * Several nodes: the address of the meeting's node that stopped answering this page's socket.
+   * The server checks it itself and, if that node is indeed gone, places the meeting elsewhere.
+   */
+  unreachableNode?: string;
 }
 
 export interface JoinResponse {
   joinToken: string;
+  /**
+   * With several nodes: the address (scheme, host, port) of the node that runs this meeting; the
+   * socket opens there. Absent: the page's own server.
+   */
+  nodeUrl?: string;
   /** ISO time before which the token does not open a socket (the meeting's start, when early). */
   notBefore: string;
   /** ISO time after which the token no longer opens a socket. */

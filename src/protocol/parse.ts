@@ -38,6 +38,10 @@ export function parseJoinRequest(body: unknown): JoinRequest {
   if (body.pin !== undefined && !str(body.pin, 100)) throw new ProtocolError('pin must be text');
   const request: JoinRequest = { link: link(body.link), name: body.name as string | undefined };
   if (body.pin !== undefined) request.pin = body.pin as string;
+  if (body.unreachableNode !== undefined) {
+    if (!str(body.unreachableNode, 2000)) throw new ProtocolError('unreachableNode must be the address of a node');
+    request.unreachableNode = body.unreachableNode;
+  }
   if (body.login !== undefined) {
     const { username, password } = pair(body.login, 'login');
     request.login = { username, password };

@@ -26,8 +26,19 @@ export interface ConnectionEvents {
  * The signaling socket: opening it with a join token, keep-alive pings, and after a drop,
  * resuming the same seat with the resume token while the server keeps it.
  */
+/** ws(s)://host of the meeting's node, or of the page's own server. */
+function socketBase(nodeUrl?: string): string {
+  const u = nodeUrl ? new URL(nodeUrl, location.href) : location;
+  return `${u.protocol === 'https:' ? 'wss:' : 'ws:'}//${u.host}`;
+}
+
 export class Connection {
   private ws: WebSocket | undefined;
+  private wsBase = socketBase();
+  /** The meeting's node, when the join answer named one (several nodes). */
+  private nodeUrl: string | undefined;
+  /** Sockets to it in a row that closed without ever opening. */
+  private refusedInARow = 0;
   private pingTimer: ReturnType<typeof setInterval> | undefined;
   private lastHeard = 0;
   private resumeToken: string | undefined;
@@ -58,6 +69,15 @@ export class Connection {
     return this.rejoin !== undefined;
   }
 
+  /**
+   * Several nodes: the meeting's node refused three sockets in a row (not just slow): its address,
+   * to join again through the page's own server, which checks it and places the meeting on a
+   * live node. Undefined otherwise.
+   */
+  get unreachableNode(): string | undefined {
+    return this.nodeUrl !== undefined && this.refusedInARow >= 3 ? this.nodeUrl : undefined;
+  }
+
   /** Back in the lobby after a restart: no more attempts. */
   backInLobby(): void {
     this.rejoin = undefined;
@@ -66,7 +86,11 @@ export class Connection {
     this.timers.clear('reconnect');
   }
 
-  connect(joinToken: string): void {
+  /** `nodeUrl`: the node that runs the meeting (several nodes); the socket and its resumes go there. */
+  connect(joinToken: string, nodeUrl?: string): void {
+    this.wsBase = socketBase(nodeUrl);
+    this.nodeUrl = nodeUrl;
+    this.refusedInARow = 0;
     this.open(`${WS_PATH}?token=${encodeURIComponent(joinToken)}`);
   }
 
@@ -184,7 +208,7 @@ export class Connection {
 
   private open(pathAndQuery: string): void {
     this.close();
-    const url = `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}${pathAndQuery}`;
+    const url = `${this.wsBase}${pathAndQuery}`;
     const ws = new WebSocket(url);
     this.ws = ws;
     let welcomed = false;
@@ -206,7 +230,13 @@ export class Connection {
       if (message.type === 'welcome' || message.type === 'lobby' || message.type === 'restarting') welcomed = true;
       this.events.message(message);
     });
+    let opened = false;
+    ws.addEventListener('open', () => {
+      opened = true;
+      this.refusedInARow = 0;
+    });
     ws.addEventListener('close', () => {
+      if (!opened) this.refusedInARow++;
       if (this.ws === ws) this.events.lost();
     });
     this.timers.set('welcome', WELCOME_TIMEOUT_MS, () => {

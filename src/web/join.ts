@@ -9,7 +9,7 @@ import type { JoinForm, JoinProblem } from './state.ts';
 /** The answer to a join request; `fresh()` is the reply while it can still be used, else undefined. */
 export type JoinReply =
   /** `notBefore`: the token opens the room from this time on (ms epoch, our clock). */
-  | { kind: 'token'; token: string; notBefore: number; fresh(): JoinReply | undefined }
+  | { kind: 'token'; token: string; notBefore: number; nodeUrl?: string; fresh(): JoinReply | undefined }
   | { kind: 'refused'; state: RoomState; start: StartTime; fresh(): JoinReply | undefined }
   | { kind: 'failed'; problem: Omit<JoinProblem, 'seq'>; retryAfterSeconds?: number; fresh(): JoinReply | undefined };
 
@@ -116,6 +116,7 @@ export async function requestJoin(bootstrap: RoomBootstrap, credentials: Credent
   const reply: JoinReply = {
     kind: 'token',
     token: answer.joinToken,
+    ...(typeof answer.nodeUrl === 'string' ? { nodeUrl: answer.nodeUrl } : {}),
     notBefore: Number.isNaN(notBefore) ? 0 : notBefore,
     fresh: () => (Date.now() < usableUntil ? reply : undefined),
   };

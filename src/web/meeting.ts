@@ -39,6 +39,8 @@ export class Meeting {
   private name: string | undefined;
   private leaving = false;
   private problemSeq = 0;
+  /** Set while joining again because the meeting's node stopped answering (several nodes). */
+  private unreachableNode: string | undefined;
   /** The last form used to join (without the password), so a rejoin can use it again. */
   private lastForm: JoinForm | undefined;
   /**
@@ -155,6 +157,8 @@ export class Meeting {
    */
   async join(form?: JoinForm): Promise<void> {
     if (this.phase !== 'prejoin') return;
+    const unreachableNode = this.unreachableNode;
+    this.unreachableNode = undefined;
     const { bootstrap, retryAt } = this.store.get();
     if (retryAt !== undefined && Date.now() < retryAt) return;
     let credentials: Credentials = {};
@@ -170,6 +174,7 @@ export class Meeting {
       const way = checked.way === 'signup' && this.ways().includes('login') ? 'login' : checked.way;
       this.lastForm = { ...form!, way, password: '' };
     }
+    if (unreachableNode) credentials = { ...credentials, unreachableNode };
     this.store.set({ phase: 'joining', joinError: undefined, retryAt: undefined, opensAt: undefined });
     const prefetched = this.prefetched;
     this.prefetched = undefined;
@@ -191,7 +196,7 @@ export class Meeting {
       this.store.set({ opensAt: undefined });
     }
     this.leaving = false;
-    this.connection.connect(reply.token);
+    this.connection.connect(reply.token, reply.nodeUrl);
   }
 
   /**
@@ -248,7 +253,17 @@ export class Meeting {
     }
     if (phase !== 'room' && phase !== 'reconnecting') return;
     if (!this.connection.resuming) this.store.set({ phase: 'reconnecting' });
+    const gone = this.connection.restarting ? undefined : this.connection.unreachableNode;
+    if (gone) return void this.joinElsewhere(gone);
     if (!this.connection.scheduleResume()) this.connectionLost();
+  }
+
+  /** The meeting's node died (several nodes): back in without a click, unless a password is needed (not kept). */
+  private async joinElsewhere(unreachableNode: string): Promise<void> {
+    const way = this.lastForm?.way;
+    if (way === 'login' || way === 'signup') return this.connectionLost();
+    this.unreachableNode = unreachableNode;
+    await this.rejoin();
   }
 
   private connectionLost(): void {

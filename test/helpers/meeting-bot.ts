@@ -26,13 +26,19 @@ export class MeetingBot {
 
   private constructor(readonly host: BotHost, readonly name: string, private readonly wsBase: string) {}
 
+  /** The node the join answer sent this bot to (several nodes), else the server asked. */
+  get nodeUrl(): string {
+    return this.wsBase.replace(/^ws/, 'http');
+  }
+
   static async join(host: BotHost, baseUrl: string, name: string, link: RoomLink, opts: BotOptions & { displayName?: string } = {}): Promise<MeetingBot> {
     const res = await fetch(`${baseUrl}/rtc/join`, {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ link, name: opts.displayName ?? name }),
     });
     const body = await res.json() as JoinResponse & { error?: { message: string; state?: string } };
     if (res.status !== 200) throw Object.assign(new Error(`join refused: ${res.status} ${JSON.stringify(body)}`), { status: res.status, body });
-    const bot = new MeetingBot(host, name, baseUrl.replace(/^http/, 'ws'));
+    // Like the page: the socket goes to the meeting's node when the answer names one.
+    const bot = new MeetingBot(host, name, (body.nodeUrl ?? baseUrl).replace(/^http/, 'ws'));
     await host.create(name, opts);
     await bot.connect(`token=${body.joinToken}`);
     if (opts.audio !== false || opts.video !== false || opts.screen) await bot.publish();

@@ -154,7 +154,7 @@ export async function liveboxApi(parent: FastifyInstance, opts: { core: Core; lo
       actor: { accountId: caller.account.id, surface: 'livebox', credential: caller.client === 'native' ? 'native-app-key' : 'server-key', userId: caller.user.id },
     });
     exposeTo(core, request, reply, caller.account);
-    core.rateLimits.take(caller.account);
+    await core.rateLimits.take(caller.account);
   });
 
   for (const operation of LIVEBOX_OPERATIONS) {

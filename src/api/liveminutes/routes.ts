@@ -99,13 +99,13 @@ export async function liveMinutesApi(parent: FastifyInstance, opts: LiveMinutesO
       return done(error as Error);
     }
     const socket = request.raw.socket;
-    core.accounts.authenticateLiveMinutes(credentials.sid, credentials.token, proven.get(socket)).then((account) => {
+    core.accounts.authenticateLiveMinutes(credentials.sid, credentials.token, proven.get(socket)).then(async (account) => {
       proven.set(socket, { accountSid: credentials.sid, authToken: credentials.token, account });
       (request as unknown as { liveMinutesAccount: AccountRecord }).liveMinutesAccount = account;
       identify(request, { account, actor: { accountId: account.id, surface: 'liveminutes', credential: 'auth-token' } });
       exposeTo(core, request, reply, account);
       try {
-        core.rateLimits.take(account);
+        await core.rateLimits.take(account);
       } catch (error) {
         return done(error as Error);
       }

@@ -78,7 +78,7 @@ export async function accountRoutes(parent: FastifyInstance, opts: { core: Core;
     accounts.set(request, account);
     identify(request, { account, actor: { accountId: account.id, surface: 'native', credential: 'api-token' } });
     exposeTo(core, request, reply, account);
-    core.rateLimits.take(account);
+    await core.rateLimits.take(account);
   });
 
   const meetingOf = (request: FastifyRequest<{ Params: { id: string } }>) => core.meetings.get(accountOf(request), request.params.id);

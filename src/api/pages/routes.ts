@@ -5,8 +5,12 @@ import { renderLinkPage, renderNotFound } from './render.js';
 import type { RoomApp } from './room.js';
 
 // Link pages are framed by integrators' sites (embed), so they carry no X-Frame-Options; the
-// CSP keeps them to our own resources (and our own WebSocket).
-const CSP = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; base-uri 'none'; form-action 'self'";
+// CSP keeps them to our own resources (and our own WebSocket; with several nodes, the sockets of
+// the live nodes: the room's socket goes to its meeting's node).
+const csp = (nodes: readonly string[]) => {
+  const sockets = nodes.map((url) => url.replace(/^http/, 'ws').replace(/\/+$/, ''));
+  return `default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; media-src 'self' blob:; connect-src ${["'self'", ...sockets].join(' ')}; base-uri 'none'; form-action 'self'`;
+};
 
 /**
  * Every link the APIs hand out — meeting code, personal link, Livebox conference link, embed —
@@ -18,7 +22,7 @@ export async function linkPages(app: FastifyInstance, opts: { core: Core; room?:
   const look = { stylesheets: room?.stylesheets ?? [] };
 
   async function show(reply: FastifyReply, link: LinkRef, embedded = false) {
-    reply.header('Content-Security-Policy', CSP).header('Cache-Control', 'no-store').header('Referrer-Policy', 'no-referrer').type('text/html; charset=utf-8');
+    reply.header('Content-Security-Policy', csp(await core.nodeAddresses())).header('Cache-Control', 'no-store').header('Referrer-Policy', 'no-referrer').type('text/html; charset=utf-8');
     const resolved = await core.access.resolve(link);
     if (!resolved) return reply.status(404).send(renderNotFound(look));
     const { meeting, participant, availability, state } = resolved;

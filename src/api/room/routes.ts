@@ -14,13 +14,15 @@ export function roomRoutes(app: FastifyInstance, core: Core): void {
   app.post(JOIN_PATH, async (request, reply) => {
     let meeting: MeetingRecord | undefined;
     try {
-      const { link, name, pin, login, signup } = parseJoinRequest(request.body);
+      const { link, name, pin, login, signup, unreachableNode } = parseJoinRequest(request.body);
       core.room.assertAdmitting();
       meeting = (await core.access.resolve(link))?.meeting;
       const seated = meeting ? core.presence.seatedHere(meeting.id) : 0;
       const admission = await core.access.admit(link, { name, pin, login, signup }, seated, request.ip);
       const { token, grant } = core.joinTokens.issue(link, admission);
+      const nodeUrl = await core.placeMeeting(admission.meeting.id, unreachableNode);
       const answer: JoinResponse = {
+        ...(nodeUrl ? { nodeUrl } : {}),
         joinToken: token, notBefore: grant.notBefore.toISOString(), expiresAt: grant.expiresAt.toISOString(), serverTime: new Date().toISOString(),
         recording: (await core.recordings.running(admission.meeting.id)) !== undefined,
       };

@@ -1,0 +1,75 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, startPostgres, startRedis, type Engine } from '../helpers/engines.js';
+import { spawnListening, stopSpawned, type Spawned } from '../helpers/spawn.js';
+
+const BIN = new URL('../../bin/parley.js', import.meta.url).pathname;
+
+export interface TestNode extends Spawned {
+  id: string;
+}
+
+/**
+ * Parley nodes as processes (`parley serve`) on loopback ports, sharing one PostgreSQL and one
+ * Redis that this starts, and one secret. Heartbeats are short (NODE_TTL_SECONDS) so that a dead
+ * node is noticed within seconds.
+ */
+export class TestCluster {
+  readonly nodes: TestNode[] = [];
+  /** The demo account's native API token (printed by the first start). */
+  token = '';
+  private dirs: string[] = [];
+  private readonly secret = randomBytes(32).toString('hex');
+
+  private constructor(readonly redis: Engine, readonly postgres: Engine, private readonly extraEnv: Record<string, string>) {}
+
+  static async start(count: number, env: Record<string, string> = {}): Promise<TestCluster> {
+    const [redis, postgres] = await Promise.all([startRedis(), startPostgres()]);
+    const cluster = new TestCluster(redis, postgres, env);
+    try {
+      // The first alone: it migrates the database and creates the demo account.
+      const first = await cluster.add('node-1');
+      cluster.token = /Bearer:\s+(\S+)/.exec(first.output())![1];
+      await Promise.all(Array.from({ length: count - 1 }, (_, i) => cluster.add(`node-${i + 2}`)));
+    } catch (error) {
+      await cluster.stop();
+      throw error;
+    }
+    return cluster;
+  }
+
+  async add(id: string): Promise<TestNode> {
+    const dataDir = mkdtempSync(join(tmpdir(), `parley-${id}-`));
+    this.dirs.push(dataDir);
+    // Each node its own address; the links name the cluster's one address (here node-1's, as a
+    // reverse proxy's would be the same for all).
+    const port = await freePort();
+    const own = `http://127.0.0.1:${port}`;
+    const s = await spawnListening([BIN, 'serve'], {
+      DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: String(port), NODE_PUBLIC_URL: own, PUBLIC_URL: this.nodes[0]?.url ?? own, LOG_LEVEL: 'warn', MEDIA_WORKERS: '1',
+      RTC_LISTEN_IP: '127.0.0.1', ANNOUNCED_IP: '127.0.0.1', PARLEY_SECRET: this.secret,
+      DATABASE_URL: this.postgres.url, REDIS_URL: this.redis.url, NODE_ID: id, NODE_TTL_SECONDS: '2',
+      ...this.extraEnv,
+    });
+    const node = Object.assign(s, { id });
+    this.nodes.push(node);
+    return node;
+  }
+
+  /** The node whose address a join answer named. */
+  nodeAt(url: string | undefined): TestNode | undefined {
+    return this.nodes.find((n) => n.url === url);
+  }
+
+  async kill(node: TestNode): Promise<void> {
+    await stopSpawned(node, 'SIGKILL');
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => stopSpawned(n, 'SIGKILL')));
+    await Promise.all([this.redis.stop(), this.postgres.stop()]);
+    for (const dir of this.dirs) rmSync(dir, { recursive: true, force: true });
+  }
+}
