@@ -48,6 +48,8 @@ export interface WorkerRequests {
   peerStats: [{ roomId: string; peerId: string }, PeerStats];
   workerStats: [Record<string, never>, WorkerCounters];
   closeAll: [{ reason: CloseReason }, void];
+  /** Before the thread is terminated: no UDP socket may be open then (see worker/udp-sockets.ts). */
+  closeSockets: [Record<string, never>, void];
   /** Records every forwarded track of the room into `dir` (worker/recorder.ts). */
   startRecording: [{ roomId: string; recordingId: string; dir: string }, void];
   stopRecording: [{ roomId: string; recordingId: string }, RecordedFile[]];

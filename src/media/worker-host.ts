@@ -60,6 +60,9 @@ export interface WorkerHostCallbacks {
   onDeath(host: WorkerHost, error: Error): void;
 }
 
+/** How long a thread may take to close its UDP sockets before it is terminated anyway. */
+const CLOSE_SOCKETS_TIMEOUT_MS = 2_000;
+
 export class WorkerHost {
   private worker: Worker | undefined;
   private readonly pending = new Map<number, Pending>();
@@ -205,6 +208,7 @@ export class WorkerHost {
     this.stopping = true;
     const worker = this.worker;
     if (!worker) return;
+    await this.closeSockets();
     await worker.terminate();
   }
 
@@ -213,6 +217,16 @@ export class WorkerHost {
     const worker = this.worker;
     if (!worker) return;
     this.lastError = new Error(`media worker ${this.index} was terminated`);
+    await this.closeSockets();
     await worker.terminate();
+  }
+
+  /**
+   * Node aborts the process when a datagram reaches an open socket of a thread being terminated:
+   * the thread closes its sockets first (bounded: a stuck thread is terminated anyway).
+   */
+  private async closeSockets(): Promise<void> {
+    if (!this.alive) return;
+    await this.request('closeSockets', {}, CLOSE_SOCKETS_TIMEOUT_MS).catch(() => undefined);
   }
 }

@@ -1,6 +1,8 @@
 // Entry point of a media worker thread. Everything RTP lives here; the main thread only sends
 // requests (SDP, candidates, control) and receives events.
 import { readFileSync } from 'node:fs';
+// First: it must wrap dgram before werift opens a socket.
+import { closeAllUdpSockets } from './udp-sockets.js';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { MainToWorker, RequestName, WorkerEvent, WorkerRequests, WorkerSettings, WorkerToMain } from '../protocol.js';
 import { MediaError } from '../types.js';
@@ -116,6 +118,10 @@ const handlers: Handlers = {
     const all = [...rooms.values()];
     rooms.clear();
     await Promise.allSettled(all.map((r) => r.close(reason)));
+  },
+  async closeSockets() {
+    const left = await closeAllUdpSockets();
+    if (left > 0) ctx.log('info', 'closed UDP sockets still open before the thread ends', { sockets: left });
   },
   startRecording({ roomId, recordingId, dir }) {
     return room(roomId).startRecording(recordingId, dir, testHooks?.recordingSink(fileSink) ?? fileSink);

@@ -1,0 +1,33 @@
+import dgram from 'node:dgram';
+
+/**
+ * Every UDP socket this worker thread opens (werift's, through `dgram.createSocket`), so that all
+ * of them can be closed before the thread is terminated. Node 20 aborts the whole process
+ * ("FATAL ERROR: v8::FromJust Maybe value is Nothing" in UDPWrap::OnRecv) when a datagram
+ * arrives on an open socket of a worker that is being terminated; werift does not always close
+ * every socket it gathered (ICE restarts, closed transports), so we do it ourselves.
+ */
+const open = new Set<dgram.Socket>();
+const createSocket = dgram.createSocket;
+
+// werift is CommonJS and looks `createSocket` up on the module at each call: this wrapper sees them all.
+dgram.createSocket = function trackedCreateSocket(this: unknown, ...args: Parameters<typeof dgram.createSocket>) {
+  const socket = createSocket.apply(dgram, args);
+  open.add(socket);
+  socket.once('close', () => open.delete(socket));
+  return socket;
+} as typeof dgram.createSocket;
+
+/** Closes every UDP socket still open in this thread (resolves once each has closed). */
+export async function closeAllUdpSockets(): Promise<number> {
+  const sockets = [...open];
+  await Promise.all(sockets.map((socket) => new Promise<void>((resolve) => {
+    socket.once('close', () => resolve());
+    try {
+      socket.close();
+    } catch {
+      resolve(); // already closed
+    }
+  })));
+  return sockets.length;
+}
