@@ -1,10 +1,11 @@
 // Raw-track recording of one room: every forwarded track is written as it arrives (no decoding)
-// with werift's MediaRecorder (WebM: VP8 + Opus), one file per participant and group: the
+// with werift's MediaRecorder (WebM: VP8 or H.264 as published, + Opus), one file per participant and group: the
 // microphone and camera together, the screen share apart. Packets reach us through the
 // PublishedTrack's tap, after the forwarding checks, so a held (muted) or forbidden source is
 // not recorded: it leaves a gap, which the composition fills with silence or the last picture.
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { VideoCodec } from './codecs.js';
 import { MediaStreamTrack, RTCRtpCodecParameters, RtcpSenderInfo, RtcpSrPacket, type RtpPacket } from 'werift';
 import { DurationPosition, MediaRecorder, replaceSegmentSize, SegmentSizePosition, type WebmOutput } from 'werift/nonstandard';
 import { Event } from 'werift';
@@ -41,7 +42,7 @@ export const fileSink: SinkFactory = async (path) => {
 };
 
 const OPUS = () => new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48000, channels: 2, payloadType: 111 });
-const VP8 = () => new RTCRtpCodecParameters({ mimeType: 'video/VP8', clockRate: 90000, payloadType: 96 });
+const VIDEO = (codec: VideoCodec) => new RTCRtpCodecParameters({ mimeType: codec === 'h264' ? 'video/H264' : 'video/VP8', clockRate: 90000, payloadType: 96 });
 
 /** One WebM file: a participant's microphone + camera, or their screen. */
 class GroupFile {
@@ -64,11 +65,13 @@ class GroupFile {
     readonly peerId: string,
     readonly group: RecordingGroup,
     readonly path: string,
+    /** WebM holds VP8 or H.264 as published (no transcoding); another codec needs another file. */
+    readonly videoCodec: VideoCodec,
     private readonly openSink: Promise<RecordingSink>,
     private readonly onFailure: (error: unknown) => void,
   ) {
     this.eolWritten = new Promise((resolve) => (this.onEolWritten = resolve));
-    this.video = new MediaStreamTrack({ kind: 'video', codec: VP8() });
+    this.video = new MediaStreamTrack({ kind: 'video', codec: VIDEO(videoCodec) });
     if (group === 'camera') this.audio = new MediaStreamTrack({ kind: 'audio', codec: OPUS() });
     const tracks = this.audio ? [this.audio, this.video] : [this.video];
     this.output.subscribe((o) => this.enqueue(o));
@@ -152,7 +155,11 @@ class GroupFile {
 
 /** The recording of one room; attached to every track the room forwards while it runs. */
 export class RoomRecorder {
+  /** The file each participant's group is written to now. */
   private readonly files = new Map<string, GroupFile>();
+  /** Files closed before the end (the publisher changed video codec): their stop results. */
+  private readonly rolledOver: Promise<RecordedFile>[] = [];
+  private fileCount = 0;
   private readonly tapped = new Set<PublishedTrack>();
   private stopped = false;
 
@@ -174,8 +181,10 @@ export class RoomRecorder {
     if (this.stopped || this.tapped.has(track)) return;
     this.tapped.add(track);
     const group: RecordingGroup = track.source === 'screen' ? 'screen' : 'camera';
-    const file = this.fileFor(track.peerId, group);
-    track.setRecordTap((rtp) => file.rtp(track.kind, rtp));
+    track.setRecordTap((rtp) => {
+      const codec = track.kind === 'video' ? track.codecOf(rtp.header.payloadType) ?? 'vp8' : undefined;
+      this.fileFor(track.peerId, group, codec).rtp(track.kind, rtp);
+    });
   }
 
   /** A track stops being forwarded (unpublished, forbidden): its file keeps what it has. */
@@ -184,14 +193,23 @@ export class RoomRecorder {
     track.setRecordTap(undefined);
   }
 
-  private fileFor(peerId: string, group: RecordingGroup): GroupFile {
+  /**
+   * The file a packet goes to. Audio goes where the participant's video goes. A video packet in
+   * another codec than its file's (H.264 publishers move to VP8 when a receiver lacks H.264)
+   * closes that file and starts a new one from there on.
+   */
+  private fileFor(peerId: string, group: RecordingGroup, videoCodec: VideoCodec | undefined): GroupFile {
     const key = `${peerId}/${group}`;
     let file = this.files.get(key);
+    if (file && videoCodec !== undefined && file.videoCodec !== videoCodec) {
+      this.rolledOver.push(file.stop());
+      file = undefined;
+    }
     if (!file) {
-      const path = join(this.dir, `${safeName(peerId)}-${group}-${this.files.size + 1}.webm`);
+      const path = join(this.dir, `${safeName(peerId)}-${group}-${++this.fileCount}.webm`);
       const sink = this.openSink(path);
       sink.catch(() => undefined); // reported through the file's first write
-      file = new GroupFile(peerId, group, path, sink, (error) => this.fail(error));
+      file = new GroupFile(peerId, group, path, videoCodec ?? 'vp8', sink, (error) => this.fail(error));
       this.files.set(key, file);
     }
     return file;
@@ -208,7 +226,7 @@ export class RoomRecorder {
     this.stopped = true;
     for (const track of this.tapped) track.setRecordTap(undefined);
     this.tapped.clear();
-    return Promise.all([...this.files.values()].map((f) => f.stop()));
+    return Promise.all([...this.rolledOver, ...[...this.files.values()].map((f) => f.stop())]);
   }
 }
 
