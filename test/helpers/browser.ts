@@ -27,10 +27,13 @@ export interface Person {
  * e.g. a wrapper that starts it in a network namespace (helpers/netns.ts, helpers/netlab.ts); `args` are added.
  */
 export async function openPerson(opts: { executablePath?: string; args?: string[] } = {}): Promise<Person> {
+  return launchPerson({ executablePath: opts.executablePath ?? CHROMIUM, args: [...ARGS, ...(opts.args ?? [])], viewport: { width: 1024, height: 700 } });
+}
+
+/** A Chromium with its own temporary profile, removed on close. */
+async function launchPerson(options: BrowserContextOptions & { executablePath: string; args: string[] }): Promise<Person> {
   const dir = mkdtempSync(join(tmpdir(), 'parley-chromium-'));
-  const context = await chromium.launchPersistentContext(dir, {
-    executablePath: opts.executablePath ?? CHROMIUM, headless: false, args: [...ARGS, ...(opts.args ?? [])], viewport: { width: 1024, height: 700 },
-  });
+  const context = await chromium.launchPersistentContext(dir, { ...options, headless: false });
   const page = context.pages()[0] ?? await context.newPage();
   return {
     context,
@@ -126,15 +129,5 @@ export async function audioPackets(page: Page): Promise<number> {
  * viewport, scale, touch, mobile user agent), otherwise as openPerson.
  */
 export async function openPhone(device: BrowserContextOptions): Promise<Person> {
-  const dir = mkdtempSync(join(tmpdir(), 'parley-chromium-'));
-  const context = await chromium.launchPersistentContext(dir, { ...device, executablePath: CHROMIUM, headless: false, args: ARGS });
-  const page = context.pages()[0] ?? await context.newPage();
-  return {
-    context,
-    page,
-    async close() {
-      await context.close().catch(() => undefined);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return launchPerson({ ...device, executablePath: CHROMIUM, args: ARGS });
 }
