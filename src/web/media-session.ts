@@ -196,7 +196,7 @@ export class MediaSession {
   }
 
   /** New ICE credentials on both transports: the server re-offers the subscriber, we re-offer the publisher. */
-  private restartIce(): void {
+  restartIce(): void {
     if (!this.inRoom() || this.gaveUp || !this.subscriber) return;
     this.send({ type: 'restartIce' });
     void this.publisher?.restartIce();

@@ -461,6 +461,8 @@ export class Meeting {
       publisher: (): RTCPeerConnection | undefined => this.media.publisherPc,
       subscriber: (): RTCPeerConnection | undefined => this.media.subscriberPc,
       dropSocket: (): void => this.connection.simulateDrop(),
+      // An ICE restart on both transports without a network drop (the same call the recovery makes).
+      restartIce: (): void => this.media.restartIce(),
     };
   }
 }

@@ -1,8 +1,9 @@
-// Three corrections to werift's ICE agent (`Connection`, shared by every RTCPeerConnection of the
-// ESM bundle we import), applied once per thread when webrtc.ts is loaded. Checked against
+// Four corrections to werift's ICE agent (`Connection`, shared by every RTCPeerConnection of the
+// ESM bundle we import) and to how its RTCPeerConnection starts it, applied once per thread when
+// webrtc.ts is loaded. Checked against
 // werift 0.24.4 (lib/index.mjs, "../ice/src/ice.ts"); see src/media/README.md.
 import { isIP } from 'node:net';
-import { Connection, StunProtocol } from 'werift';
+import { Connection, RTCPeerConnection, StunProtocol } from 'werift';
 
 /**
  * 1. No STUN server unless the operator configured one. werift's constructor does
@@ -24,11 +25,37 @@ import { Connection, StunProtocol } from 'werift';
  *    libwebrtc accepts an answer to any outstanding check and calls a pair unwritable only after
  *    5 unanswered checks and 5 s. Here a consent request (the only one werift sends with
  *    `retransmissions: 0`) waits CONSENT_PATIENCE_MS, still less than the next check's interval.
+ * 4. An ICE restart actually runs ICE. After the new credentials are applied (answer set),
+ *    werift's RTCPeerConnection `connect()` skips `iceTransport.start()` when the DTLS transport
+ *    is still connected — always the case for a restart on the same transport. So the agent
+ *    never runs its check list: no checks of its own, no nomination as the controlling agent
+ *    (our subscriber offers), checks that arrived before the browser's candidates stay queued
+ *    in `earlyChecks` forever, consent checks are not restarted. Chromium's controlled agent
+ *    selects a writable pair without a nomination and got away with it; Firefox waits for
+ *    USE-CANDIDATE, so its subscriber transport never recovered (media to Firefox stopped until
+ *    the page rebuilt everything). Here such a transport (DTLS `connected`, remote credentials
+ *    known, no nominated pair, not checking) is started, next to werift's own connect. Its ICE
+ *    state is then `completed`, not `new`: werift reports the end of gathering as `completed`.
  */
 export const CONSENT_PATIENCE_MS = 3_000;
 export const WERIFT_ICE_PATCHED = Symbol.for('parley.werift-ice-patched');
 
 type PatchedPrototype = Connection & { [WERIFT_ICE_PATCHED]?: true };
+/** The private parts of werift 0.24.4's RTCPeerConnection that correction 4 uses. */
+interface RestartablePc {
+  readonly dtlsTransports: RTCPeerConnection['dtlsTransports'];
+  connect(): Promise<void>;
+  secureManager?: { setConnectionState(state: 'failed'): void };
+}
+
+type IceTransport = RTCPeerConnection['dtlsTransports'][number]['iceTransport'];
+
+/** Restarted with both sides' credentials and not running its checks yet (correction 4). */
+function needsStart(ice: IceTransport): boolean {
+  const c = ice.connection;
+  return !c.nominated && c.remoteUsername !== '' && c.remotePassword !== ''
+    && ice.state !== 'checking' && ice.state !== 'connected' && ice.state !== 'closed' && ice.state !== 'failed';
+}
 
 export function patchWeriftIce(): void {
   const proto = Connection.prototype as PatchedPrototype;
@@ -58,6 +85,19 @@ export function patchWeriftIce(): void {
       ? { ...options, responseTimeout: Math.max(options.responseTimeout ?? 0, CONSENT_PATIENCE_MS) }
       : options;
     return request.call(this, message, addr, integrityKey, patient, onRequestSent);
+  };
+
+  const pc = RTCPeerConnection.prototype as unknown as RestartablePc;
+  if (typeof pc.connect !== 'function') throw new Error('werift RTCPeerConnection has no connect: re-check src/media/worker/werift-ice.ts');
+  const connect = pc.connect;
+  pc.connect = function (this: RestartablePc) {
+    const restarted = this.dtlsTransports
+      .filter((d) => d.state === 'connected' && needsStart(d.iceTransport))
+      .map((d) => d.iceTransport.start().catch(() => {
+        // As werift does when a start fails; the room's liveness watch reports it too.
+        this.secureManager?.setConnectionState('failed');
+      }));
+    return Promise.all([connect.call(this), ...restarted]).then(() => undefined);
   };
 
   Object.defineProperty(proto, WERIFT_ICE_PATCHED, { value: true });
