@@ -209,10 +209,20 @@ export class RoomRecorder {
       const path = join(this.dir, `${safeName(peerId)}-${group}-${++this.fileCount}.webm`);
       const sink = this.openSink(path);
       sink.catch(() => undefined); // reported through the file's first write
-      file = new GroupFile(peerId, group, path, videoCodec ?? 'vp8', sink, (error) => this.fail(error));
+      // Audio usually comes first: its file takes the codec the camera was answered with, or the
+      // camera's first packet would close it at once.
+      const codec = videoCodec ?? this.answeredVideoCodec(peerId, group) ?? 'vp8';
+      file = new GroupFile(peerId, group, path, codec, sink, (error) => this.fail(error));
       this.files.set(key, file);
     }
     return file;
+  }
+
+  private answeredVideoCodec(peerId: string, group: RecordingGroup): VideoCodec | undefined {
+    for (const t of this.tapped) {
+      if (t.peerId === peerId && t.kind === 'video' && (t.source === 'screen') === (group === 'screen')) return t.videoCodec;
+    }
+    return undefined;
   }
 
   private fail(error: unknown): void {
