@@ -43,7 +43,7 @@ function streamsIn(path: string): string[] {
  * What ffmpeg complains about when it decodes the whole file (nothing, for a clean one). Not
  * counted: the note that the file's clusters have no size while its segment has one (werift
  * writes a live WebM; we write the segment's size at the end so players know it; ffmpeg reads on),
- * and, seen once in five runs, two Opus packets on the same millisecond in a file's first 0.1 s
+ * and, seen once in three runs, two Opus packets on the same millisecond in a file's first 0.1 s
  * (werift's lip-sync start; the null muxer says so, the decoder does not mind).
  */
 const decodeErrors = (path: string): string => spawnSync('ffmpeg', ['-v', 'error', '-i', path, '-f', 'null', '-']).stderr.toString()
