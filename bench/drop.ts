@@ -24,13 +24,16 @@ async function recovery(pages: Flow[], since: number): Promise<{ audioMs: number
   let audioMs = NaN;
   let videoMs = NaN;
   const videoEachMs = pages.map(() => NaN);
+  // A counter that went down started again (a receiver replaced, e.g. after a rebuild): all of
+  // it is new.
+  const grown = (now: number, before: number) => (now >= before ? now - before : now);
   while (Date.now() - since < 30_000 && (Number.isNaN(audioMs) || Number.isNaN(videoMs))) {
     const now = await Promise.all(pages.map(flow));
     now.forEach((f, i) => {
-      if (Number.isNaN(videoEachMs[i]!) && f.video > start[i]!.video + 3) videoEachMs[i] = Date.now() - since;
+      if (Number.isNaN(videoEachMs[i]!) && grown(f.video, start[i]!.video) > 3) videoEachMs[i] = Date.now() - since;
     });
-    if (Number.isNaN(audioMs) && now.every((f, i) => f.audio > start[i]!.audio + 5)) audioMs = Date.now() - since;
-    if (Number.isNaN(videoMs) && now.every((f, i) => f.video > start[i]!.video + 3)) videoMs = Date.now() - since;
+    if (Number.isNaN(audioMs) && now.every((f, i) => grown(f.audio, start[i]!.audio) > 5)) audioMs = Date.now() - since;
+    if (Number.isNaN(videoMs) && now.every((f, i) => grown(f.video, start[i]!.video) > 3)) videoMs = Date.now() - since;
     await sleep(50);
   }
   return { audioMs, videoMs, videoEachMs };
@@ -67,6 +70,26 @@ export async function measureDrops(rounds: number, guest: 'chromium' | 'firefox'
       if (process.env.BENCH_DROP_LOG) fx.page.on('console', (m) => console.log(`firefox @${Date.now() % 100_000}: ${m.text()}`));
       await joinRoomFx(fx.page, guestUrl);
       guestFlow = async () => ({ audio: await audioPacketsFx(fx.page), video: await framesDecodedFx(fx.page) });
+      if (process.env.BENCH_DROP_LOG) {
+        const t = setInterval(() => {
+          void fx.page.evaluate(async () => {
+            const h = (globalThis as unknown as { __parley: { publisher(): RTCPeerConnection | undefined; subscriber(): RTCPeerConnection | undefined } }).__parley;
+            const out: string[] = [];
+            for (const [name, pc] of [['pub', h.publisher()], ['sub', h.subscriber()]] as const) {
+              if (!pc) { out.push(`${name}:none`); continue; }
+              let extra = '';
+              (await pc.getStats()).forEach((s: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any -- getStats entries of several types
+                if (s.type === 'outbound-rtp' && s.kind === 'video') extra += ` vOut enc=${s.framesEncoded} pkts=${s.packetsSent} pli=${s.pliCount}`;
+                if (s.type === 'inbound-rtp' && s.kind === 'video') extra += ` vIn dec=${s.framesDecoded}`;
+                if (s.type === 'candidate-pair' && (s.nominated || s.selected)) extra += ` pair=${s.state}${s.nominated ? 'N' : ''}${s.selected ? 'S' : ''}`;
+              });
+              out.push(`${name}:${pc.iceConnectionState}/${pc.signalingState}${extra}`);
+            }
+            return out.join(' | ');
+          }).then((x) => console.log(`fxstats @${Date.now() % 100_000}: ${x}`), () => undefined);
+        }, 1000);
+        people.push({ close: async () => clearInterval(t) });
+      }
     } else {
       const p = await openPerson({ executablePath: lab.chromiumIn('client', CHROMIUM), args });
       people.push(p);

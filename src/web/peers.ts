@@ -272,6 +272,8 @@ export interface ReceivedTrack {
  */
 export class Subscriber extends Transport {
   private chain: Promise<void> = Promise.resolve();
+  /** The last offer answered, as the server sent it. */
+  private answeredOffer: string | undefined;
   /** The offer's data channel: accepted and kept, nothing is sent on it yet. */
   channel: RTCDataChannel | undefined;
   onTracks: (tracks: ReceivedTrack[]) => void = () => {};
@@ -298,12 +300,15 @@ export class Subscriber extends Transport {
   private async answer(sdp: string, tracks: RemoteTrack[]): Promise<void> {
     if (this.closed) return;
     // The same offer again (re-sent on resume and again for an ICE restart asked meanwhile): it
-    // is answered already, and the server takes one answer per offer.
-    if (this.pc.signalingState === 'stable' && this.pc.remoteDescription?.sdp === sdp) return;
+    // is answered already, and the server takes one answer per offer. Compared with the text we
+    // were sent: Firefox's remoteDescription is its own rewriting of it.
+    if (this.pc.signalingState === 'stable' && this.answeredOffer === sdp) return;
+    this.answeredOffer = undefined;
     await this.pc.setRemoteDescription({ type: 'offer', sdp });
     this.mapTracks(tracks);
     await this.pc.setLocalDescription(await this.pc.createAnswer());
     const answer = await this.localSdp();
+    this.answeredOffer = sdp;
     if (!this.closed) this.send({ type: 'subscriberAnswer', sdp: answer });
   }
 
