@@ -73,7 +73,9 @@ export async function measureDrops(rounds: number, guest: 'chromium' | 'firefox'
       if (process.env.BENCH_DROP_LOG) {
         const t = setInterval(() => {
           void fx.page.evaluate(async () => {
-            const h = (globalThis as unknown as { __parley: { publisher(): RTCPeerConnection | undefined; subscriber(): RTCPeerConnection | undefined } }).__parley;
+            // No DOM types here (type-checked for Node): the page's transports, as used.
+            type Pc = { iceConnectionState: string; signalingState: string; getStats(): Promise<Map<string, any>> }; // eslint-disable-line @typescript-eslint/no-explicit-any -- getStats entries of several types
+            const h = (globalThis as unknown as { __parley: { publisher(): Pc | undefined; subscriber(): Pc | undefined } }).__parley;
             const out: string[] = [];
             for (const [name, pc] of [['pub', h.publisher()], ['sub', h.subscriber()]] as const) {
               if (!pc) { out.push(`${name}:none`); continue; }
