@@ -192,6 +192,15 @@ export class RoomRules {
     return { audioMuted: p.startAudioMuted || !p.publishAudio, videoMuted: p.startVideoOff || !p.publishVideo, screenSharing: false };
   }
 
+  /**
+   * Whether a person's own "turn it on" still stands: one sent before their page saw the latest
+   * moderator mute (`seen` below `requested`) is overtaken by that mute. A client that does not
+   * number what it has seen (`seen` undefined) is taken at its word.
+   */
+  ownUnmuteStands(seen: number | undefined, requested: number): boolean {
+    return seen === undefined || seen >= requested;
+  }
+
   /** The person turns one of their sources on or off: on only where they may publish it. */
   setOwnMedia(media: SeatMedia, source: SeatSource, muted: boolean, p: PresetPermissions): SeatMedia {
     const now = { audioMuted: media.audioMuted, videoMuted: media.videoMuted, screenSharing: media.screenSharing };

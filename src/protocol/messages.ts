@@ -178,7 +178,12 @@ export type ClientMessage =
    * ICE_RESTART_LIMIT a minute (`rate_limited` past that).
    */
   | { type: 'restartIce' }
-  | { type: 'setMuted'; source: TrackSource; muted: boolean }
+  /**
+   * Turns one of your sources on or off. `seen`: the latest `muteRequested.request` this page had
+   * received when it sent this; an unmute sent before a newer mute request reached the page is
+   * overtaken by that request and ignored (the page is about to comply with it).
+   */
+  | { type: 'setMuted'; source: TrackSource; muted: boolean; seen?: number }
   | { type: 'chat'; text: string }
   | { type: 'raiseHand'; raised: boolean }
   /** Moderators only. */
@@ -251,9 +256,10 @@ export type ServerMessage =
   /**
    * A moderator (or the organiser, through the API) turned `source` off: mute the microphone,
    * turn the camera off or stop sharing the screen. You may turn it on again with `setMuted`; the
-   * server stops forwarding it until you do, whatever the page does.
+   * server stops forwarding it until you do, whatever the page does. `request` numbers this
+   * seat's mute requests (1, 2, …): echo the latest you have seen in `setMuted`'s `seen`.
    */
-  | { type: 'muteRequested'; by: string; source: TrackSource }
+  | { type: 'muteRequested'; by: string; source: TrackSource; request: number }
   /**
    * What you may do changed while you are in the room (the organiser changed the meeting's or
    * your preset). The server already enforces it; a source you may no longer send is muted

@@ -102,7 +102,8 @@ export function parseClientMessage(raw: string): ClientMessage {
       return { type: m.type };
     case 'setMuted':
       if (!SOURCES.includes(m.source as TrackSource) || typeof m.muted !== 'boolean') throw new ProtocolError('setMuted needs source and muted');
-      return { type: 'setMuted', source: m.source as TrackSource, muted: m.muted };
+      if (m.seen !== undefined && !(Number.isSafeInteger(m.seen) && (m.seen as number) >= 0)) throw new ProtocolError('setMuted seen must be a non-negative integer');
+      return { type: 'setMuted', source: m.source as TrackSource, muted: m.muted, ...(m.seen !== undefined ? { seen: m.seen as number } : {}) };
     case 'chat': {
       if (typeof m.text !== 'string') throw new ProtocolError('chat needs text');
       const text = m.text.trim();

@@ -47,11 +47,11 @@ export class MessageHandlers {
         }
         return this.media.restartIce(room, session);
       case 'setMuted':
-        // Known race: an unmute the page sent before a moderator's mute reached it clears
-        // mutedByHost (the page then complies and turns the source off, so nothing is sent, but
-        // the API reports it as the person's own choice). A sequence number on muteRequested
-        // that setMuted echoes would settle it.
-        if (!m.muted) session.mutedByHost[m.source] = false;
+        if (!m.muted) {
+          // An unmute already on its way when a moderator's mute was sent: the mute wins.
+          if (!rules.ownUnmuteStands(m.seen, session.muteRequests)) return;
+          session.mutedByHost[m.source] = false;
+        }
         Object.assign(session.info, rules.setOwnMedia(session.info, m.source, m.muted, session.permissions));
         room.broadcast({ type: 'participantUpdated', participant: session.info });
         return this.media.apply(session);

@@ -24,6 +24,8 @@ export class Session {
   joinedAt = new Date();
   /** Sources a moderator (or the API) turned off; each clears when the person turns it on again. */
   readonly mutedByHost: Record<SeatSource, boolean> = { microphone: false, camera: false, screen: false };
+  /** How many mute requests this seat was sent (`muteRequested.request`). */
+  muteRequests = 0;
   /** This seat's media restarts (`resetMedia`), limited by the core. */
   readonly restarts = new RestartBudget();
   /** This seat's ICE restarts (`restartIce`), limited by the core. */

@@ -11,6 +11,8 @@ import type { Store } from './store.ts';
 export class Controls {
   /** What the server last knew of our mute state, so we only tell it about changes. */
   private told = { microphone: true, camera: true, screen: true };
+  /** The latest mute request received (`muteRequested.request`), echoed in `setMuted`. */
+  private muteRequestSeen = 0;
 
   constructor(
     private readonly store: Store<AppState>,
@@ -26,8 +28,9 @@ export class Controls {
   }
 
   /** A moderator (or the organiser, through the API) turned a source off: the server already holds it back. */
-  mutedBy(by: string, source: TrackSource): void {
+  mutedBy(by: string, source: TrackSource, request: number): void {
     this.told[source] = true;
+    this.muteRequestSeen = Math.max(this.muteRequestSeen, request);
     if (source === 'microphone') {
       this.local.setMicOn(false);
       return this.notices.toast(`${by} muted your microphone. You can unmute yourself when you need to.`);
@@ -53,7 +56,7 @@ export class Controls {
     for (const source of ['microphone', 'camera', 'screen'] as const) {
       if (may[source] && want[source] !== this.told[source]) {
         this.told[source] = want[source];
-        this.send({ type: 'setMuted', source, muted: want[source] });
+        this.send({ type: 'setMuted', source, muted: want[source], seen: this.muteRequestSeen });
       }
     }
   }

@@ -310,7 +310,7 @@ export class Meeting {
       case 'mediaTransport':
         return this.media.onServerTransport(m.transport, m.state);
       case 'muteRequested':
-        return this.controls.mutedBy(m.by, m.source);
+        return this.controls.mutedBy(m.by, m.source, m.request);
       case 'closed':
         if (this.leaving) return;
         // A resume the server no longer holds a seat for: our connection was lost too long.

@@ -201,7 +201,22 @@ describe('in the room', () => {
 
     h.send({ type: 'moderate', action: 'mute', participantId: p1.id });
     expect(await eventually(() => p1.received('muteRequested').length === 1)).toBe(true);
-    expect(p1.received('muteRequested')[0].by).toBe('Host');
+    expect(p1.received('muteRequested')[0]).toMatchObject({ by: 'Host', source: 'microphone', request: 1 });
+    // An unmute sent before the page saw that mute is overtaken by it; one sent after it stands.
+    const mutedInfo = () => h.received('participantUpdated').filter((u) => u.participant.id === p1.id).at(-1)?.participant.audioMuted;
+    expect(await eventually(() => mutedInfo() === true)).toBe(true);
+    const updates = () => h.received('participantUpdated').filter((u) => u.participant.id === p1.id).length;
+    const before = updates();
+    p1.send({ type: 'setMuted', source: 'microphone', muted: false, seen: 0 });
+    p1.send({ type: 'raiseHand', raised: false }); // a marker: handled after the unmute
+    expect(await eventually(() => updates() >= before + 1)).toBe(true);
+    expect(updates()).toBe(before + 1);
+    expect(mutedInfo()).toBe(true);
+    p1.send({ type: 'setMuted', source: 'microphone', muted: false, seen: 1 });
+    expect(await eventually(() => mutedInfo() === false)).toBe(true);
+    p1.send({ type: 'setMuted', source: 'microphone', muted: false, seen: -1 });
+    expect(await eventually(() => p1.received('error').some((e) => e.code !== 'forbidden'))).toBe(true);
+    expect(p1.received('error').at(-1).message).toMatch(/seen/);
     h.send({ type: 'moderate', action: 'remove', participantId: p2.id });
     expect(await eventually(() => p2.closed?.state === 'removed')).toBe(true);
     expect(await eventually(async () => (await pstatus(m.key, 'p2')) === '11')).toBe(true);
