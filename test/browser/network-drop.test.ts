@@ -6,6 +6,7 @@ import { CHROMIUM, audioPackets, framesDecoded, joinRoom, openPerson, roomState,
 import { bearer, send } from '../helpers/http.js';
 import { eventually } from '../helpers/meeting-bot.js';
 import { makeNetLab, SERVER_IP, type NetLab } from '../helpers/netlab.js';
+import { namespacesUnavailable } from '../helpers/netns.js';
 import { spawnListening, stopSpawned, type Spawned } from '../helpers/spawn.js';
 
 // Issue 8, "stay in through a drop": a participant whose link goes down for 5 s, or whose address
@@ -23,7 +24,11 @@ const people: Person[] = [];
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- API answers read in assertions
 
+// Skipped where namespaces cannot be made (not root); CI runs as root.
+const unavailable = namespacesUnavailable();
+
 beforeAll(async () => {
+  if (unavailable) return;
   lab = await makeNetLab();
   dataDir = mkdtempSync(join(tmpdir(), 'parley-network-drop-'));
   server = await spawnListening([BIN, 'serve'], {
@@ -140,7 +145,8 @@ async function through(host: Person, guestId: string, fault: { down(): Promise<v
 }
 
 describe('a participant whose network drops', () => {
-  it('comes back with audio and video both ways after a 5 s outage and after an address change; the others see "reconnecting", never "left"', async () => {
+  it('comes back with audio and video both ways after a 5 s outage and after an address change; the others see "reconnecting", never "left"', async (ctx) => {
+    if (unavailable) return ctx.skip(true, unavailable);
     const m = await api('POST', '/meetings', { title: 'Through a drop', host: { externalId: 'h', name: 'Hana Host' } });
     await api('POST', `/meetings/${m.id}/participants`, { externalId: 'g', name: 'Gus Guest' });
     const list = (await api('GET', `/meetings/${m.id}/participants`)).data as Json[];
