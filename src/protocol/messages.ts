@@ -257,7 +257,8 @@ export type ServerMessage =
    * A moderator (or the organiser, through the API) turned `source` off: mute the microphone,
    * turn the camera off or stop sharing the screen. You may turn it on again with `setMuted`; the
    * server stops forwarding it until you do, whatever the page does. `request` numbers this
-   * seat's mute requests (1, 2, …): echo the latest you have seen in `setMuted`'s `seen`.
+   * seat's mute requests (1, 2, …): echo the latest you have seen in `setMuted`'s `seen`. A
+   * request is sent again (same number) when an unmute of yours crossed it.
    */
   | { type: 'muteRequested'; by: string; source: TrackSource; request: number }
   /**

@@ -48,8 +48,12 @@ export class MessageHandlers {
         return this.media.restartIce(room, session);
       case 'setMuted':
         if (!m.muted) {
-          // An unmute already on its way when a moderator's mute was sent: the mute wins.
-          if (!rules.ownUnmuteStands(m.seen, session.muteRequests)) return;
+          // An unmute already on its way when a moderator's mute was sent: the mute wins. The
+          // request is said again, in case the page never got it (its socket dropped meanwhile).
+          if (!rules.ownUnmuteStands(m.seen, session.muteRequests)) {
+            if (session.mutedByHost[m.source]) session.send({ type: 'muteRequested', by: session.lastMutedBy, source: m.source, request: session.muteRequests });
+            return;
+          }
           session.mutedByHost[m.source] = false;
         }
         Object.assign(session.info, rules.setOwnMedia(session.info, m.source, m.muted, session.permissions));

@@ -31,6 +31,7 @@ export class Moderation {
       target.mutedByHost[source] = true;
     }
     await this.media.apply(target);
+    target.lastMutedBy = by.name;
     for (const source of sources) target.send({ type: 'muteRequested', by: by.name, source: source satisfies TrackSource, request: ++target.muteRequests });
     room.broadcast({ type: 'participantUpdated', participant: target.info });
     await this.core.room.moderated(target.meetingId, target.id, { muted: sources }, by.who);

@@ -26,6 +26,8 @@ export class Session {
   readonly mutedByHost: Record<SeatSource, boolean> = { microphone: false, camera: false, screen: false };
   /** How many mute requests this seat was sent (`muteRequested.request`). */
   muteRequests = 0;
+  /** Who sent the latest of them (their name, as `muteRequested.by` says it). */
+  lastMutedBy = '';
   /** This seat's media restarts (`resetMedia`), limited by the core. */
   readonly restarts = new RestartBudget();
   /** This seat's ICE restarts (`restartIce`), limited by the core. */

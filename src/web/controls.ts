@@ -30,17 +30,20 @@ export class Controls {
   /** A moderator (or the organiser, through the API) turned a source off: the server already holds it back. */
   mutedBy(by: string, source: TrackSource, request: number): void {
     this.told[source] = true;
+    // The server repeats a request when an unmute of ours crossed it: comply, say it once.
+    const news = request > this.muteRequestSeen;
     this.muteRequestSeen = Math.max(this.muteRequestSeen, request);
+    const say = (text: string) => (news ? this.notices.toast(text) : undefined);
     if (source === 'microphone') {
       this.local.setMicOn(false);
-      return this.notices.toast(`${by} muted your microphone. You can unmute yourself when you need to.`);
+      return say(`${by} muted your microphone. You can unmute yourself when you need to.`);
     }
     if (source === 'camera') {
       void this.local.setCamOn(false);
-      return this.notices.toast(`${by} turned your camera off. You can turn it on again when you need to.`);
+      return say(`${by} turned your camera off. You can turn it on again when you need to.`);
     }
     this.local.stopScreen();
-    this.notices.toast(`${by} stopped your screen share. You can share again when you need to.`);
+    say(`${by} stopped your screen share. You can share again when you need to.`);
   }
 
   /** Tells the server what we send, whenever that differs from what it last knew. */

@@ -212,6 +212,9 @@ describe('in the room', () => {
     expect(await eventually(() => updates() >= before + 1)).toBe(true);
     expect(updates()).toBe(before + 1);
     expect(mutedInfo()).toBe(true);
+    // …and the page is told the mute again, in case it never heard of it.
+    expect(await eventually(() => p1.received('muteRequested').length === 2)).toBe(true);
+    expect(p1.received('muteRequested')[1]).toMatchObject({ by: 'Host', source: 'microphone', request: 1 });
     p1.send({ type: 'setMuted', source: 'microphone', muted: false, seen: 1 });
     expect(await eventually(() => mutedInfo() === false)).toBe(true);
     p1.send({ type: 'setMuted', source: 'microphone', muted: false, seen: -1 });
