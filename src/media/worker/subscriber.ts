@@ -57,6 +57,8 @@ export class SubscriberTransport extends EventEmitter<SubscriberTransportEvents>
   private offerVersion = 0;
   /** The next offer restarts ICE (new credentials): the browser asked, its network changed. */
   private iceRestartWanted = false;
+  /** The offer being negotiated now has new ICE credentials. */
+  private offerRestartsIce = false;
   private answeredVersion = 0;
   private lastOffer: SubscriberOffer | undefined;
   private readonly knownTransports = new WeakSet<RTCDtlsTransport>();
@@ -179,6 +181,7 @@ export class SubscriberTransport extends EventEmitter<SubscriberTransportEvents>
     }
     const iceRestart = this.iceRestartWanted;
     this.iceRestartWanted = false;
+    this.offerRestartsIce = iceRestart;
     const offer = await this.pc.createOffer(iceRestart ? { iceRestart: true } : undefined);
     await this.ctx.gather(() => this.pc.setLocalDescription(offer));
     if (this.closed) return;
@@ -231,12 +234,17 @@ export class SubscriberTransport extends EventEmitter<SubscriberTransportEvents>
    */
   requestOffer(iceRestart = false): void {
     this.assertOpen();
-    if (iceRestart) this.iceRestartWanted = true;
     if (this.negotiating) {
-      if (iceRestart) this.needsNegotiation = true;
+      // The offer waiting for an answer has fresh credentials already when it restarts ICE
+      // itself: a second restart right after it would only restart the checks it starts.
+      if (iceRestart && !this.offerRestartsIce) {
+        this.iceRestartWanted = true;
+        this.needsNegotiation = true;
+      }
       if (this.lastOffer) this.emit('offer', this.lastOffer);
       return;
     }
+    if (iceRestart) this.iceRestartWanted = true;
     this.scheduleNegotiation(0);
   }
 

@@ -34,8 +34,9 @@ import { Connection, RTCPeerConnection, StunProtocol } from 'werift';
  *    selects a writable pair without a nomination and got away with it; Firefox waits for
  *    USE-CANDIDATE, so its subscriber transport never recovered (media to Firefox stopped until
  *    the page rebuilt everything). Here such a transport (DTLS `connected`, remote credentials
- *    known, no nominated pair, not checking) is started, next to werift's own connect. Its ICE
- *    state is then `completed`, not `new`: werift reports the end of gathering as `completed`.
+ *    known, no nominated pair, no checks running for its current generation) is started, next to
+ *    werift's own connect. Its ICE state says nothing then: `completed` after gathering (werift's
+ *    word for it), or a stale `connected` from the generation before.
  */
 export const CONSENT_PATIENCE_MS = 3_000;
 export const WERIFT_ICE_PATCHED = Symbol.for('parley.werift-ice-patched');
@@ -49,20 +50,27 @@ interface RestartablePc {
 }
 
 type IceTransport = RTCPeerConnection['dtlsTransports'][number]['iceTransport'];
+/** The ICE generation (restart count) whose checks a `Connection.connect` is running now. */
+const CHECKING_GENERATION = Symbol('parley.checking-generation');
+type Checked = Connection & { [CHECKING_GENERATION]?: number };
 
-/** Restarted with both sides' credentials and not running its checks yet (correction 4). */
+/**
+ * Restarted with both sides' credentials and its checks not running (correction 4). The ICE
+ * state is not a guide: the checks of the generation before a restart can end just after it and
+ * set `connected` on the restarted agent (seen: two ICE restarts 40 ms apart, Firefox then stalled).
+ */
 function needsStart(ice: IceTransport): boolean {
-  const c = ice.connection;
+  const c = ice.connection as Checked;
   return !c.nominated && c.remoteUsername !== '' && c.remotePassword !== ''
-    && ice.state !== 'checking' && ice.state !== 'connected' && ice.state !== 'closed' && ice.state !== 'failed';
+    && ice.state !== 'closed' && c[CHECKING_GENERATION] !== c.generation;
 }
 
 export function patchWeriftIce(): void {
   const proto = Connection.prototype as PatchedPrototype;
   if (proto[WERIFT_ICE_PATCHED]) return;
-  if (typeof proto.restart !== 'function' || typeof proto.addRemoteCandidate !== 'function') {
+  if (typeof proto.restart !== 'function' || typeof proto.addRemoteCandidate !== 'function' || typeof proto.connect !== 'function') {
     // A werift upgrade moved things: failing loudly beats silently talking to Google again.
-    throw new Error('werift ICE Connection has no restart/addRemoteCandidate: re-check src/media/worker/werift-ice.ts');
+    throw new Error('werift ICE Connection has no restart/addRemoteCandidate/connect: re-check src/media/worker/werift-ice.ts');
   }
 
   const restart = proto.restart;
@@ -85,6 +93,17 @@ export function patchWeriftIce(): void {
       ? { ...options, responseTimeout: Math.max(options.responseTimeout ?? 0, CONSENT_PATIENCE_MS) }
       : options;
     return request.call(this, message, addr, integrityKey, patient, onRequestSent);
+  };
+
+  const connectIce = proto.connect;
+  proto.connect = async function (this: Checked) {
+    const generation = this.generation;
+    this[CHECKING_GENERATION] = generation;
+    try {
+      return await connectIce.call(this);
+    } finally {
+      if (this[CHECKING_GENERATION] === generation) this[CHECKING_GENERATION] = undefined;
+    }
   };
 
   const pc = RTCPeerConnection.prototype as unknown as RestartablePc;
