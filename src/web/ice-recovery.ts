@@ -84,9 +84,14 @@ export class IceRecovery {
     if (this.stalledNow) this.restartNow('media stopped arriving');
   }
 
-  /** Media arrives again. */
+  /**
+   * Media arrives again. A restart under way that brought it back is done: a browser whose
+   * transports stay `connected` through the restart (Firefox keeps the old pair until the new
+   * one works) sends no `connected` to settle it, and the next drop must not count it as failed.
+   */
   flowing(): void {
     this.stalledNow = false;
+    if (this.timers.has('iceRestartWait') && this.hooks.healthy()) this.settle();
   }
 
   /** New transports (start, close): nothing to recover. */

@@ -48,6 +48,20 @@ describe('IceRecovery', () => {
     expect(back.calls).toEqual(['probe']);
   });
 
+  it('media flowing again settles a restart whose transports never left "connected"', () => {
+    const { calls, world, recovery } = harness();
+    recovery.transportState('failed');
+    world.healthy = true;
+    recovery.flowing();
+    // The next drop starts a new count: a restart, not a rebuild.
+    world.healthy = false;
+    vi.advanceTimersByTime(6_000);
+    recovery.transportState('failed');
+    vi.advanceTimersByTime(6_000);
+    expect(calls.filter((c) => c === 'restartIce')).toHaveLength(3);
+    expect(calls).not.toContain('rebuild');
+  });
+
   it('two ICE restarts that do not bring media back are followed by a rebuild; success resets the count', () => {
     const { calls, world, recovery } = harness();
     recovery.transportState('failed');
