@@ -50,6 +50,12 @@ export interface NetLab {
   linkUp(): Promise<void>;
   /** The participant's network changes: a new address on its link, the old one removed. */
   changeAddress(): Promise<void>;
+  /**
+   * The participant's downlink (server → participant) carries at most `kbit` kbit/s; what
+   * exceeds it waits in a queue of up to `queueMs`, then is dropped (tbf: the kernel here has
+   * no netem). `undefined`: no limit again.
+   */
+  limitDownlink(limit: { kbit: number; queueMs: number } | undefined): Promise<void>;
   /** An http://127.0.0.1:PORT in the test's own namespace that reaches `port` on SERVER_IP. */
   forward(port: number): Promise<string>;
   /**
@@ -125,6 +131,10 @@ export async function makeNetLab(): Promise<NetLab> {
       async changeAddress() {
         await ns(inClient, 'ip', 'addr', 'add', `${CLIENT_IP_2}/24`, 'dev', CLIENT_DEV);
         await ns(inClient, 'ip', 'addr', 'del', `${CLIENT_IP}/24`, 'dev', CLIENT_DEV);
+      },
+      async limitDownlink(limit) {
+        await ns(inServer, 'tc', 'qdisc', 'del', 'dev', SERVER_DEV, 'root').catch(() => undefined);
+        if (limit) await ns(inServer, 'tc', 'qdisc', 'add', 'dev', SERVER_DEV, 'root', 'tbf', 'rate', `${limit.kbit}kbit`, 'burst', '16kb', 'latency', `${limit.queueMs}ms`);
       },
       async forward(port) {
         return `http://127.0.0.1:${await forwardInto(inServer, SERVER_IP, port, 0)}`;
