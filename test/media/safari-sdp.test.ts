@@ -109,6 +109,10 @@ describe('an offer shaped like iOS Safari', () => {
     expect(sdp).toMatch(/^a=group:BUNDLE 0 1\r?$/m);
     expect(sdp).not.toMatch(/^m=(audio|video) 0 /m);
     expect(tracks.map((t) => [t.source, t.forwarded])).toEqual([['microphone', true], ['camera', true]]);
+    // Opus with in-band FEC: werift's answer repeats the offer's Opus parameters, so the sender
+    // (which adds FEC when the receiver's SDP asks for it) keeps it; the SFU forwards it as sent.
+    expect(sdp).toMatch(/^a=rtpmap:111 opus\/48000\/2\r?$/im);
+    expect(sdp).toMatch(/^a=fmtp:111 (.*;)?useinbandfec=1(;.*)?\r?$/m);
   });
 
   it('is moved to VP8 when someone who cannot decode H.264 joins, and then answered VP8', async () => {
