@@ -159,7 +159,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const { store, core } = await openCore(config, env, onError, { turnClock: options.turnClock, recordingClock: options.recordingClock, coordination: cluster?.coordination });
   const { timeoutMs, concurrency, pollMs } = config.webhooks;
   const webhooks = new WebhookWorker(core, { timeoutMs, concurrency, pollMs, clock: options.webhookClock, onError });
-  const composer = new Composer(core, { ...config.recordings, onError });
+  const composer = new Composer(core, { ...config.recordings, filesHereOnly: config.cluster !== undefined, onError });
   try {
     await core.start();
     await cluster?.relay(core);

@@ -1,8 +1,9 @@
 import type { Redis } from 'ioredis';
-import { CoreError, type Coordination, type Limiter } from '../core/index.js';
+import { CoreError, type Coordination, type Limiter, type LiveRooms, type RecordingPlane } from '../core/index.js';
 import { RedisLimiter } from './limiter.js';
 import type { Placement } from './placement.js';
 import { PREFIX } from './redis.js';
+import type { RoomsRpc } from './rooms-rpc.js';
 import type { NodeRegistry } from './registry.js';
 
 // Takes the lease when free, renews it when ours; true when we hold it now.
@@ -18,7 +19,16 @@ export class RedisCoordination implements Coordination {
     private readonly redis: Redis,
     private readonly registry: NodeRegistry,
     private readonly placement: Placement,
+    private readonly rooms: RoomsRpc,
   ) {}
+
+  liveRooms(local: LiveRooms): LiveRooms {
+    return this.rooms.liveRooms(local);
+  }
+
+  recordingPlane(local: RecordingPlane, dirOf: (recordingId: string) => string): RecordingPlane {
+    return this.rooms.recordingPlane(local, dirOf);
+  }
 
   limiter(name: string, windowMs: number, what?: string): Limiter {
     return new RedisLimiter(this.redis, name, windowMs, what);

@@ -1,4 +1,6 @@
 import { AttemptLimiter, type Attempt, type Limit } from './attempts.js';
+import type { LiveRooms } from './live.js';
+import type { RecordingPlane } from './recordings.js';
 
 /**
  * Counts attempts per key over a sliding window (see AttemptLimiter). A port: in one process the
@@ -42,6 +44,13 @@ export interface Coordination {
   placeMeeting(meetingId: string, unreachableNode?: string): Promise<string | undefined>;
   /** The addresses of the live nodes (a page may open its socket on any of them); none with one node. */
   nodeAddresses(): Promise<readonly string[]>;
+  /**
+   * The live rooms the core steers, given this node's own: with several nodes, a command for a
+   * meeting whose room runs on another node reaches that node's rooms.
+   */
+  liveRooms(local: LiveRooms): LiveRooms;
+  /** The recording plane, given this node's own (`dirOf`: where this node writes a recording). */
+  recordingPlane(local: RecordingPlane, dirOf: (recordingId: string) => string): RecordingPlane;
 }
 
 /** One node: counters in memory, every lease held. */
@@ -52,4 +61,6 @@ export const IN_PROCESS: Coordination = {
   orphaned: async () => [],
   placeMeeting: async () => undefined,
   nodeAddresses: async () => [],
+  liveRooms: (local) => local,
+  recordingPlane: (local) => local,
 };

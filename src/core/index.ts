@@ -144,10 +144,11 @@ export class Core {
     this.idempotency = new IdempotencyService(store);
     this.joinTokens = new JoinTokens(store, options.secret, options.joinTokenTtlMs ?? 60_000);
     this.room = new RoomRules(store, this.access, this.meetings, this.accounts, outbox);
-    this.live = new LiveMeetings(this.meetings, this.participants, this.accounts);
+    this.live = new LiveMeetings(this.meetings, this.participants, this.accounts, (local) => this.coordination.liveRooms(local));
     this.audit = new AuditTrail(store);
     this.turn = new TurnCredentials(options.turn, options.turnClock);
-    this.recordings = new RecordingService(store, this.events, outbox, options.secret, options.recordingsDir, () => this.links.base, options.recordingClock);
+    this.recordings = new RecordingService(store, this.events, outbox, options.secret, options.recordingsDir, () => this.links.base, options.recordingClock,
+      (local, dirOf) => this.coordination.recordingPlane(local, dirOf), (name, ttlMs) => this.coordination.holdLease(name, ttlMs));
   }
 
   /**

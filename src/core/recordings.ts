@@ -34,6 +34,9 @@ export interface RecordingPlane {
   stop(meetingId: string, recordingId: string): Promise<RecordedTrackFile[]>;
 }
 
+/** How long a node's claim on composing a recording lasts without a progress report. */
+const COMPOSE_LEASE_MS = 60_000;
+
 /** Who starts or stops: a person in the room (their permissions), the API, or autoRecord. */
 export type RecordingActor = { kind: 'participant'; participantId: string; permissions: PresetPermissions } | { kind: 'api' } | { kind: 'auto' };
 
@@ -57,6 +60,10 @@ export class RecordingService {
     private readonly publicUrl: () => string,
     /** ms since the epoch: signed links expire by it (tests move it forward) */
     private readonly now: () => number = Date.now,
+    /** With several nodes: a plane that reaches the meeting's node (the Coordination port). */
+    private readonly reach: (local: RecordingPlane, dirOf: (recordingId: string) => string) => RecordingPlane = (local) => local,
+    /** With several nodes: a lease in the cluster, so that each recording is composed by one node. */
+    private readonly lease: (name: string, ttlMs: number) => Promise<boolean> = async () => true,
   ) {
     this.key = createHmac('sha256', secret).update('parley recording download v1').digest();
     // autoRecord: the meeting's recording starts when the meeting does (someone's media is up).
@@ -68,7 +75,7 @@ export class RecordingService {
   }
 
   attachPlane(plane: RecordingPlane): void {
-    this.plane = plane;
+    this.plane = this.reach(plane, (recordingId) => this.dirOf({ id: recordingId }));
   }
 
   /** Where a recording's raw files and composed MP4 live. */
@@ -183,7 +190,12 @@ export class RecordingService {
   }
 
   /** A composition begins: false when it was tried too often (then it is failed). */
-  async beginCompose(recording: RecordingRecord): Promise<boolean> {
+  async beginCompose(listed: RecordingRecord): Promise<boolean> {
+    // Once for the cluster: the node holding the recording's lease composes it (renewed with
+    // each progress report; a node that dies composing lets it go when the lease expires).
+    if (!(await this.lease(`compose:${listed.id}`, COMPOSE_LEASE_MS))) return false;
+    const recording = await this.store.recordings.get(listed.id);
+    if (recording?.state !== 'processing') return false; // composed by another node meanwhile
     if (recording.attempts >= MAX_COMPOSE_ATTEMPTS) {
       await this.composeFailed(recording, `gave up after ${recording.attempts} attempts`);
       return false;
@@ -193,6 +205,7 @@ export class RecordingService {
   }
 
   async progress(recordingId: string, progress: number): Promise<void> {
+    await this.lease(`compose:${recordingId}`, COMPOSE_LEASE_MS);
     await this.store.recordings.update(recordingId, { progress: Math.min(1, Math.max(0, progress)), updatedAt: new Date() });
   }
 
