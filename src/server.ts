@@ -14,6 +14,7 @@ import { SignalingServer } from './signaling/server.js';
 import { roomRoutes } from './api/room/routes.js';
 import { openStore, type Store } from './store/index.js';
 import { WebhookWorker, type Clock } from './webhooks/worker.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Composer } from './recording/composer.js';
 import { createLogger, logFormat } from './logging.js';
 import { joinCluster, type ClusterNode } from './cluster/index.js';
@@ -51,7 +52,16 @@ export interface RunningServer {
    * having left; without it everyone's session ends here.
    */
   close(opts?: { restart?: boolean }): Promise<void>;
+  /**
+   * A cluster's node stops taking new meetings (the others are told at once) and resolves once
+   * nobody is in its rooms ('empty') or when `cut` aborts ('cut': a grace period's end, a second
+   * signal). With one node it resolves at once: there is nowhere else for meetings to go.
+   */
+  drain(cut: AbortSignal): Promise<'empty' | 'cut'>;
 }
+
+/** How often a draining node looks whether its rooms are empty. */
+const DRAIN_LOOK_MS = 500;
 
 export interface ServerOptions {
   config?: Config;
@@ -226,6 +236,20 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     return {
       app: running, log, core, store, config, firstStart, media, webhooks, composer, metrics, cluster,
       url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+      async drain(cut) {
+        if (!cluster) return 'empty';
+        await cluster.registry.drainHere();
+        const busy = () => {
+          const counts = media?.signaling.counts();
+          return counts !== undefined && counts.seated + counts.waiting > 0;
+        };
+        // Looks again every half second until the rooms empty or the cut comes.
+        while (busy()) {
+          if (cut.aborted) return 'cut';
+          await sleep(DRAIN_LOOK_MS, undefined, { signal: cut }).catch(() => undefined);
+        }
+        return 'empty';
+      },
       async close(opts = {}) {
         if (opts.restart) await media?.signaling.restart(config.rejoinWindowMs);
         else await media?.signaling.close();
