@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { CoreError, type Coordination, type Limiter, type LiveRooms, type RecordingPlane } from '../core/index.js';
+import { CoreError, type Coordination, type NodeState, type Limiter, type LiveRooms, type RecordingPlane } from '../core/index.js';
 import { RedisLimiter } from './limiter.js';
 import type { Placement } from './placement.js';
 import { PREFIX } from './redis.js';
@@ -24,6 +24,14 @@ export class RedisCoordination implements Coordination {
 
   liveRooms(local: LiveRooms): LiveRooms {
     return this.rooms.liveRooms(local);
+  }
+
+  async nodes(): Promise<readonly NodeState[]> {
+    return (await this.registry.list()).map((n) => ({ ...n, seenAt: new Date(n.seenAt) }));
+  }
+
+  placements(meetingIds: readonly string[]): Promise<ReadonlyMap<string, string>> {
+    return this.placement.all(meetingIds);
   }
 
   recordingPlane(local: RecordingPlane, dirOf: (recordingId: string) => string): RecordingPlane {

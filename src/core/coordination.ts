@@ -16,6 +16,22 @@ export interface Limiter {
   check(limits: readonly Limit[], now?: number): void | Promise<void>;
 }
 
+/** A node of the cluster as of its last heartbeat. */
+export interface NodeState {
+  id: string;
+  /** Where browsers reach it (NODE_PUBLIC_URL). */
+  url: string;
+  /** Takes no new meetings (`parley drain` or SIGTERM). */
+  draining: boolean;
+  participants: number;
+  streams: number;
+  /** 0..1 */
+  cpu: number;
+  /** 0..1, its busiest media worker */
+  eventLoop: number;
+  seenAt: Date;
+}
+
 /** What the core needs from its surroundings to be one of several nodes. */
 export interface Coordination {
   /** A limiter named `name` (names keep the counters of different rules apart). */
@@ -49,6 +65,10 @@ export interface Coordination {
    * meeting whose room runs on another node reaches that node's rooms.
    */
   liveRooms(local: LiveRooms): LiveRooms;
+  /** The live nodes (none with one node). */
+  nodes(): Promise<readonly NodeState[]>;
+  /** The id of the node each of these meetings is placed on (meetings placed nowhere are left out). */
+  placements(meetingIds: readonly string[]): Promise<ReadonlyMap<string, string>>;
   /** The recording plane, given this node's own (`dirOf`: where this node writes a recording). */
   recordingPlane(local: RecordingPlane, dirOf: (recordingId: string) => string): RecordingPlane;
 }
@@ -62,5 +82,7 @@ export const IN_PROCESS: Coordination = {
   placeMeeting: async () => undefined,
   nodeAddresses: async () => [],
   liveRooms: (local) => local,
+  nodes: async () => [],
+  placements: async () => new Map(),
   recordingPlane: (local) => local,
 };

@@ -1,10 +1,10 @@
-import type { Store } from '../store/index.js';
+import type { MeetingRecord, Store } from '../store/index.js';
 import { AccessService } from './access.js';
 import { AccountService } from './accounts.js';
 import { AuditTrail } from './audit.js';
 import { AdminService } from './admin.js';
 import { AdminSessions } from './admin-sessions.js';
-import { IN_PROCESS, type Coordination } from './coordination.js';
+import { IN_PROCESS, type Coordination, type NodeState } from './coordination.js';
 import { CorsPolicy } from './cors.js';
 import { CoreEventBus } from './events.js';
 import { IdempotencyService } from './idempotency.js';
@@ -24,7 +24,7 @@ import { UserService } from './users.js';
 import { Webhooks, type WebhookOptions } from './webhooks/index.js';
 
 export { CoreError, type CoreErrorCode } from './errors.js';
-export { IN_PROCESS, type Coordination, type Limiter } from './coordination.js';
+export { IN_PROCESS, type Coordination, type Limiter, type NodeState } from './coordination.js';
 export { rateLimited } from './attempts.js';
 export type { CoreEvents } from './events.js';
 export type { AccountCredentials, AccountPatch, LiveboxCaller, LiveMinutesProof, RotatableSecret } from './accounts.js';
@@ -190,6 +190,18 @@ export class Core {
     const { store } = this.options;
     const [meetings, participants] = await Promise.all([store.meetings.listLive(), store.participants.listConnected()]);
     return { meetings: meetings.length, participants: participants.length };
+  }
+
+  /**
+   * The cluster as the operator sees it: each live node with the meetings in progress placed on
+   * it (empty with one node: `single`).
+   */
+  async clusterView(): Promise<{ single: boolean; nodes: (NodeState & { meetings: MeetingRecord[] })[] }> {
+    const nodes = await this.coordination.nodes();
+    if (nodes.length === 0) return { single: true, nodes: [] };
+    const live = await this.options.store.meetings.listLive();
+    const placed = await this.coordination.placements(live.map((m) => m.id));
+    return { single: false, nodes: nodes.map((n) => ({ ...n, meetings: live.filter((m) => placed.get(m.id) === n.id) })) };
   }
 
   /** The ids of the meetings in progress (8 or 11), on every node (operator views). */
