@@ -23,7 +23,7 @@ export class RedisCoordination implements Coordination {
   ) {}
 
   liveRooms(local: LiveRooms): LiveRooms {
-    return local;
+    return this.rooms.liveRooms(local);
   }
 
   async nodes(): Promise<readonly NodeState[]> {
@@ -35,7 +35,7 @@ export class RedisCoordination implements Coordination {
   }
 
   recordingPlane(local: RecordingPlane, dirOf: (recordingId: string) => string): RecordingPlane {
-    return local;
+    return this.rooms.recordingPlane(local, dirOf);
   }
 
   limiter(name: string, windowMs: number, what?: string): Limiter {
