@@ -222,7 +222,7 @@ export class Core {
         await this.cors.refreshIfStale();
         return;
       }
-      await this.presence.settleOrphans((ids) => this.coordination.orphaned(ids), this.options.idleTimeoutMs ?? 300_000);
+      await this.presence.settleOrphans((ids) => this.coordination.orphaned(ids), this.options.idleTimeoutMs ?? 300_000, (ids) => this.coordination.unheld(ids));
       await this.meetings.sweep(new Date(), this.options.scheduleGraceMs);
       await this.idempotency.purgeExpired();
       await this.joinTokens.purgeExpired();
