@@ -188,6 +188,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     coreSources(metrics, core);
     if (cluster) clusterSources(metrics, core, { nodes: () => cluster.registry.list(), placements: (ids) => cluster.placement.all(ids) });
     webhookSources(metrics, core, webhooks);
+    metrics.registerCounterSource('parley_recording_compositions_total', 'Recording compositions this node began (ffmpeg runs, retries included)', () => composer.compositionsBegun);
     if (config.mediaWorkers > 0) {
       // The SFU gets STUN only, never TURN: it answers on its announced address, which browsers
       // (or the relay for those behind a UDP-blocking firewall) reach directly.

@@ -34,6 +34,8 @@ export class Composer {
   private stopped = true;
   private looking = false;
   private lookAgain = false;
+  /** Compositions this process began (a metric: with several nodes, their sum is the cluster's). */
+  compositionsBegun = 0;
 
   constructor(private readonly core: Core, private readonly options: ComposerOptions) {}
 
@@ -95,6 +97,7 @@ export class Composer {
   private async compose(recording: RecordingRecord): Promise<void> {
     try {
       if (!(await this.core.recordings.beginCompose(recording))) return;
+      this.compositionsBegun++;
       const dir = this.core.recordings.dirOf(recording);
       // No file list (the worker died, the server stopped): read the directory.
       const probed = recording.tracks.length > 0 ? undefined : await this.probeDirectory(dir);
