@@ -26,6 +26,16 @@ export class RedisCoordination implements Coordination {
     return this.rooms.liveRooms(local);
   }
 
+  async holdsFile(key: string): Promise<void> {
+    await this.redis.set(`${PREFIX}file:${key}`, this.registry.self.id, 'PX', FILE_MEMORY_MS);
+  }
+
+  async fileAt(key: string): Promise<string | undefined> {
+    const holder = await this.redis.get(`${PREFIX}file:${key}`);
+    if (holder === null || holder === this.registry.self.id) return undefined;
+    return (await this.registry.list()).find((n) => n.id === holder)?.url;
+  }
+
   async nodes(): Promise<readonly NodeState[]> {
     return (await this.registry.list()).map((n) => ({ ...n, seenAt: new Date(n.seenAt) }));
   }
@@ -92,6 +102,9 @@ export class RedisCoordination implements Coordination {
     if (!answered) await this.registry.forget(node.id);
   }
 }
+
+/** How long the cluster remembers which node has a file (longer than any retention). */
+const FILE_MEMORY_MS = 10 * 365 * 24 * 3600 * 1000;
 
 /** How long a node suspected dead has to answer /healthz. */
 const PROBE_MS = 1500;

@@ -65,6 +65,10 @@ export interface Coordination {
    * meeting whose room runs on another node reaches that node's rooms.
    */
   liveRooms(local: LiveRooms): LiveRooms;
+  /** Files are per node: this node has the file `key` (kept for other nodes to find). */
+  holdsFile(key: string): Promise<void>;
+  /** The address of another live node that has the file `key`; undefined: this one, or none. */
+  fileAt(key: string): Promise<string | undefined>;
   /** The live nodes (none with one node). */
   nodes(): Promise<readonly NodeState[]>;
   /** The id of the node each of these meetings is placed on (meetings placed nowhere are left out). */
@@ -82,6 +86,8 @@ export const IN_PROCESS: Coordination = {
   placeMeeting: async () => undefined,
   nodeAddresses: async () => [],
   liveRooms: (local) => local,
+  holdsFile: async () => undefined,
+  fileAt: async () => undefined,
   nodes: async () => [],
   placements: async () => new Map(),
   recordingPlane: (local) => local,

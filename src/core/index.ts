@@ -148,7 +148,12 @@ export class Core {
     this.audit = new AuditTrail(store);
     this.turn = new TurnCredentials(options.turn, options.turnClock);
     this.recordings = new RecordingService(store, this.events, outbox, options.secret, options.recordingsDir, () => this.links.base, options.recordingClock,
-      (local, dirOf) => this.coordination.recordingPlane(local, dirOf), (name, ttlMs) => this.coordination.holdLease(name, ttlMs));
+      {
+        plane: (local, dirOf) => this.coordination.recordingPlane(local, dirOf),
+        lease: (name, ttlMs) => this.coordination.holdLease(name, ttlMs),
+        holdsFile: (id) => this.coordination.holdsFile(`recording:${id}`),
+        fileAt: (id) => this.coordination.fileAt(`recording:${id}`),
+      });
   }
 
   /**

@@ -34,6 +34,25 @@ export interface RecordingPlane {
   stop(meetingId: string, recordingId: string): Promise<RecordedTrackFile[]>;
 }
 
+/** What several nodes do for recordings; one node does none of it. */
+export interface RecordingCluster {
+  /** The plane that reaches the meeting's node, given this node's own. */
+  plane(local: RecordingPlane, dirOf: (recordingId: string) => string): RecordingPlane;
+  /** True while this node holds the lease `name` (composition: once for the cluster). */
+  lease(name: string, ttlMs: number): Promise<boolean>;
+  /** This node has the recording's composed file. */
+  holdsFile(recordingId: string): Promise<void>;
+  /** The address of another live node that has the file; undefined: this one or none. */
+  fileAt(recordingId: string): Promise<string | undefined>;
+}
+
+const ONE_NODE: RecordingCluster = {
+  plane: (local) => local,
+  lease: async () => true,
+  holdsFile: async () => undefined,
+  fileAt: async () => undefined,
+};
+
 /** How long a node's claim on composing a recording lasts without a progress report. */
 const COMPOSE_LEASE_MS = 60_000;
 
@@ -60,10 +79,8 @@ export class RecordingService {
     private readonly publicUrl: () => string,
     /** ms since the epoch: signed links expire by it (tests move it forward) */
     private readonly now: () => number = Date.now,
-    /** With several nodes: a plane that reaches the meeting's node (the Coordination port). */
-    private readonly reach: (local: RecordingPlane, dirOf: (recordingId: string) => string) => RecordingPlane = (local) => local,
-    /** With several nodes: a lease in the cluster, so that each recording is composed by one node. */
-    private readonly lease: (name: string, ttlMs: number) => Promise<boolean> = async () => true,
+    /** With several nodes: what the cluster does for recordings (the Coordination port). */
+    private readonly cluster: RecordingCluster = ONE_NODE,
   ) {
     this.key = createHmac('sha256', secret).update('parley recording download v1').digest();
     // autoRecord: the meeting's recording starts when the meeting does (someone's media is up).
@@ -75,7 +92,12 @@ export class RecordingService {
   }
 
   attachPlane(plane: RecordingPlane): void {
-    this.plane = this.reach(plane, (recordingId) => this.dirOf({ id: recordingId }));
+    this.plane = this.cluster.plane(plane, (recordingId) => this.dirOf({ id: recordingId }));
+  }
+
+  /** With several nodes and no shared directory: the node that has the composed file, if not this one. */
+  fileElsewhere(recording: Pick<RecordingRecord, 'id'>): Promise<string | undefined> {
+    return this.cluster.fileAt(recording.id);
   }
 
   /** Where a recording's raw files and composed MP4 live. */
@@ -193,7 +215,7 @@ export class RecordingService {
   async beginCompose(listed: RecordingRecord): Promise<boolean> {
     // Once for the cluster: the node holding the recording's lease composes it (renewed with
     // each progress report; a node that dies composing lets it go when the lease expires).
-    if (!(await this.lease(`compose:${listed.id}`, COMPOSE_LEASE_MS))) return false;
+    if (!(await this.cluster.lease(`compose:${listed.id}`, COMPOSE_LEASE_MS))) return false;
     const recording = await this.store.recordings.get(listed.id);
     if (recording?.state !== 'processing') return false; // composed by another node meanwhile
     if (recording.attempts >= MAX_COMPOSE_ATTEMPTS) {
@@ -205,7 +227,7 @@ export class RecordingService {
   }
 
   async progress(recordingId: string, progress: number): Promise<void> {
-    await this.lease(`compose:${recordingId}`, COMPOSE_LEASE_MS);
+    await this.cluster.lease(`compose:${recordingId}`, COMPOSE_LEASE_MS);
     await this.store.recordings.update(recordingId, { progress: Math.min(1, Math.max(0, progress)), updatedAt: new Date() });
   }
 
@@ -213,6 +235,7 @@ export class RecordingService {
   async composed(recording: RecordingRecord, sizeBytes: number, found?: { tracks: RecordingTrack[]; durationMs: number }): Promise<void> {
     const patch = { state: 'ready' as const, sizeBytes, progress: 1, updatedAt: new Date(), ...found };
     if (!(await this.store.recordings.transition(recording.id, 'processing', patch))) return;
+    await this.cluster.holdsFile(recording.id);
     await this.notify('recording.ready', { ...recording, ...patch });
   }
 

@@ -101,6 +101,14 @@ describe('the live API on every node', () => {
     // Listed the same on every node.
     const listed = await Promise.all(cluster.nodes.map(async (n) => (await api(n, 'GET', `/recordings/${started.body.id}`)).body));
     for (const l of listed) expect(l).toEqual(listed[0]);
+    // Downloaded through the nodes that do not have the file: they send the browser to the one that does.
+    const link = await api(others[0]!, 'POST', `/recordings/${rec.id}/download`);
+    const path = new URL(link.body.url as string);
+    for (const node of cluster.nodes) {
+      const file = await fetch(`${node.url}${path.pathname}${path.search}`);
+      expect(file.status).toBe(200);
+      expect((await file.arrayBuffer()).byteLength).toBe(rec.sizeBytes);
+    }
     // One composition for the cluster: one attempt counted, whichever node did it.
     const db = new pg.Client({ connectionString: cluster.postgres.url });
     await db.connect();
