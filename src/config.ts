@@ -74,6 +74,8 @@ export interface ClusterConfig {
   nodeTtlMs: number;
   /** How often a node writes its heartbeat and load (a third of the TTL). */
   heartbeatMs: number;
+  /** SIGTERM drains: the running meetings have this long to end before the node stops (DRAIN_GRACE_SECONDS, default 600). */
+  drainGraceMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -179,7 +181,8 @@ function clusterConfig(env: NodeJS.ProcessEnv): ClusterConfig | undefined {
     if (!ok) throw new ConfigError(`NODE_PUBLIC_URL must be an http(s) URL, got "${env.NODE_PUBLIC_URL}"`);
   }
   const nodeTtlMs = integer(env, 'NODE_TTL_SECONDS', 15, 1, 3600) * 1000;
-  return { redisUrl, nodeId, nodePublicUrl, nodeTtlMs, heartbeatMs: Math.max(200, Math.floor(nodeTtlMs / 3)) };
+  const drainGraceMs = integer(env, 'DRAIN_GRACE_SECONDS', 600, 0, 86_400) * 1000;
+  return { redisUrl, nodeId, nodePublicUrl, nodeTtlMs, heartbeatMs: Math.max(200, Math.floor(nodeTtlMs / 3)), drainGraceMs };
 }
 
 function metricsToken(raw: string | undefined): string | undefined {

@@ -14,6 +14,7 @@ import { SignalingServer } from './signaling/server.js';
 import { roomRoutes } from './api/room/routes.js';
 import { openStore, type Store } from './store/index.js';
 import { WebhookWorker, type Clock } from './webhooks/worker.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Composer } from './recording/composer.js';
 import { createLogger, logFormat } from './logging.js';
 import { joinCluster, type ClusterNode } from './cluster/index.js';
@@ -51,7 +52,16 @@ export interface RunningServer {
    * having left; without it everyone's session ends here.
    */
   close(opts?: { restart?: boolean }): Promise<void>;
+  /**
+   * A cluster's node stops taking new meetings (the others are told at once) and resolves once
+   * nobody is in its rooms ('empty') or when `cut` aborts ('cut': a grace period's end, a second
+   * signal). With one node it resolves at once: there is nowhere else for meetings to go.
+   */
+  drain(cut: AbortSignal): Promise<'empty' | 'cut'>;
 }
+
+/** How often a draining node looks whether its rooms are empty. */
+const DRAIN_LOOK_MS = 500;
 
 export interface ServerOptions {
   config?: Config;
@@ -159,7 +169,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const { store, core } = await openCore(config, env, onError, { turnClock: options.turnClock, recordingClock: options.recordingClock, coordination: cluster?.coordination });
   const { timeoutMs, concurrency, pollMs } = config.webhooks;
   const webhooks = new WebhookWorker(core, { timeoutMs, concurrency, pollMs, clock: options.webhookClock, onError });
-  const composer = new Composer(core, { ...config.recordings, onError });
+  const composer = new Composer(core, { ...config.recordings, filesHereOnly: config.cluster !== undefined, onError });
   try {
     await core.start();
     await cluster?.relay(core);
@@ -178,6 +188,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     coreSources(metrics, core);
     if (cluster) clusterSources(metrics, core, { nodes: () => cluster.registry.list(), placements: (ids) => cluster.placement.all(ids) });
     webhookSources(metrics, core, webhooks);
+    metrics.registerCounterSource('parley_recording_compositions_total', 'Recording compositions this node began (ffmpeg runs, retries included)', () => composer.compositionsBegun);
     if (config.mediaWorkers > 0) {
       // The SFU gets STUN only, never TURN: it answers on its announced address, which browsers
       // (or the relay for those behind a UDP-blocking firewall) reach directly.
@@ -226,6 +237,20 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     return {
       app: running, log, core, store, config, firstStart, media, webhooks, composer, metrics, cluster,
       url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+      async drain(cut) {
+        if (!cluster) return 'empty';
+        await cluster.registry.drainHere();
+        const busy = () => {
+          const counts = media?.signaling.counts();
+          return counts !== undefined && counts.seated + counts.waiting > 0;
+        };
+        // Looks again every half second until the rooms empty or the cut comes.
+        while (busy()) {
+          if (cut.aborted) return 'cut';
+          await sleep(DRAIN_LOOK_MS, undefined, { signal: cut }).catch(() => undefined);
+        }
+        return 'empty';
+      },
       async close(opts = {}) {
         if (opts.restart) await media?.signaling.restart(config.rejoinWindowMs);
         else await media?.signaling.close();

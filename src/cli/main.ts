@@ -85,9 +85,20 @@ async function serve(args: string[]) {
   }
   process.stdout.write(`Parley is listening on ${server.url} (public URL ${server.core.links.base}); API reference at ${server.core.links.base}/docs\n`);
   let closing = false;
+  const cut = new AbortController();
   const shutdown = async (signal: string) => {
-    if (closing) return;
+    if (closing) {
+      cut.abort(); // a second signal while draining: stop now
+      return;
+    }
     closing = true;
+    const cluster = server.config.cluster;
+    if (cluster && signal === 'SIGTERM') {
+      // In a cluster SIGTERM drains: no new meetings here, the running ones may end first.
+      server.log.info(`SIGTERM: draining; stopping once the meetings here end, at most in ${cluster.drainGraceMs / 1000} s (another SIGTERM stops now)`);
+      const how = await server.drain(AbortSignal.any([cut.signal, AbortSignal.timeout(cluster.drainGraceMs)]));
+      server.log.info(how === 'empty' ? 'drained: nobody is in a meeting here; stopping' : 'drain cut short: stopping with people in meetings here (their pages join again on another node)');
+    }
     // A signal is how service managers restart a process: the people in its rooms wait for it.
     server.log.info(`${signal}: shutting down; the people in its rooms may take their seats again for ${server.config.rejoinWindowMs / 1000} s`);
     await server.close({ restart: true });

@@ -1,8 +1,9 @@
 import type { Redis } from 'ioredis';
-import { CoreError, type Coordination, type Limiter } from '../core/index.js';
+import { CoreError, type Coordination, type NodeState, type Limiter, type LiveRooms, type RecordingPlane } from '../core/index.js';
 import { RedisLimiter } from './limiter.js';
 import type { Placement } from './placement.js';
 import { PREFIX } from './redis.js';
+import type { RoomsRpc } from './rooms-rpc.js';
 import type { NodeRegistry } from './registry.js';
 
 // Takes the lease when free, renews it when ours; true when we hold it now.
@@ -18,7 +19,34 @@ export class RedisCoordination implements Coordination {
     private readonly redis: Redis,
     private readonly registry: NodeRegistry,
     private readonly placement: Placement,
+    private readonly rooms: RoomsRpc,
   ) {}
+
+  liveRooms(local: LiveRooms): LiveRooms {
+    return this.rooms.liveRooms(local);
+  }
+
+  async holdsFile(key: string): Promise<void> {
+    await this.redis.set(`${PREFIX}file:${key}`, this.registry.self.id, 'PX', FILE_MEMORY_MS);
+  }
+
+  async fileAt(key: string): Promise<string | undefined> {
+    const holder = await this.redis.get(`${PREFIX}file:${key}`);
+    if (holder === null || holder === this.registry.self.id) return undefined;
+    return (await this.registry.list()).find((n) => n.id === holder)?.url;
+  }
+
+  async nodes(): Promise<readonly NodeState[]> {
+    return (await this.registry.list()).map((n) => ({ ...n, seenAt: new Date(n.seenAt) }));
+  }
+
+  placements(meetingIds: readonly string[]): Promise<ReadonlyMap<string, string>> {
+    return this.placement.all(meetingIds);
+  }
+
+  recordingPlane(local: RecordingPlane, dirOf: (recordingId: string) => string): RecordingPlane {
+    return this.rooms.recordingPlane(local, dirOf);
+  }
 
   limiter(name: string, windowMs: number, what?: string): Limiter {
     return new RedisLimiter(this.redis, name, windowMs, what);
@@ -74,6 +102,9 @@ export class RedisCoordination implements Coordination {
     if (!answered) await this.registry.forget(node.id);
   }
 }
+
+/** How long the cluster remembers which node has a file (longer than any retention). */
+const FILE_MEMORY_MS = 10 * 365 * 24 * 3600 * 1000;
 
 /** How long a node suspected dead has to answer /healthz. */
 const PROBE_MS = 1500;

@@ -4,6 +4,7 @@ import type { Core } from '../core/index.js';
 import { RedisCoordination } from './coordination.js';
 import { EventRelay } from './relay.js';
 import { Placement } from './placement.js';
+import { RoomsRpc } from './rooms-rpc.js';
 import { connect } from './redis.js';
 import { NodeRegistry, type NodeLoad } from './registry.js';
 
@@ -31,7 +32,10 @@ export async function joinCluster(config: ClusterConfig, selfUrl: string, onErro
   let load: () => Promise<Omit<NodeLoad, 'cpu'>> = async () => ({ participants: 0, streams: 0, eventLoop: 0 });
   const registry = new NodeRegistry(redis, { id: config.nodeId, url: selfUrl }, config.nodeTtlMs, config.heartbeatMs, () => load(), onError, onDrain);
   const placement = new Placement(redis, registry, config.heartbeatMs);
-  const coordination = new RedisCoordination(redis, registry, placement);
+  const roomsSubscriber = redis.duplicate();
+  roomsSubscriber.on('error', onError);
+  const rooms = new RoomsRpc(redis, roomsSubscriber, registry, placement, onError);
+  const coordination = new RedisCoordination(redis, registry, placement, rooms);
   let relay: EventRelay | undefined;
   return {
     redis, registry, placement, coordination,
@@ -47,6 +51,7 @@ export async function joinCluster(config: ClusterConfig, selfUrl: string, onErro
     },
     async close(leave) {
       await relay?.stop();
+      await rooms.close();
       await registry.stop(leave).catch(onError);
       redis.disconnect();
     },

@@ -35,6 +35,7 @@ const nodeKey = (id: string) => `${PREFIX}node:${id}`;
 export class NodeRegistry {
   private timer?: NodeJS.Timeout;
   private draining = false;
+  private drainingHere = false;
   private lastCpu = process.cpuUsage();
   private lastAt = performance.now();
 
@@ -65,13 +66,22 @@ export class NodeRegistry {
   }
 
 
+  /**
+   * Drains this node now (SIGTERM), for this process only: unlike `parley drain` nothing is kept
+   * in Redis, so the node takes meetings again once restarted. Told to the others at once.
+   */
+  async drainHere(): Promise<void> {
+    this.drainingHere = true;
+    await this.beat();
+  }
+
   get isDraining(): boolean {
     return this.draining;
   }
 
   async beat(): Promise<void> {
     const wasDraining = this.draining;
-    this.draining = (await this.redis.exists(drainKey(this.self.id))) === 1;
+    this.draining = this.drainingHere || (await this.redis.exists(drainKey(this.self.id))) === 1;
     if (this.draining !== wasDraining) this.onDrain?.(this.draining);
     const load = { ...await this.load(), cpu: this.cpu() };
     const info: NodeInfo = { id: this.self.id, url: this.self.url, draining: this.draining, seenAt: Date.now(), ...load };

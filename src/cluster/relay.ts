@@ -6,10 +6,12 @@ const CHANNEL = `${PREFIX}events`;
 
 /**
  * Core events that concern live rooms, wherever they run: every node's signaling must hear them;
- * and new webhook deliveries, so that every node's worker may claim them at once (the claim in
- * PostgreSQL decides who sends each).
+ * new webhook deliveries, so that every node's worker may claim them at once (the claim in
+ * PostgreSQL decides who sends each); a recording started or stopped (the room shows it) and
+ * recordings waiting for composition (one node's lease composes each) or deleted (each node removes
+ * the files it has).
  */
-const SHARED = ['meeting.closed', 'meeting.changed', 'preset.changed', 'participant.revoked', 'webhooks.queued'] as const;
+const SHARED = ['meeting.closed', 'meeting.changed', 'preset.changed', 'participant.revoked', 'webhooks.queued', 'recording.state', 'recordings.queued', 'recording.deleted'] as const;
 type Shared = typeof SHARED[number];
 
 type Message =

@@ -70,3 +70,16 @@ export interface WebhookDelivery {
   createdAt: string;
   attempts: { at: string; statusCode: number | null; error: string | null }[];
 }
+
+/** GET /admin/nodes: a node of the cluster as of its last heartbeat. */
+export interface ClusterNode {
+  id: string;
+  url: string;
+  state: 'live' | 'draining';
+  participants: number;
+  streams: number;
+  cpu: number;
+  eventLoop: number;
+  seenAt: string;
+  meetings: { id: string; title: string; accountId: string; status: number }[];
+}

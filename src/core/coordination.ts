@@ -1,4 +1,6 @@
 import { AttemptLimiter, type Attempt, type Limit } from './attempts.js';
+import type { LiveRooms } from './live.js';
+import type { RecordingPlane } from './recordings.js';
 
 /**
  * Counts attempts per key over a sliding window (see AttemptLimiter). A port: in one process the
@@ -12,6 +14,22 @@ export interface Limiter {
   count(key: string, max: number, now?: number): void | Promise<void>;
   /** Throws `rate_limited` when a key is at its limit; counts nothing. */
   check(limits: readonly Limit[], now?: number): void | Promise<void>;
+}
+
+/** A node of the cluster as of its last heartbeat. */
+export interface NodeState {
+  id: string;
+  /** Where browsers reach it (NODE_PUBLIC_URL). */
+  url: string;
+  /** Takes no new meetings (`parley drain` or SIGTERM). */
+  draining: boolean;
+  participants: number;
+  streams: number;
+  /** 0..1 */
+  cpu: number;
+  /** 0..1, its busiest media worker */
+  eventLoop: number;
+  seenAt: Date;
 }
 
 /** What the core needs from its surroundings to be one of several nodes. */
@@ -42,6 +60,21 @@ export interface Coordination {
   placeMeeting(meetingId: string, unreachableNode?: string): Promise<string | undefined>;
   /** The addresses of the live nodes (a page may open its socket on any of them); none with one node. */
   nodeAddresses(): Promise<readonly string[]>;
+  /**
+   * The live rooms the core steers, given this node's own: with several nodes, a command for a
+   * meeting whose room runs on another node reaches that node's rooms.
+   */
+  liveRooms(local: LiveRooms): LiveRooms;
+  /** Files are per node: this node has the file `key` (kept for other nodes to find). */
+  holdsFile(key: string): Promise<void>;
+  /** The address of another live node that has the file `key`; undefined: this one, or none. */
+  fileAt(key: string): Promise<string | undefined>;
+  /** The live nodes (none with one node). */
+  nodes(): Promise<readonly NodeState[]>;
+  /** The id of the node each of these meetings is placed on (meetings placed nowhere are left out). */
+  placements(meetingIds: readonly string[]): Promise<ReadonlyMap<string, string>>;
+  /** The recording plane, given this node's own (`dirOf`: where this node writes a recording). */
+  recordingPlane(local: RecordingPlane, dirOf: (recordingId: string) => string): RecordingPlane;
 }
 
 /** One node: counters in memory, every lease held. */
@@ -52,4 +85,10 @@ export const IN_PROCESS: Coordination = {
   orphaned: async () => [],
   placeMeeting: async () => undefined,
   nodeAddresses: async () => [],
+  liveRooms: (local) => local,
+  holdsFile: async () => undefined,
+  fileAt: async () => undefined,
+  nodes: async () => [],
+  placements: async () => new Map(),
+  recordingPlane: (local) => local,
 };

@@ -1,10 +1,10 @@
-import type { Store } from '../store/index.js';
+import type { MeetingRecord, Store } from '../store/index.js';
 import { AccessService } from './access.js';
 import { AccountService } from './accounts.js';
 import { AuditTrail } from './audit.js';
 import { AdminService } from './admin.js';
 import { AdminSessions } from './admin-sessions.js';
-import { IN_PROCESS, type Coordination } from './coordination.js';
+import { IN_PROCESS, type Coordination, type NodeState } from './coordination.js';
 import { CorsPolicy } from './cors.js';
 import { CoreEventBus } from './events.js';
 import { IdempotencyService } from './idempotency.js';
@@ -24,7 +24,7 @@ import { UserService } from './users.js';
 import { Webhooks, type WebhookOptions } from './webhooks/index.js';
 
 export { CoreError, type CoreErrorCode } from './errors.js';
-export { IN_PROCESS, type Coordination, type Limiter } from './coordination.js';
+export { IN_PROCESS, type Coordination, type Limiter, type NodeState } from './coordination.js';
 export { rateLimited } from './attempts.js';
 export type { CoreEvents } from './events.js';
 export type { AccountCredentials, AccountPatch, LiveboxCaller, LiveMinutesProof, RotatableSecret } from './accounts.js';
@@ -144,10 +144,16 @@ export class Core {
     this.idempotency = new IdempotencyService(store);
     this.joinTokens = new JoinTokens(store, options.secret, options.joinTokenTtlMs ?? 60_000);
     this.room = new RoomRules(store, this.access, this.meetings, this.accounts, outbox);
-    this.live = new LiveMeetings(this.meetings, this.participants, this.accounts);
+    this.live = new LiveMeetings(this.meetings, this.participants, this.accounts, (local) => this.coordination.liveRooms(local));
     this.audit = new AuditTrail(store);
     this.turn = new TurnCredentials(options.turn, options.turnClock);
-    this.recordings = new RecordingService(store, this.events, outbox, options.secret, options.recordingsDir, () => this.links.base, options.recordingClock);
+    this.recordings = new RecordingService(store, this.events, outbox, options.secret, options.recordingsDir, () => this.links.base, options.recordingClock,
+      {
+        plane: (local, dirOf) => this.coordination.recordingPlane(local, dirOf),
+        lease: (name, ttlMs) => this.coordination.holdLease(name, ttlMs),
+        holdsFile: (id) => this.coordination.holdsFile(`recording:${id}`),
+        fileAt: (id) => this.coordination.fileAt(`recording:${id}`),
+      });
   }
 
   /**
@@ -191,6 +197,18 @@ export class Core {
     return { meetings: meetings.length, participants: participants.length };
   }
 
+  /**
+   * The cluster as the operator sees it: each live node with the meetings in progress placed on
+   * it (empty with one node: `single`).
+   */
+  async clusterView(): Promise<{ single: boolean; nodes: (NodeState & { meetings: MeetingRecord[] })[] }> {
+    const nodes = await this.coordination.nodes();
+    if (nodes.length === 0) return { single: true, nodes: [] };
+    const live = await this.options.store.meetings.listLive();
+    const placed = await this.coordination.placements(live.map((m) => m.id));
+    return { single: false, nodes: nodes.map((n) => ({ ...n, meetings: live.filter((m) => placed.get(m.id) === n.id) })) };
+  }
+
   /** The ids of the meetings in progress (8 or 11), on every node (operator views). */
   async liveMeetingIds(): Promise<string[]> {
     return (await this.options.store.meetings.listLive()).map((m) => m.id);
@@ -209,7 +227,7 @@ export class Core {
         await this.cors.refreshIfStale();
         return;
       }
-      await this.presence.settleOrphans((ids) => this.coordination.orphaned(ids), this.options.idleTimeoutMs ?? 300_000);
+      await this.presence.settleOrphans((ids) => this.coordination.orphaned(ids), this.options.idleTimeoutMs ?? 300_000, (ids) => this.coordination.unheld(ids));
       await this.meetings.sweep(new Date(), this.options.scheduleGraceMs);
       await this.idempotency.purgeExpired();
       await this.joinTokens.purgeExpired();

@@ -46,7 +46,8 @@ export type LiveOutcome = 'done' | 'not_present' | 'full';
  * answered once the room has applied it.
  */
 export interface LiveRooms {
-  view(meetingId: string): LiveRoomView | undefined;
+  /** A promise when the room runs on another node. */
+  view(meetingId: string): LiveRoomView | undefined | Promise<LiveRoomView | undefined>;
   mute(meetingId: string, participantId: string, sources: SeatSource[]): Promise<LiveOutcome>;
   remove(meetingId: string, participantId: string, reason: string | undefined): Promise<LiveOutcome>;
   answerKnock(meetingId: string, participantId: string, admit: boolean): Promise<LiveOutcome>;
@@ -95,10 +96,13 @@ export class LiveMeetings {
     private readonly meetings: MeetingService,
     private readonly participants: ParticipantService,
     private readonly accounts: AccountService,
+    /** With several nodes: rooms that reach the meeting's node (the Coordination port). */
+    private readonly reach: (local: LiveRooms) => LiveRooms = (local) => local,
   ) {}
 
   /** Signaling registers its rooms; returns a function that detaches them. */
-  attachRooms(rooms: LiveRooms): () => void {
+  attachRooms(local: LiveRooms): () => void {
+    const rooms = this.reach(local);
     this.rooms = rooms;
     return () => {
       if (this.rooms === rooms) this.rooms = NONE;
@@ -132,7 +136,7 @@ export class LiveMeetings {
   private async stateOf(meeting: MeetingRecord): Promise<LiveMeeting> {
     // Live: a node runs the meeting's room, and its session is running or someone is in it (a
     // seat taken before their media connected is not a status yet).
-    const view = this.rooms.view(meeting.id);
+    const view = await this.rooms.view(meeting.id);
     const running = isLive(meeting.status);
     if (!view || (!running && view.seats.length === 0 && view.lobby.length === 0)) {
       return { meeting, live: false, since: null, present: [], waiting: [] };

@@ -141,17 +141,27 @@ export class PresenceService {
    * unless they already took a seat here, and each such meeting ends as idle after `idleMs`
    * unless someone joins it again — on whichever live node it is placed next.
    */
-  async settleOrphans(orphaned: MeetingFilter, idleMs: number): Promise<void> {
+  async settleOrphans(orphaned: MeetingFilter, idleMs: number, unheld: MeetingFilter = async (ids) => ids): Promise<void> {
     const live = await this.store.meetings.listLive();
     if (live.length === 0) return;
     const dead = new Set(await orphaned(live.map((m) => m.id)));
     if (dead.size === 0) return;
-    for (const participant of await this.store.participants.listConnected()) {
-      if (!dead.has(participant.meetingId) || this.rooms.holds(participant.meetingId, participant.id)) continue;
-      try {
-        await this.left(participant.meetingId, participant.id);
-      } catch (error) {
-        this.onError(error, `settling participant ${participant.id} of a dead node`);
+    const connected = await this.store.participants.listConnected();
+    for (const meetingId of dead) {
+      // Its pages may have joined again meanwhile (they ask for a live node as soon as theirs
+      // stops answering): once the meeting runs on another live node, its statuses are that
+      // node's, and the people seated there are not to be marked as gone.
+      if ((await unheld([meetingId])).length === 0) {
+        dead.delete(meetingId);
+        continue;
+      }
+      for (const participant of connected) {
+        if (participant.meetingId !== meetingId || this.rooms.holds(meetingId, participant.id)) continue;
+        try {
+          await this.left(meetingId, participant.id);
+        } catch (error) {
+          this.onError(error, `settling participant ${participant.id} of a dead node`);
+        }
       }
     }
     for (const id of dead) if (!this.rooms.occupied(id)) this.endIfStillEmpty(id, idleMs);

@@ -34,6 +34,28 @@ export interface RecordingPlane {
   stop(meetingId: string, recordingId: string): Promise<RecordedTrackFile[]>;
 }
 
+/** What several nodes do for recordings; one node does none of it. */
+export interface RecordingCluster {
+  /** The plane that reaches the meeting's node, given this node's own. */
+  plane(local: RecordingPlane, dirOf: (recordingId: string) => string): RecordingPlane;
+  /** True while this node holds the lease `name` (composition: once for the cluster). */
+  lease(name: string, ttlMs: number): Promise<boolean>;
+  /** This node has the recording's composed file. */
+  holdsFile(recordingId: string): Promise<void>;
+  /** The address of another live node that has the file; undefined: this one or none. */
+  fileAt(recordingId: string): Promise<string | undefined>;
+}
+
+const ONE_NODE: RecordingCluster = {
+  plane: (local) => local,
+  lease: async () => true,
+  holdsFile: async () => undefined,
+  fileAt: async () => undefined,
+};
+
+/** How long a node's claim on composing a recording lasts without a progress report. */
+const COMPOSE_LEASE_MS = 60_000;
+
 /** Who starts or stops: a person in the room (their permissions), the API, or autoRecord. */
 export type RecordingActor = { kind: 'participant'; participantId: string; permissions: PresetPermissions } | { kind: 'api' } | { kind: 'auto' };
 
@@ -57,6 +79,8 @@ export class RecordingService {
     private readonly publicUrl: () => string,
     /** ms since the epoch: signed links expire by it (tests move it forward) */
     private readonly now: () => number = Date.now,
+    /** With several nodes: what the cluster does for recordings (the Coordination port). */
+    private readonly cluster: RecordingCluster = ONE_NODE,
   ) {
     this.key = createHmac('sha256', secret).update('parley recording download v1').digest();
     // autoRecord: the meeting's recording starts when the meeting does (someone's media is up).
@@ -68,7 +92,12 @@ export class RecordingService {
   }
 
   attachPlane(plane: RecordingPlane): void {
-    this.plane = plane;
+    this.plane = this.cluster.plane(plane, (recordingId) => this.dirOf({ id: recordingId }));
+  }
+
+  /** With several nodes and no shared directory: the node that has the composed file, if not this one. */
+  fileElsewhere(recording: Pick<RecordingRecord, 'id'>): Promise<string | undefined> {
+    return this.cluster.fileAt(recording.id);
   }
 
   /** Where a recording's raw files and composed MP4 live. */
@@ -183,7 +212,12 @@ export class RecordingService {
   }
 
   /** A composition begins: false when it was tried too often (then it is failed). */
-  async beginCompose(recording: RecordingRecord): Promise<boolean> {
+  async beginCompose(listed: RecordingRecord): Promise<boolean> {
+    // Once for the cluster: the node holding the recording's lease composes it (renewed with
+    // each progress report; a node that dies composing lets it go when the lease expires).
+    if (!(await this.cluster.lease(`compose:${listed.id}`, COMPOSE_LEASE_MS))) return false;
+    const recording = await this.store.recordings.get(listed.id);
+    if (recording?.state !== 'processing') return false; // composed by another node meanwhile
     if (recording.attempts >= MAX_COMPOSE_ATTEMPTS) {
       await this.composeFailed(recording, `gave up after ${recording.attempts} attempts`);
       return false;
@@ -193,6 +227,7 @@ export class RecordingService {
   }
 
   async progress(recordingId: string, progress: number): Promise<void> {
+    await this.cluster.lease(`compose:${recordingId}`, COMPOSE_LEASE_MS);
     await this.store.recordings.update(recordingId, { progress: Math.min(1, Math.max(0, progress)), updatedAt: new Date() });
   }
 
@@ -200,6 +235,7 @@ export class RecordingService {
   async composed(recording: RecordingRecord, sizeBytes: number, found?: { tracks: RecordingTrack[]; durationMs: number }): Promise<void> {
     const patch = { state: 'ready' as const, sizeBytes, progress: 1, updatedAt: new Date(), ...found };
     if (!(await this.store.recordings.transition(recording.id, 'processing', patch))) return;
+    await this.cluster.holdsFile(recording.id);
     await this.notify('recording.ready', { ...recording, ...patch });
   }
 

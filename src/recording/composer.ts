@@ -3,7 +3,7 @@
 // means is the core's (core.recordings); this runs the engine and reports. A restart picks up
 // what was left `processing` (the core counts attempts and gives up on a job that keeps failing).
 import { spawn } from 'node:child_process';
-import { readdir, rm, stat } from 'node:fs/promises';
+import { access, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Core } from '../core/index.js';
 import type { RecordingRecord, RecordingTrack } from '../store/index.js';
@@ -18,6 +18,11 @@ export interface ComposerOptions {
   retentionSweepMs?: number;
   ffmpeg?: string;
   ffprobe?: string;
+  /**
+   * Several nodes: compose only what this node can read (its DATA_DIR/recordings holds the
+   * recording's directory); with a shared directory every node can, and a lease picks one.
+   */
+  filesHereOnly?: boolean;
   onError?: (error: unknown, where: string) => void;
 }
 
@@ -29,6 +34,8 @@ export class Composer {
   private stopped = true;
   private looking = false;
   private lookAgain = false;
+  /** Compositions this process began (a metric: with several nodes, their sum is the cluster's). */
+  compositionsBegun = 0;
 
   constructor(private readonly core: Core, private readonly options: ComposerOptions) {}
 
@@ -72,6 +79,7 @@ export class Composer {
         for (const recording of await this.core.recordings.pending()) {
           if (this.running.size >= this.options.concurrency || this.stopped) break;
           if (this.running.has(recording.id)) continue;
+          if (this.options.filesHereOnly && !(await access(this.core.recordings.dirOf(recording)).then(() => true, () => false))) continue;
           const job = this.compose(recording).finally(() => {
             this.running.delete(recording.id);
             this.kick();
@@ -89,6 +97,7 @@ export class Composer {
   private async compose(recording: RecordingRecord): Promise<void> {
     try {
       if (!(await this.core.recordings.beginCompose(recording))) return;
+      this.compositionsBegun++;
       const dir = this.core.recordings.dirOf(recording);
       // No file list (the worker died, the server stopped): read the directory.
       const probed = recording.tracks.length > 0 ? undefined : await this.probeDirectory(dir);

@@ -20,6 +20,8 @@ export class TestCluster {
   readonly nodes: TestNode[] = [];
   /** The demo account's native API token (printed by the first start). */
   token = '';
+  /** The admin API's token (printed by the first start). */
+  adminToken = '';
   private dirs: string[] = [];
   private readonly secret = randomBytes(32).toString('hex');
 
@@ -32,6 +34,7 @@ export class TestCluster {
       // The first alone: it migrates the database and creates the demo account.
       const first = await cluster.add('node-1');
       cluster.token = /Bearer:\s+(\S+)/.exec(first.output())![1];
+      cluster.adminToken = /Admin token[^:]*:\s+(\S+)/.exec(first.output())![1];
       await Promise.all(Array.from({ length: count - 1 }, (_, i) => cluster.add(`node-${i + 2}`)));
     } catch (error) {
       await cluster.stop();
@@ -40,7 +43,8 @@ export class TestCluster {
     return cluster;
   }
 
-  async add(id: string): Promise<TestNode> {
+  /** `env`: this node's own settings over the cluster's. */
+  async add(id: string, env: Record<string, string> = {}): Promise<TestNode> {
     const dataDir = mkdtempSync(join(tmpdir(), `parley-${id}-`));
     this.dirs.push(dataDir);
     // Each node its own address; the links name the cluster's one address (here node-1's, as a
@@ -51,7 +55,7 @@ export class TestCluster {
       DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: String(port), NODE_PUBLIC_URL: own, PUBLIC_URL: this.nodes[0]?.url ?? own, LOG_LEVEL: 'warn', MEDIA_WORKERS: '1',
       RTC_LISTEN_IP: '127.0.0.1', ANNOUNCED_IP: '127.0.0.1', PARLEY_SECRET: this.secret,
       DATABASE_URL: this.postgres.url, REDIS_URL: this.redis.url, NODE_ID: id, NODE_TTL_SECONDS: '2',
-      ...this.extraEnv,
+      ...this.extraEnv, ...env,
     });
     const node = Object.assign(s, { id });
     this.nodes.push(node);

@@ -9,6 +9,7 @@ import { controlService, nativeConventions, serviceAction } from './routes.js';
 import * as S from './schemas.js';
 import { adminSessionRoutes, authenticateAdmin } from './admin-auth.js';
 import { liveRoutes, liveView, LiveState } from './live.js';
+import { nodeRoutes } from './nodes.js';
 import { webhookRoutes } from './webhooks.js';
 import { pageQuery, toPage } from './support.js';
 import { accountView, meetingView, userView } from './views.js';
@@ -118,6 +119,8 @@ export async function adminRoutes(parent: FastifyInstance, opts: { core: Core; l
     });
     liveRoutes(scope, core, accountOf, ['admin']);
   });
+
+  nodeRoutes(app, core);
 
   app.get('/service', {
     schema: { tags: ['admin'], summary: 'Media service state, with the addresses and the media workers', response: { 200: S.ServiceState, ...S.Errors } },

@@ -136,9 +136,13 @@ export function recordingFileRoute(parent: FastifyInstance, core: Core): void {
   }, async (request, reply) => {
     const recording = await core.recordings.redeemDownload(request.params.id, request.query.expires, request.query.signature);
     const path = core.recordings.fileOf(recording);
-    const size = await stat(path).then((s) => s.size, () => {
+    const size = await stat(path).then((s) => s.size, () => undefined);
+    if (size === undefined) {
+      // Several nodes without a shared directory: the node that composed it serves it.
+      const elsewhere = await core.recordings.fileElsewhere(recording);
+      if (elsewhere) return reply.redirect(`${elsewhere}${request.url}`, 307);
       throw new CoreError('not_found', 'the recording’s file is gone');
-    });
+    }
     const range = parseRange(request.headers.range, size);
     reply.header('Accept-Ranges', 'bytes').header('Cache-Control', 'private, no-store');
     if (range === null) {

@@ -3,11 +3,13 @@ import { resumeSession, signOut, whenSignedOut } from '../api.ts';
 import { AccountsPage } from './AccountsPage.tsx';
 import { LivePage } from './LivePage.tsx';
 import { Login } from './Login.tsx';
+import { NodesPage } from './NodesPage.tsx';
 import { ServicePage } from './ServicePage.tsx';
 
 const PAGES = {
   live: { label: 'Live meetings', Page: LivePage },
   service: { label: 'Service', Page: ServicePage },
+  nodes: { label: 'Nodes', Page: NodesPage },
   accounts: { label: 'Accounts', Page: AccountsPage },
 } as const;
 type PageName = keyof typeof PAGES;
