@@ -36,6 +36,8 @@ export class TestCluster {
       cluster.token = /Bearer:\s+(\S+)/.exec(first.output())![1];
       cluster.adminToken = /Admin token[^:]*:\s+(\S+)/.exec(first.output())![1];
       await Promise.all(Array.from({ length: count - 1 }, (_, i) => cluster.add(`node-${i + 2}`)));
+      // They come up in any order; tests address them by position (nodes[1] is node-2).
+      cluster.nodes.sort((a, b) => Number(a.id.slice(5)) - Number(b.id.slice(5)));
     } catch (error) {
       await cluster.stop();
       throw error;
