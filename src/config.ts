@@ -33,6 +33,8 @@ export interface Config {
   scheduleGraceMs: number;
   /** Media worker threads; 0 turns media off (API-only deployments and tests). */
   mediaWorkers: number;
+  /** Last-N: each person receives the cameras of at most this many others, the latest speakers; 0: all. */
+  lastN: number;
   /** Address the media UDP sockets bind to. */
   rtcListenIp: string;
   rtcMinPort?: number;
@@ -142,6 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: Record<s
     announcedIps: announcedIps(merged.ANNOUNCED_IP),
     scheduleGraceMs: integer(merged, 'SCHEDULE_GRACE_SECONDS', 300, 0, 86400) * 1000,
     mediaWorkers: integer(merged, 'MEDIA_WORKERS', availableParallelism(), 0, 256),
+    lastN: integer(merged, 'LAST_N', 16, 0, 1000),
     rtcListenIp: listenIp(merged.RTC_LISTEN_IP),
     ...rtcPorts(merged),
     iceServers: parseIceServers(merged.ICE_SERVERS),

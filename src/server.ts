@@ -60,6 +60,9 @@ export interface RunningServer {
   drain(cut: AbortSignal): Promise<'empty' | 'cut'>;
 }
 
+/** A shutdown step that takes longer than this is logged, again each time this passes. */
+const SLOW_STEP_MS = 5000;
+
 /** How often a draining node looks whether its rooms are empty. */
 const DRAIN_LOOK_MS = 500;
 
@@ -194,7 +197,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       // (or the relay for those behind a UDP-blocking firewall) reach directly.
       const mediaConfig = {
         workers: config.mediaWorkers, listenIp: config.rtcListenIp, announcedAddresses: core.service.addresses,
-        rtcMinPort: config.rtcMinPort, rtcMaxPort: config.rtcMaxPort, iceServers: config.iceServers,
+        rtcMinPort: config.rtcMinPort, rtcMaxPort: config.rtcMaxPort, iceServers: config.iceServers, lastN: config.lastN,
       };
       const mediaLog = { info: (o: object, m: string) => log.info(o, m), warn: (o: object, m: string) => log.warn(o, m), error: (o: object, m: string) => log.error(o, m) };
       const service = options.mediaService?.(mediaConfig, mediaLog) ?? new MediaService(mediaConfig, mediaLog);
@@ -252,15 +255,29 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         return 'empty';
       },
       async close(opts = {}) {
-        if (opts.restart) await media?.signaling.restart(config.rejoinWindowMs);
-        else await media?.signaling.close();
-        await media?.control.close();
-        await running.close();
-        await composer.stop(); // what it was composing is composed again on the next start
-        await webhooks.stop(); // requests in flight finish and are recorded
-        await core.stop();
-        await cluster?.close(true);
-        await store.close();
+        // A step that hangs is named in the log (a service manager's kill comes without a reason).
+        let step = 'the rooms';
+        const slow = setInterval(() => log.warn(`shutting down: still waiting for ${step}`), SLOW_STEP_MS);
+        try {
+          if (opts.restart) await media?.signaling.restart(config.rejoinWindowMs);
+          else await media?.signaling.close();
+          step = 'the media workers';
+          await media?.control.close();
+          step = 'open HTTP connections';
+          await running.close();
+          step = 'the recording composer';
+          await composer.stop(); // what it was composing is composed again on the next start
+          step = 'webhook deliveries in flight';
+          await webhooks.stop(); // requests in flight finish and are recorded
+          step = 'the core';
+          await core.stop();
+          step = 'the cluster';
+          await cluster?.close(true);
+          step = 'the database';
+          await store.close();
+        } finally {
+          clearInterval(slow);
+        }
       },
     };
   } catch (error) {

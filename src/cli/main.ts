@@ -57,6 +57,9 @@ function origins(v: string | boolean | undefined): string[] | undefined {
   return v === 'none' ? [] : v.split(',').map((o) => o.trim()).filter(Boolean);
 }
 
+/** A shutdown (after any drain) that takes longer than this ends the process anyway. */
+const SHUTDOWN_LIMIT_MS = 30_000;
+
 async function serve(args: string[]) {
   const f = flags(args, { port: { type: 'string' }, host: { type: 'string' }, 'public-url': { type: 'string' }, 'data-dir': { type: 'string' } });
   const config = loadConfig(process.env, { port: str(f.port), host: str(f.host), 'public-url': str(f['public-url']), 'data-dir': str(f['data-dir']) });
@@ -101,6 +104,11 @@ async function serve(args: string[]) {
     }
     // A signal is how service managers restart a process: the people in its rooms wait for it.
     server.log.info(`${signal}: shutting down; the people in its rooms may take their seats again for ${server.config.rejoinWindowMs / 1000} s`);
+    // The people waiting to rejoin count on a new process soon: a stuck step does not hold it up.
+    setTimeout(() => {
+      server.log.error(`shutdown took over ${SHUTDOWN_LIMIT_MS / 1000} s: exiting now`);
+      process.exit(1);
+    }, SHUTDOWN_LIMIT_MS).unref();
     await server.close({ restart: true });
     process.exit(0);
   };

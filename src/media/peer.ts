@@ -9,6 +9,7 @@ import {
   type HeldSources,
   type IceCandidateInit,
   type MediaPeerEvents,
+  type PausedVideo,
   type PeerStats,
   type PublishAnswer,
   type SubscriberOffer,
@@ -28,6 +29,7 @@ export class MediaPeer extends EventEmitter<MediaPeerEvents> {
   private _canPublish: CanPublish;
   private _held: HeldSources;
   private _pendingOffer: SubscriberOffer | undefined;
+  private _videoPaused: PausedVideo[] = [];
   private readonly states: Record<TransportRole, TransportState | undefined> = {
     publisher: undefined,
     subscriber: undefined,
@@ -58,6 +60,11 @@ export class MediaPeer extends EventEmitter<MediaPeerEvents> {
 
   get held(): HeldSources {
     return { ...this._held };
+  }
+
+  /** The videos this peer does not receive now (last-N), as last reported. */
+  get videoPaused(): PausedVideo[] {
+    return [...this._videoPaused];
   }
 
   /**
@@ -137,6 +144,10 @@ export class MediaPeer extends EventEmitter<MediaPeerEvents> {
       case 'subscriberOffer':
         this._pendingOffer = event.offer;
         this.emit('subscriberOffer', event.offer);
+        break;
+      case 'videoPaused':
+        this._videoPaused = event.videos;
+        this.emit('videoPaused', event.videos);
         break;
       case 'connectionState':
         this.states[event.transport] = event.state;

@@ -8,6 +8,7 @@ import type {
   RecordedFile,
   IceServer,
   MediaErrorCode,
+  PausedVideo,
   PeerStats,
   PublishAnswer,
   SubscriberOffer,
@@ -24,6 +25,8 @@ export interface WorkerSettings {
   /** this worker's slice of the configured range */
   portRange?: [number, number];
   iceServers: IceServer[];
+  /** MediaConfig.lastN (0 or absent: every camera) */
+  lastN?: number;
   /** Accept the test-only requests (`testPacketLoss`); set by src/media/testing.ts only. */
   testHooks: boolean;
 }
@@ -95,6 +98,7 @@ export type WorkerEvent =
   | { ev: 'trackUnpublished'; roomId: string; peerId: string; track: TrackEvent }
   | { ev: 'peerClosed'; roomId: string; peerId: string; reason: CloseReason }
   | { ev: 'activeSpeaker'; roomId: string; peerId: string | null }
+  | { ev: 'videoPaused'; roomId: string; peerId: string; videos: PausedVideo[] }
   | { ev: 'roomClosed'; roomId: string; reason: CloseReason }
   /** A recording stopped without a stopRecording request: a write failed, or the room closed. */
   | { ev: 'recordingEnded'; roomId: string; recordingId: string; reason: 'failed' | 'closed'; error?: string; files: RecordedFile[] }

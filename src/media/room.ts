@@ -108,6 +108,7 @@ export class MediaRoom extends EventEmitter<MediaRoomEvents> {
         this._terminate(event.reason);
         return;
       case 'subscriberOffer':
+      case 'videoPaused':
       case 'connectionState':
       case 'trackPublished':
       case 'trackUnpublished':

@@ -71,8 +71,11 @@ export class MediaService extends EventEmitter<MediaServiceEvents> {
         throw new MediaError('invalid', `port range ${min}-${max} is too small for ${workers} workers`);
       }
     }
+    const lastN = config.lastN ?? 0;
+    if (!Number.isInteger(lastN) || lastN < 0) throw new MediaError('invalid', 'lastN must be a whole number, 0 for no limit');
     this.config = {
       ...config,
+      lastN,
       workers,
       announcedAddresses: validateAddresses(config.announcedAddresses),
       iceServers: config.iceServers ?? [],
@@ -289,6 +292,7 @@ export class MediaService extends EventEmitter<MediaServiceEvents> {
       announcedAddresses: [...this.config.announcedAddresses],
       portRange,
       iceServers: this.config.iceServers,
+      lastN: this.config.lastN,
       testHooks: this.testHooks,
     };
   }

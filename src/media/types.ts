@@ -116,6 +116,11 @@ export interface MediaConfig {
   rtcMaxPort?: number;
   /** STUN/TURN servers for the server side; default none (werift's public STUN default is off). */
   iceServers?: IceServer[];
+  /**
+   * Last-N: each participant receives the cameras of at most this many others, those who spoke
+   * most recently (audio always flows). 0 or absent: every camera.
+   */
+  lastN?: number;
 }
 
 export interface IceServer {
@@ -294,8 +299,17 @@ export interface MediaRoomEvents {
   closed: [reason: CloseReason];
 }
 
+/** A video a participant does not receive now, and why (`last-n`: not among the recent speakers). */
+export interface PausedVideo {
+  peerId: string;
+  source: 'camera';
+  reason: 'last-n';
+}
+
 export interface MediaPeerEvents {
   subscriberOffer: [offer: SubscriberOffer];
+  /** the videos this peer does not receive now (the whole list each time) */
+  videoPaused: [videos: PausedVideo[]];
   connectionState: [transport: TransportRole, state: TransportState];
   trackPublished: [track: TrackEvent];
   trackUnpublished: [track: TrackEvent];

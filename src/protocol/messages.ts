@@ -235,6 +235,12 @@ export type ServerMessage =
   | { type: 'participantLeft'; participantId: string }
   | { type: 'activeSpeaker'; participantId: string | null }
   /**
+   * The videos you do not receive now, the whole list each time (empty: every video). `last-n`:
+   * a big meeting sends each person only the cameras of those who spoke most recently; show
+   * their avatar instead of a frozen picture. Audio always flows.
+   */
+  | { type: 'videoPaused'; videos: { participantId: string; source: 'camera'; reason: 'last-n' }[] }
+  /**
    * The recording started or stopped. `error`: it stopped by itself (e.g. the server's disk is
    * full); the meeting goes on.
    */

@@ -49,6 +49,9 @@ export class MediaBridge {
     peer.on('subscriberOffer', (offer) => {
       if (session.peer === peer) session.send(subscriberOffer(offer));
     });
+    peer.on('videoPaused', () => {
+      if (session.peer === peer) this.sendVideoPaused(session);
+    });
     peer.on('connectionState', (transport, state) => {
       if (session.ended || session.peer !== peer) return;
       session.transports[transport] = state;
@@ -67,6 +70,8 @@ export class MediaBridge {
       if (reason === 'worker-died' || reason === 'room-closed' || reason === 'codec-change') session.send({ type: 'mediaReset' });
     });
     this.resendOffer(session);
+    // A fresh peer: whatever the page knew of paused videos was about the one before.
+    if (!peer.videoPaused.length) this.sendVideoPaused(session);
     // Flags may have changed while the peer was being added (a mute, a settings change).
     await this.apply(session);
     return peer;
@@ -77,10 +82,19 @@ export class MediaBridge {
     await (await this.peerOf(room, session)).requestSubscriberOffer({ iceRestart: true });
   }
 
-  /** An offer the browser may have missed (its socket was away, or it arrived before the peer was kept). */
+  /**
+   * What the browser may have missed (its socket was away, or it arrived before the peer was
+   * kept): the offer waiting for its answer, and the videos it does not receive.
+   */
   resendOffer(session: Session): void {
     const pending = session.peer?.pendingSubscriberOffer;
     if (pending) session.send(subscriberOffer(pending));
+    if (session.peer?.videoPaused.length) this.sendVideoPaused(session);
+  }
+
+  private sendVideoPaused(session: Session): void {
+    const videos = (session.peer?.videoPaused ?? []).map((v) => ({ participantId: v.peerId, source: v.source, reason: v.reason }));
+    session.send({ type: 'videoPaused', videos });
   }
 
   /**

@@ -3,6 +3,12 @@ import type { LocalMedia } from './local-media.ts';
 import type { Notices } from './notices.ts';
 import { FINAL_PHASES, type AppState, type Panel } from './state.ts';
 import type { Store } from './store.ts';
+import { storage } from './util.ts';
+
+const VIEW_PREF = 'parley.view';
+
+/** The layout this browser used last. */
+export const savedView = (): AppState['view'] => (storage.get(VIEW_PREF) === 'speaker' ? 'speaker' : 'grid');
 
 /**
  * What the person does in the room (microphone, camera, screen, hand, chat, host actions, the
@@ -151,6 +157,12 @@ export class Controls {
 
   setPanel(panel: Panel): void {
     this.store.set((s) => ({ panel, unreadChat: panel === 'chat' ? 0 : s.unreadChat }));
+  }
+
+  /** Grid or speaker view; remembered in this browser. */
+  setView(view: AppState['view']): void {
+    this.store.set({ view });
+    storage.set(VIEW_PREF, view);
   }
 
   setAudioBlocked(blocked: boolean): void {

@@ -1,6 +1,6 @@
 import type { EmbedEventName, ParticipantInfo, RoomBootstrap, RoomState, ServerMessage, StartTime, TrackSource } from '../protocol/messages.ts';
 import { Connection } from './connection.ts';
-import { Controls } from './controls.ts';
+import { Controls, savedView } from './controls.ts';
 import { Countdown } from './countdown.ts';
 import { acceptedHere, answerInvitation } from './invitation.ts';
 import { checkForm, offeredWays, requestJoin, type Credentials, type JoinReply } from './join.ts';
@@ -75,6 +75,9 @@ export class Meeting {
       others: [],
       remote: new Map(),
       activeSpeaker: null,
+      featured: null,
+      view: savedView(),
+      pausedVideos: [],
       recording: bootstrap.recording ?? false,
       chat: [],
       unreadChat: 0,
@@ -406,7 +409,7 @@ export class Meeting {
     this.timers.clearAll();
     this.media.close();
     this.local.stopAll();
-    this.store.set({ audioBlocked: false, activeSpeaker: null });
+    this.store.set({ audioBlocked: false, activeSpeaker: null, featured: null, pausedVideos: [] });
   }
 
   private resetRoom(): void {

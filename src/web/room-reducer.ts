@@ -36,6 +36,7 @@ export function reduceRoom(state: AppState, m: ServerMessage): RoomUpdate | unde
           title: m.meeting.title || state.bootstrap.meeting.title,
           chat: m.chat,
           activeSpeaker: m.activeSpeaker,
+          ...(m.activeSpeaker && m.activeSpeaker !== m.self.id ? { featured: m.activeSpeaker } : {}),
           recording: m.recording,
           joinError: undefined,
         },
@@ -53,12 +54,18 @@ export function reduceRoom(state: AppState, m: ServerMessage): RoomUpdate | unde
       const gone = state.others.find((p) => p.id === m.participantId);
       const remote = new Map(state.remote);
       remote.delete(m.participantId);
-      const patch = { others: state.others.filter((p) => p.id !== m.participantId), remote };
+      const patch = {
+        others: state.others.filter((p) => p.id !== m.participantId), remote, ...(state.featured === m.participantId ? { featured: null } : {}),
+      };
       if (!gone) return { patch };
       return { patch, announce: `${gone.name} left`, event: { name: 'participantLeft', data: { participantId: gone.id, name: gone.name } } };
     }
     case 'activeSpeaker':
+      // The speaker view keeps the last other person who spoke large, also while we talk.
+      if (m.participantId && m.participantId !== state.self?.id) return { patch: { activeSpeaker: m.participantId, featured: m.participantId } };
       return { patch: { activeSpeaker: m.participantId } };
+    case 'videoPaused':
+      return { patch: { pausedVideos: Array.isArray(m.videos) ? m.videos.filter((v) => v?.source === 'camera').map((v) => String(v.participantId)) : [] } };
     case 'recording': {
       const said = m.recording ? 'Recording started' : m.error ? `Recording stopped: ${m.error}` : 'Recording stopped';
       return { patch: { recording: m.recording }, announce: said, toast: said };

@@ -111,6 +111,12 @@ export interface AppState {
   permissions?: Permissions;
   remote: ReadonlyMap<string, RemoteMedia>;
   activeSpeaker: string | null;
+  /** The other person who spoke last: the large tile of the speaker view. */
+  featured: string | null;
+  /** Grid of everyone, or the speaker view (the latest speaker large, the others in a strip). */
+  view: 'grid' | 'speaker';
+  /** People whose camera the server does not send us now (last-N: not among the latest speakers). */
+  pausedVideos: string[];
   /** The meeting is being recorded (the server says so). */
   recording: boolean;
   chat: ChatMessage[];

@@ -17,7 +17,7 @@ const bootstrap: RoomBootstrap = { link: { kind: 'public', code: 'abcd1234' }, m
 function state(patch: Partial<AppState> = {}): AppState {
   return {
     phase: 'room', bootstrap, title: 'Planning', waiting: [], self: person('me', 'Me'), others: [], permissions: allowed,
-    remote: new Map(), activeSpeaker: null, recording: false, chat: [], unreadChat: 0, panel: null, toasts: [], announcement: '', audioBlocked: false,
+    remote: new Map(), activeSpeaker: null, featured: null, view: 'grid', pausedVideos: [], recording: false, chat: [], unreadChat: 0, panel: null, toasts: [], announcement: '', audioBlocked: false,
     local: { micOn: true, camOn: true, audioInputs: [], videoInputs: [], starting: false, canShareScreen: true },
     ...patch,
   };
@@ -84,6 +84,29 @@ describe('reduceRoom', () => {
     expect(update?.toast).toBe('The organiser changed this meeting: you can no longer use your microphone, screen sharing.');
     // Not yet in the room: the welcome brings them.
     expect(reduceRoom(state({ phase: 'joining', permissions: undefined }), { type: 'permissions', permissions: fewer })).toEqual({ patch: {} });
+  });
+
+  it('the speaker view features the last other person who spoke, also while we talk, until they leave', () => {
+    let s = state({ others: [person('a', 'Ann'), person('b', 'Bo')] });
+    const apply = (m: ServerMessage) => {
+      s = { ...s, ...reduceRoom(s, m)!.patch };
+    };
+    apply({ type: 'activeSpeaker', participantId: 'b' });
+    expect([s.activeSpeaker, s.featured]).toEqual(['b', 'b']);
+    apply({ type: 'activeSpeaker', participantId: 'me' });
+    expect([s.activeSpeaker, s.featured]).toEqual(['me', 'b']);
+    apply({ type: 'activeSpeaker', participantId: null });
+    expect(s.featured).toBe('b');
+    apply({ type: 'participantLeft', participantId: 'a' });
+    expect(s.featured).toBe('b');
+    apply({ type: 'participantLeft', participantId: 'b' });
+    expect(s.featured).toBeNull();
+  });
+
+  it('paused videos are taken whole: the cameras the server does not send now', () => {
+    const videos = [{ participantId: 'a', source: 'camera', reason: 'last-n' }] as const;
+    expect(reduceRoom(state(), { type: 'videoPaused', videos: [...videos] })).toEqual({ patch: { pausedVideos: ['a'] } });
+    expect(reduceRoom(state({ pausedVideos: ['a'] }), { type: 'videoPaused', videos: [] })).toEqual({ patch: { pausedVideos: [] } });
   });
 
   it('leaves session and media messages to the Meeting', () => {

@@ -82,6 +82,8 @@ export class SeqTsRewriter {
 export class DownTrack {
   private readonly unsubscribers: (() => void)[] = [];
   private closed = false;
+  /** Last-N: this subscriber does not receive this video now. */
+  private paused = false;
   private packets = 0;
   private bytes = 0;
   private nacksReceived = 0;
@@ -134,13 +136,26 @@ export class DownTrack {
     this.rewriter.reset();
   }
 
+  /**
+   * Stops or resumes forwarding to this subscriber (last-N) without a renegotiation: the m-line
+   * stays. A resume continues the numbering and starts on a keyframe, asked for now.
+   */
+  setPaused(paused: boolean): void {
+    if (paused === this.paused || this.closed) return;
+    this.paused = paused;
+    if (paused) return;
+    this.rewriter.reset();
+    this.track.requestKeyframe();
+  }
+
   onKeyframeRequest(): void {
+    if (this.paused) return; // a frozen picture is expected; the resume asks for a keyframe
     this.keyframeRequests++;
     this.track.requestKeyframe();
   }
 
   forward(rtp: RtpPacket, level: AudioLevel | undefined): void {
-    if (this.closed) return;
+    if (this.closed || this.paused) return;
     const h = rtp.header;
     const now = performance.now();
     if (this.track.kind === 'video' && !this.pickVideoCodec(h.payloadType)) {

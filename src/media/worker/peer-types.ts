@@ -15,6 +15,8 @@ export interface PeerHost {
   h264Allowed(): boolean;
   /** the peer's answer showed it cannot decode H.264 */
   receiverLacksH264(peerId: string): void;
+  /** a camera was held or released (a held camera takes no last-N place) */
+  camerasChanged(): void;
 }
 
 /** Events both transports emit. Only the states a caller acts on are reported. */
@@ -36,6 +38,8 @@ export type SubscriberTransportEvents = TransportEvents & {
   dtlsTransport: [transport: RTCDtlsTransport];
   /** the client's answer left H.264 out of a video m-line: it cannot decode H.264 */
   lacksH264: [];
+  /** the cameras not forwarded to this peer now (last-N) changed: their publishers' ids */
+  camerasPaused: [peerIds: string[]];
 };
 
 export interface PublisherTransportOptions {

@@ -90,6 +90,11 @@ export class PublishedTrack {
     if (tap) this.requestKeyframe(); // a recorded video starts on a keyframe
   }
 
+  /** Muted on the server now (HeldSources). */
+  get onHold(): boolean {
+    return this.held;
+  }
+
   setHeld(held: boolean): void {
     if (held === this.held) return;
     this.held = held;

@@ -1,6 +1,7 @@
 // A room inside a worker: its peers, who receives which track, and the active speaker.
 import { MediaError, type CanPublish, type CloseReason, type HeldSources, type RecordedFile } from '../types.js';
 import { ActiveSpeakerDetector } from './active-speaker.js';
+import { camerasForwarded, SpeakerRecency } from './last-n.js';
 import type { WorkerContext } from './context.js';
 import { SfuPeer } from './peer.js';
 import type { PeerHost } from './peer-types.js';
@@ -12,6 +13,8 @@ const SPEAKER_TICK_MS = 200;
 export class SfuRoom implements PeerHost {
   readonly peers = new Map<string, SfuPeer>();
   private readonly speaker = new ActiveSpeakerDetector();
+  /** who spoke last, for last-N */
+  private readonly recency = new SpeakerRecency();
   private readonly speakerTimer: NodeJS.Timeout;
   closed = false;
   /** set while the room is recorded (worker/recorder.ts) */
@@ -23,7 +26,9 @@ export class SfuRoom implements PeerHost {
   ) {
     this.speakerTimer = setInterval(() => {
       const changed = this.speaker.tick(performance.now());
-      if (changed !== undefined) this.ctx.emit({ ev: 'activeSpeaker', roomId: this.id, peerId: changed });
+      if (changed === undefined) return;
+      if (changed !== null && this.recency.spoke(changed)) this.applyLastN();
+      this.ctx.emit({ ev: 'activeSpeaker', roomId: this.id, peerId: changed });
     }, SPEAKER_TICK_MS);
   }
 
@@ -32,10 +37,12 @@ export class SfuRoom implements PeerHost {
     if (this.peers.has(peerId)) throw new MediaError('invalid_state', `peer ${peerId} is already in the room`);
     const peer = new SfuPeer(this.ctx, this, peerId, { ...canPublish }, { ...held });
     this.peers.set(peerId, peer);
+    this.recency.arrived(peerId);
     for (const other of this.peers.values()) {
       if (other === peer) continue;
       for (const track of other.publishedTracks()) if (track.forwarded) peer.subscribe(track);
     }
+    this.applyLastN();
     return peer;
   }
 
@@ -49,6 +56,8 @@ export class SfuRoom implements PeerHost {
     const peer = this.peers.get(peerId);
     if (!peer) return;
     this.peers.delete(peerId);
+    this.recency.left(peerId);
+    this.applyLastN();
     // Tell the main thread first: the transports may take a moment to close.
     this.ctx.emit({ ev: 'peerClosed', roomId: this.id, peerId, reason });
     await peer.close();
@@ -66,11 +75,13 @@ export class SfuRoom implements PeerHost {
       this.withdraw(track);
       this.ctx.emit({ ev: 'trackUnpublished', roomId: this.id, peerId: track.peerId, track: event });
     }
+    if (track.source === 'camera') this.applyLastN();
   }
 
   trackRemoved(track: PublishedTrack, wasForwarded: boolean): void {
     if (!wasForwarded) return;
     this.withdraw(track);
+    if (track.source === 'camera') this.applyLastN();
     const owner = this.peers.get(track.peerId);
     if (owner && !owner.closed) {
       const event = { mid: track.mid, source: track.source, kind: track.kind };
@@ -107,6 +118,28 @@ export class SfuRoom implements PeerHost {
         this.ctx.log('info', 'H.264 publisher moved to VP8: a peer cannot decode H.264', { publisher: other.id, receiver: peerId });
         void this.closePeer(other.id, 'codec-change');
       }
+    }
+  }
+
+  camerasChanged(): void {
+    this.applyLastN();
+  }
+
+  /**
+   * Last-N (settings.lastN > 0): each peer receives the cameras of the N others who spoke most
+   * recently; the others' cameras are paused for it (m-lines kept, audio untouched). A camera on
+   * hold takes no place.
+   */
+  private applyLastN(): void {
+    const { lastN } = this.ctx.settings;
+    if (!lastN || this.closed) return;
+    const withCamera = new Set<string>();
+    for (const peer of this.peers.values()) {
+      if (peer.publishedTracks().some((t) => t.source === 'camera' && t.forwarded && !t.onHold)) withCamera.add(peer.id);
+    }
+    for (const peer of this.peers.values()) {
+      const forwarded = camerasForwarded(this.recency.ranking, peer.id, withCamera, lastN);
+      peer.subscriber.setPausedCameras(new Set([...withCamera].filter((id) => id !== peer.id && !forwarded.has(id))));
     }
   }
 

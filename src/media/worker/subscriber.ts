@@ -62,6 +62,8 @@ export class SubscriberTransport extends EventEmitter<SubscriberTransportEvents>
   private answeredVersion = 0;
   private lastOffer: SubscriberOffer | undefined;
   private readonly knownTransports = new WeakSet<RTCDtlsTransport>();
+  /** Publishers whose camera this peer does not receive now (last-N). */
+  private pausedCameras = new Set<string>();
   private closed = false;
   private readonly stopWatching: () => void;
 
@@ -75,7 +77,7 @@ export class SubscriberTransport extends EventEmitter<SubscriberTransportEvents>
       if (this.closed) return;
       // Connected, or heard again after a drop or an ICE restart: a fresh picture on every m-line.
       if (state === 'connected') {
-        for (const slot of this.slots) slot.down?.track.requestKeyframe();
+        for (const slot of this.slots) if (slot.down && !this.isPaused(slot.down.track)) slot.down.track.requestKeyframe();
       }
       this.emit('connectionState', state);
     });
@@ -123,6 +125,18 @@ export class SubscriberTransport extends EventEmitter<SubscriberTransportEvents>
       slot.down = undefined;
     }
     this.scheduleNegotiation();
+  }
+
+  /** Last-N: the publishers whose camera this peer does not receive now (the m-lines stay). */
+  setPausedCameras(peerIds: ReadonlySet<string>): void {
+    if (peerIds.size === this.pausedCameras.size && [...peerIds].every((id) => this.pausedCameras.has(id))) return;
+    this.pausedCameras = new Set(peerIds);
+    for (const slot of this.slots) slot.down?.setPaused(this.isPaused(slot.down.track));
+    this.emit('camerasPaused', [...peerIds].sort());
+  }
+
+  private isPaused(track: PublishedTrack): boolean {
+    return track.source === 'camera' && this.pausedCameras.has(track.peerId);
   }
 
   private scheduleNegotiation(delay = NEGOTIATION_DELAY_MS): void {
@@ -222,6 +236,7 @@ export class SubscriberTransport extends EventEmitter<SubscriberTransportEvents>
     for (const slot of this.slots) {
       if (slot.track && !slot.down && this.wanted.has(slot.track) && slot.track.forwarded) {
         slot.down = new DownTrack(this.ctx, slot.track, slot.transceiver, slot.rewriter);
+        if (this.isPaused(slot.track)) slot.down.setPaused(true);
       }
     }
     if (this.needsNegotiation) this.scheduleNegotiation();

@@ -37,6 +37,16 @@ export function Room({ meeting, state }: { meeting: Meeting; state: AppState }) 
         <h1>{title}</h1>
         {state.recording && <span class="recording-indicator" role="status">Recording</span>}
         <span class="room-count">{count === 1 ? 'Only you' : `${count} people`}</span>
+        {count > 1 && (
+          <button
+            type="button"
+            class="button small view-toggle"
+            aria-pressed={state.view === 'speaker'}
+            onClick={() => meeting.controls.setView(state.view === 'speaker' ? 'grid' : 'speaker')}
+          >
+            Speaker view
+          </button>
+        )}
       </header>
       <div class="banners">
         {phase === 'reconnecting' && (
@@ -78,7 +88,7 @@ export function Room({ meeting, state }: { meeting: Meeting; state: AppState }) 
         </div>
       </div>
       <div class="room-body">
-        <Stage tiles={tiles} />
+        <Stage tiles={tiles} view={state.view} featured={state.featured} />
         {panel === 'chat' && <ChatPanel meeting={meeting} state={state} />}
         {panel === 'people' && <PeoplePanel meeting={meeting} state={state} confirm={setConfirm} />}
       </div>

@@ -18,6 +18,8 @@ export interface TileModel {
   speaking: boolean;
   /** Their network dropped; the seat is kept for them (ParticipantInfo.reconnecting). */
   reconnecting?: boolean;
+  /** Their camera is on but not sent to us now (last-N: not among the latest speakers). */
+  paused?: boolean;
 }
 
 /**
@@ -25,7 +27,7 @@ export interface TileModel {
  * else in join order; each screen share gets a tile of its own.
  */
 export function buildTiles(state: AppState): TileModel[] {
-  const { self, others, remote, local, activeSpeaker } = state;
+  const { self, others, remote, local, activeSpeaker, pausedVideos } = state;
   const tiles: TileModel[] = [];
   if (self) {
     const base = { participantId: self.id, name: self.name, self: true, handRaised: self.handRaised, speaking: activeSpeaker === self.id };
@@ -38,7 +40,8 @@ export function buildTiles(state: AppState): TileModel[] {
       participantId: p.id, name: p.name, self: false, handRaised: p.handRaised, speaking: activeSpeaker === p.id, audioMuted: p.audioMuted,
       reconnecting: p.reconnecting === true,
     };
-    tiles.push({ ...base, key: `${p.id}:camera`, source: 'camera', track: p.videoMuted ? undefined : media?.camera });
+    const paused = !p.videoMuted && pausedVideos.includes(p.id);
+    tiles.push({ ...base, key: `${p.id}:camera`, source: 'camera', track: p.videoMuted || paused ? undefined : media?.camera, paused });
     if (p.screenSharing || media?.screen) {
       tiles.push({ ...base, key: `${p.id}:screen`, source: 'screen', track: media?.screen, audioMuted: true, speaking: false });
     }
@@ -50,7 +53,8 @@ function describe(tile: TileModel): string {
   const parts = [tile.source === 'screen' ? `${tile.self ? 'Your' : `${tile.name}'s`} screen` : `${tile.name}${tile.self ? ' (you)' : ''}`];
   if (tile.reconnecting) parts.push('reconnecting');
   if (tile.source === 'camera') {
-    if (!tile.track) parts.push('camera off');
+    if (tile.paused) parts.push('video paused');
+    else if (!tile.track) parts.push('camera off');
     if (tile.audioMuted) parts.push('microphone muted');
     if (tile.handRaised) parts.push('hand raised');
     if (tile.speaking) parts.push('speaking');
@@ -90,21 +94,39 @@ export function Tile({ tile }: { tile: TileModel }) {
           </span>
         )}
         {tile.reconnecting && <span class="badge reconnecting">Reconnecting…</span>}
+        {tile.paused && (
+          <span class="badge paused" title="In a meeting this big you receive the cameras of the latest speakers only">
+            Video paused
+          </span>
+        )}
       </figcaption>
     </figure>
   );
 }
 
-/** The video area: a balanced grid, or screen shares large with the cameras in a strip. */
-export function Stage({ tiles }: { tiles: TileModel[] }) {
+/**
+ * The camera shown large in the speaker view: the other person who spoke last, else the first
+ * other person; alone, our own.
+ */
+export function featuredTile(cameras: TileModel[], featured: string | null): TileModel | undefined {
+  return cameras.find((t) => t.participantId === featured && !t.self) ?? cameras.find((t) => !t.self) ?? cameras[0];
+}
+
+/**
+ * The video area: a balanced grid; screen shares large with the cameras in a strip; or, in the
+ * speaker view, the latest speaker large with the others in the strip.
+ */
+export function Stage({ tiles, view, featured }: { tiles: TileModel[]; view: 'grid' | 'speaker'; featured: string | null }) {
   const screens = tiles.filter((t) => t.source === 'screen');
   const cameras = tiles.filter((t) => t.source === 'camera');
-  if (screens.length > 0) {
+  const large = screens.length > 0 ? screens : view === 'speaker' && cameras.length > 1 ? [featuredTile(cameras, featured)!] : [];
+  if (large.length > 0) {
+    const presenting = screens.length > 0;
     return (
-      <section class="stage presenting" aria-label="Meeting video">
-        <Grid tiles={screens} />
+      <section class={`stage presenting${presenting ? '' : ' speaker-view'}`} aria-label="Meeting video">
+        <Grid tiles={large} />
         <div class="strip">
-          {cameras.map((t) => <Tile key={t.key} tile={t} />)}
+          {cameras.filter((t) => !large.includes(t)).map((t) => <Tile key={t.key} tile={t} />)}
         </div>
       </section>
     );
