@@ -43,7 +43,10 @@ it('shows the latest speaker large, pauses the camera of who is not among the la
   const [ann, ben] = bots as [MeetingBot, MeetingBot];
 
   const tile = (id: string) => page.locator(`.tile[data-participant-id="${id}"][data-source="camera"]`);
-  const playing = (id: string) => tile(id).locator('video').evaluate((v: HTMLVideoElement) => v.videoWidth > 0 && !v.paused).catch(() => false);
+  const playing = (id: string) => tile(id).locator('video').evaluate((v) => {
+    const video = v as unknown as { videoWidth: number; paused: boolean }; // a <video>; tests are typed without the DOM library
+    return video.videoWidth > 0 && !video.paused;
+  }).catch(() => false);
   // Ann talks: her camera plays on the page; Ben's is not sent, his tile says so.
   await expect.poll(() => playing(ann.id), { timeout: 30_000 }).toBe(true);
   await expect.poll(() => tile(ben.id).getAttribute('aria-label'), { timeout: 15_000 }).toMatch(/video paused/);
@@ -70,5 +73,5 @@ it('shows the latest speaker large, pauses the camera of who is not among the la
   // The choice is kept in this browser: back to the grid, and a reload stays there.
   await page.getByRole('button', { name: 'Speaker view' }).click();
   await page.locator('.stage:not(.presenting) .grid').waitFor();
-  expect(await page.evaluate(() => localStorage.getItem('parley.view'))).toBe('grid');
+  expect(await page.evaluate(() => (globalThis as unknown as { localStorage: { getItem(k: string): string | null } }).localStorage.getItem('parley.view'))).toBe('grid');
 }, 120_000);
