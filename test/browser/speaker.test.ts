@@ -66,6 +66,7 @@ it('shows the latest speaker large, pauses the camera of who is not among the la
   await expect.poll(large, { timeout: 20_000 }).toBe(ben.id);
   await expect.poll(() => playing(ben.id), { timeout: 20_000 }).toBe(true);
   await expect.poll(() => tile(ann.id).getAttribute('aria-label')).toMatch(/video paused/);
+  if (process.env.SPEAKER_SCREENSHOT) await page.screenshot({ path: process.env.SPEAKER_SCREENSHOT });
   // Ann is told too: of the two others she now receives Ben's camera, not the page's.
   const pausedForAnn = () => ann.received('videoPaused').at(-1)?.videos.map((v) => v.participantId) ?? [];
   expect(await eventually(() => pausedForAnn().length === 1 && !pausedForAnn().includes(ben.id))).toBe(true);
