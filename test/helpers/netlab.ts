@@ -39,6 +39,8 @@ async function holder(): Promise<ChildProcess> {
   return child;
 }
 
+export interface LinkLimit { kbit: number; queueMs: number }
+
 export interface NetLab {
   /** Command prefix that runs a program in the server's / the participant's namespace. */
   inServer: string[];
@@ -55,7 +57,9 @@ export interface NetLab {
    * exceeds it waits in a queue of up to `queueMs`, then is dropped (tbf: the kernel here has
    * no netem). `undefined`: no limit again.
    */
-  limitDownlink(limit: { kbit: number; queueMs: number } | undefined): Promise<void>;
+  limitDownlink(limit: LinkLimit | undefined): Promise<void>;
+  /** The same for the participant's uplink (participant → server). */
+  limitUplink(limit: LinkLimit | undefined): Promise<void>;
   /** An http://127.0.0.1:PORT in the test's own namespace that reaches `port` on SERVER_IP. */
   forward(port: number): Promise<string>;
   /**
@@ -83,6 +87,11 @@ export async function makeNetLab(): Promise<NetLab> {
     const inServer = ['nsenter', `--net=/proc/${server.pid}/ns/net`, '--'];
     const inClient = ['nsenter', `--net=/proc/${client.pid}/ns/net`, '--'];
     const ns = (where: string[], ...args: string[]) => run(where[0]!, [...where.slice(1), ...args]);
+    /** What leaves `dev` (in `where`) is held to the limit by a tbf, or no longer limited. */
+    const shape = async (where: string[], dev: string, limit: LinkLimit | undefined) => {
+      await ns(where, 'tc', 'qdisc', 'del', 'dev', dev, 'root').catch(() => undefined);
+      if (limit) await ns(where, 'tc', 'qdisc', 'add', 'dev', dev, 'root', 'tbf', 'rate', `${limit.kbit}kbit`, 'burst', '16kb', 'latency', `${limit.queueMs}ms`);
+    };
     await ns(inServer, 'ip', 'link', 'add', SERVER_DEV, 'type', 'veth', 'peer', 'name', CLIENT_DEV, 'netns', String(client.pid));
     await ns(inServer, 'ip', 'addr', 'add', `${SERVER_IP}/24`, 'dev', SERVER_DEV);
     await ns(inServer, 'ip', 'link', 'set', SERVER_DEV, 'up');
@@ -132,10 +141,8 @@ export async function makeNetLab(): Promise<NetLab> {
         await ns(inClient, 'ip', 'addr', 'add', `${CLIENT_IP_2}/24`, 'dev', CLIENT_DEV);
         await ns(inClient, 'ip', 'addr', 'del', `${CLIENT_IP}/24`, 'dev', CLIENT_DEV);
       },
-      async limitDownlink(limit) {
-        await ns(inServer, 'tc', 'qdisc', 'del', 'dev', SERVER_DEV, 'root').catch(() => undefined);
-        if (limit) await ns(inServer, 'tc', 'qdisc', 'add', 'dev', SERVER_DEV, 'root', 'tbf', 'rate', `${limit.kbit}kbit`, 'burst', '16kb', 'latency', `${limit.queueMs}ms`);
-      },
+      limitDownlink: (limit) => shape(inServer, SERVER_DEV, limit),
+      limitUplink: (limit) => shape(inClient, CLIENT_DEV, limit),
       async forward(port) {
         return `http://127.0.0.1:${await forwardInto(inServer, SERVER_IP, port, 0)}`;
       },

@@ -101,7 +101,7 @@ export class PublisherTransport extends EventEmitter<PublisherTransportEvents> {
     const wantedSources = sourcesOfOffer(offerSdp, sources);
     const pc = (this.pc ??= this.createPeerConnection());
     // H.264 only while everyone in the room can decode it (SfuRoom.h264Allowed).
-    const { sdp } = sanitizeRemoteSdp(filterOfferedVideoCodecs(offerSdp, { h264: this.h264Allowed() }));
+    const { sdp } = sanitizeRemoteSdp(filterOfferedVideoCodecs(offerSdp, { h264: this.h264Allowed() }), { transportCc: true });
     try {
       await pc.setRemoteDescription({ type: 'offer', sdp });
       const answer = await pc.createAnswer();
@@ -139,7 +139,7 @@ export class PublisherTransport extends EventEmitter<PublisherTransportEvents> {
   }
 
   private createPeerConnection(): RTCPeerConnection {
-    const pc = createPeerConnection(this.ctx.settings);
+    const pc = createPeerConnection(this.ctx.settings, { transportCc: true });
     this.stopWatching = reportedStateChanges(pc, (state) => {
       if (this.closed) return;
       // Back after a drop or an ICE restart: the subscribers' decoders lost packets meanwhile.

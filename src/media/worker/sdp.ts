@@ -73,17 +73,16 @@ export function isAcceptableCandidate(candidate: string): boolean {
 }
 
 /**
- * Prepares a client SDP for werift: drops unacceptable `a=candidate` lines, and the
- * `transport-cc` feedback. werift echoes every rtcp-fb of a codec it accepts and then runs its
- * transport-cc receiver even though it drops the extension's extmap; MEDIA-NOTES saw Chrome's
- * bandwidth estimate collapse with werift and transport-cc, so it is not negotiated at all.
+ * Prepares a client SDP for werift: drops unacceptable `a=candidate` lines, and, unless
+ * `transportCc` (publisher transports, werift-twcc.ts), the `transport-cc` feedback: werift
+ * echoes every rtcp-fb of a codec it accepts and would run its transport-cc receiver.
  * Only werift's view changes: the client keeps the SDP it made.
  */
-export function sanitizeRemoteSdp(sdp: string): { sdp: string; dropped: number } {
+export function sanitizeRemoteSdp(sdp: string, opts: { transportCc?: boolean } = {}): { sdp: string; dropped: number } {
   const eol = sdp.includes('\r\n') ? '\r\n' : '\n';
   let dropped = 0;
   const lines = sdp.split(/\r?\n/).filter((line) => {
-    if (/^a=rtcp-fb:\S+ transport-cc\s*$/.test(line)) return false;
+    if (!opts.transportCc && /^a=rtcp-fb:\S+ transport-cc\s*$/.test(line)) return false;
     if (!line.startsWith('a=candidate:')) return true;
     if (isAcceptableCandidate(line)) return true;
     dropped++;

@@ -9,16 +9,26 @@ import {
   useREMB,
   useH264,
   useSdesMid,
+  useTransportWideCC,
+  useTWCC,
   useVP8,
 } from 'werift';
 import type { WorkerSettings } from '../protocol.js';
 import type { TransportState } from '../types.js';
 import { patchWeriftIce } from './werift-ice.js';
+import { patchWeriftTwcc } from './werift-twcc.js';
 
-// Before any PeerConnection exists: no implicit STUN server, no mDNS/DNS for remote candidates.
+// Before any PeerConnection exists: no implicit STUN server, no mDNS/DNS for remote candidates;
+// transport-wide feedback that browsers can build a bandwidth estimate on.
 patchWeriftIce();
+patchWeriftTwcc();
 
-export function createPeerConnection(settings: WorkerSettings): RTCPeerConnection {
+/**
+ * `transportCc`: negotiate transport-wide congestion control (publisher transports: the browser
+ * sizes its bitrate and simulcast layers from our feedback, werift-twcc.ts).
+ */
+export function createPeerConnection(settings: WorkerSettings, opts: { transportCc?: boolean } = {}): RTCPeerConnection {
+  const feedback = [useNACK(), usePLI(), useFIR(), useREMB(), ...(opts.transportCc ? [useTWCC()] : [])];
   const announced = settings.announcedAddresses;
   const bindAll = settings.listenIp === '0.0.0.0' || settings.listenIp === '::';
   return new RTCPeerConnection({
@@ -43,18 +53,18 @@ export function createPeerConnection(settings: WorkerSettings): RTCPeerConnectio
       // history; its receiver sends NACKs upstream). No RTX: see src/media/README.md.
       // Subscriber offers list both on every video m-line; a DownTrack picks the publisher's.
       video: [
-        useVP8({ rtcpFeedback: [useNACK(), usePLI(), useFIR(), useREMB()] }),
+        useVP8({ rtcpFeedback: feedback }),
         useH264({
           mimeType: 'video/H264', // werift writes `h264`, which browsers then report as such
-          rtcpFeedback: [useNACK(), usePLI(), useFIR(), useREMB()],
+          rtcpFeedback: feedback,
           parameters: 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f',
         }),
       ],
     },
     headerExtensions: {
       // audio-level must be listed or werift drops the extmap from the answer.
-      audio: [useSdesMid(), useAudioLevelIndication()],
-      video: [useSdesMid()],
+      audio: [useSdesMid(), useAudioLevelIndication(), ...(opts.transportCc ? [useTransportWideCC()] : [])],
+      video: [useSdesMid(), ...(opts.transportCc ? [useTransportWideCC()] : [])],
     },
   });
 }
