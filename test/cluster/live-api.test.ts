@@ -1,11 +1,13 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPerson } from '../helpers/browser.js';
 import { bearer, send } from '../helpers/http.js';
 import { BotHost, eventually, MeetingBot, personalLink } from '../helpers/meeting-bot.js';
 import { TestCluster, type TestNode } from './nodes.js';
 
 // The live API and recording control through a node that does not run the meeting: the command
-// is forwarded to the meeting's node, and every node gives the same answer.
+// is forwarded to the meeting's node, and every node gives the same answer; the console's Nodes
+// page (Chromium) shows where the meeting runs.
 
 let cluster: TestCluster;
 let host: BotHost;
@@ -62,6 +64,27 @@ describe('the live API on every node', () => {
     })).toBe(true);
     for (const v of views) expect(v).toEqual(views[0]);
     expect(views[0]!.live).toBe(true);
+  }, 60_000);
+
+  it('the console of a node that does not run the meeting shows every node and where the meeting runs', async () => {
+    const operator = await openPerson();
+    try {
+      const { page } = operator;
+      await page.goto(`${others[0]!.url}/admin`);
+      await page.getByLabel('Admin token').fill(cluster.adminToken);
+      await page.keyboard.press('Enter');
+      await page.getByRole('link', { name: 'Nodes' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Nodes' }).waitFor();
+      for (const node of cluster.nodes) {
+        const card = page.getByRole('region', { name: new RegExp(`^${node.id} live$`) });
+        await card.waitFor();
+        await expect.poll(() => card.textContent()).toContain(node.url);
+        // The meeting is listed under its own node only.
+        await expect.poll(async () => (await card.textContent())!.includes('Steered')).toBe(node === owner);
+      }
+    } finally {
+      await operator.close();
+    }
   }, 60_000);
 
   it('mutes through a node that does not run the meeting, and every node sees it', async () => {
