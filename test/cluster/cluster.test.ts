@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { JoinRefusal, JoinResponse, RoomLink } from '../../src/protocol/messages.js';
-import { bearer, send } from '../helpers/http.js';
+import { send } from '../helpers/http.js';
 import { BotHost, eventually, MeetingBot, personalLink } from '../helpers/meeting-bot.js';
 import { scrape } from '../helpers/metrics.js';
 import { WebhookReceiver } from '../helpers/webhook-receiver.js';
-import { TestCluster, type TestNode } from './nodes.js';
+import { clusterApi, clusterForTests, type Json, type TestCluster, type TestNode } from './nodes.js';
 
 // Three `parley serve` processes on loopback ports sharing one PostgreSQL and one Redis: any node
 // answers, meetings spread over the nodes, limits hold for the cluster.
@@ -13,22 +13,12 @@ import { TestCluster, type TestNode } from './nodes.js';
 let cluster: TestCluster;
 let host: BotHost;
 const bots: MeetingBot[] = [];
+clusterForTests(3, { WEBHOOK_POLL_SECONDS: '1' }, (c, h) => {
+  cluster = c;
+  host = h;
+}, bots);
 
-beforeAll(async () => {
-  cluster = await TestCluster.start(3, { WEBHOOK_POLL_SECONDS: '1' });
-  host = new BotHost();
-}, 90_000);
-afterAll(async () => {
-  await Promise.all(bots.map((b) => b.stop()));
-  await host?.quit();
-  await cluster?.stop();
-});
-
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- API answers read in assertions
-const api = (node: TestNode, method: string, path: string, body?: unknown) => send<Json>(`${node.url}/api/v1${path}`, {
-  method, headers: { ...bearer(cluster.token), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-  body: body === undefined ? undefined : JSON.stringify(body),
-});
+const api = clusterApi(() => cluster);
 const joinReq = (node: TestNode, body: Record<string, unknown>) => send<JoinResponse & JoinRefusal>(`${node.url}/rtc/join`, {
   method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
 });

@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { JoinResponse, RoomLink } from '../../src/protocol/messages.js';
-import { bearer, send } from '../helpers/http.js';
+import { send } from '../helpers/http.js';
 import { BotHost, eventually, MeetingBot, personalLink } from '../helpers/meeting-bot.js';
-import { TestCluster, type TestNode } from './nodes.js';
+import { clusterApi, clusterForTests, type Json, type TestCluster, type TestNode } from './nodes.js';
 
 // SIGTERM on a node of a cluster drains it: no new meeting there, the running ones go on, and the
 // process exits once they end, or at the end of its grace period (DRAIN_GRACE_SECONDS). The
@@ -12,22 +12,12 @@ import { TestCluster, type TestNode } from './nodes.js';
 let cluster: TestCluster;
 let host: BotHost;
 const bots: MeetingBot[] = [];
+clusterForTests(2, { DRAIN_GRACE_SECONDS: '600' }, (c, h) => {
+  cluster = c;
+  host = h;
+}, bots);
 
-beforeAll(async () => {
-  cluster = await TestCluster.start(2, { DRAIN_GRACE_SECONDS: '600' });
-  host = new BotHost();
-}, 90_000);
-afterAll(async () => {
-  await Promise.all(bots.map((b) => b.stop()));
-  await host?.quit();
-  await cluster?.stop();
-});
-
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- API answers read in assertions
-const api = (node: TestNode, method: string, path: string, body?: unknown, token = cluster.token) => send<Json>(`${node.url}/api/v1${path}`, {
-  method, headers: { ...bearer(token), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-  body: body === undefined ? undefined : JSON.stringify(body),
-});
+const api = clusterApi(() => cluster);
 const nodesSeenBy = async (node: TestNode) => {
   const r = await api(node, 'GET', '/admin/nodes', undefined, cluster.adminToken);
   expect(r.status).toBe(200);

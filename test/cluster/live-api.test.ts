@@ -1,9 +1,8 @@
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openPerson } from '../helpers/browser.js';
-import { bearer, send } from '../helpers/http.js';
 import { BotHost, eventually, MeetingBot, personalLink } from '../helpers/meeting-bot.js';
-import { TestCluster, type TestNode } from './nodes.js';
+import { clusterApi, clusterForTests, type Json, type TestCluster, type TestNode } from './nodes.js';
 
 // The live API and recording control through a node that does not run the meeting: the command
 // is forwarded to the meeting's node, and every node gives the same answer; the console's Nodes
@@ -12,22 +11,12 @@ import { TestCluster, type TestNode } from './nodes.js';
 let cluster: TestCluster;
 let host: BotHost;
 const bots: MeetingBot[] = [];
+clusterForTests(3, {}, (c, h) => {
+  cluster = c;
+  host = h;
+}, bots);
 
-beforeAll(async () => {
-  cluster = await TestCluster.start(3);
-  host = new BotHost();
-}, 90_000);
-afterAll(async () => {
-  await Promise.all(bots.map((b) => b.stop()));
-  await host?.quit();
-  await cluster?.stop();
-});
-
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- API answers read in assertions
-const api = (node: TestNode, method: string, path: string, body?: unknown) => send<Json>(`${node.url}/api/v1${path}`, {
-  method, headers: { ...bearer(cluster.token), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-  body: body === undefined ? undefined : JSON.stringify(body),
-});
+const api = clusterApi(() => cluster);
 /** What the live view says that does not change from one instant to the next. */
 const stable = (live: Json) => ({
   live: live.live,

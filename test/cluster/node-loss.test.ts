@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, send } from '../helpers/http.js';
+import { describe, expect, it } from 'vitest';
 import { BotHost, eventually, MeetingBot, personalLink } from '../helpers/meeting-bot.js';
-import { TestCluster, type TestNode } from './nodes.js';
+import { clusterApi, clusterForTests, type Json, type TestCluster, type TestNode } from './nodes.js';
 
 // A node dies (SIGKILL) with a meeting running on it. Its heartbeat expires (NODE_TTL_SECONDS=2),
 // the sweep's lease holder (every 5 s) frees its meetings: the people recorded in them have left,
@@ -13,22 +12,12 @@ const FREED_WITHIN_MS = 25_000;
 let cluster: TestCluster;
 let host: BotHost;
 const bots: MeetingBot[] = [];
+clusterForTests(3, {}, (c, h) => {
+  cluster = c;
+  host = h;
+}, bots);
 
-beforeAll(async () => {
-  cluster = await TestCluster.start(3);
-  host = new BotHost();
-}, 90_000);
-afterAll(async () => {
-  await Promise.all(bots.map((b) => b.stop()));
-  await host?.quit();
-  await cluster?.stop();
-});
-
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- API answers read in assertions
-const api = (node: TestNode, method: string, path: string, body?: unknown) => send<Json>(`${node.url}/api/v1${path}`, {
-  method, headers: { ...bearer(cluster.token), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-  body: body === undefined ? undefined : JSON.stringify(body),
-});
+const api = clusterApi(() => cluster);
 
 describe('losing a node', () => {
   it('frees its meetings: statuses settle and the people meet again on a live node', async () => {

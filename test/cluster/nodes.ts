@@ -2,8 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { freePort, startPostgres, startRedis, type Engine } from '../helpers/engines.js';
+import { bearer, send } from '../helpers/http.js';
+import { BotHost, type MeetingBot } from '../helpers/meeting-bot.js';
 import { spawnListening, stopSpawned, type Spawned } from '../helpers/spawn.js';
+
+export type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- API answers read in assertions
 
 const BIN = new URL('../../bin/parley.js', import.meta.url).pathname;
 
@@ -78,4 +83,31 @@ export class TestCluster {
     await Promise.all([this.redis.stop(), this.postgres.stop()]);
     for (const dir of this.dirs) rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A file's cluster of `count` nodes and its bot host: started before the file's tests (`use`
+ * receives them), stopped after them with every bot the tests put in `bots`.
+ */
+export function clusterForTests(count: number, env: Record<string, string>, use: (cluster: TestCluster, host: BotHost) => void, bots: MeetingBot[] = []): void {
+  let cluster: TestCluster | undefined;
+  let host: BotHost | undefined;
+  beforeAll(async () => {
+    cluster = await TestCluster.start(count, env);
+    host = new BotHost();
+    use(cluster, host);
+  }, 90_000);
+  afterAll(async () => {
+    await Promise.all(bots.map((b) => b.stop()));
+    await host?.quit();
+    await cluster?.stop();
+  });
+}
+
+/** The native API through one node: as the demo account, or with `token`. */
+export function clusterApi(cluster: () => TestCluster) {
+  return (node: TestNode, method: string, path: string, body?: unknown, token = cluster().token) => send<Json>(`${node.url}/api/v1${path}`, {
+    method, headers: { ...bearer(token), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
 }

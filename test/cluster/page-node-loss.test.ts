@@ -1,10 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { framesDecoded, joinRoom, openPerson, roomState, type Person } from '../helpers/browser.js';
-import { bearer, send } from '../helpers/http.js';
 import { eventually } from '../helpers/meeting-bot.js';
 import { scrape } from '../helpers/metrics.js';
-import { TestCluster, type TestNode } from './nodes.js';
+import { clusterApi, TestCluster, type Json, type TestNode } from './nodes.js';
 
 // Two Chromium pages in a meeting on one node of three; that node is killed (SIGKILL). The pages
 // find its address refusing them, join again through the page's own server (node-1, which stands
@@ -25,11 +24,8 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- API answers read in assertions
-const api = async (node: TestNode, method: string, path: string, body?: unknown) => (await send<Json>(`${node.url}/api/v1${path}`, {
-  method, headers: { ...bearer(cluster.token), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-  body: body === undefined ? undefined : JSON.stringify(body),
-})).body;
+const clusterAnswer = clusterApi(() => cluster);
+const api = async (node: TestNode, method: string, path: string, body?: unknown) => (await clusterAnswer(node, method, path, body)).body;
 
 describe('the page when its meeting’s node dies', () => {
   it('joins again through its own server and meets the others on a live node, without a click', async () => {

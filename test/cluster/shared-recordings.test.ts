@@ -2,10 +2,9 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, send } from '../helpers/http.js';
 import { BotHost, eventually, MeetingBot, personalLink } from '../helpers/meeting-bot.js';
 import { scrape } from '../helpers/metrics.js';
-import { TestCluster, type TestNode } from './nodes.js';
+import { clusterApi, TestCluster, type Json } from './nodes.js';
 
 // Three nodes sharing one DATA_DIR (so one DATA_DIR/recordings, as docs/cluster.md asks for
 // downloads through any node): every node hears that a recording waits for composition and could
@@ -27,16 +26,12 @@ afterAll(async () => {
   rmSync(shared, { recursive: true, force: true });
 });
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- API answers read in assertions
-const api = (node: TestNode, method: string, path: string) => send<Json>(`${node.url}/api/v1${path}`, { method, headers: bearer(cluster.token) });
+const api = clusterApi(() => cluster);
 
 describe('recordings on a shared directory', () => {
   it('are composed once for the cluster and downloaded through any node', async () => {
     const first = cluster.nodes[0]!;
-    const m = (await send<Json>(`${first.url}/api/v1/meetings`, {
-      method: 'POST', headers: { ...bearer(cluster.token), 'content-type': 'application/json' },
-      body: JSON.stringify({ title: 'Shared', host: { externalId: 'sh', name: 'Host' } }),
-    })).body;
+    const m = (await api(first, 'POST', '/meetings', { title: 'Shared', host: { externalId: 'sh', name: 'Host' } })).body;
     const hostUrl = ((await api(first, 'GET', `/meetings/${m.id}/participants`)).body.data as Json[])[0]!.joinUrl as string;
     const bot = await MeetingBot.join(host, first.url, 'shared-host', personalLink(hostUrl), { audio: false });
     bots.push(bot);
