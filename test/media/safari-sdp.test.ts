@@ -113,6 +113,17 @@ describe('an offer shaped like iOS Safari', () => {
     // (which adds FEC when the receiver's SDP asks for it) keeps it; the SFU forwards it as sent.
     expect(sdp).toMatch(/^a=rtpmap:111 opus\/48000\/2\r?$/im);
     expect(sdp).toMatch(/^a=fmtp:111 (.*;)?useinbandfec=1(;.*)?\r?$/m);
+    // No transport-wide sequence numbers offered: no transport-cc extension in the answer either.
+    expect(sdp).not.toMatch(/transport-wide-cc/);
+  });
+
+  it('keeps Opus DTX when the publisher offers it (silence then costs almost nothing; the SFU forwards what comes)', async () => {
+    svc = new MediaService(LOOPBACK, logger);
+    await svc.start();
+    const room = await svc.openRoom('dtx');
+    const peer = await room.addPeer('dtx', PUBLISH);
+    const { sdp } = await peer.publish(SAFARI_OFFER.replace('useinbandfec=1', 'useinbandfec=1;usedtx=1'), { '0': 'microphone', '1': 'camera' });
+    expect(sdp).toMatch(/^a=fmtp:111 (.*;)?usedtx=1(;.*)?\r?$/m);
   });
 
   it('is moved to VP8 when someone who cannot decode H.264 joins, and then answered VP8', async () => {
