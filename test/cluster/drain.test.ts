@@ -86,18 +86,27 @@ describe('SIGTERM on a node of a cluster', () => {
     expect((await api(other, 'GET', `/meetings/${m.id}`)).body.status).not.toBe('ended');
   }, 90_000);
 
-  it('stops at the end of its grace period with people still in a meeting there', async () => {
-    const survivor = cluster.nodes.find((n) => !exited(n))!;
-    const short = await cluster.add('node-short', { DRAIN_GRACE_SECONDS: '1' });
+  it.each([
+    { why: 'at the end of its grace period', grace: '1', signals: 1 },
+    { why: 'at a second SIGTERM', grace: '600', signals: 2 },
+  ])('stops $why with people still in a meeting there', async ({ grace, signals }) => {
+    const survivor = cluster.nodes.find((n) => !exited(n) && !n.id.startsWith('node-cut'))!;
+    const cut = await cluster.add(`node-cut-${signals}`, { DRAIN_GRACE_SECONDS: grace });
     // Only the new node takes meetings, so this one is placed there.
     cli('--node', survivor.id);
     try {
-      expect(await eventually(async () => ((await nodesSeenBy(short)).data as Json[]).find((n) => n.id === survivor.id)?.state === 'draining')).toBe(true);
-      const { bot } = await meetingWithHost(survivor, 'cut');
-      expect(bot.nodeUrl).toBe(short.url);
-      short.child.kill('SIGTERM');
-      expect(await eventually(() => exited(short), 30_000, 250)).toBe(true);
-      expect(short.child.exitCode).toBe(0);
+      expect(await eventually(async () => ((await nodesSeenBy(cut)).data as Json[]).find((n) => n.id === survivor.id)?.state === 'draining')).toBe(true);
+      const { bot } = await meetingWithHost(survivor, `cut-${signals}`);
+      expect(bot.nodeUrl).toBe(cut.url);
+      cut.child.kill('SIGTERM');
+      if (signals === 2) {
+        // Draining for up to 600 s: the second signal is what stops it.
+        expect(await eventually(async () => ((await nodesSeenBy(survivor)).data as Json[]).find((n) => n.id === cut.id)?.state === 'draining')).toBe(true);
+        expect(exited(cut)).toBe(false);
+        cut.child.kill('SIGTERM');
+      }
+      expect(await eventually(() => exited(cut), 30_000, 250)).toBe(true);
+      expect(cut.child.exitCode).toBe(0);
       // The person still there was told the server goes away (their page joins again elsewhere).
       expect(bot.received('restarting').length).toBe(1);
     } finally {
