@@ -12,8 +12,8 @@
  * 127.0.0.1/32 so that Janus, which skips loopback interfaces, gathers a candidate; both servers
  * announce 127.0.0.1. No STUN/TURN, no mDNS; every wait is bounded.
  *
- * Environment (defaults): SFU_BENCH_SECONDS (15) measured per run, SFU_BENCH_WARMUP (3),
- * SFU_BENCH_KBPS (1500) video per publisher in fan-outs, SFU_BENCH_MESH_KBPS (500) in N-to-N,
+ * Environment (defaults): SFU_BENCH_SECONDS (10) measured per run, SFU_BENCH_WARMUP (3),
+ * SFU_BENCH_KBPS (1500) video per publisher in fan-outs, SFU_BENCH_MESH_KBPS (250) in N-to-N,
  * SFU_BENCH_SIZES (4,8,12), SFU_BENCH_BIG_FANOUT (50; 0 skips), SFU_BENCH_SERVERS (parley,janus),
  * SFU_BENCH_VIDEO (320x240@15: bots encode noise, so bitrate and not size sets the load),
  * SFU_BENCH_CPU_PROF (a directory: Parley runs with node --cpu-prof, one file per thread).
@@ -57,10 +57,10 @@ if (env.SFU_BENCH_IN_NS !== '1') {
   process.exit(r.status ?? 1);
 }
 
-const seconds = Number(env.SFU_BENCH_SECONDS ?? 15);
+const seconds = Number(env.SFU_BENCH_SECONDS ?? 10);
 const warmup = Number(env.SFU_BENCH_WARMUP ?? 3);
 const kbps = Number(env.SFU_BENCH_KBPS ?? 1500);
-const meshKbps = Number(env.SFU_BENCH_MESH_KBPS ?? 500);
+const meshKbps = Number(env.SFU_BENCH_MESH_KBPS ?? 250);
 const sizes = (env.SFU_BENCH_SIZES ?? '4,8,12').split(',').map(Number);
 const bigFanout = Number(env.SFU_BENCH_BIG_FANOUT ?? 50);
 const [, width, height, fps] = /^(\d+)x(\d+)@(\d+)$/.exec(env.SFU_BENCH_VIDEO ?? '320x240@15') ?? [];

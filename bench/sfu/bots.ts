@@ -67,9 +67,18 @@ export class BenchBotHost extends BotHost {
   }
 }
 
+/** Busy and total CPU seconds of the whole machine (/proc/stat), to tell when it was saturated. */
+function machineCpuSeconds(): { busy: number; total: number } {
+  const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).map(Number);
+  const total = ticks.slice(0, 8).reduce((a, b) => a + b, 0);
+  return { busy: total - ticks[3]! - ticks[4]!, total: total / 100 }; // minus idle and iowait
+}
+
 export interface Snapshot {
   at: number;
   cpu: number;
+  botCpu: number;
+  machine: { busy: number; total: number };
   stats: Map<string, BotStats>;
   frames: Map<string, Record<string, number>>;
 }
@@ -82,13 +91,16 @@ export async function snapshot(host: BotHost, pid: number, plan: Plan): Promise<
     stats.set(n, await host.stats(n));
     frames.set(n, await host.frames(n));
   }
-  return { at: performance.now(), cpu: processCpuSeconds(pid), stats, frames };
+  return { at: performance.now(), cpu: processCpuSeconds(pid), botCpu: processCpuSeconds(host.pid), machine: machineCpuSeconds(), stats, frames };
 }
 
 export interface Window {
   seconds: number;
   /** server process CPU, % of one core */
   cpuPercent: number;
+  /** the bot process's CPU, % of one core, and how busy the whole machine was (% of all cores) */
+  botCpuPercent: number;
+  machineBusyPercent: number;
   /** video bitrate each publisher sent (mean), Mbit/s, and its frame rate */
   publishedMbps: number;
   publishedFps: number;
@@ -139,6 +151,8 @@ export function compare(plan: Plan, a: Snapshot, b: Snapshot): Window {
   return {
     seconds,
     cpuPercent: ((b.cpu - a.cpu) / seconds) * 100,
+    botCpuPercent: ((b.botCpu - a.botCpu) / seconds) * 100,
+    machineBusyPercent: ((b.machine.busy - a.machine.busy) / 100 / (b.machine.total - a.machine.total)) * 100,
     publishedMbps: (sentBytes * 8) / 1e6 / seconds / Math.max(1, plan.publishers.length),
     publishedFps: encoded / seconds / Math.max(1, plan.publishers.length),
     streamsFlowing: streams,

@@ -16,7 +16,8 @@ export function printResults(
 ): void {
   console.log(`\nbench:sfu ${info.started.toISOString()}: ${info.seconds} s per run; bots send ${info.video.BOT_WIDTH}x${info.video.BOT_HEIGHT}@${info.video.BOT_FPS} noise VP8 ` +
     `at ${info.kbps} kbit/s (fan-out) / ${info.meshKbps} kbit/s (N-to-N) + Opus; Parley has one media worker.`);
-  console.log('CPU: the server process, all threads, % of one core. "streams": video streams forwarded (each with its audio).\n');
+  console.log('CPU: the server process, all threads, % of one core. "streams": video streams forwarded (each with its audio).');
+  console.log('Loss and frames are what the subscribing bots saw; when the machine is ~100% busy the bots (nice 10) fall behind, not only the server.\n');
   const rows = runs.map((r) => {
     const w = r.window;
     const per = summary.servers[r.server]?.perForwardedByRun[r.scenario];
@@ -24,10 +25,11 @@ export function printResults(
       r.scenario, r.server, String(r.forwarded), `${w.streamsFlowing}${r.flowing ? '' : ' (!)'}`, f(w.publishedMbps, 2), f(w.cpuPercent),
       f(per, 2), f(w.receivedPps, 0), f(summary.servers[r.server]?.packetsPerCore[r.scenario], 0),
       f(w.videoLossPercent, 3), f(w.audioLossPercent, 3), `${f(w.deliveredFps)} / ${f(w.worstDeliveredFps)} of ${f(w.publishedFps)}`,
+      f(w.botCpuPercent, 0), f(w.machineBusyPercent, 0),
     ];
   });
   console.log(table(
-    ['run', 'server', 'streams', 'flowing', 'Mbit/s per pub', 'CPU %', 'CPU %/fwd stream', 'pkt/s fwd', 'pkt/s per core', 'video loss %', 'audio loss %', 'fps per stream: mean / worst of sent'],
+    ['run', 'server', 'streams', 'flowing', 'Mbit/s per pub', 'CPU %', 'CPU %/fwd stream', 'pkt/s fwd', 'pkt/s per core', 'video loss %', 'audio loss %', 'fps per stream: mean / worst of sent', 'bots CPU %', 'machine busy %'],
     rows,
   ));
 
