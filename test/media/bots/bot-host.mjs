@@ -19,7 +19,7 @@ const GATHER_TIMEOUT_MS = 5000;
  * A few precomputed I420 frames shared by all bots: a moving diagonal pattern plus a block of
  * noise, so that the encoder produces a few packets per frame (NACK needs something to lose).
  */
-const FRAMES = Array.from({ length: 8 }, (_, f) => {
+const FRAMES = process.env.BOT_NOISE ? noiseFrames() : Array.from({ length: 8 }, (_, f) => {
   const data = new Uint8Array((WIDTH * HEIGHT * 3) / 2);
   for (let y = 0; y < HEIGHT; y++) {
     for (let x = 0; x < WIDTH; x++) data[y * WIDTH + x] = (x + y + f * 8) & 0xff;
@@ -31,6 +31,22 @@ const FRAMES = Array.from({ length: 8 }, (_, f) => {
   data.fill(128, WIDTH * HEIGHT);
   return data;
 });
+
+/**
+ * BOT_NOISE=F (bench/sfu.ts): 30 frames whose top fraction F (0–1] is random luma, which no
+ * encoder can compress, so the video bitrate is what the encoder is allowed (x-google-*-bitrate
+ * in the answer); the rest is the moving pattern. All noise overshoots even at the coarsest
+ * quantizer and the encoder then drops frames.
+ */
+function noiseFrames() {
+  const rows = Math.round(HEIGHT * Math.min(1, Number(process.env.BOT_NOISE) || 1));
+  return Array.from({ length: 30 }, (_, f) => {
+    const data = new Uint8Array((WIDTH * HEIGHT * 3) / 2);
+    for (let i = 0; i < WIDTH * HEIGHT; i++) data[i] = i < rows * WIDTH ? Math.floor(Math.random() * 256) : ((i % WIDTH) + Math.floor(i / WIDTH) + f * 8) & 0xff;
+    data.fill(128, WIDTH * HEIGHT);
+    return data;
+  });
+}
 
 /** A solid I420 frame of the colour [Y, U, V]: recordings are checked by their colours. */
 function solidFrame([y, u, v]) {
@@ -142,6 +158,7 @@ class Bot {
         mid: s.mid ?? midByTrack[s.trackIdentifier] ?? null,
         kind: s.kind ?? s.mediaType,
         packetsReceived: s.packetsReceived ?? 0,
+        bytesReceived: s.bytesReceived ?? 0,
         packetsLost: s.packetsLost ?? 0,
         nackCount: s.nackCount ?? 0,
         pliCount: s.pliCount ?? 0,
@@ -155,6 +172,7 @@ class Bot {
       out.outbound.push({
         kind: s.kind ?? s.mediaType,
         packetsSent: s.packetsSent ?? 0,
+        bytesSent: s.bytesSent ?? 0,
         pliCount: s.pliCount ?? 0,
         nackCount: s.nackCount ?? 0,
         framesEncoded: s.framesEncoded ?? 0,

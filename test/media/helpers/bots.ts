@@ -22,6 +22,7 @@ export interface InboundStats {
   mid: string | null;
   kind: 'audio' | 'video';
   packetsReceived: number;
+  bytesReceived: number;
   packetsLost: number;
   nackCount: number;
   pliCount: number;
@@ -33,7 +34,7 @@ export interface BotStats {
   pub: string;
   sub: string;
   inbound: InboundStats[];
-  outbound: { kind: string; packetsSent: number; pliCount: number; nackCount: number; framesEncoded: number; keyFramesEncoded: number }[];
+  outbound: { kind: string; packetsSent: number; bytesSent: number; pliCount: number; nackCount: number; framesEncoded: number; keyFramesEncoded: number }[];
 }
 
 export class BotHost {
