@@ -10,6 +10,7 @@ import {
   type IceCandidateInit,
   type MediaPeerEvents,
   type PausedVideo,
+  type VideoSize,
   type PeerStats,
   type PublishAnswer,
   type SubscriberOffer,
@@ -116,6 +117,11 @@ export class MediaPeer extends EventEmitter<MediaPeerEvents> {
    */
   requestSubscriberOffer(opts: { iceRestart?: boolean } = {}): Promise<void> {
     return this.call('requestSubscriberOffer', { iceRestart: opts.iceRestart === true });
+  }
+
+  /** What the participant's page shows each video in (a small tile gets a low simulcast layer). */
+  setVideoSizes(sizes: VideoSize[]): Promise<void> {
+    return this.call('setVideoSizes', { sizes });
   }
 
   stats(): Promise<PeerStats> {

@@ -9,6 +9,7 @@ import type {
   IceServer,
   MediaErrorCode,
   PausedVideo,
+  VideoSize,
   PeerStats,
   PublishAnswer,
   SubscriberOffer,
@@ -48,6 +49,7 @@ export interface WorkerRequests {
   setHeld: [{ roomId: string; peerId: string; held: HeldSources }, void];
   /** `iceRestart`: the offer has new ICE credentials (the browser's network dropped or changed). */
   requestSubscriberOffer: [{ roomId: string; peerId: string; iceRestart?: boolean }, void];
+  setVideoSizes: [{ roomId: string; peerId: string; sizes: VideoSize[] }, void];
   peerStats: [{ roomId: string; peerId: string }, PeerStats];
   workerStats: [Record<string, never>, WorkerCounters];
   closeAll: [{ reason: CloseReason }, void];

@@ -192,6 +192,8 @@ export interface PublishedTrackStats extends TrackEvent {
   subscribers: number;
   /** the codec the publisher sends, as negotiated (`video/H264`, `video/VP8`, `audio/opus`) */
   codec: string | undefined;
+  /** its streams, lowest first: one, or its simulcast layers (rid) */
+  layers: { rid: string | undefined; flowing: boolean; kbps: number; width: number; height: number }[];
 }
 
 /** Counters of one forwarded track on a subscriber transport. */
@@ -212,6 +214,10 @@ export interface DownTrackStats {
   codec: string | undefined;
   /** video packets not forwarded because the subscriber did not accept the publisher's codec */
   undecodable: number;
+  /** the simulcast layer forwarded now (undefined: none yet) and the one it moves to; paused by last-N or the link */
+  layer: number | undefined;
+  targetLayer: number;
+  paused: boolean;
 }
 
 export interface PeerStats {
@@ -299,11 +305,22 @@ export interface MediaRoomEvents {
   closed: [reason: CloseReason];
 }
 
-/** A video a participant does not receive now, and why (`last-n`: not among the recent speakers). */
+/**
+ * A video a participant does not receive now, and why: `last-n` (not among the latest speakers)
+ * or `bandwidth` (the participant's downlink cannot carry it with the rest).
+ */
 export interface PausedVideo {
   peerId: string;
-  source: 'camera';
-  reason: 'last-n';
+  source: 'camera' | 'screen';
+  reason: 'last-n' | 'bandwidth';
+}
+
+/** How large a participant's page shows one video (device pixels; 0×0: not on screen). */
+export interface VideoSize {
+  peerId: string;
+  source: 'camera' | 'screen';
+  width: number;
+  height: number;
 }
 
 export interface MediaPeerEvents {

@@ -37,6 +37,8 @@ export const ICE_RESTART_LIMIT = { count: 20, windowMs: 60_000 } as const;
 /** The browser pings this often; the server drops a socket silent for 3 intervals. */
 export const PING_INTERVAL_MS = 10_000;
 export const CHAT_MAX_LENGTH = 2000;
+/** Videos a `videoSizes` message may describe. */
+export const VIDEO_SIZES_MAX = 200;
 
 /** Embedded in the link page as JSON (script#parley-bootstrap). */
 export interface RoomBootstrap {
@@ -179,6 +181,12 @@ export type ClientMessage =
    */
   | { type: 'restartIce' }
   /**
+   * How large this page shows each remote video now, in device pixels (0×0: not on screen), the
+   * whole list each time it changes: the server sends a small tile a lower-resolution layer of a
+   * simulcast camera. At most VIDEO_SIZES_MAX entries.
+   */
+  | { type: 'videoSizes'; sizes: { participantId: string; source: 'camera' | 'screen'; width: number; height: number }[] }
+  /**
    * Turns one of your sources on or off. `seen`: the latest `muteRequested.request` this page had
    * received when it sent this; an unmute sent before a newer mute request reached the page is
    * overtaken by that request and ignored (the page is about to comply with it).
@@ -235,11 +243,12 @@ export type ServerMessage =
   | { type: 'participantLeft'; participantId: string }
   | { type: 'activeSpeaker'; participantId: string | null }
   /**
-   * The videos you do not receive now, the whole list each time (empty: every video). `last-n`:
-   * a big meeting sends each person only the cameras of those who spoke most recently; show
-   * their avatar instead of a frozen picture. Audio always flows.
+   * The videos you do not receive now, the whole list each time (empty: every video); show the
+   * avatar instead of a frozen picture. `last-n`: a big meeting sends each person only the
+   * cameras of those who spoke most recently. `bandwidth`: your connection cannot carry this
+   * video with the others now (the server tries again from time to time). Audio always flows.
    */
-  | { type: 'videoPaused'; videos: { participantId: string; source: 'camera'; reason: 'last-n' }[] }
+  | { type: 'videoPaused'; videos: { participantId: string; source: 'camera' | 'screen'; reason: 'last-n' | 'bandwidth' }[] }
   /**
    * The recording started or stopped. `error`: it stopped by itself (e.g. the server's disk is
    * full); the meeting goes on.

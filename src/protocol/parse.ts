@@ -1,6 +1,6 @@
 /** Validation of what browsers send: the join and invitation requests and the socket messages. */
 import {
-  CHAT_MAX_LENGTH, type ClientMessage, type IceCandidate, type InvitationRequest, type JoinRequest, type RoomLink, type TrackSource,
+  CHAT_MAX_LENGTH, VIDEO_SIZES_MAX, type ClientMessage, type IceCandidate, type InvitationRequest, type JoinRequest, type RoomLink, type TrackSource,
 } from './messages.js';
 
 const SOURCES: readonly TrackSource[] = ['microphone', 'camera', 'screen'];
@@ -70,6 +70,18 @@ function candidate(v: unknown): IceCandidate | null {
   };
 }
 
+const pixels = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 16_384;
+
+function videoSizes(v: unknown): Extract<ClientMessage, { type: 'videoSizes' }>['sizes'] {
+  if (!Array.isArray(v) || v.length > VIDEO_SIZES_MAX) throw new ProtocolError(`videoSizes needs sizes, a list of at most ${VIDEO_SIZES_MAX}`);
+  return v.map((s: unknown) => {
+    if (!isObj(s) || !str(s.participantId, 64) || (s.source !== 'camera' && s.source !== 'screen') || !pixels(s.width) || !pixels(s.height)) {
+      throw new ProtocolError('each of videoSizes.sizes needs participantId, source camera|screen, and width and height in pixels');
+    }
+    return { participantId: s.participantId, source: s.source, width: s.width, height: s.height };
+  });
+}
+
 /** Checks one WebSocket message from a browser; anything malformed is a ProtocolError. */
 export function parseClientMessage(raw: string): ClientMessage {
   let m: unknown;
@@ -126,6 +138,8 @@ export function parseClientMessage(raw: string): ClientMessage {
       return { type: 'recording', action: m.action };
     case 'ping':
       return { type: 'ping', t: typeof m.t === 'number' ? m.t : 0 };
+    case 'videoSizes':
+      return { type: 'videoSizes', sizes: videoSizes(m.sizes) };
     default:
       throw new ProtocolError(`unknown message type "${m.type.slice(0, 40)}"`);
   }

@@ -46,6 +46,9 @@ export class MessageHandlers {
           return session.send({ type: 'error', code: 'rate_limited', message: `ICE may be restarted at most ${ICE_RESTART_LIMIT.count} times a minute` });
         }
         return this.media.restartIce(room, session);
+      case 'videoSizes':
+        session.videoSizes = m.sizes.map((s) => ({ peerId: s.participantId, source: s.source, width: s.width, height: s.height }));
+        return this.media.sendVideoSizes(session);
       case 'setMuted':
         if (!m.muted) {
           // An unmute already on its way when a moderator's mute was sent: the mute wins. The

@@ -70,11 +70,17 @@ export class MediaBridge {
       if (reason === 'worker-died' || reason === 'room-closed' || reason === 'codec-change') session.send({ type: 'mediaReset' });
     });
     this.resendOffer(session);
+    if (session.videoSizes.length > 0) void peer.setVideoSizes(session.videoSizes).catch(() => undefined);
     // A fresh peer: whatever the page knew of paused videos was about the one before.
     if (!peer.videoPaused.length) this.sendVideoPaused(session);
     // Flags may have changed while the peer was being added (a mute, a settings change).
     await this.apply(session);
     return peer;
+  }
+
+  /** What the page shows each video in, for its simulcast layers (no peer yet: told when it starts). */
+  async sendVideoSizes(session: Session): Promise<void> {
+    if (session.peer && !session.peer.closed) await session.peer.setVideoSizes(session.videoSizes);
   }
 
   /** New ICE credentials on the seat's transports: the subscriber's come in a new offer. */

@@ -1,6 +1,6 @@
 import type { WebSocket } from 'ws';
 import { ICE_RESTART_LIMIT, RestartBudget, seatReconnecting, type LinkRef, type SeatSource } from '../core/index.js';
-import type { MediaPeer, MediaRoom, TransportRole, TransportState } from '../media/index.js';
+import type { MediaPeer, MediaRoom, TransportRole, TransportState, VideoSize } from '../media/index.js';
 import type { ChatMessage, ParticipantInfo, Permissions, ServerMessage } from '../protocol/messages.js';
 
 /**
@@ -32,6 +32,8 @@ export class Session {
   readonly restarts = new RestartBudget();
   /** This seat's ICE restarts (`restartIce`), limited by the core. */
   readonly iceRestarts = new RestartBudget(ICE_RESTART_LIMIT);
+  /** What the page said about its video tiles (`videoSizes`); a fresh media peer is told again. */
+  videoSizes: VideoSize[] = [];
   /** How media last reported each transport of the current peer (undefined: not connected yet). */
   transports: Record<TransportRole, TransportState | undefined> = { publisher: undefined, subscriber: undefined };
   private queue: Promise<void> = Promise.resolve();

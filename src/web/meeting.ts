@@ -13,6 +13,7 @@ import { Store } from './store.ts';
 import { refusedSourceText } from './texts.ts';
 import { Timers } from './timers.ts';
 import { storage } from './util.ts';
+import { VideoSizeReporter } from './video-sizes.ts';
 
 const NAME_PREF = 'parley.name';
 /** Session endings that end the meeting itself (not just this person's part in it). */
@@ -36,6 +37,8 @@ export class Meeting {
   private readonly connection: Connection;
   private readonly media: MediaSession;
   private readonly countdown: Countdown;
+  /** kept for the page's lifetime: it measures the video tiles on a timer */
+  readonly videoSizes: VideoSizeReporter;
   private name: string | undefined;
   private leaving = false;
   private problemSeq = 0;
@@ -77,7 +80,7 @@ export class Meeting {
       activeSpeaker: null,
       featured: null,
       view: savedView(),
-      pausedVideos: [],
+      pausedVideos: {},
       recording: bootstrap.recording ?? false,
       chat: [],
       unreadChat: 0,
@@ -99,6 +102,7 @@ export class Meeting {
     );
     this.controls = new Controls(this.store, this.local, this.notices, send, () => this.isViewer);
     this.countdown = new Countdown(this.store, this.timers);
+    this.videoSizes = new VideoSizeReporter(send, () => this.phase === 'room', () => this.store.get().self?.id);
     this.name = bootstrap.person?.name;
     if (this.phase === 'countdown') this.countdown.aim(-1);
     if (this.phase === 'prejoin' && bootstrap.link.kind === 'personal') this.prefetched = requestJoin(bootstrap, {}, undefined, false);
@@ -409,7 +413,7 @@ export class Meeting {
     this.timers.clearAll();
     this.media.close();
     this.local.stopAll();
-    this.store.set({ audioBlocked: false, activeSpeaker: null, featured: null, pausedVideos: [] });
+    this.store.set({ audioBlocked: false, activeSpeaker: null, featured: null, pausedVideos: {} });
   }
 
   private resetRoom(): void {
@@ -452,10 +456,14 @@ export class Meeting {
         return self ? [self, ...others] : [...others];
       },
       selfId: (): string | undefined => this.store.get().self?.id,
-      remoteSources: (): { participantId: string; source: TrackSource }[] => {
-        const list: { participantId: string; source: TrackSource }[] = [];
+      // `trackId`: the MediaStreamTrack's id, which getStats reports as `trackIdentifier`.
+      remoteSources: (): { participantId: string; source: TrackSource; trackId: string }[] => {
+        const list: { participantId: string; source: TrackSource; trackId: string }[] = [];
         for (const [participantId, media] of this.store.get().remote) {
-          for (const source of ['microphone', 'camera', 'screen'] as const) if (media[source]) list.push({ participantId, source });
+          for (const source of ['microphone', 'camera', 'screen'] as const) {
+            const track = media[source];
+            if (track) list.push({ participantId, source, trackId: track.id });
+          }
         }
         return list;
       },

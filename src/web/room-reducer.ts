@@ -1,6 +1,6 @@
 import type { EmbedEventName, ParticipantInfo, Permissions, ServerMessage } from '../protocol/messages.ts';
 import { sentence } from './notices.ts';
-import type { AppState } from './state.ts';
+import type { AppState, PauseReason } from './state.ts';
 
 /** Chat kept on the page: the newest this many messages. */
 const CHAT_KEPT = 500;
@@ -64,8 +64,14 @@ export function reduceRoom(state: AppState, m: ServerMessage): RoomUpdate | unde
       // The speaker view keeps the last other person who spoke large, also while we talk.
       if (m.participantId && m.participantId !== state.self?.id) return { patch: { activeSpeaker: m.participantId, featured: m.participantId } };
       return { patch: { activeSpeaker: m.participantId } };
-    case 'videoPaused':
-      return { patch: { pausedVideos: Array.isArray(m.videos) ? m.videos.filter((v) => v?.source === 'camera').map((v) => String(v.participantId)) : [] } };
+    case 'videoPaused': {
+      // The whole list, on every change.
+      const pausedVideos: Record<string, PauseReason> = {};
+      for (const v of Array.isArray(m.videos) ? m.videos : []) {
+        if ((v?.source === 'camera' || v?.source === 'screen') && (v.reason === 'last-n' || v.reason === 'bandwidth')) pausedVideos[`${v.participantId}:${v.source}`] = v.reason;
+      }
+      return { patch: { pausedVideos } };
+    }
     case 'recording': {
       const said = m.recording ? 'Recording started' : m.error ? `Recording stopped: ${m.error}` : 'Recording stopped';
       return { patch: { recording: m.recording }, announce: said, toast: said };

@@ -89,6 +89,8 @@ export interface Toast {
   text: string;
 }
 
+export type PauseReason = 'last-n' | 'bandwidth';
+
 export interface AppState {
   phase: Phase;
   bootstrap: RoomBootstrap;
@@ -115,8 +117,11 @@ export interface AppState {
   featured: string | null;
   /** Grid of everyone, or the speaker view (the latest speaker large, the others in a strip). */
   view: 'grid' | 'speaker';
-  /** People whose camera the server does not send us now (last-N: not among the latest speakers). */
-  pausedVideos: string[];
+  /**
+   * Videos the server does not send us now (`participantId:source` → why): `last-n` (not among
+   * the latest speakers), `bandwidth` (our connection cannot carry it with the others now).
+   */
+  pausedVideos: Readonly<Record<string, PauseReason>>;
   /** The meeting is being recorded (the server says so). */
   recording: boolean;
   chat: ChatMessage[];

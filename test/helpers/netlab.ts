@@ -60,6 +60,11 @@ export interface NetLab {
   limitDownlink(limit: LinkLimit | undefined): Promise<void>;
   /** The same for the participant's uplink (participant → server). */
   limitUplink(limit: LinkLimit | undefined): Promise<void>;
+  /**
+   * This share (percent) of the UDP packets reaching the participant is dropped at random
+   * (nftables numgen: the kernel here has no netem); 0: none.
+   */
+  loseDownlink(percent: number): Promise<void>;
   /** An http://127.0.0.1:PORT in the test's own namespace that reaches `port` on SERVER_IP. */
   forward(port: number): Promise<string>;
   /**
@@ -143,6 +148,13 @@ export async function makeNetLab(): Promise<NetLab> {
       },
       limitDownlink: (limit) => shape(inServer, SERVER_DEV, limit),
       limitUplink: (limit) => shape(inClient, CLIENT_DEV, limit),
+      async loseDownlink(percent) {
+        await ns(inClient, 'nft', 'delete', 'table', 'inet', 'netlab').catch(() => undefined);
+        if (percent <= 0) return;
+        const rules = join(dir, 'loss.nft');
+        writeFileSync(rules, `table inet netlab {\n  chain lossy {\n    type filter hook input priority 0; policy accept;\n    iifname "${CLIENT_DEV}" meta l4proto udp numgen random mod 100 < ${Math.round(percent)} drop\n  }\n}\n`);
+        await ns(inClient, 'nft', '-f', rules);
+      },
       async forward(port) {
         return `http://127.0.0.1:${await forwardInto(inServer, SERVER_IP, port, 0)}`;
       },

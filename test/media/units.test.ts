@@ -157,9 +157,10 @@ describe('keyframe request (PLI) rate limit', () => {
 
 describe('DownTrack', () => {
   /** A subscriber m-line on a connected transport that records what it is given to send. */
-  function downTrack(subscriberCodecs = [{ payloadType: 96, mimeType: 'video/VP8' }, { payloadType: 108, mimeType: 'video/H264' }]) {
+  function downTrack(subscriberCodecs = [{ payloadType: 96, mimeType: 'video/VP8' }, { payloadType: 108, mimeType: 'video/H264' }], layers = 1) {
     const sent: RtpPacket[] = [];
     let keyframeRequests = 0;
+    const requestedLayers: (number | undefined)[] = [];
     const none = { subscribe: () => ({ unSubscribe: () => undefined }) };
     // Only the members DownTrack touches; the casts stand in for werift's and our classes.
     const transceiver = {
@@ -180,14 +181,18 @@ describe('DownTrack', () => {
       kind: 'video',
       addDownTrack: () => undefined,
       removeDownTrack: () => undefined,
-      requestKeyframe: () => void keyframeRequests++,
+      layers: Array.from({ length: layers }, () => ({})),
+      requestKeyframe: (layer?: number) => void (keyframeRequests++, requestedLayers.push(layer)),
       // the publisher's payload types: 96 VP8, 102 H.264
       codecOf: (pt: number) => (pt === 96 ? 'vp8' : pt === 102 ? 'h264' : undefined),
     } as unknown as PublishedTrack;
     const ctx = { counters: { packetsIn: 0, bytesIn: 0, packetsOut: 0, bytesOut: 0 } } as unknown as WorkerContext;
     const down = new DownTrack(ctx, track, transceiver, new SeqTsRewriter(90_000));
-    return { down, sent, requests: () => keyframeRequests };
+    return { down, sent, requests: () => keyframeRequests, requestedLayers };
   }
+  const codecOf = (pt: number) => (pt === 96 ? 'vp8' : pt === 102 ? 'h264' : undefined);
+  /** One packet from simulcast layer `layer`, as PublishedTrack hands it over. */
+  const give = (down: DownTrack, packet: RtpPacket, layer = 0) => down.forward(packet, undefined, layer, codecOf(packet.header.payloadType), 0);
   const vp8 = (seq: number, keyframeStart: boolean) => {
     const header = new RtpHeader();
     header.ssrc = 1111;
@@ -201,12 +206,12 @@ describe('DownTrack', () => {
   it('starts a video stream on a keyframe, asking for one meanwhile, then forwards in one numbering', () => {
     const { down, sent, requests } = downTrack();
     const before = requests(); // the constructor asks once on a connected transport
-    down.forward(vp8(100, false), undefined);
-    down.forward(vp8(101, false), undefined);
+    give(down, vp8(100, false));
+    give(down, vp8(101, false));
     expect(sent).toEqual([]);
     expect(requests() - before).toBe(2);
-    down.forward(vp8(102, true), undefined);
-    down.forward(vp8(103, false), undefined);
+    give(down, vp8(102, true));
+    give(down, vp8(103, false));
     expect(sent).toHaveLength(2);
     expect((sent[1]!.header.sequenceNumber - sent[0]!.header.sequenceNumber) & 0xffff).toBe(1);
     expect(requests() - before).toBe(2);
@@ -225,28 +230,68 @@ describe('DownTrack', () => {
 
   it('forwards H.264 under the subscriber\'s H.264 payload type, from an SPS/IDR on', () => {
     const { down, sent } = downTrack();
-    down.forward(h264(10, false), undefined);
+    give(down, h264(10, false));
     expect(sent).toEqual([]);
-    down.forward(h264(11, true), undefined);
-    down.forward(h264(12, false), undefined);
+    give(down, h264(11, true));
+    give(down, h264(12, false));
     expect(sent.map(codecOfSent)).toEqual(['video/H264', 'video/H264']);
     expect(down.stats()).toMatchObject({ codec: 'video/H264', undecodable: 0 });
   });
 
   it('forwards nothing of a codec the subscriber did not accept, and counts it', () => {
     const { down, sent } = downTrack([{ payloadType: 120, mimeType: 'video/VP8' }]);
-    down.forward(h264(10, true), undefined);
-    down.forward(h264(11, false), undefined);
+    give(down, h264(10, true));
+    give(down, h264(11, false));
     expect(sent).toEqual([]);
     expect(down.stats().undecodable).toBe(2);
   });
 
+  /** A VP8 packet of simulcast layer `layer` (its own SSRC, sequence and timestamp spaces). */
+  const layered = (layer: number, seq: number, keyframeStart: boolean) => {
+    const packet = vp8(seq, keyframeStart);
+    packet.header.ssrc = 5000 + layer;
+    packet.header.sequenceNumber = (layer * 20_000 + seq) & 0xffff;
+    packet.header.timestamp = layer * 7_000_000 + seq * 3000;
+    return packet;
+  };
+
+  it('forwards one simulcast layer, the top one first, and moves to another at that layer\'s keyframe, in one numbering', () => {
+    const { down, sent, requestedLayers } = downTrack(undefined, 3);
+    const all = (seq: number, keyframe: boolean) => [0, 1, 2].forEach((layer) => give(down, layered(layer, seq, keyframe), layer));
+    all(1, true);
+    all(2, false);
+    expect(sent.map((p) => p.payload)).toHaveLength(2); // layer 2 only
+    requestedLayers.length = 0;
+    down.setLayer(0);
+    expect(requestedLayers).toEqual([0]); // a keyframe on the new layer, asked for at once
+    all(3, false); // no keyframe on layer 0 yet: layer 2 still flows
+    all(4, true); // layer 0's keyframe: the switch
+    all(5, false);
+    expect(sent).toHaveLength(5);
+    expect(down.layer).toEqual({ current: 0, target: 0 });
+    const seqs = sent.map((p) => p.header.sequenceNumber);
+    for (let i = 1; i < seqs.length; i++) expect((seqs[i]! - seqs[i - 1]!) & 0xffff).toBe(1);
+    const ts = sent.map((p) => p.header.timestamp);
+    for (let i = 1; i < ts.length; i++) expect(((ts[i]! - ts[i - 1]!) >>> 0) < 90_000).toBe(true); // no jump across layers
+  });
+
+  it('drops padding-only packets of layers it does not forward, without asking for keyframes', () => {
+    const { down, sent, requestedLayers } = downTrack(undefined, 3);
+    give(down, layered(2, 1, true), 2);
+    requestedLayers.length = 0;
+    const padding = layered(1, 2, false);
+    padding.payload = Buffer.alloc(0);
+    give(down, padding, 1);
+    expect(sent).toHaveLength(1);
+    expect(requestedLayers).toEqual([]);
+  });
+
   it('restarts the stream on a keyframe when the publisher switches codec', () => {
     const { down, sent } = downTrack();
-    down.forward(h264(10, true), undefined);
-    down.forward(vp8(11, false), undefined); // VP8 interframe: cannot start the new codec
+    give(down, h264(10, true));
+    give(down, vp8(11, false)); // VP8 interframe: cannot start the new codec
     expect(sent).toHaveLength(1);
-    down.forward(vp8(12, true), undefined);
+    give(down, vp8(12, true));
     expect(sent.map(codecOfSent)).toEqual(['video/H264', 'video/VP8']);
     expect((sent[1]!.header.sequenceNumber - sent[0]!.header.sequenceNumber) & 0xffff).toBe(1);
   });
@@ -329,6 +374,13 @@ describe('SDP helpers', () => {
       ['audio', '0', 'sendonly', 9],
       ['video', '1', 'inactive', 0],
     ]);
+  });
+
+  it('reads the simulcast rids an offer sends, in its order, without paused marks or alternatives', () => {
+    const sdp = ['v=0', 'm=video 9 UDP/TLS/RTP/SAVPF 96', 'a=mid:1', 'a=sendonly', 'a=rid:q send', 'a=rid:h send', 'a=rid:f send', 'a=simulcast:send q;~h;f,f2', ''].join('\r\n');
+    const [m] = parseMediaSections(sdp);
+    expect(m).toMatchObject({ simulcast: true, sendRids: ['q', 'h', 'f'] });
+    expect(parseMediaSections(sdp.replace(/a=simulcast.*\r\n/, ''))[0]).toMatchObject({ simulcast: false, sendRids: [] });
   });
 
   it('fits a publisher answer to the offer: rejected m-lines leave BUNDLE, inactive ones keep a port', () => {

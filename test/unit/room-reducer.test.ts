@@ -17,7 +17,7 @@ const bootstrap: RoomBootstrap = { link: { kind: 'public', code: 'abcd1234' }, m
 function state(patch: Partial<AppState> = {}): AppState {
   return {
     phase: 'room', bootstrap, title: 'Planning', waiting: [], self: person('me', 'Me'), others: [], permissions: allowed,
-    remote: new Map(), activeSpeaker: null, featured: null, view: 'grid', pausedVideos: [], recording: false, chat: [], unreadChat: 0, panel: null, toasts: [], announcement: '', audioBlocked: false,
+    remote: new Map(), activeSpeaker: null, featured: null, view: 'grid', pausedVideos: {}, recording: false, chat: [], unreadChat: 0, panel: null, toasts: [], announcement: '', audioBlocked: false,
     local: { micOn: true, camOn: true, audioInputs: [], videoInputs: [], starting: false, canShareScreen: true },
     ...patch,
   };
@@ -104,9 +104,13 @@ describe('reduceRoom', () => {
   });
 
   it('paused videos are taken whole: the cameras the server does not send now', () => {
-    const videos = [{ participantId: 'a', source: 'camera', reason: 'last-n' }] as const;
-    expect(reduceRoom(state(), { type: 'videoPaused', videos: [...videos] })).toEqual({ patch: { pausedVideos: ['a'] } });
-    expect(reduceRoom(state({ pausedVideos: ['a'] }), { type: 'videoPaused', videos: [] })).toEqual({ patch: { pausedVideos: [] } });
+    const videos = [
+      { participantId: 'a', source: 'camera', reason: 'last-n' },
+      { participantId: 'b', source: 'screen', reason: 'bandwidth' },
+      { participantId: 'c', source: 'microphone', reason: 'bandwidth' },
+    ] as unknown as Extract<ServerMessage, { type: 'videoPaused' }>['videos'];
+    expect(reduceRoom(state(), { type: 'videoPaused', videos })).toEqual({ patch: { pausedVideos: { 'a:camera': 'last-n', 'b:screen': 'bandwidth' } } });
+    expect(reduceRoom(state({ pausedVideos: { 'a:camera': 'last-n' } }), { type: 'videoPaused', videos: [] })).toEqual({ patch: { pausedVideos: {} } });
   });
 
   it('leaves session and media messages to the Meeting', () => {

@@ -4,13 +4,27 @@ import { RTP_EXTENSION_URI, RtpHeader, RtpPacket, type RTCRtpCodecParameters, ty
 import type { DownTrackStats } from '../types.js';
 import type { WorkerContext } from './context.js';
 import type { AudioLevel, PublishedTrack } from './published-track.js';
-import { isKeyframeStart, videoCodecOf, type VideoCodec } from './codecs.js';
+import { videoCodecOf, type VideoCodec } from './codecs.js';
+import { LayerSwitch } from './layer-switch.js';
 
 const ONE_BYTE_PROFILE = 0xbede;
 export const CLOCK_RATE = { audio: 48_000, video: 90_000 } as const;
 
 /** 1-byte audio-level payloads, indexed by (v << 7) | level; built once to avoid per-packet allocation. */
 const AUDIO_LEVEL_PAYLOADS = Array.from({ length: 256 }, (_, i) => Buffer.from([i]));
+
+/**
+ * Now as abs-send-time (6.18 fixed-point seconds, 24 bits). Ours replaces werift's, which it
+ * builds from an NTP time whose fraction is the decimal digits of the seconds (not a binary
+ * fraction): Chrome's receive-side estimate made from those held still through a saturated link
+ * for 24 s, then collapsed.
+ */
+function absSendTime(): Buffer {
+  const value = Math.floor(((performance.timeOrigin + performance.now()) / 1000) * 262_144) % 0x1000000;
+  const out = Buffer.allocUnsafe(3);
+  out.writeUIntBE(value, 0, 3);
+  return out;
+}
 
 /** a is newer than b in 16-bit sequence space */
 function seqNewer(a: number, b: number): boolean {
@@ -82,8 +96,10 @@ export class SeqTsRewriter {
 export class DownTrack {
   private readonly unsubscribers: (() => void)[] = [];
   private closed = false;
-  /** Last-N: this subscriber does not receive this video now. */
+  /** Last-N or its link: this subscriber does not receive this video now. */
   private paused = false;
+  /** which simulcast layer it receives (the only one when not simulcast) */
+  private readonly layerSwitch: LayerSwitch;
   private packets = 0;
   private bytes = 0;
   private nacksReceived = 0;
@@ -98,16 +114,21 @@ export class DownTrack {
   private undecodable = 0;
   /** header-extension id of ssrc-audio-level on the subscriber m-line, if negotiated */
   private readonly audioLevelId: number | undefined;
+  /** header-extension id of abs-send-time on the subscriber m-line, if negotiated (video) */
+  private readonly absSendTimeId: number | undefined;
 
   constructor(
     private readonly ctx: WorkerContext,
     readonly track: PublishedTrack,
     readonly transceiver: RTCRtpTransceiver,
     /** owned by the subscriber m-line, so numbering continues when the m-line is reused */
-    private readonly rewriter: SeqTsRewriter,
+    rewriter: SeqTsRewriter,
   ) {
     rewriter.reset();
+    this.layerSwitch = new LayerSwitch(track.kind, rewriter, (layer) => track.requestKeyframe(layer));
+    this.layerSwitch.setTarget(track.layers.length - 1);
     this.audioLevelId = transceiver.headerExtensions.find((e) => e.uri === RTP_EXTENSION_URI.audioLevelIndication)?.id;
+    this.absSendTimeId = transceiver.headerExtensions.find((e) => e.uri === RTP_EXTENSION_URI.absSendTime)?.id;
     const sender = transceiver.sender;
     const pli = sender.onPictureLossIndication.subscribe(() => this.onKeyframeRequest());
     const nack = sender.onGenericNack.subscribe(() => {
@@ -133,7 +154,28 @@ export class DownTrack {
    * continues this m-line's numbering, on a keyframe for video.
    */
   restartStream(): void {
-    this.rewriter.reset();
+    this.layerSwitch.restart();
+  }
+
+  /** The simulcast layer it receives now (undefined: none yet), and the one it moves to. */
+  get layer(): { current: number | undefined; target: number } {
+    return { current: this.layerSwitch.currentLayer, target: this.layerSwitch.targetLayer };
+  }
+
+  /** Packets sent to the subscriber so far, and how many of them it reported lost (RTCP RR, cumulative). */
+  get sentAndLost(): { sent: number; lost: number } {
+    // werift's RTCRtpSender keeps the RR's count in a field its types call private.
+    const lost = (this.transceiver.sender as unknown as { remotePacketsLost?: number }).remotePacketsLost ?? 0;
+    return { sent: this.packets, lost };
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /** Moves to another simulcast layer at its next keyframe (the allocator's choice). */
+  setLayer(layer: number): void {
+    this.layerSwitch.setTarget(Math.max(0, Math.min(layer, this.track.layers.length - 1)));
   }
 
   /**
@@ -144,37 +186,30 @@ export class DownTrack {
     if (paused === this.paused || this.closed) return;
     this.paused = paused;
     if (paused) return;
-    this.rewriter.reset();
-    this.track.requestKeyframe();
+    this.layerSwitch.restart();
+    this.track.requestKeyframe(this.layerSwitch.targetLayer);
   }
 
   onKeyframeRequest(): void {
     if (this.paused) return; // a frozen picture is expected; the resume asks for a keyframe
     this.keyframeRequests++;
-    this.track.requestKeyframe();
+    this.track.requestKeyframe(this.layerSwitch.currentLayer ?? this.layerSwitch.targetLayer);
   }
 
-  forward(rtp: RtpPacket, level: AudioLevel | undefined): void {
+  /** One packet of the track, from simulcast layer `layer` (`codec`: a video packet's). */
+  forward(rtp: RtpPacket, level: AudioLevel | undefined, layer: number, codec: VideoCodec | undefined, now: number): void {
     if (this.closed || this.paused) return;
     const h = rtp.header;
-    const now = performance.now();
-    if (this.track.kind === 'video' && !this.pickVideoCodec(h.payloadType)) {
+    // Before DTLS is up werift drops what we send: a keyframe forwarded now would be lost and the
+    // subscriber left waiting. SubscriberTransport asks for a keyframe when it connects.
+    if (this.transceiver.sender.dtlsTransport?.state !== 'connected') return;
+    if (this.track.kind === 'video' && !this.pickVideoCodec(h.payloadType, codec)) {
       this.undecodable++;
       return;
     }
-    if (this.rewriter.isNewSource(h.ssrc)) {
-      // Before DTLS is up werift drops what we send: a keyframe forwarded now would be lost
-      // and the subscriber left waiting. SubscriberTransport asks for a keyframe when it connects.
-      if (this.transceiver.sender.dtlsTransport?.state !== 'connected') return;
-      // Video starts (and restarts after a publisher SSRC change) on a keyframe: anything
-      // before it cannot be decoded and would only make the subscriber ask again.
-      if (this.track.kind === 'video' && (!this.inCodec || !isKeyframeStart(this.inCodec, rtp.payload))) {
-        this.track.requestKeyframe(); // rate-limited by the track
-        return;
-      }
-      this.rewriter.start(h.ssrc, h.sequenceNumber, h.timestamp, now);
-    }
-    const { seq, ts } = this.rewriter.map(h.sequenceNumber, h.timestamp, now);
+    const mapped = this.layerSwitch.map(h, rtp.payload, layer, codec, now);
+    if (!mapped) return;
+    const { seq, ts } = mapped;
 
     // A fresh header per subscriber: werift's RTCRtpSender mutates it (SSRC, payload type,
     // extensions) and keeps the packet in its NACK history, so it cannot be shared.
@@ -192,7 +227,9 @@ export class DownTrack {
     header.extensions =
       level && this.audioLevelId !== undefined
         ? [{ id: this.audioLevelId, payload: AUDIO_LEVEL_PAYLOADS[((level.v ? 1 : 0) << 7) | (level.level & 0x7f)] }]
-        : [];
+        : this.absSendTimeId !== undefined
+          ? [{ id: this.absSendTimeId, payload: absSendTime() }]
+          : [];
     header.extension = header.extensions.length > 0;
     const packet = new RtpPacket(header, rtp.payload);
     this.packets++;
@@ -212,12 +249,11 @@ export class DownTrack {
    * codec (it cannot decode it: the room then moves the publisher to VP8, see SfuRoom).
    * A codec switch (the publisher renegotiated) restarts the stream on a keyframe.
    */
-  private pickVideoCodec(payloadType: number): boolean {
+  private pickVideoCodec(payloadType: number, codec: VideoCodec | undefined): boolean {
     const sender = this.transceiver.sender;
     if (payloadType !== this.inPayloadType) {
-      const codec = this.track.codecOf(payloadType);
       if (codec !== this.inCodec) {
-        if (this.inCodec !== undefined) this.rewriter.reset();
+        if (this.inCodec !== undefined) this.layerSwitch.restart();
         this.codecsSeen = undefined;
       }
       this.inPayloadType = payloadType;
@@ -251,6 +287,9 @@ export class DownTrack {
       keyframeRequests: this.keyframeRequests,
       codec: this.outCodec?.mimeType ?? (this.track.kind === 'audio' ? this.transceiver.sender.codec?.mimeType : undefined),
       undecodable: this.undecodable,
+      layer: this.layerSwitch.currentLayer,
+      targetLayer: this.layerSwitch.targetLayer,
+      paused: this.paused,
     };
   }
 

@@ -97,6 +97,9 @@ const handlers: Handlers = {
   requestSubscriberOffer({ roomId, peerId, iceRestart }) {
     room(roomId).getPeer(peerId).requestSubscriberOffer(iceRestart === true);
   },
+  setVideoSizes({ roomId, peerId, sizes }) {
+    room(roomId).getPeer(peerId).subscriber.setVideoSizes(sizes);
+  },
   peerStats({ roomId, peerId }) {
     return room(roomId).getPeer(peerId).stats();
   },

@@ -35,3 +35,34 @@ export class SequenceLoss {
     return -1;
   }
 }
+
+/** Samples kept by ReportedLoss (one per allocation tick: about two seconds). */
+const REPORTED_WINDOW = 4;
+/** Fewer packets than this in the window: too few to say anything (one loss in four is not 25%). */
+const REPORTED_MIN_PACKETS = 30;
+
+/**
+ * Loss on the way to a subscriber over the last few seconds, from what we sent and the
+ * cumulative losses its receiver reports say (RTCP RR). Each report's own "fraction lost" covers
+ * whatever few packets of a low-rate stream fell in its interval: seen jumping 0 → 75% → 0.
+ */
+export class ReportedLoss {
+  private readonly samples: { sent: number; lost: number }[] = [];
+  private last: { sent: number; lost: number } | undefined;
+
+  /** Totals now: packets sent, and lost as last reported (both cumulative). The share lost lately. */
+  sample(sent: number, lost: number): number {
+    if (this.last) {
+      this.samples.push({ sent: Math.max(0, sent - this.last.sent), lost: Math.max(0, lost - this.last.lost) });
+      if (this.samples.length > REPORTED_WINDOW) this.samples.shift();
+    }
+    this.last = { sent, lost };
+    let totalSent = 0;
+    let totalLost = 0;
+    for (const s of this.samples) {
+      totalSent += s.sent;
+      totalLost += s.lost;
+    }
+    return totalSent < REPORTED_MIN_PACKETS ? 0 : Math.min(1, totalLost / totalSent);
+  }
+}

@@ -1,7 +1,7 @@
 // Interfaces and typed events of the per-participant objects of a worker: SfuPeer
 // (peer.ts), its PublisherTransport (publisher.ts) and its SubscriberTransport (subscriber.ts).
 import type { RTCDtlsTransport } from 'werift';
-import type { CanPublish, HeldSources, SubscriberOffer, TransportState } from '../types.js';
+import type { CanPublish, HeldSources, PausedVideo, SubscriberOffer, TransportState } from '../types.js';
 import type { PublishedTrack } from './published-track.js';
 
 /** The room as seen by a peer. */
@@ -38,8 +38,8 @@ export type SubscriberTransportEvents = TransportEvents & {
   dtlsTransport: [transport: RTCDtlsTransport];
   /** the client's answer left H.264 out of a video m-line: it cannot decode H.264 */
   lacksH264: [];
-  /** the cameras not forwarded to this peer now (last-N) changed: their publishers' ids */
-  camerasPaused: [peerIds: string[]];
+  /** the videos not forwarded to this peer now (last-N, its link) changed: the whole list */
+  videoPaused: [videos: PausedVideo[]];
 };
 
 export interface PublisherTransportOptions {

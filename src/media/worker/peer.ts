@@ -45,9 +45,7 @@ export class SfuPeer {
     this.subscriber = new SubscriberTransport(ctx, id);
     this.subscriber.on('connectionState', (state) => this.emitState('subscriber', state));
     this.subscriber.on('lacksH264', () => host.receiverLacksH264(id));
-    this.subscriber.on('camerasPaused', (peerIds) => {
-      this.ctx.emit({ ev: 'videoPaused', roomId: this.host.id, peerId: this.id, videos: peerIds.map((p) => ({ peerId: p, source: 'camera', reason: 'last-n' })) });
-    });
+    this.subscriber.on('videoPaused', (videos) => this.ctx.emit({ ev: 'videoPaused', roomId: this.host.id, peerId: this.id, videos }));
     this.subscriber.on('offer', (offer) => {
       this.ctx.emit({ ev: 'subscriberOffer', roomId: this.host.id, peerId: this.id, offer });
     });

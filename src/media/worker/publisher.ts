@@ -27,15 +27,32 @@ export function allowedToPublish(canPublish: CanPublish, source: TrackSource): b
   return source === 'microphone' ? canPublish.audio : source === 'camera' ? canPublish.video : canPublish.screen;
 }
 
+/** At most this many simulcast layers per video (the room sends three). */
+const MAX_LAYERS = 3;
+/** RFC 8851 rid syntax, shorter; werift keys a plain object by rid, so none of its own keys. */
+const RID = /^[A-Za-z0-9_-]{1,16}$/;
+
+interface WantedTrack {
+  source: TrackSource;
+  /** simulcast layers, lowest first (empty: one stream) */
+  rids: string[];
+}
+
 /** The mid → source map of an offer's sending m-lines, checked against the rules in types.ts. */
-function sourcesOfOffer(offerSdp: string, sources: TrackSources): Map<string, TrackSource> {
+function sourcesOfOffer(offerSdp: string, sources: TrackSources): Map<string, WantedTrack> {
   const sections = parseMediaSections(offerSdp);
   if (sections.length === 0) throw new MediaError('invalid', 'offer has no m-line');
-  const wanted = new Map<string, TrackSource>();
+  const wanted = new Map<string, WantedTrack>();
   const used = new Set<TrackSource>();
   for (const m of sections) {
     if (!isSending(m)) continue;
-    if (m.simulcast) throw new MediaError('invalid', `m-line ${m.mid}: simulcast is not supported yet`);
+    if (m.simulcast) {
+      if (m.kind !== 'video') throw new MediaError('invalid', `m-line ${m.mid}: simulcast is for video only`);
+      if (m.sendRids.length === 0 || m.sendRids.length > MAX_LAYERS) throw new MediaError('invalid', `m-line ${m.mid}: simulcast needs 1 to ${MAX_LAYERS} rids`);
+      const bad = m.sendRids.find((rid) => !RID.test(rid) || rid in Object.prototype);
+      if (bad !== undefined) throw new MediaError('invalid', `m-line ${m.mid}: invalid rid ${JSON.stringify(bad)}`);
+      if (new Set(m.sendRids).size !== m.sendRids.length) throw new MediaError('invalid', `m-line ${m.mid}: a rid is listed twice`);
+    }
     const source = sources[m.mid] ?? (m.kind === 'audio' ? 'microphone' : 'camera');
     if (source !== 'microphone' && source !== 'camera' && source !== 'screen') {
       throw new MediaError('invalid', `m-line ${m.mid}: unknown source ${String(source)}`);
@@ -45,7 +62,7 @@ function sourcesOfOffer(offerSdp: string, sources: TrackSources): Map<string, Tr
     }
     if (used.has(source)) throw new MediaError('invalid', `two m-lines claim the ${source}`);
     used.add(source);
-    wanted.set(m.mid, source);
+    wanted.set(m.mid, { source, rids: m.simulcast ? m.sendRids : [] });
   }
   return wanted;
 }
@@ -121,13 +138,15 @@ export class PublisherTransport extends EventEmitter<PublisherTransportEvents> {
 
     // Reconcile the published tracks with the m-lines of this offer.
     for (const [mid, track] of this.published) {
-      if (wantedSources.get(mid) !== track.source) this.unpublish(mid);
+      const wanted = wantedSources.get(mid);
+      // New layers are a new track for the subscribers (their DownTracks pick among the layers).
+      if (wanted?.source !== track.source || wanted.rids.join(';') !== track.rids.join(';')) this.unpublish(mid);
     }
-    for (const [mid, source] of wantedSources) {
+    for (const [mid, { source, rids }] of wantedSources) {
       if (this.published.has(mid)) continue;
       const transceiver = pc.getTransceivers().find((t) => t.mid === mid);
       if (!transceiver) continue;
-      const track = new PublishedTrack(this.ctx, this.peerId, mid, source, transceiver, this.onAudioLevel);
+      const track = new PublishedTrack(this.ctx, this.peerId, mid, source, rids, transceiver, this.onAudioLevel);
       this.published.set(mid, track);
       track.setHeld(isHeld(this.held, source));
       this.applyForwarding(track);
@@ -139,7 +158,7 @@ export class PublisherTransport extends EventEmitter<PublisherTransportEvents> {
   }
 
   private createPeerConnection(): RTCPeerConnection {
-    const pc = createPeerConnection(this.ctx.settings, { transportCc: true });
+    const pc = createPeerConnection(this.ctx.settings, { transportCc: true, simulcast: true });
     this.stopWatching = reportedStateChanges(pc, (state) => {
       if (this.closed) return;
       // Back after a drop or an ICE restart: the subscribers' decoders lost packets meanwhile.

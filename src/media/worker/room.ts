@@ -9,6 +9,8 @@ import type { PublishedTrack } from './published-track.js';
 import { RoomRecorder, type SinkFactory } from './recorder.js';
 
 const SPEAKER_TICK_MS = 200;
+/** How often each subscriber's videos are fitted to its link (bandwidth-allocator.ts). */
+const ALLOCATE_TICK_MS = 500;
 
 export class SfuRoom implements PeerHost {
   readonly peers = new Map<string, SfuPeer>();
@@ -16,6 +18,7 @@ export class SfuRoom implements PeerHost {
   /** who spoke last, for last-N */
   private readonly recency = new SpeakerRecency();
   private readonly speakerTimer: NodeJS.Timeout;
+  private readonly allocateTimer: NodeJS.Timeout;
   closed = false;
   /** set while the room is recorded (worker/recorder.ts) */
   recorder: RoomRecorder | undefined;
@@ -30,6 +33,7 @@ export class SfuRoom implements PeerHost {
       if (changed !== null && this.recency.spoke(changed)) this.applyLastN();
       this.ctx.emit({ ev: 'activeSpeaker', roomId: this.id, peerId: changed });
     }, SPEAKER_TICK_MS);
+    this.allocateTimer = setInterval(() => this.allocate(performance.now()), ALLOCATE_TICK_MS);
   }
 
   addPeer(peerId: string, canPublish: CanPublish, held: HeldSources): SfuPeer {
@@ -143,6 +147,18 @@ export class SfuRoom implements PeerHost {
     }
   }
 
+  /**
+   * Fits each subscriber's videos to its link: screen shares first, then cameras by how recently
+   * their owner spoke. Publishers' rates are sampled first (they are what a video costs).
+   */
+  private allocate(now: number): void {
+    if (this.closed) return;
+    for (const peer of this.peers.values()) for (const track of peer.publishedTracks()) track.sampleRates(now);
+    const rank = new Map(this.recency.ranking.map((id, i) => [id, i]));
+    const priorityOf = (track: PublishedTrack) => (track.source === 'screen' ? 0 : 1 + (rank.get(track.peerId) ?? rank.size));
+    for (const peer of this.peers.values()) peer.subscriber.allocate(priorityOf, now);
+  }
+
   audioLevel(peerId: string, level: number): void {
     this.speaker.addLevel(peerId, level);
   }
@@ -178,6 +194,7 @@ export class SfuRoom implements PeerHost {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.speakerTimer);
+    clearInterval(this.allocateTimer);
     if (this.recorder) await this.endRecording(this.recorder, 'closed');
     const peerReason: CloseReason = reason === 'closed' ? 'room-closed' : reason;
     await Promise.allSettled([...this.peers.keys()].map((peerId) => this.closePeer(peerId, peerReason)));

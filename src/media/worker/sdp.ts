@@ -11,6 +11,8 @@ export interface MediaSection {
   direction: 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
   /** the a=simulcast line is present */
   simulcast: boolean;
+  /** the rids it sends, in the offer's order (`a=simulcast:send q;h;f`; our room lists the lowest first) */
+  sendRids: string[];
   /** `a=bundle-only`: port 0 then means "only over the BUNDLE transport", not "rejected" */
   bundleOnly: boolean;
 }
@@ -31,14 +33,18 @@ export function parseMediaSections(sdp: string): MediaSection[] {
     const line = raw.trim();
     if (line.startsWith('m=')) {
       const [kind = '', port = '0'] = line.slice(2).split(' ');
-      cur = { index: out.length, kind, port: Number(port), mid: undefined, direction: 'sendrecv', simulcast: false, bundleOnly: false };
+      cur = { index: out.length, kind, port: Number(port), mid: undefined, direction: 'sendrecv', simulcast: false, sendRids: [], bundleOnly: false };
       out.push(cur);
     } else if (cur) {
       if (line.startsWith('a=mid:')) cur.mid = line.slice(6);
       else if (line === 'a=sendrecv' || line === 'a=sendonly' || line === 'a=recvonly' || line === 'a=inactive') {
         cur.direction = line.slice(2) as MediaSection['direction'];
-      } else if (line.startsWith('a=simulcast:')) cur.simulcast = true;
-      else if (line === 'a=bundle-only') cur.bundleOnly = true;
+      } else if (line.startsWith('a=simulcast:')) {
+        cur.simulcast = true;
+        // RFC 8853: `send q;h;f` (alternatives after commas, `~` for a paused stream).
+        const send = /\bsend\s+(\S+)/.exec(line.slice(12))?.[1];
+        if (send) cur.sendRids = send.split(';').map((alt) => alt.split(',')[0]!.replace(/^~/, ''));
+      } else if (line === 'a=bundle-only') cur.bundleOnly = true;
     }
   }
   return out;

@@ -2,18 +2,21 @@
 // others, the client answers. Owns the m-lines (slots), their DownTracks and the negotiation.
 import { EventEmitter } from 'node:events';
 import {
+  ReceiverEstimatedMaxBitrate,
   RtcpPayloadSpecificFeedback,
   type RTCDtlsTransport,
   type RTCPeerConnection,
   type RTCRtpTransceiver,
   type RtcpPacket,
 } from 'werift';
-import { MediaError, type DownTrackStats, type IceCandidateInit, type SubscribedTrack, type SubscriberOffer, type TrackKind } from '../types.js';
+import { MediaError, type DownTrackStats, type IceCandidateInit, type SubscribedTrack, type SubscriberOffer, type TrackKind, type VideoSize } from '../types.js';
 import { videoCodecOf } from './codecs.js';
 import type { WorkerContext } from './context.js';
 import { CLOCK_RATE, DownTrack, SeqTsRewriter } from './down-track.js';
 import type { SubscriberTransportEvents } from './peer-types.js';
 import type { PublishedTrack } from './published-track.js';
+import { ReportedLoss } from './loss.js';
+import { PausedVideos } from './paused-videos.js';
 import { keepInactiveSectionsAlive, sanitizeRemoteSdp } from './sdp.js';
 import { createPeerConnection, reportedStateChanges } from './webrtc.js';
 
@@ -62,8 +65,10 @@ export class SubscriberTransport extends EventEmitter<SubscriberTransportEvents>
   private answeredVersion = 0;
   private lastOffer: SubscriberOffer | undefined;
   private readonly knownTransports = new WeakSet<RTCDtlsTransport>();
-  /** Publishers whose camera this peer does not receive now (last-N). */
-  private pausedCameras = new Set<string>();
+  /** What it lost lately of the video sent to it (its receiver reports). */
+  private readonly videoLoss = new ReportedLoss();
+  /** The videos this peer does not receive now (last-N, its link), and the layer of the others. */
+  private readonly paused = new PausedVideos((videos) => this.emit('videoPaused', videos));
   private closed = false;
   private readonly stopWatching: () => void;
 
@@ -72,12 +77,12 @@ export class SubscriberTransport extends EventEmitter<SubscriberTransportEvents>
     private readonly peerId: string,
   ) {
     super();
-    this.pc = createPeerConnection(ctx.settings);
+    this.pc = createPeerConnection(ctx.settings, { absSendTime: true });
     this.stopWatching = reportedStateChanges(this.pc, (state) => {
       if (this.closed) return;
       // Connected, or heard again after a drop or an ICE restart: a fresh picture on every m-line.
       if (state === 'connected') {
-        for (const slot of this.slots) if (slot.down && !this.isPaused(slot.down.track)) slot.down.track.requestKeyframe();
+        for (const slot of this.slots) if (slot.down && !this.paused.isPaused(slot.down.track)) slot.down.track.requestKeyframe();
       }
       this.emit('connectionState', state);
     });
@@ -129,14 +134,47 @@ export class SubscriberTransport extends EventEmitter<SubscriberTransportEvents>
 
   /** Last-N: the publishers whose camera this peer does not receive now (the m-lines stay). */
   setPausedCameras(peerIds: ReadonlySet<string>): void {
-    if (peerIds.size === this.pausedCameras.size && [...peerIds].every((id) => this.pausedCameras.has(id))) return;
-    this.pausedCameras = new Set(peerIds);
-    for (const slot of this.slots) slot.down?.setPaused(this.isPaused(slot.down.track));
-    this.emit('camerasPaused', [...peerIds].sort());
+    this.paused.setLastN(peerIds);
+    this.applyPauses();
   }
 
-  private isPaused(track: PublishedTrack): boolean {
-    return track.source === 'camera' && this.pausedCameras.has(track.peerId);
+  /**
+   * What this peer's link carries now among the videos it receives (its REMB), the most
+   * important first (`priorityOf`, lower first); audio always goes.
+   */
+  allocate(priorityOf: (track: PublishedTrack) => number, now: number): void {
+    const forwarded = this.slots.flatMap((s) => (s.down ? [s.down.track] : []));
+    // The browser's REMB covers the video m-lines only (only they carry abs-send-time): it is
+    // what is left for video beside the audio, which always flows. So no audio is counted here.
+    const audio = 0;
+    // What it lost lately of the video it was sent, all m-lines together.
+    let sent = 0;
+    let lost = 0;
+    for (const slot of this.slots) {
+      if (slot.down?.track.kind !== 'video') continue;
+      const counts = slot.down.sentAndLost;
+      sent += counts.sent;
+      lost += counts.lost;
+    }
+    // (An m-line that closes or changes track lowers the sums once: that sample counts nothing.)
+    this.paused.setLoss(this.videoLoss.sample(sent, lost));
+    this.paused.allocate(forwarded.filter((t) => t.kind === 'video'), audio, priorityOf, now);
+    this.applyPauses();
+  }
+
+  /** What the page shows each video in: a small tile gets a low simulcast layer. */
+  setVideoSizes(sizes: readonly VideoSize[]): void {
+    this.paused.setVideoSizes(sizes);
+  }
+
+  private applyPauses(): void {
+    const forwarded = this.slots.flatMap((s) => (s.down ? [s.down] : []));
+    for (const down of forwarded) {
+      down.setPaused(this.paused.isPaused(down.track));
+      const layer = this.paused.layerOf(down.track);
+      if (layer !== undefined) down.setLayer(layer);
+    }
+    this.paused.report(forwarded.map((d) => d.track));
   }
 
   private scheduleNegotiation(delay = NEGOTIATION_DELAY_MS): void {
@@ -236,7 +274,7 @@ export class SubscriberTransport extends EventEmitter<SubscriberTransportEvents>
     for (const slot of this.slots) {
       if (slot.track && !slot.down && this.wanted.has(slot.track) && slot.track.forwarded) {
         slot.down = new DownTrack(this.ctx, slot.track, slot.transceiver, slot.rewriter);
-        if (this.isPaused(slot.track)) slot.down.setPaused(true);
+        if (this.paused.isPaused(slot.track)) slot.down.setPaused(true);
       }
     }
     if (this.needsNegotiation) this.scheduleNegotiation();
@@ -273,6 +311,7 @@ export class SubscriberTransport extends EventEmitter<SubscriberTransportEvents>
       this.knownTransports.add(transport);
       transport.onRtcp.subscribe((packet: RtcpPacket) => {
         if (!(packet instanceof RtcpPayloadSpecificFeedback)) return;
+        if (packet.feedback instanceof ReceiverEstimatedMaxBitrate) return this.paused.setEstimate(Number(packet.feedback.bitrate));
         // werift parses FIR (FMT 4) but does not export its class.
         const feedback = packet.feedback as { count: number; fir?: { ssrc: number }[] };
         if (feedback.count !== FIR_FMT || !feedback.fir) return;

@@ -1,6 +1,7 @@
 // werift PeerConnection settings shared by both transports of every peer.
 import {
   RTCPeerConnection,
+  useAbsSendTime,
   useAudioLevelIndication,
   useFIR,
   useNACK,
@@ -9,6 +10,7 @@ import {
   useREMB,
   useH264,
   useSdesMid,
+  useSdesRTPStreamId,
   useTransportWideCC,
   useTWCC,
   useVP8,
@@ -25,9 +27,17 @@ patchWeriftTwcc();
 
 /**
  * `transportCc`: negotiate transport-wide congestion control (publisher transports: the browser
- * sizes its bitrate and simulcast layers from our feedback, werift-twcc.ts).
+ * sizes its bitrate and simulcast layers from our feedback, werift-twcc.ts). `simulcast`: accept
+ * simulcast video (the rid header extension; VP8 without RTX, which werift lacks for simulcast).
+ * `absSendTime` (subscriber transports): our send time on each video packet, from which the
+ * browser's receive-side estimate (its REMB, what the allocator fits to) is computed. Without it
+ * Chrome estimates from the publisher's capture timestamps, and our forwarding jitter looked like
+ * congestion to it: its REMB fell to 5 kbit/s on a clean loopback link.
  */
-export function createPeerConnection(settings: WorkerSettings, opts: { transportCc?: boolean } = {}): RTCPeerConnection {
+export function createPeerConnection(
+  settings: WorkerSettings,
+  opts: { transportCc?: boolean; simulcast?: boolean; absSendTime?: boolean } = {},
+): RTCPeerConnection {
   const feedback = [useNACK(), usePLI(), useFIR(), useREMB(), ...(opts.transportCc ? [useTWCC()] : [])];
   const announced = settings.announcedAddresses;
   const bindAll = settings.listenIp === '0.0.0.0' || settings.listenIp === '::';
@@ -64,7 +74,12 @@ export function createPeerConnection(settings: WorkerSettings, opts: { transport
     headerExtensions: {
       // audio-level must be listed or werift drops the extmap from the answer.
       audio: [useSdesMid(), useAudioLevelIndication(), ...(opts.transportCc ? [useTransportWideCC()] : [])],
-      video: [useSdesMid(), ...(opts.transportCc ? [useTransportWideCC()] : [])],
+      video: [
+        useSdesMid(),
+        ...(opts.simulcast ? [useSdesRTPStreamId()] : []),
+        ...(opts.transportCc ? [useTransportWideCC()] : []),
+        ...(opts.absSendTime ? [useAbsSendTime()] : []),
+      ],
     },
   });
 }

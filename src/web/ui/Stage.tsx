@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { AppState } from '../state.ts';
+import type { AppState, PauseReason } from '../state.ts';
 import { colorFor, initials } from '../util.ts';
 import { HandIcon, MicIcon } from './icons.tsx';
 import { Video } from './media.tsx';
@@ -18,8 +18,8 @@ export interface TileModel {
   speaking: boolean;
   /** Their network dropped; the seat is kept for them (ParticipantInfo.reconnecting). */
   reconnecting?: boolean;
-  /** Their camera is on but not sent to us now (last-N: not among the latest speakers). */
-  paused?: boolean;
+  /** On, but not sent to us now, and why. */
+  paused?: PauseReason;
 }
 
 /**
@@ -40,20 +40,27 @@ export function buildTiles(state: AppState): TileModel[] {
       participantId: p.id, name: p.name, self: false, handRaised: p.handRaised, speaking: activeSpeaker === p.id, audioMuted: p.audioMuted,
       reconnecting: p.reconnecting === true,
     };
-    const paused = !p.videoMuted && pausedVideos.includes(p.id);
+    const paused = p.videoMuted ? undefined : pausedVideos[`${p.id}:camera`];
     tiles.push({ ...base, key: `${p.id}:camera`, source: 'camera', track: p.videoMuted || paused ? undefined : media?.camera, paused });
     if (p.screenSharing || media?.screen) {
-      tiles.push({ ...base, key: `${p.id}:screen`, source: 'screen', track: media?.screen, audioMuted: true, speaking: false });
+      const screenPaused = pausedVideos[`${p.id}:screen`];
+      tiles.push({ ...base, key: `${p.id}:screen`, source: 'screen', track: screenPaused ? undefined : media?.screen, audioMuted: true, speaking: false, paused: screenPaused });
     }
   }
   return tiles;
 }
 
+const PAUSED_WHY: Record<PauseReason, string> = {
+  'last-n': 'video paused: in a meeting this big you receive the cameras of the latest speakers only',
+  bandwidth: 'video paused: your connection cannot carry it now',
+};
+
 function describe(tile: TileModel): string {
   const parts = [tile.source === 'screen' ? `${tile.self ? 'Your' : `${tile.name}'s`} screen` : `${tile.name}${tile.self ? ' (you)' : ''}`];
   if (tile.reconnecting) parts.push('reconnecting');
+  if (tile.source === 'screen' && tile.paused) parts.push(PAUSED_WHY[tile.paused]);
   if (tile.source === 'camera') {
-    if (tile.paused) parts.push('video paused');
+    if (tile.paused) parts.push(PAUSED_WHY[tile.paused]);
     else if (!tile.track) parts.push('camera off');
     if (tile.audioMuted) parts.push('microphone muted');
     if (tile.handRaised) parts.push('hand raised');
@@ -75,7 +82,9 @@ export function Tile({ tile }: { tile: TileModel }) {
     >
       <div class="placeholder" aria-hidden="true">
         {screen ? (
-          <span class="placeholder-text">{tile.track ? 'Loading the screen…' : `Waiting for ${tile.self ? 'your' : `${tile.name}'s`} screen…`}</span>
+          <span class="placeholder-text">
+            {tile.paused ? 'Screen paused: your connection cannot carry it now' : tile.track ? 'Loading the screen…' : `Waiting for ${tile.self ? 'your' : `${tile.name}'s`} screen…`}
+          </span>
         ) : (
           <span class="avatar" style={{ background: colorFor(tile.participantId) }}>{initials(tile.name)}</span>
         )}
@@ -94,9 +103,9 @@ export function Tile({ tile }: { tile: TileModel }) {
           </span>
         )}
         {tile.reconnecting && <span class="badge reconnecting">Reconnecting…</span>}
-        {tile.paused && (
-          <span class="badge paused" title="In a meeting this big you receive the cameras of the latest speakers only">
-            Video paused
+        {tile.paused && !screen && (
+          <span class="badge paused" title={PAUSED_WHY[tile.paused]}>
+            {tile.paused === 'bandwidth' ? 'Video paused: weak connection' : 'Video paused'}
           </span>
         )}
       </figcaption>

@@ -1,0 +1,248 @@
+// Which layer of each video one subscriber receives, within what its downlink carries: audio
+// first, then every video at its lowest layer by priority (screen shares, then the latest
+// speakers' cameras), then better layers by priority up to what its tile shows; a video that does
+// not fit even at its lowest layer is paused rather than let audio suffer. Pure: time comes from
+// the caller; unit-tested.
+
+/** A video this subscriber could receive. */
+export interface VideoDemand {
+  key: string;
+  /** lower first */
+  priority: number;
+  /** its layers flowing now, lowest first: index into the track's layers, and what it costs */
+  layers: readonly { index: number; rateBps: number }[];
+  /** the best layer worth sending (its tile's size); a lower flowing one may still be chosen */
+  maxLayer: number;
+  /** a screen share or the latest speaker's camera: better layers before the others keep theirs */
+  lead?: boolean;
+}
+
+/** key → layer index to forward, or PAUSED */
+export type Allocation = ReadonlyMap<string, number>;
+export const PAUSED = -1;
+
+export interface AllocatorOptions {
+  /** Share of the estimate that may be used (the rest absorbs bursts such as keyframes). */
+  headroom: number;
+  /**
+   * Congestion: the subscriber reports losing at least this share of the video sent (its receiver
+   * reports, after retransmissions). The estimate alone is not enough: it lags
+   * behind a rise in what is sent (a probe, a new video) without meaning anything, and after an
+   * overload Chrome's keeps sliding down for seconds while the queue drains (each overuse sets it
+   * to 0.85× what arrives): cutting on its falls took a 500 kbit/s link down to 100 kbit/s.
+   */
+  lossCongested: number;
+  /**
+   * Below this much sent nothing is cut: receive-side estimates of a nearly idle link are noise
+   * (seen: headless libwebrtc bots report less than they receive), and such a link could not carry
+   * even the audio of a few people if it were really that slow.
+   */
+  floorBps: number;
+  /** First wait before trying a better layer again; doubled after each failed try. */
+  probeAfterMs: number;
+  probeBackoffMaxMs: number;
+  /** A try that the estimate still carries this long after it began has succeeded. */
+  settleMs: number;
+  /**
+   * After a cut, nothing more is cut for this long: the loss reported meanwhile is the queue the
+   * excess built (the loss is measured over about 2 s, and receiver reports come about once a second).
+   */
+  holdAfterCutMs: number;
+  /**
+   * A better layer is tried only while the estimate is at least this multiple of the video sent:
+   * Chrome's grows (about 5% a second) up to 1.5× what arrives while the link keeps up, and stays
+   * lower on a full one. A failed try costs everyone on that link a few seconds of loss (seen: a
+   * 500 kbit/s link at 75% reached 1.3× after 30 s, and the try froze its videos for 3 s). A paused
+   * video is tried again at its low layer whatever the estimate says.
+   */
+  probeWhenEstimateAbove: number;
+}
+
+const DEFAULTS: AllocatorOptions = {
+  headroom: 0.9, lossCongested: 0.1, floorBps: 150_000, probeAfterMs: 2000, probeBackoffMaxMs: 30_000, settleMs: 2000, holdAfterCutMs: 3000, probeWhenEstimateAbove: 1.45,
+};
+
+/**
+ * A receiver-side estimate (Chrome's REMB) grows only with what is actually received, up to about
+ * 1.5× that, by about 5% a second: a better layer is tried (a probe) after a while and kept if it
+ * causes no loss.
+ */
+export class BandwidthAllocator {
+  private readonly opts: AllocatorOptions;
+  private estimateBps: number | undefined;
+  /** share of the video lost on the way, as the subscriber last reported it */
+  private loss = 0;
+  /** What may be sent now (bps, audio included); beyond what flows, it grows only by probing. */
+  private allowanceBps = 0;
+  private probeWaitMs: number;
+  private nextProbeAt = 0;
+  private probeStartedAt: number | undefined;
+  /** what was allowed, and the estimate, when the try began: a failed try goes back to it */
+  private beforeProbe = { allowanceBps: 0, estimateBps: 0 };
+  private holdUntil = -Infinity;
+  private chosen = new Map<string, number>();
+
+  constructor(options: Partial<AllocatorOptions> = {}) {
+    this.opts = { ...DEFAULTS, ...options };
+    this.probeWaitMs = this.opts.probeAfterMs;
+  }
+
+  /** The subscriber's latest estimate of what its link carries (REMB), in bit/s. */
+  setEstimate(bps: number): void {
+    if (!Number.isFinite(bps) || bps <= 0) return;
+    this.estimateBps = bps;
+  }
+
+  /** The share (0–1) of the video it receives that the subscriber reports lost. */
+  setLoss(fraction: number): void {
+    if (Number.isFinite(fraction)) this.loss = Math.min(1, Math.max(0, fraction));
+  }
+
+  get estimate(): number | undefined {
+    return this.estimateBps;
+  }
+
+  /** The layer of each video now, given every video it could receive and the audio's rate. */
+  decide(videos: readonly VideoDemand[], audioBps: number, now: number): Allocation {
+    const estimate = this.estimateBps;
+    if (estimate === undefined) {
+      // Nothing heard yet: the best each tile wants.
+      this.chosen = new Map(videos.map((v) => [v.key, best(v)]));
+      return this.chosen;
+    }
+    // A video seen for the first time comes in at its lowest layer (a probe's worth, no more).
+    const current = new Map(videos.map((v) => [v.key, this.chosen.get(v.key) ?? lowest(v)]));
+    const sending = audioBps + cost(videos, current);
+    const probing = this.probeStartedAt !== undefined;
+    // A try fails at the first sign: a little loss, or the estimate falling.
+    const probeFailed = probing && (this.loss >= this.opts.lossCongested / 2 || estimate < this.beforeProbe.estimateBps * 0.9);
+    const congested = now >= this.holdUntil && this.loss >= this.opts.lossCongested && sending > this.opts.floorBps;
+    if (probeFailed && !congested) {
+      // Back to what was carried before the try (the estimate may still be sliding).
+      this.allowanceBps = this.beforeProbe.allowanceBps;
+      this.holdUntil = now + this.opts.holdAfterCutMs;
+      this.probeStartedAt = undefined;
+      this.probeWaitMs = Math.min(this.probeWaitMs * 2, this.opts.probeBackoffMaxMs);
+      this.nextProbeAt = now + this.probeWaitMs;
+    } else if (congested) {
+      this.holdUntil = now + this.opts.holdAfterCutMs;
+      // Down to what the link carries now: what the estimate says, or what got through if more
+      // (the estimate may still be sliding from an earlier overload); what got through when the
+      // estimate is above what is sent (seen: Chrome's held still for 25 s through 30–50% loss).
+      // A try that caused it failed.
+      const through = sending * (1 - this.loss);
+      const carried = estimate < sending ? Math.max(estimate, through) : through;
+      this.allowanceBps = Math.max(carried * this.opts.headroom, this.opts.floorBps);
+      if (this.probeStartedAt !== undefined) {
+        this.probeStartedAt = undefined;
+        this.probeWaitMs = Math.min(this.probeWaitMs * 2, this.opts.probeBackoffMaxMs);
+      }
+      this.nextProbeAt = now + this.probeWaitMs;
+    } else {
+      // What flows is carried: nothing is cut without congestion (nor when a rate dips a moment).
+      this.allowanceBps = Math.max(this.allowanceBps, sending, estimate * this.opts.headroom, this.opts.floorBps);
+      if (this.probeStartedAt !== undefined && now - this.probeStartedAt >= this.opts.settleMs) {
+        // The try held: the next one comes after the first wait.
+        this.probeStartedAt = undefined;
+        this.probeWaitMs = this.opts.probeAfterMs;
+        this.nextProbeAt = now + this.probeWaitMs;
+      }
+    }
+    let next = this.allot(videos, audioBps, current);
+    if (this.probeStartedAt === undefined && now >= this.nextProbeAt && this.loss < this.opts.lossCongested / 2) {
+      // Try the next step of the most important video below its best: the allowance grows by it.
+      const step = nextStep(videos, next);
+      const video = cost(videos, next);
+      if (step && (step.resumes || estimate >= video * this.opts.probeWhenEstimateAbove)) {
+        this.beforeProbe = { allowanceBps: this.allowanceBps, estimateBps: estimate };
+        this.allowanceBps = audioBps + video + step.extraBps;
+        this.probeStartedAt = now;
+        this.nextProbeAt = now + this.probeWaitMs;
+        next = this.allot(videos, audioBps, current);
+      }
+    }
+    this.chosen = next;
+    return next;
+  }
+
+  /**
+   * Every video at its lowest layer by priority while that fits; then the lead videos up to their
+   * best; then each other back to the layer it has now (a change of speaker below the lead moves
+   * no layer: every move costs a keyframe and a flicker), then better layers by priority.
+   */
+  private allot(videos: readonly VideoDemand[], audioBps: number, current: ReadonlyMap<string, number>): Map<string, number> {
+    let left = this.allowanceBps - audioBps;
+    const byPriority = [...videos].sort((a, b) => a.priority - b.priority);
+    const out = new Map<string, number>();
+    // At most one more video is paused per decision (the least important that does not fit): a
+    // pause is the last resort, and the loss that caused the cut may be a burst.
+    const paused = byPriority.filter((v) => !v.layers[0]);
+    for (const v of [...byPriority].reverse()) {
+      if (paused.includes(v)) continue;
+      const lows = byPriority.filter((w) => !paused.includes(w)).reduce((sum, w) => sum + w.layers[0]!.rateBps, 0);
+      if (lows <= left) break;
+      paused.push(v);
+      if (current.get(v.key) !== PAUSED) break;
+    }
+    for (const v of byPriority) {
+      const low = v.layers[0];
+      if (low && !paused.includes(v)) {
+        left -= low.rateBps;
+        out.set(v.key, low.index);
+      } else {
+        out.set(v.key, PAUSED);
+      }
+    }
+    const raise = (v: VideoDemand, upTo: number) => {
+      let at = v.layers.findIndex((l) => l.index === out.get(v.key));
+      if (at < 0) return;
+      while (at + 1 < v.layers.length && v.layers[at + 1]!.index <= Math.min(v.maxLayer, upTo)) {
+        const extra = v.layers[at + 1]!.rateBps - v.layers[at]!.rateBps;
+        if (extra > left) break;
+        left -= extra;
+        at++;
+      }
+      out.set(v.key, v.layers[at]!.index);
+    };
+    for (const v of byPriority) if (v.lead) raise(v, Infinity);
+    const rest = byPriority.filter((v) => !v.lead);
+    for (const v of rest) raise(v, current.get(v.key) ?? PAUSED);
+    for (const v of rest) raise(v, Infinity);
+    return out;
+  }
+}
+
+function lowest(v: VideoDemand): number {
+  return v.layers[0]?.index ?? PAUSED;
+}
+
+/** The best flowing layer at or below its tile's, else its lowest flowing one. */
+function best(v: VideoDemand): number {
+  const fitting = v.layers.filter((l) => l.index <= v.maxLayer);
+  return (fitting.at(-1) ?? v.layers[0])?.index ?? PAUSED;
+}
+
+function cost(videos: readonly VideoDemand[], chosen: ReadonlyMap<string, number>): number {
+  let sum = 0;
+  for (const v of videos) sum += v.layers.find((l) => l.index === chosen.get(v.key))?.rateBps ?? 0;
+  return sum;
+}
+
+/**
+ * The next step to try: a paused video back at its low layer first (the most important one),
+ * else the most important video below its best one layer up; what it adds.
+ */
+function nextStep(videos: readonly VideoDemand[], chosen: ReadonlyMap<string, number>): { extraBps: number; resumes: boolean } | undefined {
+  const byPriority = [...videos].sort((a, b) => a.priority - b.priority);
+  const paused = byPriority.find((v) => (chosen.get(v.key) ?? PAUSED) === PAUSED && v.layers[0]);
+  if (paused) return { extraBps: paused.layers[0]!.rateBps, resumes: true };
+  for (const v of byPriority) {
+    const layer = chosen.get(v.key) ?? PAUSED;
+    if (layer >= best(v)) continue;
+    const at = v.layers.findIndex((l) => l.index === layer);
+    const up = v.layers[at + 1];
+    if (!up) continue;
+    return { extraBps: up.rateBps - v.layers[at]!.rateBps, resumes: false };
+  }
+  return undefined;
+}

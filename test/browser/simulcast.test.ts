@@ -1,0 +1,88 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { AccountCredentials } from '../../src/core/index.js';
+import { joinRoom, openPerson, type Person } from '../helpers/browser.js';
+import { nativeApi } from '../helpers/http.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+// Issue 9, items 1 and 2: the room publishes its camera as three simulcast layers, and the server
+// forwards each person the layer their tile needs: a small tile the quarter-size layer, a large
+// one the full picture, switching on keyframes without breaking the picture (getStats on the
+// receiving page).
+let t: TestServer;
+let acc: AccountCredentials;
+let dir: string;
+const people: Person[] = [];
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'parley-simulcast-'));
+  // A 960x540 moving picture: Chromium sends three layers from 960x540 up (two from 640x480).
+  execFileSync('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=960x540:rate=30', '-t', '2', '-pix_fmt', 'yuv420p', join(dir, 'camera.y4m')]);
+  t = await startTestServer({ MEDIA_WORKERS: '1' });
+  acc = await t.newAccount('Simulcast');
+}, 60_000);
+afterAll(async () => {
+  await Promise.all(people.map((p) => p.close()));
+  await t?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+const api = nativeApi(() => t, () => acc.apiToken);
+
+type Stat = { type: string; kind?: string; rid?: string; frameWidth?: number; framesDecoded?: number; framesEncoded?: number; freezeCount?: number };
+type Hooks = { __parley: { publisher(): { getStats(): Promise<{ forEach(cb: (s: Stat) => void): void }> } | undefined; subscriber(): { getStats(): Promise<{ forEach(cb: (s: Stat) => void): void }> } | undefined } };
+
+/** The rids the publisher's camera encodes now (frames encoded so far, by rid). */
+const layersSent = (page: Page) => page.evaluate(async () => {
+  const out: Record<string, number> = {};
+  (await (globalThis as unknown as Hooks).__parley.publisher()?.getStats())?.forEach((s) => {
+    if (s.type === 'outbound-rtp' && s.kind === 'video' && s.rid) out[s.rid] = s.framesEncoded ?? 0;
+  });
+  return out;
+});
+
+/** The video received now: its width and frames decoded so far. */
+const received = (page: Page) => page.evaluate(async () => {
+  let width = 0;
+  let frames = 0;
+  (await (globalThis as unknown as Hooks).__parley.subscriber()?.getStats())?.forEach((s) => {
+    if (s.type !== 'inbound-rtp' || s.kind !== 'video') return;
+    frames += s.framesDecoded ?? 0;
+    if ((s.framesDecoded ?? 0) > 0) width = Math.max(width, s.frameWidth ?? 0);
+  });
+  return { width, frames };
+});
+
+it('sends a small tile the low layer and a large one the full picture, switching without a break', async () => {
+  const m = (await api('POST', '/meetings', { title: 'Layers', host: { externalId: 'h', name: 'Sam Sender' } })).body;
+  const hostUrl = ((await api('GET', `/meetings/${m.id}/participants`)).body.data as { joinUrl: string }[])[0]!.joinUrl;
+  const viewerUrl = (await api('POST', `/meetings/${m.id}/participants`, { externalId: 'v', name: 'Vera Viewer' })).body.joinUrl as string;
+
+  const sender = await openPerson({ args: [`--use-file-for-fake-video-capture=${join(dir, 'camera.y4m')}`] });
+  people.push(sender);
+  await joinRoom(sender.page, hostUrl);
+  const viewer = await openPerson();
+  people.push(viewer);
+  await viewer.page.setViewportSize({ width: 1600, height: 1000 });
+  await joinRoom(viewer.page, viewerUrl);
+
+  // Three layers leave the sender's browser once its estimate allows (our congestion feedback).
+  await expect.poll(async () => Object.values(await layersSent(sender.page)).filter((f) => f > 0).length, { timeout: 30_000 }).toBe(3);
+
+  // A large tile: the full 960-pixel picture.
+  await expect.poll(async () => (await received(viewer.page)).width, { timeout: 30_000 }).toBe(960);
+
+  // A small window, a small tile: the quarter-size layer, and frames keep coming across the switch.
+  await viewer.page.setViewportSize({ width: 480, height: 360 });
+  await expect.poll(async () => (await received(viewer.page)).width, { timeout: 20_000 }).toBe(240);
+  const before = (await received(viewer.page)).frames;
+  await expect.poll(async () => (await received(viewer.page)).frames, { timeout: 10_000 }).toBeGreaterThan(before + 20);
+
+  // Large again: back to the full picture.
+  await viewer.page.setViewportSize({ width: 1600, height: 1000 });
+  await expect.poll(async () => (await received(viewer.page)).width, { timeout: 20_000 }).toBe(960);
+}, 150_000);

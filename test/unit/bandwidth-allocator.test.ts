@@ -1,0 +1,165 @@
+import { describe, expect, it } from 'vitest';
+import { BandwidthAllocator, PAUSED, type VideoDemand } from '../../src/media/worker/bandwidth-allocator.js';
+
+/** Three simulcast layers at 100k / 300k / 900k. */
+const simulcast = (key: string, priority: number, maxLayer = 2): VideoDemand => ({
+  key, priority, maxLayer, lead: priority <= 1,
+  layers: [{ index: 0, rateBps: 100_000 }, { index: 1, rateBps: 300_000 }, { index: 2, rateBps: 900_000 }],
+});
+const videos = [simulcast('screen', 0), simulcast('speaker', 1), simulcast('other', 2)];
+const AUDIO = 100_000;
+const layers = (a: BandwidthAllocator, now: number, v = videos) => Object.fromEntries(a.decide(v, AUDIO, now));
+
+describe('the bandwidth allocator', () => {
+  it('gives every video its best layer until it hears an estimate, and cuts nothing while nothing is lost', () => {
+    const a = new BandwidthAllocator();
+    expect(layers(a, 0)).toEqual({ screen: 2, speaker: 2, other: 2 });
+    a.setEstimate(500_000); // lower than what is sent, but nothing lost: a lagging estimate
+    expect(layers(a, 1000)).toEqual({ screen: 2, speaker: 2, other: 2 });
+  });
+
+  it('on congestion gives every video its low layer first, then better layers by priority, within the estimate', () => {
+    const a = new BandwidthAllocator();
+    a.setEstimate(3_000_000);
+    layers(a, 0);
+    a.setEstimate(1_000_000); // below the 2.8 Mbit/s sent, with 70% lost
+    a.setLoss(0.7);
+    // 0.9 × 1M = 900k: audio 100k, three low layers 300k, then the screen up to 300k (+200k),
+    // the speaker up to 300k (+200k); 100k left is not enough for more.
+    expect(layers(a, 500)).toEqual({ screen: 1, speaker: 1, other: 0 });
+    a.setEstimate(350_000);
+    a.setLoss(0.5);
+    // Within 3 s of a cut, what is lost is the queue the excess built: nothing more is cut.
+    expect(layers(a, 1000)).toEqual({ screen: 1, speaker: 1, other: 0 });
+    a.setEstimate(340_000);
+    a.setLoss(0.7);
+    // 306k after that: audio and the two most important low layers only; the third is paused.
+    expect(layers(a, 3500)).toEqual({ screen: 0, speaker: 0, other: PAUSED });
+  });
+
+  it('sends no better layer than the tile shows', () => {
+    const a = new BandwidthAllocator();
+    expect(layers(a, 0, [simulcast('small', 1, 0), simulcast('large', 2)])).toEqual({ small: 0, large: 2 });
+  });
+
+  it('takes a layer that is not flowing out of the choice', () => {
+    const a = new BandwidthAllocator();
+    const topStopped: VideoDemand = { ...simulcast('v', 1), layers: simulcast('v', 1).layers.slice(0, 2) };
+    expect(layers(a, 0, [topStopped])).toEqual({ v: 1 });
+  });
+
+  it('tries one step up after a while, gives up at the first loss and backs off, and keeps it when nothing is lost', () => {
+    const a = new BandwidthAllocator({ probeAfterMs: 4000, settleMs: 3000 });
+    const one = [simulcast('v', 1)];
+    a.setEstimate(2_000_000);
+    layers(a, 0, one);
+    a.setEstimate(500_000); // below the 1 Mbit/s sent, 60% lost: 450k allows audio + layer 1
+    a.setLoss(0.6);
+    expect(layers(a, 0, one)).toEqual({ v: 1 });
+    a.setLoss(0);
+    expect(layers(a, 3999, one)).toEqual({ v: 1 });
+    expect(layers(a, 4000, one)).toEqual({ v: 2 }); // the try: the estimate is 1.67× the 300k sent
+    a.setLoss(0.06); // a little loss: back at once, next try 8 s later
+    expect(layers(a, 4500, one)).toEqual({ v: 1 });
+    a.setLoss(0);
+    expect(layers(a, 12_499, one)).toEqual({ v: 1 });
+    expect(layers(a, 12_500, one)).toEqual({ v: 2 });
+    a.setEstimate(1_100_000); // the link carries it
+    expect(layers(a, 15_500, one)).toEqual({ v: 2 }); // settled
+  });
+
+  it('tries no better layer while the estimate stays near what is sent (a full link), but does try a paused video again', () => {
+    const a = new BandwidthAllocator({ probeAfterMs: 1000 });
+    const two = [simulcast('v', 1), simulcast('w', 2)];
+    a.setEstimate(3_000_000);
+    layers(a, 0, two);
+    a.setEstimate(200_000); // 180k: audio and one low layer
+    a.setLoss(0.9);
+    expect(layers(a, 0, two)).toEqual({ v: 0, w: PAUSED });
+    a.setLoss(0);
+    expect(layers(a, 2000, two)).toEqual({ v: 0, w: 0 }); // the paused one comes back at its low layer
+    a.setEstimate(240_000); // 1.2× the 200k sent: full
+    expect(layers(a, 10_000, two)).toEqual({ v: 0, w: 0 });
+  });
+
+  it('gives a new speaker the better layer at once', () => {
+    const a = new BandwidthAllocator();
+    a.setEstimate(3_000_000);
+    layers(a, 0);
+    a.setEstimate(1_000_000);
+    a.setLoss(0.7);
+    expect(layers(a, 0)).toEqual({ screen: 1, speaker: 1, other: 0 });
+    const swapped = videos.map((v) => (v.key === 'other' ? { ...v, priority: 1, lead: true } : v.key === 'speaker' ? { ...v, priority: 2, lead: false } : v));
+    expect(layers(a, 100, swapped)).toEqual({ screen: 1, speaker: 0, other: 1 });
+  });
+
+  it('moves no layer when speakers below the lead change places', () => {
+    const a = new BandwidthAllocator();
+    const four = [...videos, simulcast('fourth', 3)];
+    a.setEstimate(3_000_000);
+    layers(a, 0, four);
+    a.setEstimate(1_100_000); // 70% lost; 990k: audio, four low layers, the two lead ones up to layer 1
+    a.setLoss(0.7);
+    expect(layers(a, 0, four)).toEqual({ screen: 1, speaker: 1, other: 0, fourth: 0 });
+    a.setEstimate(1_300_000); // rising, nothing lost: 1170k, room for one more step
+    a.setLoss(0);
+    expect(layers(a, 500, four)).toEqual({ screen: 1, speaker: 1, other: 1, fourth: 0 });
+    const reordered = four.map((v) => (v.key === 'fourth' ? { ...v, priority: 2 } : v.key === 'other' ? { ...v, priority: 3 } : v));
+    expect(layers(a, 1000, reordered)).toEqual({ screen: 1, speaker: 1, other: 1, fourth: 0 });
+  });
+
+  it('lets a video that arrives on a congested link in at its low layer', () => {
+    const a = new BandwidthAllocator();
+    a.setEstimate(3_000_000);
+    layers(a, 0, videos.slice(0, 2));
+    a.setEstimate(800_000);
+    a.setLoss(0.7);
+    expect(layers(a, 0, videos.slice(0, 2))).toEqual({ screen: 1, speaker: 1 });
+    expect(layers(a, 500, videos)).toEqual({ screen: 1, speaker: 1, other: 0 });
+  });
+
+  it('pauses one more video per cut at most, and lets a paused one back when there is room', () => {
+    const a = new BandwidthAllocator({ probeAfterMs: 60_000 });
+    a.setEstimate(3_000_000);
+    layers(a, 0);
+    a.setEstimate(150_000); // far too little even for the three low layers, and nearly all lost
+    a.setLoss(0.95);
+    expect(layers(a, 0)).toEqual({ screen: 0, speaker: 0, other: PAUSED });
+    expect(layers(a, 3500)).toEqual({ screen: 0, speaker: PAUSED, other: PAUSED });
+    a.setLoss(0);
+    a.setEstimate(700_000); // 630k: all three low layers, and the lead one up
+    expect(layers(a, 6000)).toEqual({ screen: 1, speaker: 0, other: 0 });
+  });
+
+  it('cuts nothing while the estimate slides below what is sent but nothing is lost (an overload draining)', () => {
+    const a = new BandwidthAllocator({ probeAfterMs: 60_000 }); // no try in between
+    a.setEstimate(3_000_000);
+    layers(a, 0);
+    a.setEstimate(1_000_000);
+    a.setLoss(0.7);
+    expect(layers(a, 0)).toEqual({ screen: 1, speaker: 1, other: 0 });
+    a.setLoss(0.02);
+    for (const [at, estimate] of [[2500, 400_000], [3000, 250_000], [4000, 120_000]] as const) {
+      a.setEstimate(estimate);
+      expect(layers(a, at)).toEqual({ screen: 1, speaker: 1, other: 0 });
+    }
+  });
+
+  it('cuts to what got through when much is lost, even while the estimate stays above what is sent', () => {
+    const a = new BandwidthAllocator();
+    a.setEstimate(5_000_000);
+    layers(a, 0);
+    a.setLoss(0.6); // 2.8 Mbit/s sent, 40% of it through: 1.12M × 0.9 = 1008k
+    expect(layers(a, 500)).toEqual({ screen: 1, speaker: 1, other: 1 });
+  });
+
+  it('cuts nothing on a nearly idle link, whatever its estimate says', () => {
+    const a = new BandwidthAllocator({ floorBps: 150_000 });
+    const tiny: VideoDemand[] = [0, 1, 2, 3].map((i) => ({ key: `bot${i}`, priority: i, maxLayer: 0, layers: [{ index: 0, rateBps: 7_000 }] }));
+    a.setEstimate(30_000);
+    a.decide(tiny, 20_000, 0);
+    a.setEstimate(6_000); // below what is sent (48k), with loss, but the floor carries it
+    a.setLoss(0.5);
+    expect([...a.decide(tiny, 20_000, 500).values()]).toEqual([0, 0, 0, 0]);
+  });
+});
