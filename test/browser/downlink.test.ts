@@ -1,43 +1,37 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { CHROMIUM, inPage, joinRoom, openPerson, type Person } from '../helpers/browser.js';
-import { bearer, send } from '../helpers/http.js';
-import { makeNetLab, SERVER_IP, type NetLab } from '../helpers/netlab.js';
+import { fakeCamera, labApi, startLabServer, type Json } from '../helpers/lab-server.js';
+import { makeNetLab, type NetLab } from '../helpers/netlab.js';
 import { namespacesUnavailable } from '../helpers/netns.js';
-import { spawnListening, stopSpawned, type Spawned } from '../helpers/spawn.js';
+import { stopSpawned, type Spawned } from '../helpers/spawn.js';
 
 // Issue 9, item 2: one participant's downlink is held to 500 kbit/s with 2% loss in a
 // four-person meeting of 960x540 cameras. The server fits what it sends her to her link (the low
 // simulcast layer of each camera, from her REMB): she keeps decoding every camera smoothly with
 // clear audio, the three others are not affected, and her layers go back up once the limit lifts.
 // Before the allocator she decoded no video at all (75–85% of video packets lost in the queue).
-const BIN = new URL('../../bin/parley.js', import.meta.url).pathname;
 const WINDOW_MS = 30_000;
 
 let lab: NetLab;
 let server: Spawned | undefined;
 let dir: string;
+let camera: string;
 const people: Person[] = [];
 
 // Skipped where namespaces cannot be made (not root); CI runs as root.
 const unavailable = namespacesUnavailable();
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- API answers read in assertions
-
 beforeAll(async () => {
   if (unavailable) return;
   dir = mkdtempSync(join(tmpdir(), 'parley-downlink-'));
   // A moving 960x540 picture at 15 fps: three simulcast layers, and four encoders fit two cores.
-  execFileSync('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=960x540:rate=15', '-t', '2', '-pix_fmt', 'yuv420p', join(dir, 'camera.y4m')]);
+  camera = fakeCamera(dir, '960x540', 15);
   lab = await makeNetLab();
-  server = await spawnListening([BIN, 'serve'], {
-    DATA_DIR: join(dir, 'data'), HOST: SERVER_IP, PORT: '0', LOG_LEVEL: 'warn', MEDIA_WORKERS: '1',
-    RTC_LISTEN_IP: SERVER_IP, ANNOUNCED_IP: SERVER_IP,
-  }, [...lab.inServer, process.execPath]);
+  server = await startLabServer(lab, join(dir, 'data'));
 }, 60_000);
 afterAll(async () => {
   await Promise.all(people.map((p) => p.close()));
@@ -106,18 +100,13 @@ const fmt = (o: unknown) => JSON.stringify(o, (_k, v: unknown) => (typeof v === 
 // weak person's browser then falls behind on its own (3–6 fps with nothing lost on the way).
 it('keeps a participant on a weak downlink decoding every camera, leaves the others alone, and goes back up', { retry: 1, timeout: 300_000 }, async (ctx) => {
   if (unavailable) return ctx.skip(true, unavailable);
-  const token = /Bearer:\s+(\S+)/.exec(server!.output())![1]!;
-  const base = await lab.forward(Number(new URL(server!.url).port));
-  const api = async (method: string, path: string, body?: unknown) => (await send<Json>(`${base}/api/v1${path}`, {
-    method, headers: { ...bearer(token), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })).body;
+  const api = await labApi(lab, server!);
   const m = await api('POST', '/meetings', { title: 'Weak link', host: { externalId: 'h', name: 'Hal Host' } });
   const invite = async (id: string, name: string) => (await api('POST', `/meetings/${m.id}/participants`, { externalId: id, name })).joinUrl as string;
   const hostUrl = ((await api('GET', `/meetings/${m.id}/participants`)).data as Json[])[0]!.joinUrl as string;
   const urls = [hostUrl, await invite('b', 'Bea Clear'), await invite('c', 'Cal Clear')];
   const weakUrl = await invite('w', 'Wen Weak');
-  const args = [`--unsafely-treat-insecure-origin-as-secure=${new URL(hostUrl).origin}`, `--use-file-for-fake-video-capture=${join(dir, 'camera.y4m')}`];
+  const args = [`--unsafely-treat-insecure-origin-as-secure=${new URL(hostUrl).origin}`, `--use-file-for-fake-video-capture=${camera}`];
 
   // The three on a clean path, beside the server (a Chromium each: a page in a background tab
   // would be hidden, and a hidden page asks for no video).

@@ -3,26 +3,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM, audioPackets, framesDecoded, joinRoom, openPerson, roomState, type Person, type RoomHooks } from '../helpers/browser.js';
-import { bearer, send } from '../helpers/http.js';
+import { labApi, startLabServer, type Json, type LabApi } from '../helpers/lab-server.js';
 import { eventually } from '../helpers/meeting-bot.js';
-import { makeNetLab, SERVER_IP, type NetLab } from '../helpers/netlab.js';
+import { makeNetLab, type NetLab } from '../helpers/netlab.js';
 import { namespacesUnavailable } from '../helpers/netns.js';
-import { spawnListening, stopSpawned, type Spawned } from '../helpers/spawn.js';
+import { stopSpawned, type Spawned } from '../helpers/spawn.js';
 
 // Issue 8, "stay in through a drop": a participant whose link goes down for 5 s, or whose address
 // changes, is back with audio and video both ways without a click, and the others see them as
 // reconnecting, never as gone. The participant's traffic crosses a veth pair between two network
 // namespaces the test makes (helpers/netlab.ts); the server listens on the veth address.
-const BIN = new URL('../../bin/parley.js', import.meta.url).pathname;
 const OUTAGE_MS = 5_000;
 
 let lab: NetLab;
 let server: Spawned | undefined;
 let dataDir: string;
-let api: (method: string, path: string, body?: unknown) => Promise<Json>;
+let api: LabApi;
 const people: Person[] = [];
-
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- API answers read in assertions
 
 // Skipped where namespaces cannot be made (not root); CI runs as root.
 const unavailable = namespacesUnavailable();
@@ -31,16 +28,8 @@ beforeAll(async () => {
   if (unavailable) return;
   lab = await makeNetLab();
   dataDir = mkdtempSync(join(tmpdir(), 'parley-network-drop-'));
-  server = await spawnListening([BIN, 'serve'], {
-    DATA_DIR: dataDir, HOST: SERVER_IP, PORT: '0', LOG_LEVEL: 'warn', MEDIA_WORKERS: '1',
-    RTC_LISTEN_IP: SERVER_IP, ANNOUNCED_IP: SERVER_IP,
-  }, [...lab.inServer, process.execPath]);
-  const token = /Bearer:\s+(\S+)/.exec(server.output())![1]!;
-  const base = await lab.forward(Number(new URL(server.url).port));
-  api = async (method, path, body) => (await send<Json>(`${base}/api/v1${path}`, {
-    method, headers: { ...bearer(token), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })).body;
+  server = await startLabServer(lab, dataDir);
+  api = await labApi(lab, server);
 }, 30_000);
 afterAll(async () => {
   await Promise.all(people.map((p) => p.close()));

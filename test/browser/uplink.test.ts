@@ -1,42 +1,36 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { CHROMIUM, joinRoom, openPerson, type Person } from '../helpers/browser.js';
-import { bearer, send } from '../helpers/http.js';
+import { fakeCamera, labApi, startLabServer, type Json } from '../helpers/lab-server.js';
 import { eventually } from '../helpers/meeting-bot.js';
-import { makeNetLab, SERVER_IP, type NetLab } from '../helpers/netlab.js';
+import { makeNetLab, type NetLab } from '../helpers/netlab.js';
 import { namespacesUnavailable } from '../helpers/netns.js';
-import { spawnListening, stopSpawned, type Spawned } from '../helpers/spawn.js';
+import { stopSpawned, type Spawned } from '../helpers/spawn.js';
 
 // Issue 9, item 1: a publisher's bitrate follows its uplink. The SFU sends transport-wide
 // congestion feedback (werift-twcc.ts); Chromium's estimate is built from it: high on a free
 // link at once, down when the participant's uplink is held to 600 kbit/s, up again after.
 // Without the feedback Chromium starts at 300 kbit/s and creeps up on loss reports alone (measured
 // ~1 Mbit/s after 15 s); with werift's own feedback it stayed at 300 kbit/s.
-const BIN = new URL('../../bin/parley.js', import.meta.url).pathname;
 
 let lab: NetLab;
 let server: Spawned | undefined;
 let dir: string;
+let camera: string;
 let person: Person | undefined;
 
 // Skipped where namespaces cannot be made (not root); CI runs as root.
 const unavailable = namespacesUnavailable();
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- API answers read in assertions
-
 beforeAll(async () => {
   if (unavailable) return;
   dir = mkdtempSync(join(tmpdir(), 'parley-uplink-'));
   // A detailed moving picture, so that the encoder wants more than the limited link carries.
-  execFileSync('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=960x540:rate=30', '-t', '2', '-pix_fmt', 'yuv420p', join(dir, 'camera.y4m')]);
+  camera = fakeCamera(dir, '960x540', 30);
   lab = await makeNetLab();
-  server = await spawnListening([BIN, 'serve'], {
-    DATA_DIR: join(dir, 'data'), HOST: SERVER_IP, PORT: '0', LOG_LEVEL: 'warn', MEDIA_WORKERS: '1',
-    RTC_LISTEN_IP: SERVER_IP, ANNOUNCED_IP: SERVER_IP,
-  }, [...lab.inServer, process.execPath]);
+  server = await startLabServer(lab, join(dir, 'data'));
 }, 60_000);
 afterAll(async () => {
   await person?.close();
@@ -62,17 +56,12 @@ async function sending(p: Person): Promise<{ estimateKbps: number; videoBytes: n
 
 it('the publisher’s estimate rises on a free uplink, falls to what a limited one carries, and rises again', async (ctx) => {
   if (unavailable) return ctx.skip(true, unavailable);
-  const token = /Bearer:\s+(\S+)/.exec(server!.output())![1]!;
-  const base = await lab.forward(Number(new URL(server!.url).port));
-  const api = async (method: string, path: string, body?: unknown) => (await send<Json>(`${base}/api/v1${path}`, {
-    method, headers: { ...bearer(token), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })).body;
+  const api = await labApi(lab, server!);
   const m = await api('POST', '/meetings', { title: 'Uplink', host: { externalId: 'h', name: 'Uma Uplink' } });
   const url = ((await api('GET', `/meetings/${m.id}/participants`)).data as Json[])[0]!.joinUrl as string;
   person = await openPerson({
     executablePath: lab.chromiumIn('client', CHROMIUM),
-    args: [`--unsafely-treat-insecure-origin-as-secure=${new URL(server!.url).origin}`, `--use-file-for-fake-video-capture=${join(dir, 'camera.y4m')}`],
+    args: [`--unsafely-treat-insecure-origin-as-secure=${new URL(server!.url).origin}`, `--use-file-for-fake-video-capture=${camera}`],
   });
   await joinRoom(person.page, url);
   const p = person;
