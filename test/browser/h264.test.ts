@@ -184,7 +184,8 @@ describe('H.264', () => {
     for (const f of readdirSync(dir).filter((x) => x.endsWith('.webm'))) expect(decodeErrors(joinPath(dir, f)), f).toBe('');
 
     // ffmpeg encodes the composition: slow on a loaded 2-core machine (seen over 60 s).
-    expect(await eventually(async () => (await api('GET', `/recordings/${rec.id}`)).body.state !== 'processing', 150_000)).toBe(true);
+    let last: unknown;
+    expect(await eventually(async () => (last = (await api('GET', `/recordings/${rec.id}`)).body as { state: string }).state !== 'processing', 150_000), JSON.stringify(last)).toBe(true);
     const ready = (await api('GET', `/recordings/${rec.id}`)).body;
     expect(ready.state, ready.error).toBe('ready');
     expect(streamsIn(joinPath(dir, 'composed.mp4'))).toEqual(['audio:aac', 'video:h264']);

@@ -146,10 +146,17 @@ export class PublishedTrack {
     return 0;
   }
 
-  /** Updates each layer's rate; a recording follows the best layer (the room calls it on a timer). */
+  /**
+   * Updates each layer's rate (the room calls it on a timer). A recording keeps the layer it took
+   * while that flows, and moves up only from one that stopped: each move is a change of picture
+   * size in the file.
+   */
   sampleRates(now: number): void {
     for (const layer of this.layers) layer.sampleRate(now);
-    this.recordSwitch?.setTarget(this.bestFlowingLayer(now));
+    const recorded = this.recordSwitch?.currentLayer;
+    if (this.recordSwitch && (recorded === undefined || !this.layers[recorded]?.flowing(now))) {
+      this.recordSwitch.setTarget(this.bestFlowingLayer(now));
+    }
   }
 
   /** What it brings in now, all layers, bit/s. */

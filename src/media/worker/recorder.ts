@@ -58,6 +58,8 @@ class GroupFile {
   private failed = false;
   private audioPackets = 0;
   private videoPackets = 0;
+  /** the SSRC each track was last anchored on (see `rtp`) */
+  private readonly anchoredSsrc: Record<'audio' | 'video', number | undefined> = { audio: undefined, video: undefined };
   /** wall-clock ms of the first packet: where this file sits on the recording's timeline */
   private firstPacketAt: number | null = null;
 
@@ -110,12 +112,16 @@ class GroupFile {
     if (!track) return;
     const now = Date.now();
     this.firstPacketAt ??= now;
-    if ((kind === 'audio' ? this.audioPackets++ : this.videoPackets++) === 0) {
+    if (kind === 'audio') this.audioPackets++;
+    else this.videoPackets++;
+    if (this.anchoredSsrc[kind] !== rtp.header.ssrc) {
+      this.anchoredSsrc[kind] = rtp.header.ssrc;
       // werift times each track by sender reports (NTP ↔ RTP), and holds its packets until one
       // comes (a browser sends one for audio only every few seconds). We anchor each track at the
       // arrival of its first packet instead: audio and video line up by arrival, a track that
       // starts late starts late in the file, and nothing waits. (A publisher SSRC change mid-file
-      // keeps the first anchor: rare, and seen as a jump in that track.)
+      // is anchored again the same way: a publisher that comes back on a new peer sends its audio
+      // here until its video starts the next file, and was a 9-hour jump with the old anchor.)
       // werift reads an NTP timestamp's fraction as decimal digits (ntpTime2Sec): anchor on a
       // whole second, moving the RTP timestamp back by the milliseconds past it.
       const clockRate = kind === 'audio' ? 48_000 : 90_000;
