@@ -17,6 +17,7 @@ import type { WorkerSettings } from '../protocol.js';
 import type { TransportState } from '../types.js';
 import { patchWeriftIce } from './werift-ice.js';
 import { patchWeriftRtpHeader } from './werift-rtp-header.js';
+import { patchWeriftSender } from './werift-sender.js';
 import { patchWeriftSenderBwe } from './werift-sender-bwe.js';
 import { patchWeriftSrtp } from './werift-srtp.js';
 import { patchWeriftTwcc } from './werift-twcc.js';
@@ -24,12 +25,13 @@ import { patchWeriftTwcc } from './werift-twcc.js';
 // Before any PeerConnection exists: no implicit STUN server, no mDNS/DNS for remote candidates;
 // transport-wide feedback that browsers can build a bandwidth estimate on; per-packet SRTP and
 // RTP header work without a cipher object, bit strings or array copies per packet (the media
-// worker's largest costs in a profile, src/media/README.md "Beside Janus"), and no arrays
-// built per sent packet for nothing (werift-sender-bwe.ts).
+// worker's largest costs in a profile, src/media/README.md "Beside Janus"), and a sender that
+// builds less per forwarded packet (werift-sender.ts, werift-sender-bwe.ts).
 patchWeriftIce();
 patchWeriftTwcc();
 patchWeriftRtpHeader();
 patchWeriftSrtp();
+patchWeriftSender();
 patchWeriftSenderBwe();
 
 /**
