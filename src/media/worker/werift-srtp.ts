@@ -7,7 +7,7 @@
 // cannot reuse a GCM context for a new IV, and GHASH in JavaScript would cost more than it saves.
 import { timingSafeEqual } from 'node:crypto';
 import { ProtectionProfileAes128CmHmacSha1_80, RtcpHeader, RtpHeader, SrtpAuthenticationError, SrtpSession } from 'werift';
-import { CounterMode, writeAuthTag } from './srtp-cm.js';
+import { AuthKey, CounterMode, writeAuthTag } from './srtp-cm.js';
 import { serializeRtpHeaderInto } from './werift-rtp-header.js';
 
 const PATCHED = Symbol.for('parley.werift-srtp-patched');
@@ -21,6 +21,8 @@ const RTCP_FAILED = 'Failed to authenticate SRTCP packet';
 interface SessionCipher {
   readonly rtp: CounterMode;
   readonly rtcp: CounterMode;
+  readonly rtpAuth: AuthKey;
+  readonly rtcpAuth: AuthKey;
 }
 
 /** The fields of werift's CipherAesCtr that its methods use. */
@@ -49,6 +51,8 @@ function state(c: CipherAesCtr): SessionCipher {
   return (c[STATE] ??= {
     rtp: new CounterMode(c.srtpSessionKey, c.srtpSessionSalt),
     rtcp: new CounterMode(c.srtcpSessionKey, c.srtcpSessionSalt),
+    rtpAuth: new AuthKey(c.srtpSessionAuthTag),
+    rtcpAuth: new AuthKey(c.srtcpSessionAuthTag),
   });
 }
 
@@ -95,7 +99,7 @@ const cheaper: Omit<CipherAesCtrMethods, typeof PATCHED> = {
     const out = Buffer.allocUnsafe(tagOffset + this.authTagLength);
     serializeRtpHeaderInto(header, out, headerSize);
     state(this).rtp.xor(payload, 0, out, headerSize, payload.length, header.ssrc, rolloverCounter, header.sequenceNumber);
-    writeAuthTag(this.srtpSessionAuthTag, out.subarray(0, tagOffset), rolloverCounter, out, tagOffset, this.authTagLength);
+    writeAuthTag(state(this).rtpAuth, out.subarray(0, tagOffset), rolloverCounter, out, tagOffset, this.authTagLength);
     return out;
   },
 
@@ -103,7 +107,7 @@ const cheaper: Omit<CipherAesCtrMethods, typeof PATCHED> = {
     // werift's SrtpContext passes the header it parsed; its own default parses here.
     const header = parsed ?? parseHeader(cipherText, this.authTagLength);
     const tagOffset = cipherText.length - this.authTagLength;
-    writeAuthTag(this.srtpSessionAuthTag, cipherText.subarray(0, tagOffset), rolloverCounter, expectedTag, 0, this.authTagLength);
+    writeAuthTag(state(this).rtpAuth, cipherText.subarray(0, tagOffset), rolloverCounter, expectedTag, 0, this.authTagLength);
     checkTag(cipherText.subarray(tagOffset), this.authTagLength, RTP_FAILED);
     const start = header.payloadOffset;
     const dst = Buffer.allocUnsafe(tagOffset);
@@ -121,7 +125,7 @@ const cheaper: Omit<CipherAesCtrMethods, typeof PATCHED> = {
     out.writeUInt32BE(srtcpIndex, length);
     out[length] |= 0x80; // E flag: the packet is encrypted
     const tagOffset = length + SRTCP_INDEX_SIZE;
-    writeAuthTag(this.srtcpSessionAuthTag, out.subarray(0, tagOffset), undefined, out, tagOffset, this.authTagLength);
+    writeAuthTag(state(this).rtcpAuth, out.subarray(0, tagOffset), undefined, out, tagOffset, this.authTagLength);
     return out;
   },
 
@@ -136,7 +140,7 @@ const cheaper: Omit<CipherAesCtrMethods, typeof PATCHED> = {
     }
     const tagOffset = encrypted.length - tagLength;
     const tailOffset = tagOffset - SRTCP_INDEX_SIZE;
-    writeAuthTag(this.srtcpSessionAuthTag, encrypted.subarray(0, tagOffset), undefined, expectedTag, 0, tagLength);
+    writeAuthTag(state(this).rtcpAuth, encrypted.subarray(0, tagOffset), undefined, expectedTag, 0, tagLength);
     checkTag(encrypted.subarray(tagOffset), tagLength, RTCP_FAILED);
     const out = Buffer.allocUnsafe(tailOffset);
     encrypted.copy(out, 0, 0, tailOffset);
