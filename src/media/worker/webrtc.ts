@@ -18,12 +18,23 @@ import {
 import type { WorkerSettings } from '../protocol.js';
 import type { TransportState } from '../types.js';
 import { patchWeriftIce } from './werift-ice.js';
+import { patchWeriftRtpHeader } from './werift-rtp-header.js';
+import { patchWeriftSender } from './werift-sender.js';
+import { patchWeriftSenderBwe } from './werift-sender-bwe.js';
+import { patchWeriftSrtp } from './werift-srtp.js';
 import { patchWeriftTwcc } from './werift-twcc.js';
 
 // Before any PeerConnection exists: no implicit STUN server, no mDNS/DNS for remote candidates;
-// transport-wide feedback that browsers can build a bandwidth estimate on.
+// transport-wide feedback that browsers can build a bandwidth estimate on; per-packet SRTP and
+// RTP header work without a cipher object, bit strings or array copies per packet (the media
+// worker's largest costs in a profile, src/media/README.md "Beside Janus"), and a sender that
+// builds less per forwarded packet (werift-sender.ts, werift-sender-bwe.ts).
 patchWeriftIce();
 patchWeriftTwcc();
+patchWeriftRtpHeader();
+patchWeriftSrtp();
+patchWeriftSender();
+patchWeriftSenderBwe();
 
 /**
  * `transportCc`: negotiate transport-wide congestion control (publisher transports: the browser
