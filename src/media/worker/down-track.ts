@@ -17,7 +17,7 @@ const AUDIO_LEVEL_PAYLOADS = Array.from({ length: 256 }, (_, i) => Buffer.from([
  * Now as abs-send-time (6.18 fixed-point seconds, 24 bits). Ours replaces werift's, which it
  * builds from an NTP time whose fraction is the decimal digits of the seconds (not a binary
  * fraction): Chrome's receive-side estimate made from those held still through a saturated link
- * for 24 s, then collapsed.
+ * for 25 s, then collapsed.
  */
 function absSendTime(): Buffer {
   const value = Math.floor(((performance.timeOrigin + performance.now()) / 1000) * 262_144) % 0x1000000;
