@@ -98,10 +98,6 @@ export class BandwidthAllocator {
     if (Number.isFinite(fraction)) this.loss = Math.min(1, Math.max(0, fraction));
   }
 
-  get estimate(): number | undefined {
-    return this.estimateBps;
-  }
-
   /** The layer of each video now, given every video it could receive and the audio's rate. */
   decide(videos: readonly VideoDemand[], audioBps: number, now: number): Allocation {
     const estimate = this.estimateBps;

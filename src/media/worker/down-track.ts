@@ -169,10 +169,6 @@ export class DownTrack {
     return { sent: this.packets, lost };
   }
 
-  get isPaused(): boolean {
-    return this.paused;
-  }
-
   /** Moves to another simulcast layer at its next keyframe (the allocator's choice). */
   setLayer(layer: number): void {
     this.layerSwitch.setTarget(Math.max(0, Math.min(layer, this.track.layers.length - 1)));

@@ -32,16 +32,12 @@ export class PausedVideos {
     this.allocator.setLoss(fraction);
   }
 
-  get estimateBps(): number | undefined {
-    return this.allocator.estimate;
-  }
-
   setLastN(peerIds: ReadonlySet<string>): void {
     this.lastN = new Set(peerIds);
   }
 
   setVideoSizes(sizes: readonly VideoSize[]): void {
-    this.sizes = new Map(sizes.map((s) => [`${s.peerId}:${s.source}`, s]));
+    this.sizes = new Map(sizes.map((s) => [videoKey(s), s]));
   }
 
   /**

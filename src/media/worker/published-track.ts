@@ -159,13 +159,6 @@ export class PublishedTrack {
     }
   }
 
-  /** What it brings in now, all layers, bit/s. */
-  get rateBps(): number {
-    let sum = 0;
-    for (const layer of this.layers) sum += layer.rateBps;
-    return sum;
-  }
-
   /** Muted on the server now (HeldSources). */
   get onHold(): boolean {
     return this.held;
