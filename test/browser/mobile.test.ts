@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { devices, type Page } from 'playwright-core';
 import type { AccountCredentials } from '../../src/core/index.js';
-import { framesDecoded, joinRoom, openPerson, openPhone, type RoomHooks } from '../helpers/browser.js';
+import { framesDecoded, joinRoom, openPerson, openPhone, waitForRoom } from '../helpers/browser.js';
 import { basic, post } from '../helpers/http.js';
 import { eventually } from '../helpers/meeting-bot.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -49,8 +49,12 @@ async function phone(name: 'Pixel 7' | 'iPhone 14' | 'Pixel 7 landscape'): Promi
 /** Joins on a phone: the pre-join screen is used by tapping. */
 async function joinByTap(page: Page, url: string): Promise<void> {
   await page.goto(url);
+  // As a person does, once the page has settled: the device choices appear above the button
+  // when the camera starts, and a tap computed just before that lands beside it (seen on a
+  // landscape phone under load).
+  await page.locator('select#camera').waitFor();
   await page.getByRole('button', { name: 'Join' }).tap();
-  await page.waitForFunction(() => (globalThis as unknown as { __parley?: RoomHooks }).__parley?.state() === 'room', undefined, { timeout: 20_000 });
+  await waitForRoom(page);
 }
 
 /** The page is no wider than the screen (nothing to scroll sideways). */

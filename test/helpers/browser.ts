@@ -111,7 +111,18 @@ export async function joinRoom(page: Page, url: string, name?: string): Promise<
   await page.goto(url);
   if (name) await page.getByLabel(/name/i).fill(name);
   await page.getByRole('button', { name: 'Join' }).click();
-  await page.waitForFunction(() => (globalThis as unknown as { __parley?: RoomHooks }).__parley?.state() === 'room', undefined, { timeout: 20_000 });
+  await waitForRoom(page);
+}
+
+/** Waits until the page is in the room; if it never gets there, says where it stayed and what it shows. */
+export async function waitForRoom(page: Page): Promise<void> {
+  try {
+    await page.waitForFunction(() => (globalThis as unknown as { __parley?: RoomHooks }).__parley?.state() === 'room', undefined, { timeout: 20_000 });
+  } catch (err) {
+    const state = await page.evaluate(inPage.state).catch(() => 'unknown');
+    const text = await page.locator('body').innerText().catch(() => '');
+    throw new Error(`not in the room after 20 s: state ${state}, page shows ${JSON.stringify(text.replace(/\s+/g, ' ').slice(0, 300))}`, { cause: err });
+  }
 }
 
 /** Video frames decoded so far from everyone else (subscriber transport's inbound video). */
