@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -34,7 +34,7 @@ beforeAll(async () => {
   server = await startLabServer(lab, join(dir, 'data'));
 }, 60_000);
 afterAll(async () => {
-  await Promise.all(people.map((p) => p.close()));
+  await Promise.all(people.splice(0).map((p) => p.close()));
   if (server) await stopSpawned(server, 'SIGKILL');
   await lab?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -42,13 +42,13 @@ afterAll(async () => {
 
 interface Received {
   /** per remote camera (by participant): frames decoded, seconds frozen, width now */
-  videos: Record<string, { frames: number; frozen: number; width: number; received: number; lost: number; bytes: number }>;
+  videos: Record<string, { frames: number; frozen: number; width: number; received: number; lost: number; bytes: number; framesReceived: number; framesDropped: number; nacks: number; plis: number }>;
   audio: { samples: number; concealed: number; received: number; lost: number; bytes: number };
 }
 
 /** What a page receives so far, from its subscriber transport's stats. */
 const receivedBy = (page: Page): Promise<Received> => page.evaluate(async () => {
-  type Stat = { type: string; kind?: string; id: string; trackIdentifier?: string; framesDecoded?: number; totalFreezesDuration?: number; frameWidth?: number; totalSamplesReceived?: number; concealedSamples?: number; packetsReceived?: number; packetsLost?: number; bytesReceived?: number };
+  type Stat = { type: string; kind?: string; id: string; trackIdentifier?: string; framesDecoded?: number; totalFreezesDuration?: number; frameWidth?: number; totalSamplesReceived?: number; concealedSamples?: number; packetsReceived?: number; packetsLost?: number; bytesReceived?: number; framesReceived?: number; framesDropped?: number; nackCount?: number; pliCount?: number };
   const hooks = (globalThis as unknown as { __parley: {
     subscriber(): { getStats(): Promise<{ forEach(cb: (s: Stat) => void): void }> } | undefined;
     remoteSources(): { participantId: string; trackId: string }[];
@@ -59,7 +59,10 @@ const receivedBy = (page: Page): Promise<Received> => page.evaluate(async () => 
   (await pc?.getStats())?.forEach((s) => {
     if (s.type !== 'inbound-rtp') return;
     if (s.kind === 'video' && (s.framesDecoded ?? 0) > 0) {
-      out.videos[owner.get(s.trackIdentifier ?? '') ?? s.id] = { frames: s.framesDecoded ?? 0, frozen: s.totalFreezesDuration ?? 0, width: s.frameWidth ?? 0, received: s.packetsReceived ?? 0, lost: s.packetsLost ?? 0, bytes: s.bytesReceived ?? 0 };
+      out.videos[owner.get(s.trackIdentifier ?? '') ?? s.id] = {
+        frames: s.framesDecoded ?? 0, frozen: s.totalFreezesDuration ?? 0, width: s.frameWidth ?? 0, received: s.packetsReceived ?? 0, lost: s.packetsLost ?? 0,
+        bytes: s.bytesReceived ?? 0, framesReceived: s.framesReceived ?? 0, framesDropped: s.framesDropped ?? 0, nacks: s.nackCount ?? 0, plis: s.pliCount ?? 0,
+      };
     }
     if (s.kind === 'audio') {
       out.audio.samples += s.totalSamplesReceived ?? 0;
@@ -75,12 +78,14 @@ const receivedBy = (page: Page): Promise<Received> => page.evaluate(async () => 
 /** Per camera over a window: frames per second and the share of the time frozen; audio concealed. */
 function over(before: Received, after: Received, ms: number) {
   const cameras = Object.entries(after.videos).map(([id, v]) => {
-    const b = before.videos[id] ?? { frames: 0, frozen: 0, received: 0, lost: 0, bytes: 0 };
+    const b = before.videos[id] ?? { frames: 0, frozen: 0, received: 0, lost: 0, bytes: 0, framesReceived: 0, framesDropped: 0, nacks: 0, plis: 0 };
     const packets = v.received - b.received + v.lost - b.lost;
     return {
       id,
       fps: ((v.frames - b.frames) * 1000) / ms, frozen: ((v.frozen - b.frozen) * 1000) / ms, width: v.width,
       lost: packets > 0 ? (v.lost - b.lost) / packets : 0, kbps: ((v.bytes - b.bytes) * 8) / ms,
+      // for a reader of a failure: frames that arrived whole, dropped before display, NACKs and PLIs sent
+      receivedFps: ((v.framesReceived - b.framesReceived) * 1000) / ms, dropped: v.framesDropped - b.framesDropped, nacks: v.nacks - b.nacks, plis: v.plis - b.plis,
     };
   });
   const samples = after.audio.samples - before.audio.samples;
@@ -96,10 +101,16 @@ function over(before: Received, after: Received, ms: number) {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const fmt = (o: unknown) => JSON.stringify(o, (_k, v: unknown) => (typeof v === 'number' ? Math.round(v * 100) / 100 : v));
 
-// One retry: four browsers saturate two cores (load 5–8), and in about one run in three the
-// weak person's browser then falls behind on its own (3–6 fps with nothing lost on the way).
+// One retry: four browsers load two cores (load average 4–11); a machine busier still has made
+// every browser fall behind.
 it('keeps a participant on a weak downlink decoding every camera, leaves the others alone, and goes back up', { retry: 1, timeout: 300_000 }, async (ctx) => {
   if (unavailable) return ctx.skip(true, unavailable);
+  // A retry must not run beside the first attempt's four browsers (eight would saturate two cores).
+  ctx.onTestFinished(async () => {
+    await Promise.all(people.splice(0).map((p) => p.close()));
+    await lab.limitDownlink(undefined);
+    await lab.loseDownlink(0);
+  });
   const api = await labApi(lab, server!);
   const m = await api('POST', '/meetings', { title: 'Weak link', host: { externalId: 'h', name: 'Hal Host' } });
   const invite = async (id: string, name: string) => (await api('POST', `/meetings/${m.id}/participants`, { externalId: id, name })).joinUrl as string;
@@ -133,18 +144,18 @@ it('keeps a participant on a weak downlink decoding every camera, leaves the oth
   await sleep(WINDOW_MS);
   const weakWindow = over(weakBefore, await receivedBy(weak.page), WINDOW_MS);
   const clearWindows = await Promise.all(clearPages.map(async (p, i) => over(clearBefore[i]!, await receivedBy(p), WINDOW_MS)));
-  console.log(`downlink 500 kbit/s, 2% loss: weak ${fmt(weakWindow)}; clear ${fmt(clearWindows)}`);
-  // The issue's target is 10 fps and under 10% frozen for each camera; measured here 11–15 fps
-  // and 0–25% (a failed try of a better layer freezes her videos for 2–3 s). Asserted with a
-  // margin for a loaded CI machine: before the allocator she decoded nothing at all.
+  console.log(`downlink 500 kbit/s, 2% loss (load average ${loadavg()[0]!.toFixed(1)}): weak ${fmt(weakWindow)}; clear ${fmt(clearWindows)}`);
+  // The issue's target: 10 fps or more and under 10% of the time frozen for each camera
+  // (measured 15 fps, 0–1% frozen; before the allocator she decoded nothing at all, and before
+  // werift's NACK answers were limited, 1–12 fps and 20–97% frozen in most runs).
   expect(weakWindow.cameras).toHaveLength(3);
   for (const camera of weakWindow.cameras) {
-    expect(camera.fps, fmt(weakWindow)).toBeGreaterThanOrEqual(8);
-    expect(camera.frozen, fmt(weakWindow)).toBeLessThan(0.25);
+    expect(camera.fps, fmt(weakWindow)).toBeGreaterThanOrEqual(10);
+    expect(camera.frozen, fmt(weakWindow)).toBeLessThan(0.1);
   }
-  // Clear audio: the link itself drops 2% of packets at random, so 2–3% is concealed whatever we
-  // do; a failed try of a better layer adds a little (measured 2–5%; 15–20% before the allocator).
-  expect(weakWindow.concealed, fmt(weakWindow)).toBeLessThan(0.08);
+  // Clear audio: the link itself drops 2% of packets at random, so about 2% is concealed
+  // whatever we do (measured 1–2%; 15–20% before the allocator).
+  expect(weakWindow.concealed, fmt(weakWindow)).toBeLessThan(0.05);
   // The others among themselves: as before. (Her own camera may suffer too: the congestion
   // feedback for her uplink comes back through her limited downlink.)
   const weakId = await weak.page.evaluate(inPage.selfId);
@@ -161,9 +172,9 @@ it('keeps a participant on a weak downlink decoding every camera, leaves the oth
   const lifted = Date.now();
   const widths = async () => Object.values((await receivedBy(weak.page)).videos).map((v) => v.width);
   const low = Math.max(...(await widths()));
-  // Up one camera at a time: a step is tried once her estimate (REMB, which grows about 5% a
-  // second, to at most 1.5× what she receives) allows it, and kept if nothing is lost. The issue
-  // asks for 10 s; measured 15–25 s (see src/media/README.md).
+  // Up one step at a time, each once her estimate (REMB, grown with padding) covers it: Chrome's
+  // grows 5–10% a second, slower near the capacity it learned. The issue asks for 10 s; measured
+  // 11–24 s for a first camera, 22–35 s for all three (see src/media/README.md).
   await expect.poll(async () => Math.max(...(await widths())), { timeout: 40_000, interval: 500 }).toBeGreaterThan(low);
   const first = Date.now() - lifted;
   await expect.poll(async () => Math.min(...(await widths())), { timeout: 60_000, interval: 500 }).toBeGreaterThan(low);

@@ -8,7 +8,7 @@ import { DownTrack, SeqTsRewriter } from '../../src/media/worker/down-track.js';
 import type { PublishedTrack } from '../../src/media/worker/published-track.js';
 import { KeyframeRequestLimiter, PLI_INTERVAL_MS, type Clock } from '../../src/media/worker/keyframe-limiter.js';
 import { fitAnswerToOffer, isAcceptableCandidate, isRejected, isSending, parseMediaSections, sanitizeRemoteSdp } from '../../src/media/worker/sdp.js';
-import { SequenceLoss } from '../../src/media/worker/loss.js';
+import { ReportedLoss, SequenceLoss } from '../../src/media/worker/loss.js';
 import { isVp8KeyframeStart } from '../../src/media/worker/vp8.js';
 
 describe('VP8 keyframe detection', () => {
@@ -43,6 +43,15 @@ describe('incoming loss', () => {
     expect(run(2, [5000, 5002])).toEqual([0, 1]); // a new source
     expect(run(2, [5001, 4990])).toEqual([-1, 0]);
   });
+
+  it('takes back reported losses that retransmissions recovered, and skips a sample where a stream left', () => {
+    const loss = new ReportedLoss();
+    expect(loss.sample(100, 0)).toBe(0);
+    expect(loss.sample(200, 20)).toBeCloseTo(0.2); // 20 of 100
+    expect(loss.sample(300, 12)).toBeCloseTo(0.06); // 8 taken back: 12 of 200
+    expect(loss.sample(250, 12)).toBeCloseTo(0.06); // a stream left the sums: no sample
+    expect(loss.sample(350, 12)).toBeCloseTo(0.04); // 12 of 300
+  });
 });
 
 describe('sequence/timestamp rewriting', () => {
@@ -73,6 +82,32 @@ describe('sequence/timestamp rewriting', () => {
     // A restart continues after the newest packet, not after the late one.
     r.start(2, 10, 10, 60);
     expect((r.map(10, 10, 60).seq - c.seq) & 0xffff).toBe(1);
+  });
+
+  it('takes a dropped packet out of the numbering and makes room for inserted ones; a late packet keeps its number', () => {
+    const r = new SeqTsRewriter(90_000);
+    r.start(1, 0xfffe, 1000, 0);
+    const a = r.map(0xfffe, 1000, 0);
+    r.drop(0xffff); // the publisher's padding, across the wrap
+    const b = r.map(0x0000, 4000, 33);
+    expect((b.seq - a.seq) & 0xffff).toBe(1);
+    r.drop(0x0001);
+    r.drop(0x0002);
+    const c = r.map(0x0003, 7000, 66);
+    expect((c.seq - b.seq) & 0xffff).toBe(1);
+    // Retransmissions of packets numbered before the drops.
+    expect(r.map(0xfffe, 1000, 70).seq).toBe(a.seq);
+    expect(r.map(0x0000, 4000, 70).seq).toBe(b.seq);
+    // A drop out of order leaves its gap rather than renumbering what was sent.
+    r.drop(0x0007);
+    const d = r.map(0x0004, 10_000, 99);
+    expect((d.seq - c.seq) & 0xffff).toBe(1);
+    // Room for three packets of our own right after the newest one, at its timestamp.
+    const ours = r.insert(3)!;
+    expect(ours).toEqual({ firstSeq: (d.seq + 1) & 0xffff, ts: d.ts });
+    expect((r.map(0x0005, 13_000, 120).seq - d.seq) & 0xffff).toBe(4);
+    expect(r.map(0x0004, 10_000, 130).seq).toBe(d.seq); // a retransmission from before the insert
+    expect(new SeqTsRewriter(90_000).insert(1)).toBeUndefined();
   });
 });
 
@@ -284,6 +319,34 @@ describe('DownTrack', () => {
     give(down, padding, 1);
     expect(sent).toHaveLength(1);
     expect(requestedLayers).toEqual([]);
+  });
+
+  it('takes the publisher\'s padding out of the stream it forwards, and sends its own only between frames', () => {
+    const { down, sent } = downTrack();
+    const key = vp8(10, true);
+    key.header.padding = true; // werift took the padding bytes off the payload: no P bit goes out
+    key.header.paddingSize = 4;
+    give(down, key);
+    const padding = vp8(11, false);
+    padding.payload = Buffer.alloc(0);
+    give(down, padding);
+    give(down, vp8(12, false));
+    expect(sent).toHaveLength(2);
+    expect(sent.map((p) => p.header.padding)).toEqual([false, false]);
+    expect((sent[1]!.header.sequenceNumber - sent[0]!.header.sequenceNumber) & 0xffff).toBe(1);
+    expect(down.sendPadding(2)).toBe(0); // packet 12 did not end its frame
+    const end = vp8(13, false);
+    end.header.marker = true;
+    give(down, end);
+    expect(down.sendPadding(2)).toBe(2);
+    give(down, vp8(14, false));
+    const seqs = sent.map((p) => p.header.sequenceNumber);
+    for (let i = 1; i < seqs.length; i++) expect((seqs[i]! - seqs[i - 1]!) & 0xffff).toBe(1);
+    const ours = sent.slice(3, 5);
+    expect(ours.map((p) => [p.header.padding, p.header.marker, p.header.timestamp, p.payload.length, p.payload.at(-1)])).toEqual([
+      [true, false, sent[2]!.header.timestamp, 255, 255],
+      [true, false, sent[2]!.header.timestamp, 255, 255],
+    ]);
   });
 
   it('restarts the stream on a keyframe when the publisher switches codec', () => {

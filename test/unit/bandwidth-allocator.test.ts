@@ -48,24 +48,47 @@ describe('the bandwidth allocator', () => {
     expect(layers(a, 0, [topStopped])).toEqual({ v: 1 });
   });
 
-  it('tries one step up after a while, gives up at the first loss and backs off, and keeps it when nothing is lost', () => {
-    const a = new BandwidthAllocator({ probeAfterMs: 4000, settleMs: 3000 });
+  it('pads towards the next layer within the estimate, and takes that layer once the estimate covers it', () => {
+    const a = new BandwidthAllocator();
     const one = [simulcast('v', 1)];
     a.setEstimate(2_000_000);
-    layers(a, 0, one);
+    expect(layers(a, 0, one)).toEqual({ v: 2 });
     a.setEstimate(500_000); // below the 1 Mbit/s sent, 60% lost: 450k allows audio + layer 1
     a.setLoss(0.6);
     expect(layers(a, 0, one)).toEqual({ v: 1 });
+    expect(a.paddingBps).toBe(0);
     a.setLoss(0);
-    expect(layers(a, 3999, one)).toEqual({ v: 1 });
-    expect(layers(a, 4000, one)).toEqual({ v: 2 }); // the try: the estimate is 1.67× the 300k sent
-    a.setLoss(0.06); // a little loss: back at once, next try 8 s later
-    expect(layers(a, 4500, one)).toEqual({ v: 1 });
+    layers(a, 2999, one);
+    expect(a.paddingBps).toBe(0); // the hold after a cut
+    expect(layers(a, 3000, one)).toEqual({ v: 1 });
+    expect(a.paddingBps).toBe(150_000); // up to 0.9 × 500k beside the 300k sent
+    a.setEstimate(800_000); // it grows with the padding
+    expect(layers(a, 3500, one)).toEqual({ v: 1 });
+    expect(a.paddingBps).toBe(420_000);
+    a.setEstimate(1_200_000); // 1080k: room for layer 2 beside the audio
+    expect(layers(a, 4000, one)).toEqual({ v: 2 });
+    expect(a.paddingBps).toBe(0);
+  });
+
+  it('stops padding that fills the link, without cutting a layer, and waits longer before padding again', () => {
+    const a = new BandwidthAllocator({ probeAfterMs: 2000 });
+    const one = [simulcast('v', 1)];
+    a.setEstimate(2_000_000);
+    layers(a, 0, one);
+    a.setEstimate(500_000);
+    a.setLoss(0.6);
+    layers(a, 0, one);
     a.setLoss(0);
-    expect(layers(a, 12_499, one)).toEqual({ v: 1 });
-    expect(layers(a, 12_500, one)).toEqual({ v: 2 });
-    a.setEstimate(1_100_000); // the link carries it
-    expect(layers(a, 15_500, one)).toEqual({ v: 2 }); // settled
+    layers(a, 3000, one);
+    expect(a.paddingBps).toBe(150_000);
+    a.setLoss(0.12); // about what the padding added
+    expect(layers(a, 3500, one)).toEqual({ v: 1 });
+    expect(a.paddingBps).toBe(0);
+    a.setLoss(0);
+    layers(a, 7499, one);
+    expect(a.paddingBps).toBe(0); // 4 s after, not 2
+    layers(a, 7500, one);
+    expect(a.paddingBps).toBe(150_000);
   });
 
   it('tries no better layer while the estimate stays near what is sent (a full link), but does try a paused video again', () => {

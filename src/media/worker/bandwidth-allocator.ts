@@ -38,10 +38,13 @@ export interface AllocatorOptions {
    * even the audio of a few people if it were really that slow.
    */
   floorBps: number;
-  /** First wait before trying a better layer again; doubled after each failed try. */
+  /**
+   * First wait before a paused video is tried again, or before padding resumes after it filled
+   * the link; doubled after each failure, up to probeBackoffMaxMs.
+   */
   probeAfterMs: number;
   probeBackoffMaxMs: number;
-  /** A try that the estimate still carries this long after it began has succeeded. */
+  /** A paused video's try that causes no loss for this long has succeeded. */
   settleMs: number;
   /**
    * After a cut, nothing more is cut for this long: the loss reported meanwhile is the queue the
@@ -49,42 +52,52 @@ export interface AllocatorOptions {
    */
   holdAfterCutMs: number;
   /**
-   * A better layer is tried only while the estimate is at least this multiple of the video sent:
-   * Chrome's grows (about 5% a second) up to 1.5× what arrives while the link keeps up, and stays
-   * lower on a full one. A failed try costs everyone on that link a few seconds of loss (seen: a
-   * 500 kbit/s link at 75% reached 1.3× after 30 s, and the try froze its videos for 3 s). A paused
-   * video is tried again at its low layer whatever the estimate says.
+   * Padding fills the link up to this share of the estimate, at most by the next step's worth:
+   * Chrome's estimate grows (5–10% a second) only up to 1.5× what arrives, so without it a link
+   * carrying the low layers could never show room for the next one; with it, the estimate finds
+   * what the link carries (it stops growing as soon as the queue does) before a layer moves.
    */
-  probeWhenEstimateAbove: number;
+  padUpTo: number;
 }
 
+/** Loss reported this soon after padding was sent is the padding's doing (the loss window is ~2 s). */
+const PADDING_BLAME_MS = 2500;
+
 const DEFAULTS: AllocatorOptions = {
-  headroom: 0.9, lossCongested: 0.1, floorBps: 150_000, probeAfterMs: 2000, probeBackoffMaxMs: 30_000, settleMs: 2000, holdAfterCutMs: 3000, probeWhenEstimateAbove: 1.45,
+  headroom: 0.9, lossCongested: 0.1, floorBps: 150_000, probeAfterMs: 2000, probeBackoffMaxMs: 30_000, settleMs: 2000, holdAfterCutMs: 3000, padUpTo: 0.9,
 };
 
 /**
  * A receiver-side estimate (Chrome's REMB) grows only with what is actually received, up to about
- * 1.5× that, by about 5% a second: a better layer is tried (a probe) after a while and kept if it
- * causes no loss.
+ * 1.5× that, by 5–10% a second, and stops growing when the link queues: padding raises what is
+ * received towards the next step, and a better layer is taken once the estimate covers it. A
+ * paused video is tried again at its low layer (a probe) and kept if that causes no loss.
  */
 export class BandwidthAllocator {
   private readonly opts: AllocatorOptions;
   private estimateBps: number | undefined;
   /** share of the video lost on the way, as the subscriber last reported it */
   private loss = 0;
-  /** What may be sent now (bps, audio included); beyond what flows, it grows only by probing. */
+  /** What may be sent now (bps, audio included): what flows, what the estimate allows, or a try. */
   private allowanceBps = 0;
   private probeWaitMs: number;
   private nextProbeAt = 0;
   private probeStartedAt: number | undefined;
-  /** what was allowed, and the estimate, when the try began: a failed try goes back to it */
+  /** what was allowed, and the estimate, when a try began: a failed try goes back to it */
   private beforeProbe = { allowanceBps: 0, estimateBps: 0 };
   private holdUntil = -Infinity;
   private chosen = new Map<string, number>();
+  private padding = 0;
+  /** when padding was last sent; no padding before `padAfter`, which moves by a doubling wait */
+  private paddedAt = -Infinity;
+  private paddedBps = 0;
+  private padAfter = 0;
+  private padWaitMs: number;
 
   constructor(options: Partial<AllocatorOptions> = {}) {
     this.opts = { ...DEFAULTS, ...options };
     this.probeWaitMs = this.opts.probeAfterMs;
+    this.padWaitMs = this.opts.probeAfterMs;
   }
 
   /** The subscriber's latest estimate of what its link carries (REMB), in bit/s. */
@@ -96,6 +109,11 @@ export class BandwidthAllocator {
   /** The share (0–1) of the video it receives that the subscriber reports lost. */
   setLoss(fraction: number): void {
     if (Number.isFinite(fraction)) this.loss = Math.min(1, Math.max(0, fraction));
+  }
+
+  /** Padding to send now (bit/s). */
+  get paddingBps(): number {
+    return this.padding;
   }
 
   /** The layer of each video now, given every video it could receive and the audio's rate. */
@@ -112,7 +130,16 @@ export class BandwidthAllocator {
     const probing = this.probeStartedAt !== undefined;
     // A try fails at the first sign: a little loss, or the estimate falling.
     const probeFailed = probing && (this.loss >= this.opts.lossCongested / 2 || estimate < this.beforeProbe.estimateBps * 0.9);
-    const congested = now >= this.holdUntil && this.loss >= this.opts.lossCongested && sending > this.opts.floorBps;
+    let congested = now >= this.holdUntil && this.loss >= this.opts.lossCongested && sending > this.opts.floorBps;
+    const paddedLately = now - this.paddedAt < PADDING_BLAME_MS;
+    if (congested && paddedLately && this.loss * (sending + this.paddedBps) <= this.paddedBps * 1.5) {
+      // Padding filled the link (what was lost is no more than it): the padding stops, and waits
+      // longer each time; the videos keep their layers.
+      congested = false;
+      this.holdUntil = now + this.opts.holdAfterCutMs;
+      this.padWaitMs = Math.min(this.padWaitMs * 2, this.opts.probeBackoffMaxMs);
+      this.padAfter = now + this.padWaitMs;
+    }
     if (probeFailed && !congested) {
       // Back to what was carried before the try (the estimate may still be sliding).
       this.allowanceBps = this.beforeProbe.allowanceBps;
@@ -145,18 +172,27 @@ export class BandwidthAllocator {
       }
     }
     let next = this.allot(videos, audioBps, current);
-    if (this.probeStartedAt === undefined && now >= this.nextProbeAt && this.loss < this.opts.lossCongested / 2) {
-      // Try the next step of the most important video below its best: the allowance grows by it.
-      const step = nextStep(videos, next);
-      const video = cost(videos, next);
-      if (step && (step.resumes || estimate >= video * this.opts.probeWhenEstimateAbove)) {
-        this.beforeProbe = { allowanceBps: this.allowanceBps, estimateBps: estimate };
-        this.allowanceBps = audioBps + video + step.extraBps;
-        this.probeStartedAt = now;
-        this.nextProbeAt = now + this.probeWaitMs;
-        next = this.allot(videos, audioBps, current);
-      }
+    const calm = this.probeStartedAt === undefined && this.loss < this.opts.lossCongested / 2;
+    let step = nextStep(videos, next);
+    if (calm && step?.resumes && now >= this.nextProbeAt) {
+      // A paused video back at its low layer: the allowance grows by it.
+      this.beforeProbe = { allowanceBps: this.allowanceBps, estimateBps: estimate };
+      this.allowanceBps = audioBps + cost(videos, next) + step.extraBps;
+      this.probeStartedAt = now;
+      this.nextProbeAt = now + this.probeWaitMs;
+      next = this.allot(videos, audioBps, current);
+      step = undefined;
     }
+    // Padding towards the next better layer, within what the estimate says the link carries.
+    const video = cost(videos, next);
+    const room = estimate * this.opts.padUpTo - video;
+    const padNow = calm && now >= this.holdUntil && now >= this.padAfter && step && !step.resumes;
+    this.padding = padNow && step ? Math.max(0, Math.min(room, step.extraBps)) : 0;
+    if (this.padding > 0) {
+      this.paddedAt = now;
+      this.paddedBps = this.padding;
+    }
+    if (video > cost(videos, this.chosen)) this.padWaitMs = this.opts.probeAfterMs; // a step was taken
     this.chosen = next;
     return next;
   }

@@ -9,6 +9,8 @@ import { LayerSwitch } from './layer-switch.js';
 
 const ONE_BYTE_PROFILE = 0xbede;
 export const CLOCK_RATE = { audio: 48_000, video: 90_000 } as const;
+/** How long after a resume the losses a subscriber reports are left out (two of its reports). */
+const RESUME_GRACE_MS = 2500;
 
 /** 1-byte audio-level payloads, indexed by (v << 7) | level; built once to avoid per-packet allocation. */
 const AUDIO_LEVEL_PAYLOADS = Array.from({ length: 256 }, (_, i) => Buffer.from([i]));
@@ -26,16 +28,31 @@ function absSendTime(): Buffer {
   return out;
 }
 
+/**
+ * The payload of our padding-only packets: all padding (RFC 3550 5.1, its last byte counts it),
+ * sent as it is with the P bit set (werift's sender writes the payload only).
+ */
+export const PADDING_PAYLOAD: Buffer = (() => {
+  const bytes = Buffer.alloc(255);
+  bytes[254] = 255;
+  return bytes;
+})();
+
 /** a is newer than b in 16-bit sequence space */
 function seqNewer(a: number, b: number): boolean {
   return a !== b && ((a - b) & 0xffff) < 0x8000;
 }
+
+/** Earlier sequence offsets kept for retransmissions of packets numbered before a drop or an insert. */
+const OFFSET_HISTORY = 32;
 
 /**
  * Rewrites the publisher's sequence numbers and timestamps into one continuous stream per
  * subscriber m-line. Offsets are computed when a source stream starts (first packet, or a new
  * publisher SSRC) so that the output continues at lastSeq + 1 and at a timestamp advanced by
  * the wall-clock gap; the subscriber's jitter buffer then sees one stream, never a jump back.
+ * A packet that is not forwarded (the publisher's padding) and one that we add (our padding)
+ * move the offset; a late packet from before such a move keeps the number it had.
  * The SSRC itself is replaced by werift's RTCRtpSender with its own.
  */
 export class SeqTsRewriter {
@@ -45,6 +62,10 @@ export class SeqTsRewriter {
   private lastSeq: number | undefined;
   private lastTs = 0;
   private lastAt = 0;
+  /** the newest input sequence number of the current source */
+  private inLast: number | undefined;
+  /** offsets in force before input sequence number `before`, oldest first */
+  private history: { before: number; offset: number }[] = [];
 
   constructor(private readonly clockRate: number) {}
 
@@ -73,12 +94,15 @@ export class SeqTsRewriter {
     this.inSsrc = ssrc;
     this.seqOffset = (nextSeq - seq) & 0xffff;
     this.tsOffset = (nextTs - ts) >>> 0;
+    this.inLast = undefined;
+    this.history = [];
   }
 
   /** Maps one packet of the current source; remembers the newest for the next `start()`. */
   map(seq: number, ts: number, now: number): { seq: number; ts: number } {
-    const outSeq = (seq + this.seqOffset) & 0xffff;
+    const outSeq = (seq + this.offsetFor(seq)) & 0xffff;
     const outTs = (ts + this.tsOffset) >>> 0;
+    if (this.inLast === undefined || seqNewer(seq, this.inLast)) this.inLast = seq;
     if (this.lastSeq === undefined || seqNewer(outSeq, this.lastSeq)) {
       this.lastSeq = outSeq;
       this.lastTs = outTs;
@@ -87,9 +111,48 @@ export class SeqTsRewriter {
     return { seq: outSeq, ts: outTs };
   }
 
+  /**
+   * A packet of the current source that is not forwarded (padding only): the next ones close the
+   * gap it would leave. Only the next one in order can be taken out; another leaves its gap.
+   */
+  drop(seq: number): void {
+    if (this.inLast === undefined || seq !== ((this.inLast + 1) & 0xffff)) return;
+    this.moveOffset((seq + 1) & 0xffff, -1);
+    this.inLast = seq;
+  }
+
+  /**
+   * Numbers for `count` packets of our own right after the newest one sent (same timestamp), or
+   * undefined before anything was sent.
+   */
+  insert(count: number): { firstSeq: number; ts: number } | undefined {
+    if (this.lastSeq === undefined || this.inLast === undefined) return undefined;
+    const firstSeq = (this.lastSeq + 1) & 0xffff;
+    this.moveOffset((this.inLast + 1) & 0xffff, count);
+    this.lastSeq = (this.lastSeq + count) & 0xffff;
+    return { firstSeq, ts: this.lastTs };
+  }
+
   /** Forget the current source: the next packet starts a new one (continuing the numbering). */
   reset(): void {
     this.inSsrc = undefined;
+  }
+
+  private moveOffset(from: number, by: number): void {
+    this.history.push({ before: from, offset: this.seqOffset });
+    if (this.history.length > OFFSET_HISTORY) this.history.shift();
+    this.seqOffset = (this.seqOffset + by) & 0xffff;
+  }
+
+  /** The offset in force when a packet with this input number was first numbered. */
+  private offsetFor(seq: number): number {
+    let offset = this.seqOffset;
+    for (let i = this.history.length - 1; i >= 0; i--) {
+      const moved = this.history[i]!;
+      if (!seqNewer(moved.before, seq)) break;
+      offset = moved.offset;
+    }
+    return offset;
   }
 }
 
@@ -102,8 +165,14 @@ export class DownTrack {
   private readonly layerSwitch: LayerSwitch;
   private packets = 0;
   private bytes = 0;
+  /** sentAndLost() while its losses after a resume are not counted, and what was left out since */
+  private countsAtResume: { sent: number; lost: number } | undefined;
+  private resumeGraceUntil = 0;
+  private uncounted = { sent: 0, lost: 0 };
   private nacksReceived = 0;
   private keyframeRequests = 0;
+  /** the newest packet sent ended a frame: padding may follow it */
+  private atFrameEnd = false;
   /** payload type of the publisher's latest video packet, and its codec */
   private inPayloadType = -1;
   private inCodec: VideoCodec | undefined;
@@ -138,7 +207,7 @@ export class DownTrack {
     track.addDownTrack(this);
     // The new subscriber needs a keyframe to decode anything; on a transport still connecting
     // SubscriberTransport asks once it is up (a keyframe now would be dropped).
-    if (sender.dtlsTransport?.state === 'connected') track.requestKeyframe();
+    if (sender.dtlsTransport?.state === 'connected') this.requestKeyframe();
   }
 
   get mid(): string {
@@ -162,11 +231,19 @@ export class DownTrack {
     return { current: this.layerSwitch.currentLayer, target: this.layerSwitch.targetLayer };
   }
 
-  /** Packets sent to the subscriber so far, and how many of them it reported lost (RTCP RR, cumulative). */
-  get sentAndLost(): { sent: number; lost: number } {
+  /**
+   * Packets sent to the subscriber so far, and how many of them it reported lost (RTCP RR,
+   * cumulative), both still for a while after a resume (`now`: performance.now()).
+   */
+  sentAndLost(now: number): { sent: number; lost: number } {
     // werift's RTCRtpSender keeps the RR's count in a field its types call private.
     const lost = (this.transceiver.sender as unknown as { remotePacketsLost?: number }).remotePacketsLost ?? 0;
-    return { sent: this.packets, lost };
+    if (this.countsAtResume) {
+      if (now < this.resumeGraceUntil) return this.countsAtResume;
+      this.uncounted = { sent: this.packets - this.countsAtResume.sent, lost: lost - this.countsAtResume.lost };
+      this.countsAtResume = undefined;
+    }
+    return { sent: this.packets - this.uncounted.sent, lost: lost - this.uncounted.lost };
   }
 
   /** Moves to another simulcast layer at its next keyframe (the allocator's choice). */
@@ -182,6 +259,12 @@ export class DownTrack {
     if (paused === this.paused || this.closed) return;
     this.paused = paused;
     if (paused) return;
+    // Packets lost just before the pause (in a full queue, often the reason for it) are counted
+    // by the subscriber only once newer ones arrive: its first reports after a resume blame the
+    // resume for them.
+    const now = performance.now();
+    this.countsAtResume ??= this.sentAndLost(now);
+    this.resumeGraceUntil = now + RESUME_GRACE_MS;
     this.layerSwitch.restart();
     this.track.requestKeyframe(this.layerSwitch.targetLayer);
   }
@@ -189,6 +272,11 @@ export class DownTrack {
   onKeyframeRequest(): void {
     if (this.paused) return; // a frozen picture is expected; the resume asks for a keyframe
     this.keyframeRequests++;
+    this.requestKeyframe();
+  }
+
+  /** Asks the publisher for a keyframe of the layer this subscriber receives (or moves to). */
+  requestKeyframe(): void {
     this.track.requestKeyframe(this.layerSwitch.currentLayer ?? this.layerSwitch.targetLayer);
   }
 
@@ -215,8 +303,8 @@ export class DownTrack {
     header.sequenceNumber = seq;
     header.timestamp = ts;
     header.ssrc = h.ssrc;
-    header.padding = h.padding;
-    header.paddingSize = h.paddingSize;
+    // werift's parser took any padding off the payload, and its sender writes the payload only:
+    // a P bit copied here would make the subscriber cut the end off the frame.
     header.extensionProfile = ONE_BYTE_PROFILE;
     // The publisher's extension ids mean nothing on the subscriber m-line: drop them all, then
     // carry the audio level under the subscriber's id (werift adds the mid itself).
@@ -227,9 +315,36 @@ export class DownTrack {
           ? [{ id: this.absSendTimeId, payload: absSendTime() }]
           : [];
     header.extension = header.extensions.length > 0;
-    const packet = new RtpPacket(header, rtp.payload);
+    this.atFrameEnd = h.marker;
+    this.send(new RtpPacket(header, rtp.payload));
+  }
+
+  /**
+   * Up to `count` padding-only packets (`PADDING_PAYLOAD`), if the newest packet sent ended a
+   * frame (padding inside a frame would break it); how many were sent.
+   */
+  sendPadding(count: number): number {
+    if (this.closed || this.paused || this.track.kind !== 'video' || !this.atFrameEnd || count <= 0) return 0;
+    if (this.transceiver.sender.dtlsTransport?.state !== 'connected' || !this.outCodec) return 0;
+    const numbers = this.layerSwitch.insertPadding(count);
+    if (!numbers) return 0;
+    for (let i = 0; i < count; i++) {
+      const header = new RtpHeader();
+      header.payloadType = this.outCodec.payloadType;
+      header.sequenceNumber = (numbers.firstSeq + i) & 0xffff;
+      header.timestamp = numbers.ts;
+      header.padding = true;
+      header.extensionProfile = ONE_BYTE_PROFILE;
+      header.extensions = this.absSendTimeId !== undefined ? [{ id: this.absSendTimeId, payload: absSendTime() }] : [];
+      header.extension = header.extensions.length > 0;
+      this.send(new RtpPacket(header, PADDING_PAYLOAD));
+    }
+    return count;
+  }
+
+  private send(packet: RtpPacket): void {
     this.packets++;
-    const size = rtp.payload.length + 12;
+    const size = packet.payload.length + 12;
     this.bytes += size;
     this.ctx.counters.packetsOut++;
     this.ctx.counters.bytesOut += size;

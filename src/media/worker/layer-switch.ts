@@ -40,15 +40,26 @@ export class LayerSwitch {
     this.current = undefined;
   }
 
+  /** Numbers for `count` padding packets right after the newest packet sent (none yet: undefined). */
+  insertPadding(count: number): { firstSeq: number; ts: number } | undefined {
+    return this.current === undefined ? undefined : this.rewriter.insert(count);
+  }
+
   /** The outgoing sequence number and timestamp of a packet, or undefined when it is not forwarded. */
   map(h: RtpHeader, payload: Uint8Array, layer: number, codec: VideoCodec | undefined, now: number): { seq: number; ts: number } | undefined {
+    const current = this.kind === 'audio' || layer === this.current;
+    if (payload.length === 0) {
+      // Padding only (the publisher probing its uplink): meant for its own link, not the
+      // subscriber's, which may be the weak one. Not sent, and no gap left in the numbering.
+      if (current && !this.rewriter.isNewSource(h.ssrc)) this.rewriter.drop(h.sequenceNumber);
+      return undefined;
+    }
     if (this.kind === 'audio') {
       if (this.rewriter.isNewSource(h.ssrc)) this.rewriter.start(h.ssrc, h.sequenceNumber, h.timestamp, now);
       return this.rewriter.map(h.sequenceNumber, h.timestamp, now);
     }
-    if (layer === this.current && !this.rewriter.isNewSource(h.ssrc)) return this.rewriter.map(h.sequenceNumber, h.timestamp, now);
-    // Padding (a publisher probing its uplink) on another layer: nothing to decode or wait for.
-    if (layer !== this.wanted || payload.length === 0) return undefined;
+    if (current && !this.rewriter.isNewSource(h.ssrc)) return this.rewriter.map(h.sequenceNumber, h.timestamp, now);
+    if (layer !== this.wanted) return undefined;
     // A new layer, or the first packet, or a new publisher SSRC: only from a keyframe on, since
     // nothing before it can be decoded and it would only make the subscriber ask again.
     if (!codec || !isKeyframeStart(codec, payload)) {

@@ -52,8 +52,10 @@ export class ReportedLoss {
 
   /** Totals now: packets sent, and lost as last reported (both cumulative). The share lost lately. */
   sample(sent: number, lost: number): number {
-    if (this.last) {
-      this.samples.push({ sent: Math.max(0, sent - this.last.sent), lost: Math.max(0, lost - this.last.lost) });
+    // Fewer sent than before: a stream left the sums, and this sample means nothing. A report
+    // may take losses back (retransmissions that arrived): the window's sum counts that.
+    if (this.last && sent >= this.last.sent) {
+      this.samples.push({ sent: sent - this.last.sent, lost: lost - this.last.lost });
       if (this.samples.length > REPORTED_WINDOW) this.samples.shift();
     }
     this.last = { sent, lost };
@@ -63,6 +65,6 @@ export class ReportedLoss {
       totalSent += s.sent;
       totalLost += s.lost;
     }
-    return totalSent < REPORTED_MIN_PACKETS ? 0 : Math.min(1, totalLost / totalSent);
+    return totalSent < REPORTED_MIN_PACKETS ? 0 : Math.min(1, Math.max(0, totalLost) / totalSent);
   }
 }

@@ -32,6 +32,11 @@ export class PausedVideos {
     this.allocator.setLoss(fraction);
   }
 
+  /** Padding to send now (bit/s), for the subscriber's estimate to grow towards a better layer. */
+  get paddingBps(): number {
+    return this.allocator.paddingBps;
+  }
+
   setLastN(peerIds: ReadonlySet<string>): void {
     this.lastN = new Set(peerIds);
   }

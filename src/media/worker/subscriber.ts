@@ -12,13 +12,17 @@ import {
 import { MediaError, type DownTrackStats, type IceCandidateInit, type SubscribedTrack, type SubscriberOffer, type TrackKind, type VideoSize } from '../types.js';
 import { videoCodecOf } from './codecs.js';
 import type { WorkerContext } from './context.js';
-import { CLOCK_RATE, DownTrack, SeqTsRewriter } from './down-track.js';
+import { CLOCK_RATE, DownTrack, PADDING_PAYLOAD, SeqTsRewriter } from './down-track.js';
 import type { SubscriberTransportEvents } from './peer-types.js';
 import type { PublishedTrack } from './published-track.js';
 import { ReportedLoss } from './loss.js';
 import { PausedVideos } from './paused-videos.js';
 import { keepInactiveSectionsAlive, sanitizeRemoteSdp } from './sdp.js';
 import { createPeerConnection, reportedStateChanges } from './webrtc.js';
+
+/** How often padding goes out, and the wire size of one padding packet (RTP, SRTP, UDP/IP). */
+const PADDING_TICK_MS = 20;
+const PADDING_WIRE_BYTES = PADDING_PAYLOAD.length + 12 + 8 + 10 + 28;
 
 /** Coalesces the track changes of one burst (a peer publishing audio + video) into one offer. */
 const NEGOTIATION_DELAY_MS = 20;
@@ -71,6 +75,9 @@ export class SubscriberTransport extends EventEmitter<SubscriberTransportEvents>
   private readonly paused = new PausedVideos((videos) => this.emit('videoPaused', videos));
   private closed = false;
   private readonly stopWatching: () => void;
+  private paddingTimer: NodeJS.Timeout | undefined;
+  /** bytes of padding owed (a tick where no video was between frames sends them later) */
+  private paddingOwed = 0;
 
   constructor(
     private readonly ctx: WorkerContext,
@@ -82,7 +89,7 @@ export class SubscriberTransport extends EventEmitter<SubscriberTransportEvents>
       if (this.closed) return;
       // Connected, or heard again after a drop or an ICE restart: a fresh picture on every m-line.
       if (state === 'connected') {
-        for (const slot of this.slots) if (slot.down && !this.paused.isPaused(slot.down.track)) slot.down.track.requestKeyframe();
+        for (const slot of this.slots) if (slot.down && !this.paused.isPaused(slot.down.track)) slot.down.requestKeyframe();
       }
       this.emit('connectionState', state);
     });
@@ -152,7 +159,7 @@ export class SubscriberTransport extends EventEmitter<SubscriberTransportEvents>
     let lost = 0;
     for (const slot of this.slots) {
       if (slot.down?.track.kind !== 'video') continue;
-      const counts = slot.down.sentAndLost;
+      const counts = slot.down.sentAndLost(now);
       sent += counts.sent;
       lost += counts.lost;
     }
@@ -160,6 +167,31 @@ export class SubscriberTransport extends EventEmitter<SubscriberTransportEvents>
     this.paused.setLoss(this.videoLoss.sample(sent, lost));
     this.paused.allocate(forwarded.filter((t) => t.kind === 'video'), audio, priorityOf, now);
     this.applyPauses();
+    this.pad();
+  }
+
+  /** Sends the padding the allocator asks for (its estimate can then grow), paced. */
+  private pad(): void {
+    if (this.paused.paddingBps <= 0 || this.closed) {
+      clearInterval(this.paddingTimer);
+      this.paddingTimer = undefined;
+      this.paddingOwed = 0;
+      return;
+    }
+    if (this.paddingTimer) return;
+    this.paddingTimer = setInterval(() => {
+      const bps = this.paused.paddingBps;
+      // At most 100 ms owed: a stretch without a frame boundary must not end in a burst.
+      this.paddingOwed = Math.min(this.paddingOwed + (bps * PADDING_TICK_MS) / 8000, bps / 80);
+      let count = Math.floor(this.paddingOwed / PADDING_WIRE_BYTES);
+      for (const slot of this.slots) {
+        if (count <= 0) break;
+        if (slot.down?.track.kind !== 'video') continue;
+        const sent = slot.down.sendPadding(count);
+        count -= sent;
+        this.paddingOwed -= sent * PADDING_WIRE_BYTES;
+      }
+    }, PADDING_TICK_MS);
   }
 
   /** What the page shows each video in: a small tile gets a low simulcast layer. */
@@ -350,6 +382,7 @@ export class SubscriberTransport extends EventEmitter<SubscriberTransportEvents>
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.negotiationTimer);
+    clearInterval(this.paddingTimer);
     for (const slot of this.slots) slot.down?.close();
     this.wanted.clear();
     this.stopWatching();

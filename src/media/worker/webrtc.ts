@@ -19,6 +19,7 @@ import type { WorkerSettings } from '../protocol.js';
 import type { TransportState } from '../types.js';
 import { patchWeriftIce } from './werift-ice.js';
 import { patchWeriftRtpHeader } from './werift-rtp-header.js';
+import { patchWeriftNackLimit } from './werift-nack-limit.js';
 import { patchWeriftSender } from './werift-sender.js';
 import { patchWeriftSenderBwe } from './werift-sender-bwe.js';
 import { patchWeriftSrtp } from './werift-srtp.js';
@@ -34,6 +35,7 @@ patchWeriftTwcc();
 patchWeriftRtpHeader();
 patchWeriftSrtp();
 patchWeriftSender();
+patchWeriftNackLimit();
 patchWeriftSenderBwe();
 
 /**

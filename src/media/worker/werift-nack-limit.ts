@@ -1,0 +1,68 @@
+// werift 0.24.4's RTCRtpSender resends a packet from its history for every NACK that names it.
+// Chrome names a missing packet again every ~100 ms (its RTT guess) up to 10 times while the
+// retransmission is on its way: on a slow link whose queue holds 200 ms, every loss became up to
+// ten retransmissions, and the link filled with them (seen: 25–35 NACKs a second per 8-packet/s
+// video, three quarters of its frames never shown). Here a packet is resent at most once per
+// round trip and at most MAX_RESENDS times; the rest of werift's NACK handling stays.
+import { GenericNack, RTCRtpSender, RtcpTransportLayerFeedback, type RtcpPacket } from 'werift';
+
+const PATCHED = Symbol.for('parley.werift-nack-limit-patched');
+const RESENT = Symbol('parley.resent');
+/** werift's rtpSender.ts: the history a resend can come from */
+const RTP_HISTORY_SIZE = 128;
+const MAX_RESENDS = 3;
+/** Without a measured round trip (before the first receiver report with DLSR). */
+const DEFAULT_RTT_MS = 100;
+const MIN_GAP_MS = 30;
+const MAX_GAP_MS = 500;
+
+interface Resend {
+  seq: number;
+  at: number;
+  count: number;
+}
+
+interface Sender {
+  /** seconds, from receiver reports (werift) */
+  rtt?: number;
+  [RESENT]?: (Resend | undefined)[];
+}
+
+/**
+ * Which of the sequence numbers a NACK names to resend now (`now`: ms, monotonic), remembering
+ * them: not one resent within the last round trip, nor one resent MAX_RESENDS times already.
+ */
+export function nackedToResend(sender: Sender, lost: readonly number[], now: number): number[] {
+  const resent = (sender[RESENT] ??= new Array<Resend | undefined>(RTP_HISTORY_SIZE));
+  const rttMs = sender.rtt !== undefined && sender.rtt > 0 ? sender.rtt * 1000 : DEFAULT_RTT_MS;
+  const gap = Math.min(MAX_GAP_MS, Math.max(MIN_GAP_MS, rttMs));
+  const out: number[] = [];
+  for (const seq of lost) {
+    const slot = seq % RTP_HISTORY_SIZE;
+    let entry = resent[slot];
+    // Another packet in that slot, or one so old that it is another one by now: start over.
+    if (!entry || entry.seq !== seq || now - entry.at > MAX_GAP_MS * MAX_RESENDS * 2) {
+      entry = { seq, at: -Infinity, count: 0 };
+      resent[slot] = entry;
+    }
+    if (entry.count >= MAX_RESENDS || now - entry.at < gap) continue;
+    entry.at = now;
+    entry.count++;
+    out.push(seq);
+  }
+  return out;
+}
+
+export function patchWeriftNackLimit(): void {
+  const proto = RTCRtpSender.prototype as unknown as { handleRtcpPacket: (this: Sender, packet: RtcpPacket) => unknown; [PATCHED]?: true };
+  if (proto[PATCHED]) return;
+  const original = proto.handleRtcpPacket;
+  if (typeof original !== 'function') throw new Error('werift changed: RTCRtpSender.handleRtcpPacket is gone (see werift-nack-limit.ts)');
+  proto.handleRtcpPacket = function (this: Sender, packet: RtcpPacket) {
+    if (packet instanceof RtcpTransportLayerFeedback && packet.feedback instanceof GenericNack) {
+      packet.feedback.lost = nackedToResend(this, packet.feedback.lost, performance.now());
+    }
+    return original.call(this, packet);
+  };
+  proto[PATCHED] = true;
+}
