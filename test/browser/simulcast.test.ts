@@ -6,6 +6,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { AccountCredentials } from '../../src/core/index.js';
 import { joinRoom, openPerson, type Person } from '../helpers/browser.js';
+import { joinRoomFx, openFirefox, type FirefoxPerson } from '../helpers/firefox.js';
 import { nativeApi } from '../helpers/http.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -16,7 +17,7 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 let t: TestServer;
 let acc: AccountCredentials;
 let dir: string;
-const people: Person[] = [];
+const people: (Person | FirefoxPerson)[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'parley-simulcast-'));
@@ -37,10 +38,19 @@ type Stat = { type: string; kind?: string; rid?: string; frameWidth?: number; fr
 type Hooks = { __parley: { publisher(): { getStats(): Promise<{ forEach(cb: (s: Stat) => void): void }> } | undefined; subscriber(): { getStats(): Promise<{ forEach(cb: (s: Stat) => void): void }> } | undefined } };
 
 /** The rids the publisher's camera encodes now (frames encoded so far, by rid). */
-const layersSent = (page: Page) => page.evaluate(async () => {
+const layersSent = (page: Pick<Page, 'evaluate'>) => page.evaluate(async () => {
   const out: Record<string, number> = {};
   (await (globalThis as unknown as Hooks).__parley.publisher()?.getStats())?.forEach((s) => {
     if (s.type === 'outbound-rtp' && s.kind === 'video' && s.rid) out[s.rid] = s.framesEncoded ?? 0;
+  });
+  return out;
+});
+
+/** The width each rid of the publisher's camera is encoded at now. */
+const layerWidths = (page: Pick<Page, 'evaluate'>) => page.evaluate(async () => {
+  const out: Record<string, number> = {};
+  (await (globalThis as unknown as Hooks).__parley.publisher()?.getStats())?.forEach((s) => {
+    if (s.type === 'outbound-rtp' && s.kind === 'video' && s.rid) out[s.rid] = s.frameWidth ?? 0;
   });
   return out;
 });
@@ -85,4 +95,29 @@ it('sends a small tile the low layer and a large one the full picture, switching
   // Large again: back to the full picture.
   await viewer.page.setViewportSize({ width: 1600, height: 1000 });
   await expect.poll(async () => (await received(viewer.page)).width, { timeout: 20_000 }).toBe(960);
+}, 150_000);
+
+it('takes Firefox\'s camera as three layers too, and sends a small tile its smallest', async () => {
+  const m = (await api('POST', '/meetings', { title: 'Firefox layers', host: { externalId: 'h', name: 'Fern Fox' } })).body;
+  const hostUrl = ((await api('GET', `/meetings/${m.id}/participants`)).body.data as { joinUrl: string }[])[0]!.joinUrl;
+  const viewerUrl = (await api('POST', `/meetings/${m.id}/participants`, { externalId: 'v', name: 'Vera Viewer' })).body.joinUrl as string;
+
+  const sender = await openFirefox();
+  people.push(sender);
+  await joinRoomFx(sender.page, hostUrl);
+  const viewer = await openPerson();
+  people.push(viewer);
+  await viewer.page.setViewportSize({ width: 1600, height: 1000 });
+  await joinRoom(viewer.page, viewerUrl);
+
+  await expect.poll(async () => Object.values(await layersSent(sender.page)).filter((f) => f > 0).length, { timeout: 30_000 }).toBe(3);
+  // Each layer a quarter, a half and the whole of Firefox's fake camera (960x540 on this machine).
+  const widths = await layerWidths(sender.page);
+  expect(widths.q! * 4).toBe(widths.f);
+  expect(widths.h! * 2).toBe(widths.f);
+  await expect.poll(async () => (await received(viewer.page)).width, { timeout: 30_000 }).toBe(widths.f);
+  await viewer.page.setViewportSize({ width: 480, height: 360 });
+  await expect.poll(async () => (await received(viewer.page)).width, { timeout: 20_000 }).toBe(widths.q);
+  const before = (await received(viewer.page)).frames;
+  await expect.poll(async () => (await received(viewer.page)).frames, { timeout: 10_000 }).toBeGreaterThan(before + 20);
 }, 150_000);

@@ -412,6 +412,29 @@ describe('SDP helpers', () => {
     expect(isAcceptableCandidate('garbage')).toBe(false);
   });
 
+  it('drops the SSRC lines of a simulcast m-line only (it is routed by rid)', () => {
+    const sdp = [
+      'v=0',
+      'm=audio 9 UDP/TLS/RTP/SAVPF 109',
+      'a=mid:0',
+      'a=ssrc:11 cname:{x}',
+      'm=video 9 UDP/TLS/RTP/SAVPF 120',
+      'a=mid:1',
+      'a=rid:q send',
+      'a=simulcast:send q;h;f',
+      'a=ssrc:21 cname:{x}',
+      'a=ssrc:22 cname:{x}',
+      'a=ssrc-group:FID 21 22',
+      'm=video 9 UDP/TLS/RTP/SAVPF 120',
+      'a=mid:2',
+      'a=ssrc:31 cname:{x}',
+      '',
+    ].join('\r\n');
+    const out = sanitizeRemoteSdp(sdp, { transportCc: true }).sdp;
+    expect(out.match(/^a=ssrc[^\r]*/gm)).toEqual(['a=ssrc:11 cname:{x}', 'a=ssrc:31 cname:{x}']);
+    expect(out).toContain('a=simulcast:send q;h;f');
+  });
+
   it('drops mDNS candidates and transport-cc from a remote SDP and parses m-lines', () => {
     const sdp = [
       'v=0',

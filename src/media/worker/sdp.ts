@@ -81,13 +81,20 @@ export function isAcceptableCandidate(candidate: string): boolean {
 /**
  * Prepares a client SDP for werift: drops unacceptable `a=candidate` lines, and, unless
  * `transportCc` (publisher transports, werift-twcc.ts), the `transport-cc` feedback: werift
- * echoes every rtcp-fb of a codec it accepts and would run its transport-cc receiver.
+ * echoes every rtcp-fb of a codec it accepts and would run its transport-cc receiver; and the
+ * `a=ssrc` lines of a simulcast m-line (see below).
  * Only werift's view changes: the client keeps the SDP it made.
  */
 export function sanitizeRemoteSdp(sdp: string, opts: { transportCc?: boolean } = {}): { sdp: string; dropped: number } {
   const eol = sdp.includes('\r\n') ? '\r\n' : '\n';
   let dropped = 0;
-  const lines = sdp.split(/\r?\n/).filter((line) => {
+  let simulcastSection = false;
+  const lines = sdp.split(/\r?\n/).filter((line, i, all) => {
+    if (line.startsWith('m=')) simulcastSection = sectionSendsSimulcast(all, i);
+    // A simulcast m-line is routed by rid. Firefox also lists its streams' SSRCs, and werift then
+    // ties the first one to a track of its own: once Firefox stops sending the rid (after our
+    // first receiver report), its lowest layer went to that track and never reached us.
+    if (simulcastSection && /^a=ssrc(-group)?:/.test(line)) return false;
     if (!opts.transportCc && /^a=rtcp-fb:\S+ transport-cc\s*$/.test(line)) return false;
     if (!line.startsWith('a=candidate:')) return true;
     if (isAcceptableCandidate(line)) return true;
@@ -95,6 +102,14 @@ export function sanitizeRemoteSdp(sdp: string, opts: { transportCc?: boolean } =
     return false;
   });
   return { sdp: lines.join(eol), dropped };
+}
+
+/** Whether the m-line starting at `lines[start]` sends simulcast (an `a=simulcast:send` line). */
+function sectionSendsSimulcast(lines: readonly string[], start: number): boolean {
+  for (let i = start + 1; i < lines.length && !lines[i]!.startsWith('m='); i++) {
+    if (lines[i]!.startsWith('a=simulcast:send ')) return true;
+  }
+  return false;
 }
 
 /**
