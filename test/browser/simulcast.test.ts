@@ -67,18 +67,29 @@ const received = (page: Page) => page.evaluate(async () => {
   return { width, frames };
 });
 
-it('sends a small tile the low layer and a large one the full picture, switching without a break', async () => {
-  const m = (await api('POST', '/meetings', { title: 'Layers', host: { externalId: 'h', name: 'Sam Sender' } })).body;
+/** A meeting with a host who sends and a participant who views: their links. */
+async function meeting(title: string, hostName: string) {
+  const m = (await api('POST', '/meetings', { title, host: { externalId: 'h', name: hostName } })).body;
   const hostUrl = ((await api('GET', `/meetings/${m.id}/participants`)).body.data as { joinUrl: string }[])[0]!.joinUrl;
   const viewerUrl = (await api('POST', `/meetings/${m.id}/participants`, { externalId: 'v', name: 'Vera Viewer' })).body.joinUrl as string;
+  return { hostUrl, viewerUrl };
+}
 
-  const sender = await openPerson({ args: [`--use-file-for-fake-video-capture=${join(dir, 'camera.y4m')}`] });
-  people.push(sender);
-  await joinRoom(sender.page, hostUrl);
+/** The viewer in a large window (a large tile), in the room. */
+async function largeViewer(url: string): Promise<Person> {
   const viewer = await openPerson();
   people.push(viewer);
   await viewer.page.setViewportSize({ width: 1600, height: 1000 });
-  await joinRoom(viewer.page, viewerUrl);
+  await joinRoom(viewer.page, url);
+  return viewer;
+}
+
+it('sends a small tile the low layer and a large one the full picture, switching without a break', async () => {
+  const { hostUrl, viewerUrl } = await meeting('Layers', 'Sam Sender');
+  const sender = await openPerson({ args: [`--use-file-for-fake-video-capture=${join(dir, 'camera.y4m')}`] });
+  people.push(sender);
+  await joinRoom(sender.page, hostUrl);
+  const viewer = await largeViewer(viewerUrl);
 
   // Three layers leave the sender's browser once its estimate allows (our congestion feedback).
   await expect.poll(async () => Object.values(await layersSent(sender.page)).filter((f) => f > 0).length, { timeout: 30_000 }).toBe(3);
@@ -98,17 +109,11 @@ it('sends a small tile the low layer and a large one the full picture, switching
 }, 150_000);
 
 it('takes Firefox\'s camera as three layers too, and sends a small tile its smallest', async () => {
-  const m = (await api('POST', '/meetings', { title: 'Firefox layers', host: { externalId: 'h', name: 'Fern Fox' } })).body;
-  const hostUrl = ((await api('GET', `/meetings/${m.id}/participants`)).body.data as { joinUrl: string }[])[0]!.joinUrl;
-  const viewerUrl = (await api('POST', `/meetings/${m.id}/participants`, { externalId: 'v', name: 'Vera Viewer' })).body.joinUrl as string;
-
+  const { hostUrl, viewerUrl } = await meeting('Firefox layers', 'Fern Fox');
   const sender = await openFirefox();
   people.push(sender);
   await joinRoomFx(sender.page, hostUrl);
-  const viewer = await openPerson();
-  people.push(viewer);
-  await viewer.page.setViewportSize({ width: 1600, height: 1000 });
-  await joinRoom(viewer.page, viewerUrl);
+  const viewer = await largeViewer(viewerUrl);
 
   await expect.poll(async () => Object.values(await layersSent(sender.page)).filter((f) => f > 0).length, { timeout: 30_000 }).toBe(3);
   // Each layer a quarter, a half and the whole of Firefox's fake camera (960x540 on this machine).
