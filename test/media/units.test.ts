@@ -340,6 +340,11 @@ describe('DownTrack', () => {
     give(down, end);
     expect(down.sendPadding(2)).toBe(2);
     give(down, vp8(14, false));
+    const late = vp8(13, false);
+    late.header.marker = true;
+    give(down, late); // a retransmission of the end of an earlier frame: 14's frame is not over
+    expect(down.sendPadding(1)).toBe(0);
+    sent.pop();
     const seqs = sent.map((p) => p.header.sequenceNumber);
     for (let i = 1; i < seqs.length; i++) expect((seqs[i]! - seqs[i - 1]!) & 0xffff).toBe(1);
     const ours = sent.slice(3, 5);

@@ -40,10 +40,15 @@ export interface AllocatorOptions {
   floorBps: number;
   /**
    * First wait before a paused video is tried again, or before padding resumes after it filled
-   * the link; doubled after each failure, up to probeBackoffMaxMs.
+   * the link; doubled after each failure, up to probeBackoffMaxMs (a try) or padBackoffMaxMs.
    */
   probeAfterMs: number;
   probeBackoffMaxMs: number;
+  /**
+   * Padding is gentler than a try (it stays within the estimate), and it is how the estimate
+   * learns that a limit went away: a long wait there is a long wait before anything goes back up.
+   */
+  padBackoffMaxMs: number;
   /** A paused video's try that causes no loss for this long has succeeded. */
   settleMs: number;
   /**
@@ -64,7 +69,7 @@ export interface AllocatorOptions {
 const PADDING_BLAME_MS = 2500;
 
 const DEFAULTS: AllocatorOptions = {
-  headroom: 0.9, lossCongested: 0.1, floorBps: 150_000, probeAfterMs: 2000, probeBackoffMaxMs: 30_000, settleMs: 2000, holdAfterCutMs: 3000, padUpTo: 0.9,
+  headroom: 0.9, lossCongested: 0.1, floorBps: 150_000, probeAfterMs: 2000, probeBackoffMaxMs: 30_000, padBackoffMaxMs: 8000, settleMs: 2000, holdAfterCutMs: 3000, padUpTo: 0.9,
 };
 
 /**
@@ -137,7 +142,7 @@ export class BandwidthAllocator {
       // longer each time; the videos keep their layers.
       congested = false;
       this.holdUntil = now + this.opts.holdAfterCutMs;
-      this.padWaitMs = Math.min(this.padWaitMs * 2, this.opts.probeBackoffMaxMs);
+      this.padWaitMs = Math.min(this.padWaitMs * 2, this.opts.padBackoffMaxMs);
       this.padAfter = now + this.padWaitMs;
     }
     if (probeFailed && !congested) {

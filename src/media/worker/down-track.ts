@@ -173,6 +173,7 @@ export class DownTrack {
   private keyframeRequests = 0;
   /** the newest packet sent ended a frame: padding may follow it */
   private atFrameEnd = false;
+  private newestSeq: number | undefined;
   /** payload type of the publisher's latest video packet, and its codec */
   private inPayloadType = -1;
   private inCodec: VideoCodec | undefined;
@@ -315,7 +316,11 @@ export class DownTrack {
           ? [{ id: this.absSendTimeId, payload: absSendTime() }]
           : [];
     header.extension = header.extensions.length > 0;
-    this.atFrameEnd = h.marker;
+    // Only the newest packet says whether a frame just ended (a late one says nothing about it).
+    if (this.newestSeq === undefined || seqNewer(seq, this.newestSeq)) {
+      this.newestSeq = seq;
+      this.atFrameEnd = h.marker;
+    }
     this.send(new RtpPacket(header, rtp.payload));
   }
 
@@ -339,6 +344,7 @@ export class DownTrack {
       header.extension = header.extensions.length > 0;
       this.send(new RtpPacket(header, PADDING_PAYLOAD));
     }
+    this.newestSeq = (numbers.firstSeq + count - 1) & 0xffff;
     return count;
   }
 
