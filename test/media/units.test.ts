@@ -354,6 +354,25 @@ describe('DownTrack', () => {
     ]);
   });
 
+  it('leaves out the losses the subscriber reports in the first 2.5 s after a resume', () => {
+    const { down } = downTrack();
+    const sender = down.transceiver.sender as unknown as { remotePacketsLost: number };
+    give(down, vp8(10, true));
+    give(down, vp8(11, false));
+    sender.remotePacketsLost = 1;
+    expect(down.sentAndLost(performance.now())).toEqual({ sent: 2, lost: 1 });
+    down.setPaused(true);
+    down.setPaused(false);
+    const resumed = performance.now();
+    sender.remotePacketsLost = 4; // the tail lost before the pause, counted once newer packets arrive
+    give(down, vp8(12, true));
+    expect(down.sentAndLost(resumed + 1000)).toEqual({ sent: 2, lost: 1 });
+    expect(down.sentAndLost(resumed + 3000)).toEqual({ sent: 2, lost: 1 });
+    sender.remotePacketsLost = 6;
+    give(down, vp8(13, false));
+    expect(down.sentAndLost(resumed + 3500)).toEqual({ sent: 3, lost: 3 });
+  });
+
   it('restarts the stream on a keyframe when the publisher switches codec', () => {
     const { down, sent } = downTrack();
     give(down, h264(10, true));

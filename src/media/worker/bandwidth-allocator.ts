@@ -191,8 +191,8 @@ export class BandwidthAllocator {
     // Padding towards the next better layer, within what the estimate says the link carries.
     const video = cost(videos, next);
     const room = estimate * this.opts.padUpTo - video;
-    const padNow = calm && now >= this.holdUntil && now >= this.padAfter && step && !step.resumes;
-    this.padding = padNow && step ? Math.max(0, Math.min(room, step.extraBps)) : 0;
+    const padTowards = calm && now >= this.holdUntil && now >= this.padAfter && !step?.resumes ? step : undefined;
+    this.padding = padTowards ? Math.max(0, Math.min(room, padTowards.extraBps)) : 0;
     if (this.padding > 0) {
       this.paddedAt = now;
       this.paddedBps = this.padding;

@@ -306,22 +306,18 @@ export class DownTrack {
     header.ssrc = h.ssrc;
     // werift's parser took any padding off the payload, and its sender writes the payload only:
     // a P bit copied here would make the subscriber cut the end off the frame.
-    header.extensionProfile = ONE_BYTE_PROFILE;
     // The publisher's extension ids mean nothing on the subscriber m-line: drop them all, then
     // carry the audio level under the subscriber's id (werift adds the mid itself).
-    header.extensions =
+    const extensions =
       level && this.audioLevelId !== undefined
         ? [{ id: this.audioLevelId, payload: AUDIO_LEVEL_PAYLOADS[((level.v ? 1 : 0) << 7) | (level.level & 0x7f)] }]
-        : this.absSendTimeId !== undefined
-          ? [{ id: this.absSendTimeId, payload: absSendTime() }]
-          : [];
-    header.extension = header.extensions.length > 0;
+        : this.sendTime();
     // Only the newest packet says whether a frame just ended (a late one says nothing about it).
     if (this.newestSeq === undefined || seqNewer(seq, this.newestSeq)) {
       this.newestSeq = seq;
       this.atFrameEnd = h.marker;
     }
-    this.send(new RtpPacket(header, rtp.payload));
+    this.send(header, extensions, rtp.payload);
   }
 
   /**
@@ -339,18 +335,24 @@ export class DownTrack {
       header.sequenceNumber = (numbers.firstSeq + i) & 0xffff;
       header.timestamp = numbers.ts;
       header.padding = true;
-      header.extensionProfile = ONE_BYTE_PROFILE;
-      header.extensions = this.absSendTimeId !== undefined ? [{ id: this.absSendTimeId, payload: absSendTime() }] : [];
-      header.extension = header.extensions.length > 0;
-      this.send(new RtpPacket(header, PADDING_PAYLOAD));
+      this.send(header, this.sendTime(), PADDING_PAYLOAD);
     }
     this.newestSeq = (numbers.firstSeq + count - 1) & 0xffff;
     return count;
   }
 
-  private send(packet: RtpPacket): void {
+  /** Our abs-send-time, for a video m-line that negotiated it. */
+  private sendTime(): { id: number; payload: Buffer }[] {
+    return this.absSendTimeId !== undefined ? [{ id: this.absSendTimeId, payload: absSendTime() }] : [];
+  }
+
+  private send(header: RtpHeader, extensions: { id: number; payload: Buffer }[], payload: Buffer): void {
+    header.extensionProfile = ONE_BYTE_PROFILE;
+    header.extensions = extensions;
+    header.extension = extensions.length > 0;
+    const packet = new RtpPacket(header, payload);
     this.packets++;
-    const size = packet.payload.length + 12;
+    const size = payload.length + 12;
     this.bytes += size;
     this.ctx.counters.packetsOut++;
     this.ctx.counters.bytesOut += size;
