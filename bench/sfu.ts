@@ -16,7 +16,8 @@
  * SFU_BENCH_KBPS (1500) video per publisher in fan-outs, SFU_BENCH_MESH_KBPS (250) in N-to-N,
  * SFU_BENCH_SIZES (4,8,12), SFU_BENCH_BIG_FANOUT (50; 0 skips), SFU_BENCH_SERVERS (parley,janus),
  * SFU_BENCH_VIDEO (320x240@15: bots encode noise, so bitrate and not size sets the load),
- * SFU_BENCH_CPU_PROF (a directory: Parley runs with node --cpu-prof, one file per thread).
+ * SFU_BENCH_CPU_PROF (a directory: Parley runs with node --cpu-prof, one file per thread),
+ * SFU_BENCH_ONLY (a regular expression: only the scenarios whose name matches, e.g. '^publish').
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -66,6 +67,7 @@ const bigFanout = Number(env.SFU_BENCH_BIG_FANOUT ?? 50);
 const [, width, height, fps] = /^(\d+)x(\d+)@(\d+)$/.exec(env.SFU_BENCH_VIDEO ?? '320x240@15') ?? [];
 const botEnv = { BOT_WIDTH: width ?? '320', BOT_HEIGHT: height ?? '240', BOT_FPS: fps ?? '15' };
 const profDir = env.SFU_BENCH_CPU_PROF;
+const only = env.SFU_BENCH_ONLY ? new RegExp(env.SFU_BENCH_ONLY) : undefined;
 
 const targets: (Target & { stop(): Promise<void> })[] = [];
 // A hard bound on the whole run: whatever hangs, the servers and the bench end.
@@ -87,7 +89,7 @@ try {
   targets.forEach((t, i) => (idle[t.name] = ((processCpuSeconds(t.pid) - c0[i]!) / 5) * 100));
 
   const runs: RunResult[] = [];
-  const list = scenarios(sizes, bigFanout, kbps, meshKbps);
+  const list = scenarios(sizes, bigFanout, kbps, meshKbps).filter((s) => !only || only.test(s.id));
   for (const [i, scenario] of list.entries()) {
     // Alternate which server goes first: this machine's speed drifts.
     const order = i % 2 === 0 ? targets : [...targets].reverse();

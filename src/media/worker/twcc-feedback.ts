@@ -23,6 +23,8 @@ const REFERENCE_UNIT_US = 64_000;
 /** One feedback covers at most this many sequence numbers (a longer gap starts afresh). */
 const MAX_STATUSES = 0x1fff;
 const RUN_LENGTH_MAX = 0x1fff;
+/** Arrivals kept between feedbacks: a power of two above MAX_STATUSES. */
+const RING = 0x2000;
 const VECTOR_SYMBOLS = 7;
 
 /** Unwraps 16-bit sequence numbers into a growing count (packets may arrive out of order). */
@@ -49,56 +51,57 @@ export function buildFeedback(opts: {
   senderSsrc: number;
   mediaSsrc: number;
   base: number;
-  arrivals: (number | undefined)[];
+  arrivals: ArrayLike<number | undefined>;
   feedbackCount: number;
 }): Buffer {
   const { arrivals } = opts;
-  const first = arrivals.find((a) => a !== undefined);
+  const count = arrivals.length;
+  let first: number | undefined;
+  for (let i = 0; i < count && first === undefined; i++) first = arrivals[i];
   if (first === undefined) throw new Error('a feedback needs at least one received packet');
   const reference = Math.floor(first / REFERENCE_UNIT_US);
   // Deltas are quantized against the times already reported, so rounding never accumulates.
   let reported = reference * REFERENCE_UNIT_US;
-  const statuses: number[] = [];
-  const deltas: Buffer[] = [];
-  for (const arrival of arrivals) {
-    if (arrival === undefined) {
-      statuses.push(STATUS_NOT_RECEIVED);
-      continue;
-    }
+  const statuses = new Uint8Array(count);
+  const deltas = Buffer.allocUnsafe(count * 2);
+  let deltaBytes = 0;
+  for (let i = 0; i < count; i++) {
+    const arrival = arrivals[i];
+    if (arrival === undefined) continue; // STATUS_NOT_RECEIVED
     const units = Math.round((arrival - reported) / DELTA_UNIT_US);
     if (units >= 0 && units <= 0xff) {
-      statuses.push(STATUS_SMALL_DELTA);
-      deltas.push(Buffer.from([units]));
+      statuses[i] = STATUS_SMALL_DELTA;
+      deltas[deltaBytes++] = units;
     } else {
       const clamped = Math.max(-0x8000, Math.min(0x7fff, units));
-      const b = Buffer.alloc(2);
-      b.writeInt16BE(clamped);
-      statuses.push(STATUS_LARGE_DELTA);
-      deltas.push(b);
+      statuses[i] = STATUS_LARGE_DELTA;
+      deltas.writeInt16BE(clamped, deltaBytes);
+      deltaBytes += 2;
     }
     reported += Math.max(-0x8000, Math.min(0x7fff, units)) * DELTA_UNIT_US;
   }
-  const fixed = Buffer.alloc(16);
-  fixed.writeUInt32BE(opts.senderSsrc >>> 0, 0);
-  fixed.writeUInt32BE(opts.mediaSsrc >>> 0, 4);
-  fixed.writeUInt16BE(opts.base & 0xffff, 8);
-  fixed.writeUInt16BE(statuses.length, 10);
-  fixed.writeUIntBE(reference & 0xffffff, 12, 3);
-  fixed.writeUInt8(opts.feedbackCount & 0xff, 15);
-  const body = Buffer.concat([fixed, encodeChunks(statuses), ...deltas]);
-  const padding = (4 - (body.length % 4)) % 4;
-  const packet = Buffer.alloc(4 + body.length + padding);
+  const chunks = encodeChunks(statuses);
+  const body = 16 + chunks.length + deltaBytes;
+  const padding = (4 - (body % 4)) % 4;
+  const packet = Buffer.alloc(4 + body + padding);
   // V=2, P when padded, FMT=15; PT=205 (transport layer feedback); length in words minus one.
   packet.writeUInt8(0x80 | (padding > 0 ? 0x20 : 0) | 15, 0);
   packet.writeUInt8(205, 1);
   packet.writeUInt16BE(packet.length / 4 - 1, 2);
-  body.copy(packet, 4);
+  packet.writeUInt32BE(opts.senderSsrc >>> 0, 4);
+  packet.writeUInt32BE(opts.mediaSsrc >>> 0, 8);
+  packet.writeUInt16BE(opts.base & 0xffff, 12);
+  packet.writeUInt16BE(count, 14);
+  packet.writeUIntBE(reference & 0xffffff, 16, 3);
+  packet.writeUInt8(opts.feedbackCount & 0xff, 19);
+  chunks.copy(packet, 20);
+  deltas.copy(packet, 20 + chunks.length, 0, deltaBytes);
   if (padding > 0) packet.writeUInt8(padding, packet.length - 1);
   return packet;
 }
 
 /** Run-length chunks for runs of 7 or more, two-bit status vectors (7 statuses) otherwise. */
-export function encodeChunks(statuses: number[]): Buffer {
+export function encodeChunks(statuses: ArrayLike<number>): Buffer {
   const chunks: number[] = [];
   let i = 0;
   while (i < statuses.length) {
@@ -125,9 +128,12 @@ export function encodeChunks(statuses: number[]): Buffer {
  */
 export class TransportFeedback {
   private readonly unwrapper = new SequenceUnwrapper();
-  private readonly arrivals = new Map<number, number>();
-  /** The first sequence number the next feedback reports. */
+  /** Arrival times (µs) by sequence number modulo RING; NaN: not (yet) received. */
+  private readonly ring = new Float64Array(RING).fill(NaN);
+  private waiting = 0;
+  /** The first sequence number the next feedback reports, and the highest one received. */
   private next: number | undefined;
+  private last = 0;
   private feedbackCount = 0;
   private readonly timer: NodeJS.Timeout;
   private stopped = false;
@@ -150,24 +156,33 @@ export class TransportFeedback {
   received(seq: number): void {
     if (this.stopped) return;
     const n = this.unwrapper.unwrap(seq);
-    if (this.next !== undefined && n < this.next) return; // reported as lost already
-    this.arrivals.set(n, this.nowUs());
-    this.next ??= n;
-    if (this.arrivals.size >= 100) this.flush();
+    if (this.next === undefined) this.next = this.last = n;
+    if (n < this.next) return; // reported as lost already
+    // After a long gap (an outage) the next feedback starts at the first packet after it.
+    if (n - this.next >= MAX_STATUSES) {
+      this.flush();
+      this.next = this.last = n;
+    }
+    const slot = n % RING;
+    if (Number.isNaN(this.ring[slot]!)) this.waiting++;
+    this.ring[slot] = this.nowUs();
+    if (n > this.last) this.last = n;
+    if (this.waiting >= 100) this.flush();
   }
 
   flush(): void {
-    if (this.stopped || this.arrivals.size === 0 || this.next === undefined) return;
-    let last = this.next;
-    for (const n of this.arrivals.keys()) if (n > last) last = n;
-    // After a long gap (an outage) the feedback starts at the first packet that arrived.
-    if (last - this.next + 1 > MAX_STATUSES) this.next = Math.min(...this.arrivals.keys());
+    if (this.stopped || this.waiting === 0 || this.next === undefined) return;
     const base = this.next;
-    const count = Math.min(last - base + 1, MAX_STATUSES);
-    const arrivals: (number | undefined)[] = [];
-    for (let n = base; n < base + count; n++) arrivals.push(this.arrivals.get(n));
-    for (const n of [...this.arrivals.keys()]) if (n < base + count) this.arrivals.delete(n);
-    this.next = base + count;
+    const count = this.last - base + 1;
+    const arrivals = new Array<number | undefined>(count);
+    for (let i = 0; i < count; i++) {
+      const slot = (base + i) % RING;
+      const at = this.ring[slot]!;
+      arrivals[i] = Number.isNaN(at) ? undefined : at;
+      this.ring[slot] = NaN;
+    }
+    this.waiting = 0;
+    this.next = this.last + 1;
     const packet = buildFeedback({ senderSsrc: this.senderSsrc, mediaSsrc: this.mediaSsrc, base, arrivals, feedbackCount: this.feedbackCount++ });
     this.sink.sendRtcp([{ serialize: () => packet }]).catch(() => undefined);
   }

@@ -20,6 +20,7 @@ import type { TransportState } from '../types.js';
 import { patchWeriftIce } from './werift-ice.js';
 import { patchWeriftRtpHeader } from './werift-rtp-header.js';
 import { patchWeriftNackLimit } from './werift-nack-limit.js';
+import { patchWeriftReceiver } from './werift-receiver.js';
 import { patchWeriftSender } from './werift-sender.js';
 import { patchWeriftSenderBwe } from './werift-sender-bwe.js';
 import { patchWeriftSrtp } from './werift-srtp.js';
@@ -36,6 +37,7 @@ patchWeriftRtpHeader();
 patchWeriftSrtp();
 patchWeriftSender();
 patchWeriftNackLimit();
+patchWeriftReceiver();
 patchWeriftSenderBwe();
 
 /**

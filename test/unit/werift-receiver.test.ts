@@ -1,0 +1,100 @@
+// The RTCRtpReceiver.handleRTP patch against werift's unpatched CommonJS copy (see
+// werift-srtp.test.ts for why `require('werift')` is the reference): the same packets, in the
+// same order, reach the same tracks, the NACK handler, the TWCC feedback and the statistics.
+import { createRequire } from 'node:module';
+import * as patched from 'werift';
+import { expect, it } from 'vitest';
+import { patchWeriftReceiver } from '../../src/media/worker/werift-receiver.js';
+
+const original = createRequire(import.meta.url)('werift') as typeof patched;
+type Werift = typeof patched;
+
+const VIDEO_SSRC = 1111;
+const RTX_SSRC = 2222;
+const OTHER_SSRC = 3333;
+
+function makeReceiver(w: Werift, kind: 'video' | 'audio', log: string[]) {
+  const receiver = new w.RTCRtpReceiver({} as never, kind, 42);
+  const r = receiver as unknown as Record<string, unknown>;
+  // werift calls it for every packet; what counts is that the reports start once.
+  r.runRtcp = () => {
+    if (!r.rtcpRunning) log.push('runRtcp');
+    r.rtcpRunning = true;
+    return Promise.resolve();
+  };
+  r.nack = { addPacket: (p: patched.RtpPacket) => log.push(`nack ${p.header.ssrc}/${p.header.sequenceNumber}`) };
+  r.receiverTWCC = undefined;
+  r.setupTWCC = (ssrc: number) => {
+    log.push(`setupTWCC ${ssrc}`);
+    r.receiverTWCC = { handleTWCC: (seq: unknown) => log.push(`twcc ${String(seq)}`) };
+  };
+  const fb = (type: string) => new w.RTCRtcpFeedback({ type });
+  const codecs = kind === 'video'
+    ? [
+      new w.RTCRtpCodecParameters({ mimeType: 'video/VP8', clockRate: 90000, payloadType: 96, rtcpFeedback: [fb('nack'), fb('transport-cc')] }),
+      new w.RTCRtpCodecParameters({ mimeType: 'video/rtx', clockRate: 90000, payloadType: 97, parameters: 'apt=96' }),
+    ]
+    : [new w.RTCRtpCodecParameters({ mimeType: 'audio/OPUS', clockRate: 48000, channels: 2, payloadType: 111, rtcpFeedback: [fb('transport-cc')] })];
+  receiver.prepareReceive({ codecs, encodings: kind === 'video' ? [{ ssrc: VIDEO_SSRC, rtx: { ssrc: RTX_SSRC } }] : [], headerExtensions: [] } as never);
+  const track = new w.MediaStreamTrack({ kind, ssrc: kind === 'video' ? VIDEO_SSRC : OTHER_SSRC, remote: true });
+  receiver.addTrack(track);
+  track.onReceiveRtp.subscribe((p, ext) => {
+    log.push(`track ${p.header.ssrc}/${p.header.sequenceNumber}/${p.header.payloadType} ${p.payload.toString('hex')} ${JSON.stringify(ext)}`);
+  });
+  return { receiver, track };
+}
+
+function packets(w: Werift, kind: 'video' | 'audio') {
+  const out: { packet: patched.RtpPacket; ssrc: number }[] = [];
+  for (let i = 0; i < 40; i++) {
+    const rtx = kind === 'video' && i % 9 === 4;
+    const ssrc = kind === 'audio' ? OTHER_SSRC : rtx ? RTX_SSRC : i % 13 === 7 ? OTHER_SSRC : VIDEO_SSRC;
+    const payloadType = kind === 'audio' ? 111 : rtx ? 97 : i === 30 ? 100 : 96; // 100: not negotiated
+    // An RTX payload starts with the original sequence number.
+    const payload = rtx ? Buffer.from([0, i - 2, 0xaa, i]) : Buffer.from([0x90, i, 0x55]);
+    const header = new w.RtpHeader({ ssrc, payloadType, sequenceNumber: 65530 + i, timestamp: 1000 * i, marker: i % 3 === 0 });
+    out.push({ packet: new w.RtpPacket(header, payload), ssrc });
+  }
+  return out;
+}
+
+function run(w: Werift, kind: 'video' | 'audio'): string[] {
+  const log: string[] = [];
+  const { receiver, track } = makeReceiver(w, kind, log);
+  const r = receiver as unknown as { handleRTP(p: patched.RtpPacket, ext: unknown, t: unknown): void; remoteStreams: Record<number, Record<string, unknown>>; stopped: boolean };
+  for (const [i, { packet, ssrc }] of packets(w, kind).entries()) {
+    const ext = { [w.RTP_EXTENSION_URI.transportWideCC]: 100 + i };
+    r.handleRTP(packet, ext, ssrc === OTHER_SSRC && kind === 'video' ? undefined : track);
+  }
+  r.stopped = true;
+  r.handleRTP(packets(w, kind)[0]!.packet, {}, track);
+  for (const [ssrc, s] of Object.entries(r.remoteStreams)) {
+    log.push(`stats ${ssrc} ${String(s.packets_received)} ${String(s.bytesReceived)} ${String(s.max_seq)} ${String(s.cycles)}`);
+  }
+  return log;
+}
+
+it('hands on video (with RTX and an unknown payload type) and audio as werift does', () => {
+  const before = { video: run(patched, 'video'), audio: run(patched, 'audio') };
+  expect(before).toEqual({ video: run(original, 'video'), audio: run(original, 'audio') });
+  patchWeriftReceiver();
+  const after = { video: run(patched, 'video'), audio: run(patched, 'audio') };
+  expect(after).toEqual(before);
+  expect(after.video.filter((l) => l.startsWith('track 1111')).length).toBeGreaterThan(20);
+  expect(after.video.some((l) => l.startsWith('nack 1111/'))).toBe(true);
+  expect(after.video.filter((l) => l === 'runRtcp')).toHaveLength(1);
+});
+
+it('learns again when the codecs change', () => {
+  patchWeriftReceiver();
+  const log: string[] = [];
+  const { receiver, track } = makeReceiver(patched, 'video', log);
+  const r = receiver as unknown as { handleRTP(p: patched.RtpPacket, ext: unknown, t: unknown): void };
+  const [first, second] = packets(patched, 'video');
+  r.handleRTP(first!.packet, {}, track);
+  r.handleRTP(second!.packet, {}, track);
+  expect(log.filter((l) => l.startsWith('nack'))).toHaveLength(2);
+  receiver.prepareReceive({ codecs: [new patched.RTCRtpCodecParameters({ mimeType: 'video/VP8', clockRate: 90000, payloadType: 96, rtcpFeedback: [] })], encodings: [], headerExtensions: [] } as never);
+  r.handleRTP(packets(patched, 'video')[2]!.packet, {}, track);
+  expect(log.filter((l) => l.startsWith('nack'))).toHaveLength(2);
+});
