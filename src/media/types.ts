@@ -208,6 +208,8 @@ export interface DownTrackStats {
   nacksReceived: number;
   /** packets werift's RTCRtpSender resent from its history in answer to NACKs */
   retransmitted: number;
+  /** the RTX payload type resends go under (RFC 4588), if the subscriber accepted RTX; else on the media SSRC */
+  rtxPayloadType: number | undefined;
   /** PLI/FIR the subscriber sent us */
   keyframeRequests: number;
   /** mime type the track is sent with now (`video/H264`, `video/VP8`, `audio/opus`), once known */

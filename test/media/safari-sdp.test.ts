@@ -137,7 +137,7 @@ describe('an offer shaped like iOS Safari', () => {
 
     const fox = await room.addPeer('fox', PUBLISH);
     const offer = await nextOffer(fox, (o) => o.tracks.some((t) => t.peerId === 'safari' && t.kind === 'video'));
-    expect(videoCodecs(offer.sdp)).toEqual(['VP8', 'H264 42e01f mode 1']); // the SFU offers both
+    expect(videoCodecs(offer.sdp)).toEqual(['VP8', 'rtx', 'H264 42e01f mode 1', 'rtx']); // the SFU offers both, each with RTX
     await fox.subscriberAnswer(answerWithoutH264(offer.sdp));
     for (let i = 0; i < 100 && closed.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
     expect(closed).toEqual(['codec-change']);

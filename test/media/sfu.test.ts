@@ -330,9 +330,15 @@ describe('retransmission', () => {
     expect(client.nackCount).toBeGreaterThan(0);
     expect(server.nacksReceived).toBeGreaterThan(0);
     expect(server.retransmitted).toBeGreaterThan(0);
-    // What was lost came back: the receiver's cumulative loss stays far below what we dropped.
-    expect(client.packetsLost).toBeLessThan(server.retransmitted / 2 + 1);
-    expect(client.packetsLost - start.client.packetsLost).toBeLessThan(LOSS_WINDOW / 10 / 2);
+    // In RTX (the bot's libwebrtc accepts it). libwebrtc counts a packet repaired through RTX
+    // as lost on the media stream all the same; that it was repaired shows in what did not
+    // happen: no second NACK for it, and no keyframe request.
+    expect(server.rtxPayloadType).toBeGreaterThan(0);
+    const lost = client.packetsLost - start.client.packetsLost;
+    expect(lost).toBeGreaterThan(0);
+    expect(server.retransmitted).toBeGreaterThanOrEqual(lost);
+    expect(client.nackCount - start.client.nackCount).toBeLessThanOrEqual(lost + 2);
+    expect(client.pliCount - start.client.pliCount).toBe(0);
     // And video keeps being decoded under the loss.
     const framesBefore = (await host.frames('receiver'))[camMid] ?? 0;
     const decoding = await waitFor(async () => ((await host.frames('receiver'))[camMid] ?? 0) - framesBefore > 8, 5000);

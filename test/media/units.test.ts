@@ -1,13 +1,13 @@
 // Pure pieces of the media plane, no sockets.
 import { describe, expect, it } from 'vitest';
-import { RtpHeader, RtpPacket, type RTCRtpTransceiver } from 'werift';
+import { RTCRtpCodecParameters, RtpHeader, RtpPacket, type RTCRtpTransceiver } from 'werift';
 import { MediaError, MediaService } from '../../src/media/index.js';
 import { ActiveSpeakerDetector } from '../../src/media/worker/active-speaker.js';
 import type { WorkerContext } from '../../src/media/worker/context.js';
-import { DownTrack, SeqTsRewriter } from '../../src/media/worker/down-track.js';
+import { DownTrack, SeqTsRewriter, rtxPayloadTypeFor } from '../../src/media/worker/down-track.js';
 import type { PublishedTrack } from '../../src/media/worker/published-track.js';
 import { KeyframeRequestLimiter, PLI_INTERVAL_MS, type Clock } from '../../src/media/worker/keyframe-limiter.js';
-import { fitAnswerToOffer, isAcceptableCandidate, isRejected, isSending, parseMediaSections, sanitizeRemoteSdp } from '../../src/media/worker/sdp.js';
+import { fitAnswerToOffer, isAcceptableCandidate, isRejected, isSending, keepInactiveSectionsAlive, parseMediaSections, sanitizeRemoteSdp } from '../../src/media/worker/sdp.js';
 import { ReportedLoss, SequenceLoss } from '../../src/media/worker/loss.js';
 import { isVp8KeyframeStart } from '../../src/media/worker/vp8.js';
 
@@ -484,6 +484,27 @@ describe('SDP helpers', () => {
       ['audio', '0', 'sendonly', 9],
       ['video', '1', 'inactive', 0],
     ]);
+  });
+
+  it('finds the RTX payload type that repairs a codec, if the answer kept one', () => {
+    const codec = (payloadType: number, mimeType: string, parameters?: string) => new RTCRtpCodecParameters({ payloadType, mimeType, clockRate: 90000, parameters });
+    const codecs = [codec(97, 'video/VP8'), codec(98, 'video/rtx', 'apt=97'), codec(99, 'video/H264', 'packetization-mode=1'), codec(100, 'video/rtx', 'apt=99')];
+    expect(rtxPayloadTypeFor(codecs, 97)).toBe(98);
+    expect(rtxPayloadTypeFor(codecs, 99)).toBe(100);
+    expect(rtxPayloadTypeFor(codecs.slice(0, 1), 97)).toBeUndefined();
+    expect(rtxPayloadTypeFor([codec(96, 'video/rtx', 'apt=970')], 97)).toBeUndefined();
+  });
+
+  it('keeps our inactive m-lines alive (port 9) without their RTX SSRC, and leaves the sending ones as they are', () => {
+    const offer = [
+      'v=0',
+      'm=video 0 UDP/TLS/RTP/SAVPF 97 98', 'a=mid:1', 'a=inactive', 'a=ssrc-group:FID 5 6', 'a=ssrc:5 cname:x', 'a=ssrc:6 cname:x', 'a=rtcp-mux',
+      'm=video 9 UDP/TLS/RTP/SAVPF 97 98', 'a=mid:2', 'a=sendonly', 'a=msid:p t', 'a=ssrc-group:FID 7 8', 'a=ssrc:7 cname:x', 'a=ssrc:8 cname:x',
+      '',
+    ].join('\r\n');
+    const [inactive, sending] = keepInactiveSectionsAlive(offer).split(/(?=^m=)/m).slice(1);
+    expect(inactive).toBe(['m=video 9 UDP/TLS/RTP/SAVPF 97 98', 'a=mid:1', 'a=inactive', 'a=ssrc:5 cname:x', 'a=rtcp-mux', ''].join('\r\n'));
+    expect(sending).toBe(offer.split(/(?=^m=)/m)[2]);
   });
 
   it('reads the simulcast rids an offer sends, in its order, without paused marks or alternatives', () => {

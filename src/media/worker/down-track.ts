@@ -38,6 +38,11 @@ export const PADDING_PAYLOAD: Buffer = (() => {
   return bytes;
 })();
 
+/** The RTX payload type (RFC 4588) whose apt is `payloadType`, among an m-line's codecs. */
+export function rtxPayloadTypeFor(codecs: readonly RTCRtpCodecParameters[], payloadType: number): number | undefined {
+  return codecs.find((c) => c.mimeType.toLowerCase() === 'video/rtx' && /(?:^|;)\s*apt=(\d+)/.exec(c.parameters ?? '')?.[1] === String(payloadType))?.payloadType;
+}
+
 /** a is newer than b in 16-bit sequence space */
 function seqNewer(a: number, b: number): boolean {
   return a !== b && ((a - b) & 0xffff) < 0x8000;
@@ -180,6 +185,8 @@ export class DownTrack {
   /** the subscriber's codecs (replaced by werift on each negotiation) and our pick among them */
   private codecsSeen: RTCRtpCodecParameters[] | undefined;
   private outCodec: RTCRtpCodecParameters | undefined;
+  /** the subscriber's RTX payload type for outCodec, if it accepted RTX */
+  private outRtx: number | undefined;
   /** video packets dropped because the subscriber did not accept the publisher's codec */
   private undecodable = 0;
   /** header-extension id of ssrc-audio-level on the subscriber m-line, if negotiated */
@@ -381,9 +388,13 @@ export class DownTrack {
     if (this.codecsSeen !== this.transceiver.codecs) {
       this.codecsSeen = this.transceiver.codecs;
       this.outCodec = this.inCodec && this.transceiver.codecs.find((c) => videoCodecOf(c.mimeType) === this.inCodec);
+      this.outRtx = this.outCodec && rtxPayloadTypeFor(this.transceiver.codecs, this.outCodec.payloadType);
     }
     if (!this.outCodec) return false;
     if (sender.codec !== this.outCodec) sender.codec = this.outCodec;
+    // werift wraps a resend in RTX under this payload type (it sets one itself for its first codec only).
+    const rtx = sender as unknown as { rtxPayloadType?: number };
+    if (rtx.rtxPayloadType !== this.outRtx) rtx.rtxPayloadType = this.outRtx;
     return true;
   }
 
@@ -403,6 +414,7 @@ export class DownTrack {
       bytes: this.bytes,
       nacksReceived: this.nacksReceived,
       retransmitted,
+      rtxPayloadType: this.outRtx,
       keyframeRequests: this.keyframeRequests,
       codec: this.outCodec?.mimeType ?? (this.track.kind === 'audio' ? this.transceiver.sender.codec?.mimeType : undefined),
       undecodable: this.undecodable,

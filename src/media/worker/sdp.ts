@@ -116,15 +116,22 @@ function sectionSendsSimulcast(lines: readonly string[], start: number): boolean
  * werift writes port 0 for an inactive transceiver, which a browser takes as "stopped": that
  * m-line could never carry media again and would stay in every later offer. With port 9 it is
  * merely inactive, and the next track of the same kind can reuse it (see SubscriberTransport.negotiate).
+ * Its RTX SSRC goes (its `a=ssrc` line and the FID group): werift writes no `a=msid` there, and
+ * Chrome takes two SSRCs without one for two tracks, which Unified Plan refuses (the whole offer
+ * fails). The media SSRC stays, so the m-line keeps it when a track reuses it.
  */
 export function keepInactiveSectionsAlive(sdp: string): string {
   return sdp
     .split(/(?=^m=)/m)
-    .map((section) =>
-      section.startsWith('m=') && /^a=inactive\r?$/m.test(section)
-        ? section.replace(/^m=(audio|video) 0 /, 'm=$1 9 ')
-        : section,
-    )
+    .map((section) => {
+      if (!section.startsWith('m=') || !/^a=inactive\r?$/m.test(section)) return section;
+      const repairs = [...section.matchAll(/^a=ssrc-group:FID \d+ (\d+)/gm)].map((m) => m[1]);
+      return section
+        .replace(/^m=(audio|video) 0 /, 'm=$1 9 ')
+        .split(/(?<=\n)/)
+        .filter((line) => !line.startsWith('a=ssrc-group:FID ') && !repairs.some((ssrc) => line.startsWith(`a=ssrc:${ssrc} `)))
+        .join('');
+    })
     .join('');
 }
 

@@ -84,7 +84,7 @@ export class SubscriberTransport extends EventEmitter<SubscriberTransportEvents>
     private readonly peerId: string,
   ) {
     super();
-    this.pc = createPeerConnection(ctx.settings, { absSendTime: true });
+    this.pc = createPeerConnection(ctx.settings, { absSendTime: true, rtx: true });
     this.stopWatching = reportedStateChanges(this.pc, (state) => {
       if (this.closed) return;
       // Connected, or heard again after a drop or an ICE restart: a fresh picture on every m-line.

@@ -1,6 +1,7 @@
 // werift PeerConnection settings shared by both transports of every peer.
 import {
   RTCPeerConnection,
+  RTCRtpCodecParameters,
   useAbsSendTime,
   useAudioLevelIndication,
   useFIR,
@@ -47,11 +48,14 @@ patchWeriftSenderBwe();
  * `absSendTime` (subscriber transports): our send time on each video packet, from which the
  * browser's receive-side estimate (its REMB, what the allocator fits to) is computed. Without it
  * Chrome estimates from the publisher's capture timestamps, and our forwarding jitter looked like
- * congestion to it: its REMB fell to 5 kbit/s on a clean loopback link.
+ * congestion to it: its REMB fell to 5 kbit/s on a clean loopback link. `rtx` (subscriber
+ * transports): retransmissions go in RTX (RFC 4588) when the browser accepts it, on a stream of
+ * their own, as browsers send them; werift's sender wraps them (DownTrack keeps its RTX payload
+ * type with the codec).
  */
 export function createPeerConnection(
   settings: WorkerSettings,
-  opts: { transportCc?: boolean; simulcast?: boolean; absSendTime?: boolean } = {},
+  opts: { transportCc?: boolean; simulcast?: boolean; absSendTime?: boolean; rtx?: boolean } = {},
 ): RTCPeerConnection {
   const feedback = [useNACK(), usePLI(), useFIR(), useREMB(), ...(opts.transportCc ? [useTWCC()] : [])];
   const announced = settings.announcedAddresses;
@@ -75,15 +79,19 @@ export function createPeerConnection(
       // VP8 and H.264 (constrained baseline, packetization-mode 1: what iOS Safari encodes in
       // hardware and every WebRTC browser decodes; codecs.ts filters the variants a client
       // offers), with NACK and PLI (werift's RTCRtpSender answers NACKs from its 128-packet
-      // history; its receiver sends NACKs upstream). No RTX: see src/media/README.md.
+      // history; its receiver sends NACKs upstream). RTX on subscriber transports only: werift
+      // does not receive it with simulcast (src/media/README.md).
       // Subscriber offers list both on every video m-line; a DownTrack picks the publisher's.
+      // werift numbers an RTX codec's apt after the codec just before it.
       video: [
         useVP8({ rtcpFeedback: feedback }),
+        ...(opts.rtx ? [rtxCodec()] : []),
         useH264({
           mimeType: 'video/H264', // werift writes `h264`, which browsers then report as such
           rtcpFeedback: feedback,
           parameters: 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f',
         }),
+        ...(opts.rtx ? [rtxCodec()] : []),
       ],
     },
     headerExtensions: {
@@ -97,6 +105,10 @@ export function createPeerConnection(
       ],
     },
   });
+}
+
+function rtxCodec(): RTCRtpCodecParameters {
+  return new RTCRtpCodecParameters({ mimeType: 'video/rtx', clockRate: 90_000 });
 }
 
 /**

@@ -4,6 +4,9 @@
 // ten retransmissions, and the link filled with them (seen: 25–35 NACKs a second per 8-packet/s
 // video, three quarters of its frames never shown). Here a packet is resent at most once per
 // round trip and at most MAX_RESENDS times; the rest of werift's NACK handling stays.
+// Padding is resent here as it was sent (media SSRC, P bit): werift's RTX wrapper would drop its
+// P bit and hand the browser 255 bytes of zeros as video. (Left unanswered, Chrome asks for a lost
+// padding packet up to ten times.)
 import { GenericNack, RTCRtpSender, RtcpTransportLayerFeedback, type RtcpPacket } from 'werift';
 
 const PATCHED = Symbol.for('parley.werift-nack-limit-patched');
@@ -22,9 +25,17 @@ interface Resend {
   count: number;
 }
 
+interface CachedPacket {
+  header: { sequenceNumber: number; padding: boolean };
+  payload: Buffer;
+}
+
 interface Sender {
   /** seconds, from receiver reports (werift) */
   rtt?: number;
+  /** werift's send history, by sequence number modulo RTP_HISTORY_SIZE */
+  rtpCache?: (CachedPacket | undefined)[];
+  dtlsTransport?: { sendRtp(payload: Buffer, header: CachedPacket['header']): Promise<unknown> };
   [RESENT]?: (Resend | undefined)[];
 }
 
@@ -60,7 +71,16 @@ export function patchWeriftNackLimit(): void {
   if (typeof original !== 'function') throw new Error('werift changed: RTCRtpSender.handleRtcpPacket is gone (see werift-nack-limit.ts)');
   proto.handleRtcpPacket = function (this: Sender, packet: RtcpPacket) {
     if (packet instanceof RtcpTransportLayerFeedback && packet.feedback instanceof GenericNack) {
-      packet.feedback.lost = nackedToResend(this, packet.feedback.lost, performance.now());
+      const media: number[] = [];
+      for (const seq of nackedToResend(this, packet.feedback.lost, performance.now())) {
+        const cached = this.rtpCache?.[seq % RTP_HISTORY_SIZE];
+        if (cached && cached.header.sequenceNumber === seq && cached.header.padding) {
+          this.dtlsTransport?.sendRtp(cached.payload, cached.header).catch(() => undefined);
+        } else {
+          media.push(seq);
+        }
+      }
+      packet.feedback.lost = media;
     }
     return original.call(this, packet);
   };
