@@ -22,6 +22,7 @@ import { patchWeriftIce } from './werift-ice.js';
 import { patchWeriftRtpHeader } from './werift-rtp-header.js';
 import { patchWeriftNackLimit } from './werift-nack-limit.js';
 import { patchWeriftReceiver } from './werift-receiver.js';
+import { patchWeriftRtcp } from './werift-rtcp.js';
 import { patchWeriftSender } from './werift-sender.js';
 import { patchWeriftSenderBwe } from './werift-sender-bwe.js';
 import { patchWeriftSrtp } from './werift-srtp.js';
@@ -39,6 +40,7 @@ patchWeriftSrtp();
 patchWeriftSender();
 patchWeriftNackLimit();
 patchWeriftReceiver();
+patchWeriftRtcp();
 patchWeriftSenderBwe();
 
 /**
