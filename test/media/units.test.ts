@@ -4,7 +4,8 @@ import { RTCRtpCodecParameters, RtpHeader, RtpPacket, type RTCRtpTransceiver } f
 import { MediaError, MediaService } from '../../src/media/index.js';
 import { ActiveSpeakerDetector } from '../../src/media/worker/active-speaker.js';
 import type { WorkerContext } from '../../src/media/worker/context.js';
-import { DownTrack, SeqTsRewriter, rtxPayloadTypeFor } from '../../src/media/worker/down-track.js';
+import { DownTrack, SeqTsRewriter } from '../../src/media/worker/down-track.js';
+import { rtxPayloadTypeFor } from '../../src/media/worker/codecs.js';
 import type { PublishedTrack } from '../../src/media/worker/published-track.js';
 import { KeyframeRequestLimiter, PLI_INTERVAL_MS, type Clock } from '../../src/media/worker/keyframe-limiter.js';
 import { fitAnswerToOffer, isAcceptableCandidate, isRejected, isSending, keepInactiveSectionsAlive, parseMediaSections, sanitizeRemoteSdp } from '../../src/media/worker/sdp.js';

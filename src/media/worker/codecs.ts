@@ -46,6 +46,16 @@ export function filterOfferedVideoCodecs(sdp: string, opts: { h264: boolean }): 
   return [session, ...fitted].join('').replace(/\r?\n/g, eol);
 }
 
+/** The payload type a repair format (rtx, apt=PT) repairs, from its fmtp parameters. */
+function aptOf(params: string): string | undefined {
+  return /(?:^|;)\s*apt=(\d+)/.exec(params)?.[1];
+}
+
+/** The RTX payload type (RFC 4588) that repairs `payloadType`, among an m-line's codecs. */
+export function rtxPayloadTypeFor(codecs: readonly { mimeType: string; payloadType: number; parameters?: string }[], payloadType: number): number | undefined {
+  return codecs.find((c) => c.mimeType.toLowerCase() === 'video/rtx' && aptOf(c.parameters ?? '') === String(payloadType))?.payloadType;
+}
+
 function filterSection(section: string, allowH264: boolean): string {
   const lines = section.split(/\r?\n/);
   const rtpmap = new Map<string, string>(); // pt -> encoding name (lower case)
@@ -63,7 +73,7 @@ function filterSection(section: string, allowH264: boolean): string {
   if (removed.size === 0) return section;
   // Repair payload types (rtx apt=PT) of removed codecs go too.
   for (const [pt, params] of fmtp) {
-    const apt = /(?:^|;)\s*apt=(\d+)/.exec(params)?.[1];
+    const apt = aptOf(params);
     if (apt && removed.has(apt)) removed.add(pt);
   }
   return lines

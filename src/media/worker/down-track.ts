@@ -4,7 +4,7 @@ import { RTP_EXTENSION_URI, RtpHeader, RtpPacket, type RTCRtpCodecParameters, ty
 import type { DownTrackStats } from '../types.js';
 import type { WorkerContext } from './context.js';
 import type { AudioLevel, PublishedTrack } from './published-track.js';
-import { videoCodecOf, type VideoCodec } from './codecs.js';
+import { rtxPayloadTypeFor, videoCodecOf, type VideoCodec } from './codecs.js';
 import { LayerSwitch } from './layer-switch.js';
 
 const ONE_BYTE_PROFILE = 0xbede;
@@ -37,11 +37,6 @@ export const PADDING_PAYLOAD: Buffer = (() => {
   bytes[254] = 255;
   return bytes;
 })();
-
-/** The RTX payload type (RFC 4588) whose apt is `payloadType`, among an m-line's codecs. */
-export function rtxPayloadTypeFor(codecs: readonly RTCRtpCodecParameters[], payloadType: number): number | undefined {
-  return codecs.find((c) => c.mimeType.toLowerCase() === 'video/rtx' && /(?:^|;)\s*apt=(\d+)/.exec(c.parameters ?? '')?.[1] === String(payloadType))?.payloadType;
-}
 
 /** a is newer than b in 16-bit sequence space */
 function seqNewer(a: number, b: number): boolean {

@@ -8,11 +8,10 @@
 // P bit and hand the browser 255 bytes of zeros as video. (Left unanswered, Chrome asks for a lost
 // padding packet up to ten times.)
 import { GenericNack, RTCRtpSender, RtcpTransportLayerFeedback, type RtcpPacket } from 'werift';
+import { RTP_HISTORY_SIZE } from './werift-sender.js';
 
 const PATCHED = Symbol.for('parley.werift-nack-limit-patched');
 const RESENT = Symbol('parley.resent');
-/** werift's rtpSender.ts: the history a resend can come from */
-const RTP_HISTORY_SIZE = 128;
 const MAX_RESENDS = 3;
 /** Without a measured round trip (before the first receiver report with DLSR). */
 const DEFAULT_RTT_MS = 100;

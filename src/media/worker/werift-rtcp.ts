@@ -15,8 +15,8 @@ type Converter = { deSerialize(data: Buffer): unknown[]; [PATCHED]?: true };
 export function patchWeriftRtcp(): void {
   const converter = RtcpPacketConverter as unknown as Converter;
   if (converter[PATCHED]) return;
+  if (typeof converter.deSerialize !== 'function') throw new Error('werift changed: RtcpPacketConverter.deSerialize is gone (see werift-rtcp.ts)');
   const original = converter.deSerialize.bind(converter);
-  if (typeof original !== 'function') throw new Error('werift changed: RtcpPacketConverter.deSerialize is gone (see werift-rtcp.ts)');
   // werift's own parser, one packet at a time: it then sees only that packet's bytes.
   converter.deSerialize = (data: Buffer) => {
     const packets: unknown[] = [];

@@ -21,7 +21,8 @@ import {
 
 const PATCHED = Symbol.for('parley.werift-sender-patched');
 const MID = Symbol('parley.mid-payload');
-const RTP_HISTORY_SIZE = 128; // werift's rtpSender.ts
+/** werift's rtpSender.ts: how many sent packets a sender keeps for resends */
+export const RTP_HISTORY_SIZE = 128;
 const NTP_EPOCH_MS = Date.UTC(1900, 0, 1);
 const ntpBytes = Buffer.alloc(8);
 
