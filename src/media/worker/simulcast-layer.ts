@@ -4,6 +4,14 @@ import { KeyframeRequestLimiter } from './keyframe-limiter.js';
 
 /** A layer without media for this long has stopped (the publisher's encoder dropped it). */
 const STOPPED_AFTER_MS = 1500;
+/** How fast a layer's remembered peak rate fades: to half in about a minute. */
+const PEAK_KEPT_PER_SECOND = 0.99;
+/**
+ * A layer that (re)starts climbs from a fraction of its rate for seconds (seen: 130 → 340 kbit/s
+ * over 7 s, as Chrome brings back a layer it had dropped): until it has flowed this long, its rate
+ * says little about what it will cost.
+ */
+const SETTLES_AFTER_MS = 6000;
 
 export class SimulcastLayer {
   /** SSRC of its latest packet, the target of its PLIs */
@@ -13,8 +21,12 @@ export class SimulcastLayer {
   /** from its latest VP8 keyframe (0: unknown) */
   width = 0;
   height = 0;
+  /** the highest `rateBps` lately, fading slowly (`costBps`) */
+  private peakBps = 0;
   private bytes = 0;
   private lastMediaAt = -Infinity;
+  /** when its media last started after a stop */
+  private flowingSince = -Infinity;
   private sampled: { bytes: number; at: number } | undefined;
   readonly pli: KeyframeRequestLimiter;
 
@@ -30,11 +42,18 @@ export class SimulcastLayer {
   received(ssrc: number, size: number, hasMedia: boolean, now: number): void {
     this.ssrc = ssrc;
     this.bytes += size;
-    if (hasMedia) this.lastMediaAt = now;
+    if (!hasMedia) return;
+    if (!this.flowing(now)) this.flowingSince = now;
+    this.lastMediaAt = now;
   }
 
   flowing(now: number): boolean {
     return now - this.lastMediaAt < STOPPED_AFTER_MS;
+  }
+
+  /** Flowing for long enough that its rate is what it costs (`SETTLES_AFTER_MS`). */
+  settled(now: number): boolean {
+    return this.flowing(now) && now - this.flowingSince >= SETTLES_AFTER_MS;
   }
 
   /** Updates `rateBps` from what arrived since the last call (the room calls it on a timer). */
@@ -45,6 +64,17 @@ export class SimulcastLayer {
     const rate = ((this.bytes - last.bytes) * 8 * 1000) / (now - last.at);
     // A keyframe is not a new rate.
     this.rateBps = this.rateBps === 0 ? rate : this.rateBps * 0.75 + rate * 0.25;
+    this.peakBps = Math.max(this.rateBps, this.peakBps * PEAK_KEPT_PER_SECOND ** ((now - last.at) / 1000));
+  }
+
+  /**
+   * What forwarding this layer will cost: its rate, or what it reached lately if more. A layer the
+   * publisher's encoder drops and takes up again (its uplink or CPU) comes back at a fraction of
+   * its rate and climbs over seconds; priced at that fraction it was given to a subscriber whose
+   * link then could not carry it (seen: three cameras raised at once on a 500 kbit/s link).
+   */
+  get costBps(): number {
+    return Math.max(this.rateBps, this.peakBps);
   }
 
   close(): void {
