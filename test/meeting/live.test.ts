@@ -89,7 +89,12 @@ describe('live state', () => {
 
     const hostBot = await join('live-host', people[0]!.link);
     const p1 = await join('live-p1', people[1]!.link);
-    expect(await eventually(async () => (await live(m.id)).participants.length === 2)).toBe(true);
+    // Seats show at once; the session counts as started (since) once a seat's media connects,
+    // which the meeting's status records a moment later.
+    expect(await eventually(async () => {
+      const now = await live(m.id);
+      return now.participants.length === 2 && typeof now.since === 'string' && (now.participants as Json[]).every((p) => p.connection === 'connected');
+    })).toBe(true);
     const state = await live(m.id);
     expect(state.live).toBe(true);
     expect(typeof state.since).toBe('string');
