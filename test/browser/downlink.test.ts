@@ -107,11 +107,11 @@ function over(before: Received, after: Received, ms: number) {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const fmt = (o: unknown) => JSON.stringify(o, (_k, v: unknown) => (typeof v === 'number' ? Math.round(v * 100) / 100 : v));
 
-// One retry: four browsers load two cores (load average 4–11); a machine busier still has made
-// every browser fall behind.
+// One retry: four people in two browsers load two cores (load average 8 on 2026-12-05; 11–18 with
+// a browser each, where every browser fell behind and froze now and then, the clear ones too).
 it('keeps a participant on a weak downlink decoding every camera, leaves the others alone, and goes back up', { retry: 1, timeout: 300_000 }, async (ctx) => {
   if (unavailable) return ctx.skip(true, unavailable);
-  // A retry must not run beside the first attempt's four browsers (eight would saturate two cores).
+  // A retry must not run beside the first attempt's browsers (twice as many would saturate two cores).
   ctx.onTestFinished(async () => {
     await Promise.all(people.splice(0).map((p) => p.close()));
     await lab.limitDownlink(undefined);
