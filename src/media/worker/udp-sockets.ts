@@ -9,17 +9,25 @@ import dgram from 'node:dgram';
  */
 const open = new Set<dgram.Socket>();
 const createSocket = dgram.createSocket;
+/**
+ * Set once the sockets are being closed for the thread's end: a socket werift opens after that
+ * (a gathering or a transport already under way) is closed as soon as it listens, before a
+ * datagram can reach it (seen: the abort above, in a clean-clone CI run, 2026-12-05).
+ */
+let ending = false;
 
 // werift is CommonJS and looks `createSocket` up on the module at each call: this wrapper sees them all.
 dgram.createSocket = function trackedCreateSocket(this: unknown, ...args: Parameters<typeof dgram.createSocket>) {
   const socket = createSocket.apply(dgram, args);
   open.add(socket);
   socket.once('close', () => open.delete(socket));
+  if (ending) socket.once('listening', () => socket.close());
   return socket;
 } as typeof dgram.createSocket;
 
-/** Closes every UDP socket still open in this thread (resolves once each has closed). */
+/** Closes every UDP socket still open in this thread, and any opened later (resolves once each open now has closed). */
 export async function closeAllUdpSockets(): Promise<number> {
+  ending = true;
   const sockets = [...open];
   await Promise.all(sockets.map((socket) => new Promise<void>((resolve) => {
     socket.once('close', () => resolve());
