@@ -55,8 +55,10 @@ describe('a participant whose network goes quiet', () => {
 
   it('restarts ICE on the subscriber transport when asked: a new offer with new credentials, and media goes on', async () => {
     // A plain renegotiation first: an offer with the credentials in use now, answered.
+    // (Wait for this offer itself: one still on its way would be taken for the restart's.)
+    const before = offers.length;
     await b.peer.requestSubscriberOffer();
-    expect(await waitFor(() => b.peer.pendingSubscriberOffer === undefined && offers.length > 0, 10_000, 100)).toBe(true);
+    expect(await waitFor(() => b.peer.pendingSubscriberOffer === undefined && offers.length > before, 10_000, 100)).toBe(true);
     const seen = offers.length;
     const answered = b.offers;
     await b.peer.requestSubscriberOffer({ iceRestart: true });
