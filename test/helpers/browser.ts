@@ -52,19 +52,26 @@ async function launchPerson(options: BrowserContextOptions & { executablePath: s
  */
 export async function openPeople(count: number, opts: { executablePath?: string; args?: string[]; viewport?: { width: number; height: number } } = {}): Promise<Person[]> {
   const browser = await chromium.launch({ executablePath: opts.executablePath ?? CHROMIUM, args: [...ARGS, ...(opts.args ?? [])], headless: false });
-  let open = count;
+  const open = new Set<BrowserContext>();
   const people: Person[] = [];
-  for (let i = 0; i < count; i++) {
-    const context = await browser.newContext({ viewport: opts.viewport ?? { width: 1024, height: 700 } });
-    const page = await context.newPage();
-    people.push({
-      context,
-      page,
-      async close() {
-        await context.close().catch(() => undefined);
-        if (--open === 0) await browser.close().catch(() => undefined);
-      },
-    });
+  try {
+    for (let i = 0; i < count; i++) {
+      const context = await browser.newContext({ viewport: opts.viewport ?? { width: 1024, height: 700 } });
+      open.add(context);
+      const page = await context.newPage();
+      people.push({
+        context,
+        page,
+        async close() {
+          if (!open.delete(context)) return;
+          await context.close().catch(() => undefined);
+          if (open.size === 0) await browser.close().catch(() => undefined);
+        },
+      });
+    }
+  } catch (error) {
+    await browser.close().catch(() => undefined);
+    throw error;
   }
   return people;
 }
