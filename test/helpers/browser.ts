@@ -16,6 +16,9 @@ const ARGS = [
   '--autoplay-policy=no-user-gesture-required',
 ];
 
+/** A person's window unless a test sets another. */
+const VIEWPORT = { width: 1024, height: 700 };
+
 export interface Person {
   context: BrowserContext;
   page: Page;
@@ -27,7 +30,7 @@ export interface Person {
  * e.g. a wrapper that starts it in a network namespace (helpers/netns.ts, helpers/netlab.ts); `args` are added.
  */
 export async function openPerson(opts: { executablePath?: string; args?: string[] } = {}): Promise<Person> {
-  return launchPerson({ executablePath: opts.executablePath ?? CHROMIUM, args: [...ARGS, ...(opts.args ?? [])], viewport: { width: 1024, height: 700 } });
+  return launchPerson({ executablePath: opts.executablePath ?? CHROMIUM, args: [...ARGS, ...(opts.args ?? [])], viewport: VIEWPORT });
 }
 
 /** A Chromium with its own temporary profile, removed on close. */
@@ -56,7 +59,7 @@ export async function openPeople(count: number, opts: { executablePath?: string;
   const people: Person[] = [];
   try {
     for (let i = 0; i < count; i++) {
-      const context = await browser.newContext({ viewport: opts.viewport ?? { width: 1024, height: 700 } });
+      const context = await browser.newContext({ viewport: opts.viewport ?? VIEWPORT });
       open.add(context);
       const page = await context.newPage();
       people.push({

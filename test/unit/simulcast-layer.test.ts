@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { layerCosts } from '../../src/media/worker/paused-videos.js';
-import { SimulcastLayer } from '../../src/media/worker/simulcast-layer.js';
+import { layerCosts, SimulcastLayer } from '../../src/media/worker/simulcast-layer.js';
 
 /** Feeds `layer` `bps` of media for `seconds`, sampled every 500 ms as the room does; returns the time. */
 function flow(layer: SimulcastLayer, bps: number, seconds: number, from: number): number {
@@ -49,7 +48,7 @@ describe('what a simulcast layer costs', () => {
     };
     tick(1000);
     tick(1000);
-    const layers = { layers: [low, mid, top] };
+    const layers = [low, mid, top];
     const climbing = layerCosts(layers, now);
     expect(climbing.map((c) => c.index)).toEqual([0, 1, 2]);
     expect(climbing[1]!.rateBps).toBeCloseTo(4 * climbing[0]!.rateBps);
@@ -65,7 +64,7 @@ describe('what a simulcast layer costs', () => {
     const low = newLayer(0);
     low.received(1, 100, true, 500);
     low.sampleRate(500);
-    expect(layerCosts({ layers: [low] }, 500).map((c) => c.index)).toEqual([0]);
+    expect(layerCosts([low], 500).map((c) => c.index)).toEqual([0]);
   });
 
   it('leaves out a layer that stopped', () => {
@@ -73,6 +72,6 @@ describe('what a simulcast layer costs', () => {
     const mid = newLayer(1);
     let now = flow(mid, 300_000, 2, 0);
     now = flow(low, 60_000, 2, now);
-    expect(layerCosts({ layers: [low, mid] }, now).map((c) => c.index)).toEqual([0]);
+    expect(layerCosts([low, mid], now).map((c) => c.index)).toEqual([0]);
   });
 });

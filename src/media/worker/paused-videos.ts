@@ -4,6 +4,7 @@
 import type { PausedVideo, VideoSize } from '../types.js';
 import { BandwidthAllocator, PAUSED, type Allocation, type VideoDemand } from './bandwidth-allocator.js';
 import type { PublishedTrack } from './published-track.js';
+import { layerCosts } from './simulcast-layer.js';
 
 export const videoKey = (track: Pick<PublishedTrack, 'peerId' | 'source'>) => `${track.peerId}:${track.source}`;
 
@@ -54,7 +55,7 @@ export class PausedVideos {
     const demands: VideoDemand[] = [];
     for (const t of videos) {
       if (this.byLastN(t)) continue;
-      const layers = layerCosts(t, now);
+      const layers = layerCosts(t.layers, now);
       if (layers.length > 0) demands.push({ key: videoKey(t), priority: priorityOf(t), layers, maxLayer: this.maxLayer(t) });
     }
     const latest = Math.min(...demands.filter((d) => d.key.endsWith(':camera')).map((d) => d.priority));
@@ -103,23 +104,4 @@ export class PausedVideos {
   private byLastN(track: PublishedTrack): boolean {
     return track.source === 'camera' && this.lastN.has(track.peerId);
   }
-}
-
-/** A better simulcast layer has four times the pixels of the one below it. */
-const CLIMBING_LAYER_COSTS = 4;
-
-/**
- * The flowing layers of a video and what each costs. A layer that has just (re)started climbs
- * from a fraction of its rate for seconds: until it has settled, it costs what it reached before,
- * or four times the layer below (its pixels; the room asks for 60, 350 and 1500 kbit/s) if more.
- */
-export function layerCosts(track: Pick<PublishedTrack, 'layers'>, now: number): { index: number; rateBps: number }[] {
-  let below = 0;
-  const out: { index: number; rateBps: number }[] = [];
-  for (const l of track.layers) {
-    if (!l.flowing(now)) continue;
-    below = l.settled(now) ? l.costBps : Math.max(l.costBps, below * CLIMBING_LAYER_COSTS);
-    out.push({ index: l.index, rateBps: below });
-  }
-  return out;
 }

@@ -81,3 +81,23 @@ export class SimulcastLayer {
     this.pli.close();
   }
 }
+
+/** A better simulcast layer has four times the pixels of the one below it. */
+const CLIMBING_LAYER_COSTS = 4;
+
+/**
+ * A video's flowing layers (lowest first) and what each costs. A layer that has just (re)started
+ * climbs from a fraction of its rate for seconds: until it has settled, it costs what it reached
+ * before, or four times the layer below (its pixels; the room asks for 60, 350 and 1500 kbit/s)
+ * if more.
+ */
+export function layerCosts(layers: readonly SimulcastLayer[], now: number): { index: number; rateBps: number }[] {
+  let below = 0;
+  const out: { index: number; rateBps: number }[] = [];
+  for (const l of layers) {
+    if (!l.flowing(now)) continue;
+    below = l.settled(now) ? l.costBps : Math.max(l.costBps, below * CLIMBING_LAYER_COSTS);
+    out.push({ index: l.index, rateBps: below });
+  }
+  return out;
+}
