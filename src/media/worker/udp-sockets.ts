@@ -12,7 +12,8 @@ const createSocket = dgram.createSocket;
 /**
  * Set once the sockets are being closed for the thread's end: a socket werift opens after that
  * (a gathering or a transport already under way) is closed as soon as it listens, before a
- * datagram can reach it (seen: the abort above, in a clean-clone CI run, 2026-12-05).
+ * datagram can reach it. (That is one way to the abort above; another is still open: a
+ * clean-clone CI run aborted with this guard in place, in sfu.test.ts, 2026-12-05.)
  */
 let ending = false;
 
