@@ -60,6 +60,8 @@ export interface WorkerRequests {
   stopRecording: [{ roomId: string; recordingId: string }, RecordedFile[]];
   /** Test-only (testHooks): the room's next recording writes fail after `afterBytes`, like a full disk. */
   testFailRecordingWrites: [{ afterBytes: number }, void];
+  /** Test-only (testHooks): the worker throws an error nobody catches, as a bug would. */
+  testCrash: [Record<string, never>, void];
   /**
    * Test-only fault injection (worker/test-hooks.ts), rejected unless the worker was started
    * with `testHooks`; sent by src/media/testing.ts, never by the public classes.

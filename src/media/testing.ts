@@ -15,6 +15,11 @@ export class TestMediaService extends MediaService {
     return this.requestRoomWorker(peer.roomId, 'testPacketLoss', { roomId: peer.roomId, peerId: peer.id, direction, percent });
   }
 
+  /** The room's worker throws an error nobody catches, as a bug would (it ends, and is respawned). */
+  crashWorker(roomId: string): Promise<void> {
+    return this.requestRoomWorker(roomId, 'testCrash', {});
+  }
+
   /** The recordings of the room's worker fail their writes (ENOSPC) once `afterBytes` more are written. */
   failRecordingWrites(roomId: string, afterBytes: number): Promise<void> {
     return this.requestRoomWorker(roomId, 'testFailRecordingWrites', { afterBytes });

@@ -60,8 +60,12 @@ export interface WorkerHostCallbacks {
   onDeath(host: WorkerHost, error: Error): void;
 }
 
-/** How long a thread may take to close its UDP sockets before it is terminated anyway. */
-const CLOSE_SOCKETS_TIMEOUT_MS = 2_000;
+/**
+ * How long a thread may take to close its UDP sockets before it is terminated anyway. Generous:
+ * terminating it with a socket open risks the whole process (see `closeSockets`), and a thread
+ * busy on a loaded machine answers late (2 s was suspected too short in CI, 2026-12-05).
+ */
+const CLOSE_SOCKETS_TIMEOUT_MS = 10_000;
 
 export class WorkerHost {
   private worker: Worker | undefined;

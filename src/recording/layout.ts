@@ -58,6 +58,9 @@ export function composeArgs(inputs: ComposeInput[], output: string, o: ComposeOp
   const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', '-progress', 'pipe:1'];
   inputs.forEach((input) => args.push('-i', input.path));
   const seconds = (o.durationMs / 1000).toFixed(3);
+  // What lies past the recording's end in a file is cut before anything fills gaps: a stray
+  // timestamp hours late would otherwise be reached by hours of repeated frames and silence.
+  const keep = (offsetMs: number) => Math.max(0, (o.durationMs - offsetMs) / 1000 + 2).toFixed(3);
   const filters: string[] = [`color=c=black:s=${o.width}x${o.height}:r=${o.fps}:d=${seconds}[base]`];
 
   const cameras = inputs.map((input, i) => ({ input, i })).filter(({ input }) => input.video && input.group === 'camera');
@@ -72,7 +75,7 @@ export function composeArgs(inputs: ComposeInput[], output: string, o: ComposeOp
     const start = (offsetMs / 1000).toFixed(3);
     // Resolution changes mid-file are scaled like the rest; pauses hold the last picture.
     filters.push(
-      `[${i}:v]setpts=PTS-STARTPTS+${start}/TB,fps=${o.fps},scale=${box.w}:${box.h}:force_original_aspect_ratio=decrease,` +
+      `[${i}:v]trim=end=${keep(offsetMs)},setpts=PTS-STARTPTS+${start}/TB,fps=${o.fps},scale=${box.w}:${box.h}:force_original_aspect_ratio=decrease,` +
         `pad=${box.w}:${box.h}:(ow-iw)/2:(oh-ih)/2,setsar=1[v${k}]`,
       `[${last}][v${k}]overlay=${box.x}:${box.y}:eof_action=pass[o${k}]`,
     );
@@ -86,7 +89,7 @@ export function composeArgs(inputs: ComposeInput[], output: string, o: ComposeOp
   } else {
     // Gaps (mutes) become silence; each microphone starts where it started.
     audios.forEach(({ input, i }, k) => {
-      filters.push(`[${i}:a]aresample=48000:async=1:first_pts=0,adelay=${Math.round(input.offsetMs)}:all=1[a${k}]`);
+      filters.push(`[${i}:a]atrim=end=${keep(input.offsetMs)},aresample=48000:async=1:first_pts=0,adelay=${Math.round(input.offsetMs)}:all=1[a${k}]`);
     });
     const labels = audios.map((_, k) => `[a${k}]`).join('');
     filters.push(`${labels}amix=inputs=${audios.length}:duration=longest:dropout_transition=0:normalize=0,apad,atrim=0:${seconds}[aout]`);

@@ -413,6 +413,29 @@ describe('lifecycle', () => {
     expect((await candidateAddresses('after')).sort()).toEqual(['127.0.0.2', '127.0.0.3']);
   });
 
+  it('a worker that throws closes its sockets and ends while media still arrives; it is respawned', async () => {
+    const test = new TestMediaService({ ...LOOPBACK, workers: 1 }, logger);
+    svc = test;
+    await svc.start();
+    host = new BotHost();
+    const room = await svc.openRoom('throws');
+    const a = await joinBot(room, host, 'a', {});
+    const b = await joinBot(room, host, 'b', {});
+    expect(await waitFor(async () => Object.values(await host.frames('b')).some((n) => n > 3), 8000)).toBe(true);
+    const peerReasons = closedEvents(a.peer);
+    const respawned = new Promise<number>((resolve) => svc.once('workerRespawned', resolve));
+    // The bots go on sending to the dying thread's sockets: Node aborts the whole process when
+    // a datagram reaches an open one as the thread ends.
+    await test.crashWorker(room.id);
+    expect(await respawned).toBe(0);
+    expect(peerReasons).toEqual(['worker-died']);
+    expect(logs.some((l) => l.startsWith('error media worker crashed') && l.includes('a crash asked for by a test'))).toBe(true);
+    logs.length = 0; // the crash is logged as an error, on purpose
+    expect(b.errors).toEqual([]);
+    const [w] = await svc.stats();
+    expect(w).toMatchObject({ alive: true, restarts: 1 });
+  });
+
   it('respawns a crashed worker; its rooms and peers close with worker-died', async () => {
     svc = new MediaService({ ...LOOPBACK, workers: 1 }, logger);
     await svc.start();

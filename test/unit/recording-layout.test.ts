@@ -24,7 +24,9 @@ describe('the composed picture', () => {
       { path: 'b.webm', group: 'camera', offsetMs: 1500, audio: true, video: false },
     ], 'out.mp4', { width: 1280, height: 720, fps: 15, durationMs: 10_000 });
     const graph = args[args.indexOf('-filter_complex') + 1]!;
-    expect(graph).toContain('[0:v]setpts=PTS-STARTPTS+0.000/TB');
+    // Each file is cut 2 s past the recording's end before gaps are filled.
+    expect(graph).toContain('[0:v]trim=end=12.000,setpts=PTS-STARTPTS+0.000/TB');
+    expect(graph).toContain('[1:a]atrim=end=10.500,aresample=');
     expect(graph).not.toContain('[1:v]');
     expect(graph).toContain('adelay=1500:all=1');
     expect(graph).toContain('amix=inputs=2');

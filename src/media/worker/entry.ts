@@ -34,6 +34,14 @@ process.on('unhandledRejection', (reason) => {
   });
 });
 
+// A thrown error nobody caught leaves the thread in an unknown state: it ends, and the host
+// respawns it. Node would end it at once, with its UDP sockets open, and a datagram reaching one
+// of them then aborts the whole process (see udp-sockets.ts): close them first.
+process.on('uncaughtException', (error) => {
+  ctx.log('error', 'media worker crashed', { error: error.stack ?? String(error) });
+  void closeAllUdpSockets().finally(() => process.exit(1));
+});
+
 const rooms = new Map<string, SfuRoom>();
 
 // Test-only code is not even loaded by a production worker.
@@ -135,6 +143,12 @@ const handlers: Handlers = {
   testFailRecordingWrites({ afterBytes }) {
     if (!testHooks) throw new MediaError('invalid_state', 'test hooks are off in this worker');
     testHooks.failRecordingWrites(afterBytes);
+  },
+  testCrash() {
+    if (!testHooks) throw new MediaError('invalid_state', 'test hooks are off in this worker');
+    setImmediate(() => {
+      throw new Error('a crash asked for by a test');
+    });
   },
   testPacketLoss({ roomId, peerId, direction, percent }) {
     if (!testHooks) throw new MediaError('invalid_state', 'test hooks are off in this worker');

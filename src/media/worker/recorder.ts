@@ -12,6 +12,7 @@ import { Event } from 'werift';
 import type { RecordedFile, RecordingGroup } from '../types.js';
 import type { WorkerContext } from './context.js';
 import type { PublishedTrack } from './published-track.js';
+import { RecordTimeline } from './record-timeline.js';
 
 /** What a file is written through; a test replaces it to inject a full disk. */
 export interface RecordingSink {
@@ -58,8 +59,9 @@ class GroupFile {
   private failed = false;
   private audioPackets = 0;
   private videoPackets = 0;
-  /** the SSRC each track was last anchored on (see `rtp`) */
-  private readonly anchoredSsrc: Record<'audio' | 'video', number | undefined> = { audio: undefined, video: undefined };
+  /** whether each track's clock is anchored (see `rtp`) */
+  private readonly anchored = { audio: false, video: false };
+  private readonly timelines = { audio: new RecordTimeline(48_000), video: new RecordTimeline(90_000) };
   /** wall-clock ms of the first packet: where this file sits on the recording's timeline */
   private firstPacketAt: number | null = null;
 
@@ -114,26 +116,27 @@ class GroupFile {
     this.firstPacketAt ??= now;
     if (kind === 'audio') this.audioPackets++;
     else this.videoPackets++;
-    if (this.anchoredSsrc[kind] !== rtp.header.ssrc) {
-      this.anchoredSsrc[kind] = rtp.header.ssrc;
+    const mapped = this.timelines[kind].map(rtp, now);
+    if (!mapped) return;
+    if (!this.anchored[kind]) {
+      this.anchored[kind] = true;
       // werift times each track by sender reports (NTP ↔ RTP), and holds its packets until one
       // comes (a browser sends one for audio only every few seconds). We anchor each track at the
       // arrival of its first packet instead: audio and video line up by arrival, a track that
-      // starts late starts late in the file, and nothing waits. (A publisher SSRC change mid-file
-      // is anchored again the same way: a publisher that comes back on a new peer sends its audio
-      // here until its video starts the next file, and was a 9-hour jump with the old anchor.)
+      // starts late starts late in the file, and nothing waits. Later sources (a publisher back on
+      // a new peer) go on in the same timeline (RecordTimeline), so one anchor holds.
       // werift reads an NTP timestamp's fraction as decimal digits (ntpTime2Sec): anchor on a
       // whole second, moving the RTP timestamp back by the milliseconds past it.
       const clockRate = kind === 'audio' ? 48_000 : 90_000;
       const back = Math.round(((now % 1000) * clockRate) / 1000);
       track.onReceiveRtcp.execute(new RtcpSrPacket({
-        ssrc: rtp.header.ssrc,
+        ssrc: mapped.header.ssrc,
         senderInfo: new RtcpSenderInfo({
-          ntpTimestamp: toNtp(now), rtpTimestamp: (rtp.header.timestamp - back + 2 ** 32) % 2 ** 32, packetCount: 0, octetCount: 0,
+          ntpTimestamp: toNtp(now), rtpTimestamp: (mapped.header.timestamp - back + 2 ** 32) % 2 ** 32, packetCount: 0, octetCount: 0,
         }),
       }));
     }
-    track.onReceiveRtp.execute(rtp);
+    track.onReceiveRtp.execute(mapped);
   }
 
   async stop(): Promise<RecordedFile> {
