@@ -8,7 +8,7 @@ import { ConsoleApp } from './api/console/app.js';
 import { RoomApp } from './api/pages/room.js';
 import { addressDetector, loadConfig, loadSecret, type Config } from './config.js';
 import { Core, type AccountCredentials } from './core/index.js';
-import { MediaService } from './media/index.js';
+import { MediaService, type MediaLogger } from './media/index.js';
 import { MediaControl } from './signaling/media-control.js';
 import { SignalingServer } from './signaling/server.js';
 import { roomRoutes } from './api/room/routes.js';
@@ -199,7 +199,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         workers: config.mediaWorkers, listenIp: config.rtcListenIp, announcedAddresses: core.service.addresses,
         rtcMinPort: config.rtcMinPort, rtcMaxPort: config.rtcMaxPort, iceServers: config.iceServers, lastN: config.lastN,
       };
-      const mediaLog = { info: (o: object, m: string) => log.info(o, m), warn: (o: object, m: string) => log.warn(o, m), error: (o: object, m: string) => log.error(o, m) };
+      const mediaLog: MediaLogger = {
+        debug: (o, m) => log.debug(o, m), isLevelEnabled: (level) => log.isLevelEnabled(level),
+        info: (o, m) => log.info(o, m), warn: (o, m) => log.warn(o, m), error: (o, m) => log.error(o, m),
+      };
       const service = options.mediaService?.(mediaConfig, mediaLog) ?? new MediaService(mediaConfig, mediaLog);
       const signaling = new SignalingServer({ core, media: service, log, iceServers: config.iceServers, idleTimeoutMs: config.idleTimeoutMs, resumeWindowMs: config.resumeWindowMs });
       // In its own scope: the WebSocket plugin hooks every request of the scope it is in.

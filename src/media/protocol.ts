@@ -30,6 +30,8 @@ export interface WorkerSettings {
   lastN?: number;
   /** Accept the test-only requests (`testPacketLoss`); set by src/media/testing.ts only. */
   testHooks: boolean;
+  /** Send debug log lines (each subscriber's layer decisions): the logger is at debug level. */
+  debugLog?: boolean;
 }
 
 /** Request name → [params, result]. */
@@ -106,7 +108,7 @@ export type WorkerEvent =
   | { ev: 'roomClosed'; roomId: string; reason: CloseReason }
   /** A recording stopped without a stopRecording request: a write failed, or the room closed. */
   | { ev: 'recordingEnded'; roomId: string; recordingId: string; reason: 'failed' | 'closed'; error?: string; files: RecordedFile[] }
-  | { ev: 'log'; level: 'info' | 'warn' | 'error'; msg: string; data: Record<string, unknown> };
+  | { ev: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; msg: string; data: Record<string, unknown> };
 
 export type WorkerToMain =
   | { t: 'res'; id: number; ok: true; value: unknown }

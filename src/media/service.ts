@@ -294,6 +294,7 @@ export class MediaService extends EventEmitter<MediaServiceEvents> {
       iceServers: this.config.iceServers,
       lastN: this.config.lastN,
       testHooks: this.testHooks,
+      debugLog: this.logger.isLevelEnabled?.('debug') === true && this.logger.debug !== undefined,
     };
   }
 
@@ -307,7 +308,8 @@ export class MediaService extends EventEmitter<MediaServiceEvents> {
   private onWorkerEvent(host: WorkerHost, event: WorkerEvent): void {
     try {
       if (event.ev === 'log') {
-        this.logger[event.level]({ ...event.data }, event.msg);
+        if (event.level === 'debug') this.logger.debug?.({ ...event.data }, event.msg);
+        else this.logger[event.level]({ ...event.data }, event.msg);
         return;
       }
       if (event.ev === 'ready') return;

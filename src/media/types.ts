@@ -131,6 +131,9 @@ export interface IceServer {
 
 /** The subset of pino / console the media plane logs through. */
 export interface MediaLogger {
+  /** with isLevelEnabled('debug'): each subscriber's layer decisions (pino has both) */
+  debug?(obj: object, msg?: string): void;
+  isLevelEnabled?(level: string): boolean;
   info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;

@@ -4,7 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MediaService, type MediaLogger, type MediaRoom, type PausedVideo } from '../../src/media/index.js';
 import { BotHost, joinBot, waitFor, type JoinedBot } from './helpers/bots.js';
 
-const logger: MediaLogger = { info: () => undefined, warn: () => undefined, error: (obj, msg) => console.error(msg, obj) };
+const debugLines: { obj: Record<string, unknown>; msg?: string }[] = [];
+const logger: MediaLogger = {
+  isLevelEnabled: (level) => level === 'debug',
+  debug: (obj, msg) => debugLines.push({ obj: obj as Record<string, unknown>, msg }),
+  info: () => undefined,
+  warn: () => undefined,
+  error: (obj, msg) => console.error(msg, obj),
+};
 const NAMES = ['p0', 'p1', 'p2', 'p3', 'p4'];
 
 /** Frames each bot decoded so far per publisher's camera, and audio packets per publisher. */
@@ -72,6 +79,11 @@ describe('last-N (2) in a room of five', () => {
     expect(settled).toBe(true);
     expect(pausedOf(bots[0]!.peer.videoPaused)).toEqual(['p3:last-n', 'p4:last-n']);
     expect(pausedOf(bots[3]!.peer.videoPaused)).toEqual(['p2:last-n', 'p4:last-n']);
+    // At debug level, each subscriber's layer decisions are logged: what it receives and why.
+    const decided = debugLines.filter((l) => l.msg === 'video layers chosen');
+    expect(new Set(decided.map((l) => l.obj.peer))).toEqual(new Set(NAMES));
+    const ofP0 = decided.filter((l) => l.obj.peer === 'p0').at(-1)!.obj as { videos: { video: string; layer: number }[] };
+    expect(ofP0.videos.map((v) => v.video).sort()).toEqual(['p1:camera', 'p2:camera']);
     // Nothing was renegotiated for it: each bot still has all four others' m-lines.
     for (const b of bots) expect(b.tracks.filter((t) => t.source === 'camera')).toHaveLength(4);
   });

@@ -121,6 +121,11 @@ export class BandwidthAllocator {
     return this.padding;
   }
 
+  /** What the last decision went by (for the debug log). */
+  get state(): { estimateBps: number | undefined; loss: number; allowanceBps: number; paddingBps: number; probing: boolean } {
+    return { estimateBps: this.estimateBps, loss: this.loss, allowanceBps: this.allowanceBps, paddingBps: this.padding, probing: this.probeStartedAt !== undefined };
+  }
+
   /** The layer of each video now, given every video it could receive and the audio's rate. */
   decide(videos: readonly VideoDemand[], audioBps: number, now: number): Allocation {
     const estimate = this.estimateBps;

@@ -8,6 +8,17 @@ import { layerCosts } from './simulcast-layer.js';
 
 export const videoKey = (track: Pick<PublishedTrack, 'peerId' | 'source'>) => `${track.peerId}:${track.source}`;
 
+/** Why a subscriber's videos are at their layers: what the debug log says when they change. */
+export interface LayerDecision {
+  estimateBps: number | undefined;
+  loss: number;
+  allowanceBps: number;
+  paddingBps: number;
+  probing: boolean;
+  /** each video: the layer chosen (-1 paused), the best its tile wants, and each layer's price */
+  videos: { video: string; layer: number | undefined; maxLayer: number; costsBps: Record<number, number> }[];
+}
+
 /** A layer at least this share of the tile's height is sharp enough for it. */
 const SHARP_ENOUGH = 0.75;
 
@@ -19,9 +30,16 @@ export class PausedVideos {
   /** What the page shows each video in (device pixels), by videoKey. */
   private sizes = new Map<string, VideoSize>();
   private reported = '[]';
+  private decided = '';
 
-  /** `changed`: the list (whole) each time it changes. */
-  constructor(private readonly changed: (videos: PausedVideo[]) => void) {}
+  /**
+   * `changed`: the list (whole) each time it changes. `decision`: each time a video's layer
+   * changes, what the choice went by (when debug logging is on).
+   */
+  constructor(
+    private readonly changed: (videos: PausedVideo[]) => void,
+    private readonly decision?: (d: LayerDecision) => void,
+  ) {}
 
   /** The subscriber's REMB, bit/s. */
   setEstimate(bps: number): void {
@@ -61,6 +79,20 @@ export class PausedVideos {
     const latest = Math.min(...demands.filter((d) => d.key.endsWith(':camera')).map((d) => d.priority));
     for (const d of demands) d.lead = d.key.endsWith(':screen') || d.priority === latest;
     this.allocation = this.allocator.decide(demands, audioBps, now);
+    if (this.decision) this.tellDecision(demands);
+  }
+
+  private tellDecision(demands: readonly VideoDemand[]): void {
+    const text = JSON.stringify([...this.allocation].sort());
+    if (text === this.decided) return;
+    this.decided = text;
+    const videos = demands.map((d) => ({
+      video: d.key,
+      layer: this.allocation.get(d.key),
+      maxLayer: d.maxLayer,
+      costsBps: Object.fromEntries(d.layers.map((l) => [l.index, Math.round(l.rateBps)])),
+    }));
+    this.decision!({ ...this.allocator.state, videos });
   }
 
   /** The lowest layer sharp enough for the video's tile (the top one if its size is unknown). */

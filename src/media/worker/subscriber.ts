@@ -72,7 +72,7 @@ export class SubscriberTransport extends EventEmitter<SubscriberTransportEvents>
   /** What it lost lately of the video sent to it (its receiver reports). */
   private readonly videoLoss = new ReportedLoss();
   /** The videos this peer does not receive now (last-N, its link), and the layer of the others. */
-  private readonly paused = new PausedVideos((videos) => this.emit('videoPaused', videos));
+  private readonly paused: PausedVideos;
   private closed = false;
   private readonly stopWatching: () => void;
   private paddingTimer: NodeJS.Timeout | undefined;
@@ -84,6 +84,10 @@ export class SubscriberTransport extends EventEmitter<SubscriberTransportEvents>
     private readonly peerId: string,
   ) {
     super();
+    this.paused = new PausedVideos(
+      (videos) => this.emit('videoPaused', videos),
+      ctx.settings.debugLog ? (d) => ctx.log('debug', 'video layers chosen', { peer: peerId, ...d }) : undefined,
+    );
     this.pc = createPeerConnection(ctx.settings, { absSendTime: true, rtx: true });
     this.stopWatching = reportedStateChanges(this.pc, (state) => {
       if (this.closed) return;
