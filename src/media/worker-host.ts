@@ -63,7 +63,7 @@ export interface WorkerHostCallbacks {
 /**
  * How long a thread may take to close its UDP sockets before it is terminated anyway. Generous:
  * terminating it with a socket open risks the whole process (see `closeSockets`), and a thread
- * busy on a loaded machine answers late (2 s was suspected too short in CI, 2026-12-05).
+ * busy on a loaded machine answers late.
  */
 const CLOSE_SOCKETS_TIMEOUT_MS = 10_000;
 

@@ -1,16 +1,21 @@
-import dgram from 'node:dgram';
+import dgram, { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { expect, it } from 'vitest';
 import { closeAllUdpSockets } from '../../src/media/worker/udp-sockets.js';
 
 // A worker thread's end: every UDP socket is closed first, and one opened meanwhile (werift still
 // gathering) closes as soon as it listens, before a datagram could reach it and abort the process.
-it('closes the sockets open at the end, and one opened after as soon as it listens', async () => {
-  const before = dgram.createSocket('udp4');
-  before.bind(0, '127.0.0.1');
-  await once(before, 'listening');
-  const closed = once(before, 'close');
-  expect(await closeAllUdpSockets()).toBe(1);
+// (One test: the end is once per thread.)
+it('closes the sockets open at the end, however they were made, and one opened after as soon as it listens', async () => {
+  const viaModule = dgram.createSocket('udp4');
+  // werift is loaded through its ESM build, which imports `createSocket` by name: the wrapper must
+  // reach that binding too (it did not, and no werift socket was ever closed before a thread ended).
+  const viaNamedExport = createSocket('udp4');
+  const sockets = [viaModule, viaNamedExport];
+  for (const s of sockets) s.bind(0, '127.0.0.1');
+  await Promise.all(sockets.map((s) => once(s, 'listening')));
+  const closed = Promise.all(sockets.map((s) => once(s, 'close')));
+  expect(await closeAllUdpSockets()).toBe(2);
   await closed;
 
   const after = dgram.createSocket('udp4');

@@ -1,4 +1,5 @@
 import dgram from 'node:dgram';
+import { syncBuiltinESMExports } from 'node:module';
 
 /**
  * Every UDP socket this worker thread opens (werift's, through `dgram.createSocket`), so that all
@@ -12,12 +13,14 @@ const createSocket = dgram.createSocket;
 /**
  * Set once the sockets are being closed for the thread's end: a socket werift opens after that
  * (a gathering or a transport already under way) is closed as soon as it listens, before a
- * datagram can reach it. (That is one way to the abort above; another is still open: a
- * clean-clone CI run aborted with this guard in place, in sfu.test.ts, 2026-12-05.)
+ * datagram can reach it.
  */
 let ending = false;
 
-// werift is CommonJS and looks `createSocket` up on the module at each call: this wrapper sees them all.
+// werift is loaded as ESM (its `import` build), which binds `createSocket` by name from "dgram":
+// replacing it on the module object is not enough, the named export must be synced too. Without
+// the sync no werift socket was ever seen here, none was closed before a thread ended, and a test
+// process aborted in about one CI run of two (found 2026-12-06 by listing the thread's handles).
 dgram.createSocket = function trackedCreateSocket(this: unknown, ...args: Parameters<typeof dgram.createSocket>) {
   const socket = createSocket.apply(dgram, args);
   open.add(socket);
@@ -25,6 +28,7 @@ dgram.createSocket = function trackedCreateSocket(this: unknown, ...args: Parame
   if (ending) socket.once('listening', () => socket.close());
   return socket;
 } as typeof dgram.createSocket;
+syncBuiltinESMExports();
 
 /** Closes every UDP socket still open in this thread, and any opened later (resolves once each open now has closed). */
 export async function closeAllUdpSockets(): Promise<number> {
