@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { coturnConfig } from '../../src/cli/turn-config.js';
 import { TurnCredentials } from '../../src/core/turn.js';
@@ -151,7 +152,7 @@ const RELAYED = { type: 'relay', relayProtocol: 'tcp', state: 'succeeded' };
  */
 async function relayedPair(read: () => Promise<unknown>): Promise<unknown> {
   let pair: unknown;
-  await eventually(async () => JSON.stringify(pair = await read()) === JSON.stringify(RELAYED), 10_000, 250);
+  await eventually(async () => isDeepStrictEqual(pair = await read(), RELAYED), 10_000, 250);
   return pair;
 }
 
