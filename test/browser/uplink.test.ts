@@ -33,29 +33,43 @@ beforeAll(async () => {
   server = await startLabServer(lab, join(dir, 'data'));
 }, 60_000);
 afterAll(async () => {
-  await person?.close();
   if (server) await stopSpawned(server, 'SIGKILL');
   await lab?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 /** The publisher's bandwidth estimate and what its video sent so far (bytes), from its stats. */
-async function sending(p: Person): Promise<{ estimateKbps: number; videoBytes: number }> {
+async function sending(p: Person): Promise<{ estimateKbps: number; videoBytes: number; layers: string }> {
   return p.page.evaluate(async () => {
-    type Stat = { type: string; kind?: string; nominated?: boolean; state?: string; availableOutgoingBitrate?: number; bytesSent?: number };
+    type Stat = { type: string; kind?: string; nominated?: boolean; state?: string; availableOutgoingBitrate?: number; bytesSent?: number; rid?: string; frameHeight?: number; qualityLimitationReason?: string; targetBitrate?: number };
     const pc = (globalThis as unknown as { __parley: { publisher(): { getStats(): Promise<{ forEach(cb: (s: Stat) => void): void }> } | undefined } }).__parley.publisher();
     let estimate = 0;
     let bytes = 0;
+    const layers: string[] = [];
     (await pc?.getStats())?.forEach((s) => {
       if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded') estimate = s.availableOutgoingBitrate ?? 0;
-      if (s.type === 'outbound-rtp' && s.kind === 'video') bytes += s.bytesSent ?? 0;
+      if (s.type === 'outbound-rtp' && s.kind === 'video') {
+        bytes += s.bytesSent ?? 0;
+        layers.push(`${s.rid}:${s.frameHeight ?? 0}p ${Math.round((s.targetBitrate ?? 0) / 1000)}kbps ${s.qualityLimitationReason}`);
+      }
     });
-    return { estimateKbps: estimate / 1000, videoBytes: bytes };
+    return { estimateKbps: estimate / 1000, videoBytes: bytes, layers: layers.sort().join(', ') };
   });
 }
 
-it('the publisher’s estimate rises on a free uplink, falls to what a limited one carries, and rises again', async (ctx) => {
+// One retry, on a fresh page: the 20 s window holds when Chromium's first bandwidth probes (bursts
+// measured by their arrival times in our feedback) lift the estimate. On a loaded machine they
+// may not (timed in a JS worker, a probe read in one burst after a stall looks implausibly fast):
+// measured 2026-12-06, on two busy cores a 1200 kbit/s probe result, then 2000 kbit/s after
+// 9.5 s; one CI run stayed at 1137 kbit/s for 20 s. Without our feedback the estimate climbs
+// ~8% a second from 300 kbit/s (1236 kbit/s after 20 s), so it fails on both tries.
+it('the publisher’s estimate rises on a free uplink, falls to what a limited one carries, and rises again', { retry: 1, timeout: 150_000 }, async (ctx) => {
   if (unavailable) return ctx.skip(true, unavailable);
+  ctx.onTestFinished(async () => {
+    await person?.close();
+    person = undefined;
+    await lab.limitUplink(undefined);
+  });
   const api = await labApi(lab, server!);
   const m = await api('POST', '/meetings', { title: 'Uplink', host: { externalId: 'h', name: 'Uma Uplink' } });
   const url = ((await api('GET', `/meetings/${m.id}/participants`)).data as Json[])[0]!.joinUrl as string;
@@ -65,14 +79,15 @@ it('the publisher’s estimate rises on a free uplink, falls to what a limited o
   });
   await joinRoom(person.page, url);
   const p = person;
-  let last = { estimateKbps: 0, videoBytes: 0 };
+  let last = { estimateKbps: 0, videoBytes: 0, layers: '' };
   const estimate = async () => (last = await sending(p)).estimateKbps;
+  const said = () => `estimate ${Math.round(last.estimateKbps)} kbps; layers ${last.layers}`;
 
-  expect(await eventually(async () => (await estimate()) >= 2000, 20_000, 500), `estimate ${last.estimateKbps} kbps`).toBe(true);
+  expect(await eventually(async () => (await estimate()) >= 2000, 20_000, 500), said()).toBe(true);
   console.log(`free uplink: estimate ${Math.round(last.estimateKbps)} kbps`);
 
   await lab.limitUplink({ kbit: 600, queueMs: 500 });
-  expect(await eventually(async () => (await estimate()) <= 900, 30_000, 500), `estimate ${last.estimateKbps} kbps`).toBe(true);
+  expect(await eventually(async () => (await estimate()) <= 900, 30_000, 500), said()).toBe(true);
   // The video then fits the link: what it sends over a few seconds stays under the limit.
   const before = await sending(p);
   const sentAt = Date.now();
@@ -83,6 +98,6 @@ it('the publisher’s estimate rises on a free uplink, falls to what a limited o
   expect(kbps).toBeLessThan(650);
 
   await lab.limitUplink(undefined);
-  expect(await eventually(async () => (await estimate()) >= 1500, 30_000, 500), `estimate ${last.estimateKbps} kbps`).toBe(true);
+  expect(await eventually(async () => (await estimate()) >= 1500, 30_000, 500), said()).toBe(true);
   console.log(`limit lifted: estimate ${Math.round(last.estimateKbps)} kbps`);
-}, 150_000);
+});
