@@ -200,7 +200,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         rtcMinPort: config.rtcMinPort, rtcMaxPort: config.rtcMaxPort, iceServers: config.iceServers, lastN: config.lastN,
       };
       const mediaLog: MediaLogger = {
-        debug: (o, m) => log.debug(o, m), isLevelEnabled: (level) => log.isLevelEnabled(level),
+        debug: (o, m) => log.debug(o, m), trace: (o, m) => log.trace(o, m), isLevelEnabled: (level) => log.isLevelEnabled(level),
         info: (o, m) => log.info(o, m), warn: (o, m) => log.warn(o, m), error: (o, m) => log.error(o, m),
       };
       const service = options.mediaService?.(mediaConfig, mediaLog) ?? new MediaService(mediaConfig, mediaLog);

@@ -32,6 +32,8 @@ export interface WorkerSettings {
   testHooks: boolean;
   /** Send debug log lines (each subscriber's layer decisions): the logger is at debug level. */
   debugLog?: boolean;
+  /** And at trace level: every decision, changed or not (a debugging session's whole trace). */
+  traceLog?: boolean;
 }
 
 /** Request name → [params, result]. */
@@ -108,7 +110,7 @@ export type WorkerEvent =
   | { ev: 'roomClosed'; roomId: string; reason: CloseReason }
   /** A recording stopped without a stopRecording request: a write failed, or the room closed. */
   | { ev: 'recordingEnded'; roomId: string; recordingId: string; reason: 'failed' | 'closed'; error?: string; files: RecordedFile[] }
-  | { ev: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; msg: string; data: Record<string, unknown> };
+  | { ev: 'log'; level: 'trace' | 'debug' | 'info' | 'warn' | 'error'; msg: string; data: Record<string, unknown> };
 
 export type WorkerToMain =
   | { t: 'res'; id: number; ok: true; value: unknown }

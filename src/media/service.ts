@@ -295,6 +295,7 @@ export class MediaService extends EventEmitter<MediaServiceEvents> {
       lastN: this.config.lastN,
       testHooks: this.testHooks,
       debugLog: this.logger.isLevelEnabled?.('debug') === true && this.logger.debug !== undefined,
+      traceLog: this.logger.isLevelEnabled?.('trace') === true && this.logger.trace !== undefined,
     };
   }
 
@@ -309,6 +310,7 @@ export class MediaService extends EventEmitter<MediaServiceEvents> {
     try {
       if (event.ev === 'log') {
         if (event.level === 'debug') this.logger.debug?.({ ...event.data }, event.msg);
+        else if (event.level === 'trace') this.logger.trace?.({ ...event.data }, event.msg);
         else this.logger[event.level]({ ...event.data }, event.msg);
         return;
       }

@@ -131,8 +131,12 @@ export interface IceServer {
 
 /** The subset of pino / console the media plane logs through. */
 export interface MediaLogger {
-  /** with isLevelEnabled('debug'): each subscriber's layer decisions (pino has both) */
+  /**
+   * with isLevelEnabled: each subscriber's layer decisions, at debug when they change, at trace
+   * every one (pino has all three)
+   */
   debug?(obj: object, msg?: string): void;
+  trace?(obj: object, msg?: string): void;
   isLevelEnabled?(level: string): boolean;
   info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;

@@ -83,8 +83,9 @@ it('the publisher’s estimate rises on a free uplink, falls to what a limited o
   const estimate = async () => (last = await sending(p)).estimateKbps;
   const said = () => `estimate ${Math.round(last.estimateKbps)} kbps; layers ${last.layers}`;
 
+  const joined = Date.now();
   expect(await eventually(async () => (await estimate()) >= 2000, 20_000, 500), said()).toBe(true);
-  console.log(`free uplink: estimate ${Math.round(last.estimateKbps)} kbps`);
+  console.log(`free uplink: estimate ${Math.round(last.estimateKbps)} kbps after ${Date.now() - joined} ms; layers ${last.layers}`);
 
   await lab.limitUplink({ kbit: 600, queueMs: 500 });
   expect(await eventually(async () => (await estimate()) <= 900, 30_000, 500), said()).toBe(true);

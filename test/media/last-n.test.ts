@@ -5,9 +5,11 @@ import { MediaService, type MediaLogger, type MediaRoom, type PausedVideo } from
 import { BotHost, joinBot, waitFor, type JoinedBot } from './helpers/bots.js';
 
 const debugLines: { obj: Record<string, unknown>; msg?: string }[] = [];
+const traceLines: { obj: Record<string, unknown>; msg?: string }[] = [];
 const logger: MediaLogger = {
-  isLevelEnabled: (level) => level === 'debug',
+  isLevelEnabled: (level) => level === 'debug' || level === 'trace',
   debug: (obj, msg) => debugLines.push({ obj: obj as Record<string, unknown>, msg }),
+  trace: (obj, msg) => traceLines.push({ obj: obj as Record<string, unknown>, msg }),
   info: () => undefined,
   warn: () => undefined,
   error: (obj, msg) => console.error(msg, obj),
@@ -84,6 +86,8 @@ describe('last-N (2) in a room of five', () => {
     expect(new Set(decided.map((l) => l.obj.peer))).toEqual(new Set(NAMES));
     const ofP0 = decided.filter((l) => l.obj.peer === 'p0').at(-1)!.obj as { videos: { video: string; layer: number }[] };
     expect(ofP0.videos.map((v) => v.video).sort()).toEqual(['p1:camera', 'p2:camera']);
+    // At trace level, also every decision that changed nothing.
+    expect(traceLines.filter((l) => l.msg === 'video layers chosen' && l.obj.peer === 'p0').length).toBeGreaterThan(0);
     // Nothing was renegotiated for it: each bot still has all four others' m-lines.
     for (const b of bots) expect(b.tracks.filter((t) => t.source === 'camera')).toHaveLength(4);
   });

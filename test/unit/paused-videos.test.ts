@@ -55,6 +55,19 @@ describe('the layer decisions a subscriber’s debug log tells', () => {
     }
   });
 
+  it('tells every decision at trace level, and which ones changed a layer', () => {
+    const told: { estimateBps: number | undefined; changed: boolean }[] = [];
+    const paused = new PausedVideos(() => undefined, (d, changed) => told.push({ estimateBps: d.estimateBps, changed }), true);
+    const t = 20_000;
+    const videos = [camera('a'), camera('b')];
+    flow(videos, 0, t);
+    paused.setEstimate(5_000_000);
+    paused.allocate(videos, 64_000, () => 0, t);
+    paused.setEstimate(4_000_000);
+    paused.allocate(videos, 64_000, () => 0, t + 100);
+    expect(told).toEqual([{ estimateBps: 5_000_000, changed: true }, { estimateBps: 4_000_000, changed: false }]);
+  });
+
   it('decides the same with nobody to tell', () => {
     const paused = new PausedVideos(() => undefined);
     paused.setEstimate(300_000);

@@ -5,7 +5,7 @@ import type { WorkerCounters, WorkerEvent, WorkerSettings } from '../protocol.js
 export interface WorkerContext {
   settings: WorkerSettings;
   emit(event: WorkerEvent): void;
-  log(level: 'debug' | 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>): void;
+  log(level: 'trace' | 'debug' | 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>): void;
   counters: Omit<WorkerCounters, 'rooms' | 'peers' | 'cpuSeconds' | 'tracksPublished' | 'tracksForwarded'>;
   /**
    * Runs ICE gathering (setLocalDescription) one at a time when a port range is configured:

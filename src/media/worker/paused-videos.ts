@@ -34,11 +34,13 @@ export class PausedVideos {
 
   /**
    * `changed`: the list (whole) each time it changes. `decision`: each time a video's layer
-   * changes, what the choice went by (when debug logging is on).
+   * changes, what the choice went by (when debug logging is on); with `everyDecision`, every
+   * decision, and whether a layer changed.
    */
   constructor(
     private readonly changed: (videos: PausedVideo[]) => void,
-    private readonly decision?: (d: LayerDecision) => void,
+    private readonly decision?: (d: LayerDecision, changed: boolean) => void,
+    private readonly everyDecision = false,
   ) {}
 
   /** The subscriber's REMB, bit/s. */
@@ -84,7 +86,8 @@ export class PausedVideos {
 
   private tellDecision(demands: readonly VideoDemand[]): void {
     const text = JSON.stringify([...this.allocation].sort());
-    if (text === this.decided) return;
+    const changed = text !== this.decided;
+    if (!changed && !this.everyDecision) return;
     this.decided = text;
     const videos = demands.map((d) => ({
       video: d.key,
@@ -92,7 +95,7 @@ export class PausedVideos {
       maxLayer: d.maxLayer,
       costsBps: Object.fromEntries(d.layers.map((l) => [l.index, Math.round(l.rateBps)])),
     }));
-    this.decision!({ ...this.allocator.state, videos });
+    this.decision!({ ...this.allocator.state, videos }, changed);
   }
 
   /** The lowest layer sharp enough for the video's tile (the top one if its size is unknown). */

@@ -86,7 +86,8 @@ export class SubscriberTransport extends EventEmitter<SubscriberTransportEvents>
     super();
     this.paused = new PausedVideos(
       (videos) => this.emit('videoPaused', videos),
-      ctx.settings.debugLog ? (d) => ctx.log('debug', 'video layers chosen', { peer: peerId, ...d }) : undefined,
+      ctx.settings.debugLog ? (d, changed) => ctx.log(changed ? 'debug' : 'trace', 'video layers chosen', { peer: peerId, ...d }) : undefined,
+      ctx.settings.traceLog === true,
     );
     this.pc = createPeerConnection(ctx.settings, { absSendTime: true, rtx: true });
     this.stopWatching = reportedStateChanges(this.pc, (state) => {
