@@ -294,9 +294,14 @@ export class MediaService extends EventEmitter<MediaServiceEvents> {
       iceServers: this.config.iceServers,
       lastN: this.config.lastN,
       testHooks: this.testHooks,
-      debugLog: this.logger.isLevelEnabled?.('debug') === true && this.logger.debug !== undefined,
-      traceLog: this.logger.isLevelEnabled?.('trace') === true && this.logger.trace !== undefined,
+      debugLog: this.logs('debug'),
+      traceLog: this.logs('trace'),
     };
+  }
+
+  /** The logger writes this optional level (pino has both). */
+  private logs(level: 'debug' | 'trace'): boolean {
+    return this.logger.isLevelEnabled?.(level) === true && this.logger[level] !== undefined;
   }
 
   private createHost(index: number): WorkerHost {
@@ -309,9 +314,8 @@ export class MediaService extends EventEmitter<MediaServiceEvents> {
   private onWorkerEvent(host: WorkerHost, event: WorkerEvent): void {
     try {
       if (event.ev === 'log') {
-        if (event.level === 'debug') this.logger.debug?.({ ...event.data }, event.msg);
-        else if (event.level === 'trace') this.logger.trace?.({ ...event.data }, event.msg);
-        else this.logger[event.level]({ ...event.data }, event.msg);
+        // debug and trace are optional in a MediaLogger (the worker only sends them when present).
+        this.logger[event.level]?.({ ...event.data }, event.msg);
         return;
       }
       if (event.ev === 'ready') return;
