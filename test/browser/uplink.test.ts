@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { CHROMIUM, joinRoom, openPerson, type Person } from '../helpers/browser.js';
+import { CHROMIUM, inPage, joinRoom, openPerson, type Person } from '../helpers/browser.js';
 import { fakeCamera, labApi, startLabServer, type Json } from '../helpers/lab-server.js';
 import { eventually } from '../helpers/meeting-bot.js';
 import { makeNetLab, type NetLab } from '../helpers/netlab.js';
@@ -38,24 +38,7 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-/** The publisher's bandwidth estimate and what its video sent so far (bytes), from its stats. */
-async function sending(p: Person): Promise<{ estimateKbps: number; videoBytes: number; layers: string }> {
-  return p.page.evaluate(async () => {
-    type Stat = { type: string; kind?: string; nominated?: boolean; state?: string; availableOutgoingBitrate?: number; bytesSent?: number; rid?: string; frameHeight?: number; qualityLimitationReason?: string; targetBitrate?: number };
-    const pc = (globalThis as unknown as { __parley: { publisher(): { getStats(): Promise<{ forEach(cb: (s: Stat) => void): void }> } | undefined } }).__parley.publisher();
-    let estimate = 0;
-    let bytes = 0;
-    const layers: string[] = [];
-    (await pc?.getStats())?.forEach((s) => {
-      if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded') estimate = s.availableOutgoingBitrate ?? 0;
-      if (s.type === 'outbound-rtp' && s.kind === 'video') {
-        bytes += s.bytesSent ?? 0;
-        layers.push(`${s.rid}:${s.frameHeight ?? 0}p ${Math.round((s.targetBitrate ?? 0) / 1000)}kbps ${s.qualityLimitationReason}`);
-      }
-    });
-    return { estimateKbps: estimate / 1000, videoBytes: bytes, layers: layers.sort().join(', ') };
-  });
-}
+const sending = (p: Person) => p.page.evaluate(inPage.sending);
 
 // One retry, on a fresh page: the 20 s window holds when Chromium's first bandwidth probes (bursts
 // measured by their arrival times in our feedback) lift the estimate. On a loaded machine they

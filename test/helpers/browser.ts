@@ -80,7 +80,11 @@ export async function openPeople(count: number, opts: { executablePath?: string;
 }
 
 /** What the room exposes to tests on window.__parley (see src/web). Typed here without the DOM lib. */
-interface StatsReport { forEach(cb: (s: { type: string; id: string; kind?: string; framesDecoded?: number; packetsReceived?: number; framesEncoded?: number; codecId?: string; mimeType?: string }) => void): void }
+interface Stat {
+  type: string; id: string; kind?: string; framesDecoded?: number; packetsReceived?: number; framesEncoded?: number; codecId?: string; mimeType?: string;
+  selectedCandidatePairId?: string; availableOutgoingBitrate?: number; bytesSent?: number; rid?: string; frameHeight?: number; qualityLimitationReason?: string; targetBitrate?: number;
+}
+interface StatsReport { forEach(cb: (s: Stat) => void): void }
 interface PeerConnectionLike { getStats(): Promise<StatsReport> }
 export interface RoomHooks {
   state(): string;
@@ -113,6 +117,28 @@ export const inPage = {
       sum.packetsReceived += s.packetsReceived ?? 0;
     });
     return sum;
+  },
+  /**
+   * The publisher's bandwidth estimate, what its video sent so far (bytes), and each layer it
+   * sends: rid, height, target rate and what limits it (a failed test says why layers are missing).
+   */
+  sending: async (): Promise<{ estimateKbps: number; videoBytes: number; layers: string }> => {
+    const pc = (globalThis as unknown as { __parley?: RoomHooks }).__parley?.publisher();
+    let bytes = 0;
+    const layers: string[] = [];
+    // The pair the transport sends on; a nominated one may be another (seen: no estimate on it).
+    const pairs = new Map<string, number>();
+    let selected: string | undefined;
+    (await pc?.getStats())?.forEach((s) => {
+      if (s.type === 'candidate-pair' && s.availableOutgoingBitrate !== undefined) pairs.set(s.id, s.availableOutgoingBitrate);
+      if (s.type === 'transport') selected = s.selectedCandidatePairId;
+      if (s.type === 'outbound-rtp' && s.kind === 'video') {
+        bytes += s.bytesSent ?? 0;
+        layers.push(`${s.rid}:${s.frameHeight ?? 0}p ${Math.round((s.targetBitrate ?? 0) / 1000)}kbps ${s.qualityLimitationReason}`);
+      }
+    });
+    const estimate = (selected === undefined ? undefined : pairs.get(selected)) ?? Math.max(0, ...pairs.values());
+    return { estimateKbps: estimate / 1000, videoBytes: bytes, layers: layers.sort().join(', ') };
   },
   /**
    * The video streams of one transport (inbound on the subscriber, outbound on the publisher)

@@ -56,7 +56,9 @@ export async function startTestServer(env: Record<string, string> = {}, options:
     DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', MEDIA_WORKERS: '0', RTC_LISTEN_IP: '127.0.0.1', ANNOUNCED_IP: '127.0.0.1',
     ...(postgres ? { DATABASE_URL: postgres.url } : {}), ...env,
   };
-  const server = await startServer({ config: loadConfig(fullEnv), logger: false, env: fullEnv, ...options });
+  // PARLEY_TEST_LOG_LEVEL=debug (or trace) prints the server's log, to see why a test went as it did.
+  const logLevel = process.env.PARLEY_TEST_LOG_LEVEL;
+  const server = await startServer({ config: loadConfig(fullEnv), logger: logLevel ? { level: logLevel } : false, env: fullEnv, ...options });
   const adminToken = await server.core.admin.rotateToken();
   return {
     url: server.url,
