@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import type { AccountCredentials } from '../../src/core/index.js';
-import { joinRoom, openPerson, type Person } from '../helpers/browser.js';
+import { inPage, joinRoom, openPerson, type Person } from '../helpers/browser.js';
 import { joinRoomFx, openFirefox, type FirefoxPerson } from '../helpers/firefox.js';
 import { nativeApi } from '../helpers/http.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -71,6 +71,19 @@ const received = (page: Page) => page.evaluate(async () => {
   return { width, frames };
 });
 
+/**
+ * Waits until the viewer decodes a picture `width` pixels wide; a failure says what the sender's
+ * layers were doing (a layer its encoder dropped cannot be forwarded).
+ */
+async function decodesWidth(viewer: Person, sender: Person | FirefoxPerson, width: number, timeout: number): Promise<void> {
+  try {
+    await expect.poll(async () => (await received(viewer.page)).width, { timeout }).toBe(width);
+  } catch (err) {
+    const s = await (sender.page as Pick<Page, 'evaluate'>).evaluate(inPage.sending).catch(() => undefined);
+    throw new Error(`the viewer does not decode ${width} pixels wide after ${timeout / 1000} s (${(await received(viewer.page)).width}); the sender's estimate is ${s?.estimateKbps} kbit/s, its layers ${s?.layers}`, { cause: err });
+  }
+}
+
 /** A meeting with a host who sends and a participant who views: their links. */
 async function meeting(title: string, hostName: string) {
   const m = (await api('POST', '/meetings', { title, host: { externalId: 'h', name: hostName } })).body;
@@ -99,17 +112,20 @@ it('sends a small tile the low layer and a large one the full picture, switching
   await expect.poll(async () => Object.values(await layersSent(sender.page)).filter((f) => f > 0).length, { timeout: 30_000 }).toBe(3);
 
   // A large tile: the full 960-pixel picture.
-  await expect.poll(async () => (await received(viewer.page)).width, { timeout: 30_000 }).toBe(960);
+  await decodesWidth(viewer, sender, 960, 30_000);
 
   // A small window, a small tile: the quarter-size layer, and frames keep coming across the switch.
+  // It stays small for 180 frames (6 s at 30 fps): the viewer's first bandwidth estimate (REMB,
+  // 5 s after its first video) comes meanwhile, from the small layer's rate, and must not hold
+  // the large tile down for the half minute REMB takes to grow.
   await viewer.page.setViewportSize({ width: 480, height: 360 });
-  await expect.poll(async () => (await received(viewer.page)).width, { timeout: 20_000 }).toBe(240);
+  await decodesWidth(viewer, sender, 240, 20_000);
   const before = (await received(viewer.page)).frames;
-  await expect.poll(async () => (await received(viewer.page)).frames, { timeout: 10_000 }).toBeGreaterThan(before + 20);
+  await expect.poll(async () => (await received(viewer.page)).frames, { timeout: 20_000 }).toBeGreaterThan(before + 180);
 
   // Large again: back to the full picture.
   await viewer.page.setViewportSize({ width: 1600, height: 1000 });
-  await expect.poll(async () => (await received(viewer.page)).width, { timeout: 20_000 }).toBe(960);
+  await decodesWidth(viewer, sender, 960, 20_000);
 }, 150_000);
 
 it('takes Firefox\'s camera as three layers too, and sends a small tile its smallest', async () => {
@@ -124,9 +140,9 @@ it('takes Firefox\'s camera as three layers too, and sends a small tile its smal
   const widths = await layerWidths(sender.page);
   expect(widths.q! * 4).toBe(widths.f);
   expect(widths.h! * 2).toBe(widths.f);
-  await expect.poll(async () => (await received(viewer.page)).width, { timeout: 30_000 }).toBe(widths.f);
+  await decodesWidth(viewer, sender, widths.f!, 30_000);
   await viewer.page.setViewportSize({ width: 480, height: 360 });
-  await expect.poll(async () => (await received(viewer.page)).width, { timeout: 20_000 }).toBe(widths.q);
+  await decodesWidth(viewer, sender, widths.q!, 20_000);
   const before = (await received(viewer.page)).frames;
   await expect.poll(async () => (await received(viewer.page)).frames, { timeout: 10_000 }).toBeGreaterThan(before + 20);
 }, 150_000);

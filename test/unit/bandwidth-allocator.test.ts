@@ -18,6 +18,44 @@ describe('the bandwidth allocator', () => {
     expect(layers(a, 1000)).toEqual({ screen: 2, speaker: 2, other: 2 });
   });
 
+  it('keeps allowing what flowed without loss before the first estimate, which may come while a tile is small', () => {
+    const a = new BandwidthAllocator();
+    const large = [simulcast('v', 1)];
+    const small = [simulcast('v', 1, 0)];
+    expect(layers(a, 0, large)).toEqual({ v: 2 });
+    expect(layers(a, 500, small)).toEqual({ v: 0 });
+    a.setEstimate(300_000); // what arrived at the time: the low layer, and audio
+    expect(layers(a, 1000, small)).toEqual({ v: 0 });
+    // The top layer now costs more than when it flowed (its publisher's rate grew): still allowed.
+    const grown = (maxLayer: number): VideoDemand[] => [{ ...simulcast('v', 1, maxLayer), layers: [{ index: 0, rateBps: 100_000 }, { index: 1, rateBps: 300_000 }, { index: 2, rateBps: 1_100_000 }] }];
+    expect(layers(a, 1500, grown(0))).toEqual({ v: 0 });
+    expect(layers(a, 2000, grown(2))).toEqual({ v: 2 });
+  });
+
+  it('forgets what flowed once the link loses', () => {
+    const a = new BandwidthAllocator();
+    const large = [simulcast('v', 1)];
+    a.setEstimate(2_000_000);
+    expect(layers(a, 0, large)).toEqual({ v: 2 });
+    expect(layers(a, 500, large)).toEqual({ v: 2 });
+    a.setEstimate(400_000);
+    a.setLoss(0.5);
+    expect(layers(a, 1000, large)).toEqual({ v: 1 }); // 0.9 × the 500k that got through: audio and layer 1
+    a.setLoss(0);
+    expect(layers(a, 5000, large)).toEqual({ v: 1 }); // the top layer it carried before is not allowed again
+  });
+
+  it('does not keep allowing what was lost before the first estimate', () => {
+    const a = new BandwidthAllocator();
+    const large = [simulcast('v', 1)];
+    expect(layers(a, 0, large)).toEqual({ v: 2 });
+    a.setLoss(0.4);
+    expect(layers(a, 500, [simulcast('v', 1, 0)])).toEqual({ v: 0 });
+    a.setLoss(0);
+    a.setEstimate(300_000);
+    expect(layers(a, 1000, large)).toEqual({ v: 0 });
+  });
+
   it('on congestion gives every video its low layer first, then better layers by priority, within the estimate', () => {
     const a = new BandwidthAllocator();
     a.setEstimate(3_000_000);

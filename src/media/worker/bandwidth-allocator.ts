@@ -92,6 +92,16 @@ export class BandwidthAllocator {
   private beforeProbe = { allowanceBps: 0, estimateBps: 0 };
   private holdUntil = -Infinity;
   private chosen = new Map<string, number>();
+  /**
+   * The most costly choice that flowed without loss since the last cut: the link carried it, so
+   * it stays allowed, priced at what its layers cost now (a publisher's layer grows, and would
+   * have grown in what is sent had the choice stayed). It outlasts a tile made small meanwhile,
+   * and a low first estimate (Chrome's first REMB, 5 s after the first video, is what arrived
+   * then, and grows 8% a second at most: half a minute from a small layer to a large one).
+   */
+  private carried = new Map<string, number>();
+  /** what `carried` cost at the last decision (for the debug log) */
+  private carriedBps = 0;
   private padding = 0;
   /** when padding was last sent; no padding before `padAfter`, which moves by a doubling wait */
   private paddedAt = -Infinity;
@@ -122,8 +132,8 @@ export class BandwidthAllocator {
   }
 
   /** What the last decision went by (for the debug log). */
-  get state(): { estimateBps: number | undefined; loss: number; allowanceBps: number; paddingBps: number; probing: boolean } {
-    return { estimateBps: this.estimateBps, loss: this.loss, allowanceBps: this.allowanceBps, paddingBps: this.padding, probing: this.probeStartedAt !== undefined };
+  get state(): { estimateBps: number | undefined; loss: number; allowanceBps: number; carriedBps: number; paddingBps: number; probing: boolean } {
+    return { estimateBps: this.estimateBps, loss: this.loss, allowanceBps: this.allowanceBps, carriedBps: this.carriedBps, paddingBps: this.padding, probing: this.probeStartedAt !== undefined };
   }
 
   /** The layer of each video now, given every video it could receive and the audio's rate. */
@@ -131,6 +141,7 @@ export class BandwidthAllocator {
     const estimate = this.estimateBps;
     if (estimate === undefined) {
       // Nothing heard yet: the best each tile wants.
+      if (this.loss < this.opts.lossCongested / 2) this.remember(videos, this.chosen);
       this.chosen = new Map(videos.map((v) => [v.key, best(v)]));
       return this.chosen;
     }
@@ -159,6 +170,7 @@ export class BandwidthAllocator {
       this.nextProbeAt = now + this.probeWaitMs;
     } else if (congested) {
       this.holdUntil = now + this.opts.holdAfterCutMs;
+      this.carried = new Map();
       // Down to what the link carries now: what the estimate says, or what got through if more
       // (the estimate may still be sliding from an earlier overload); what got through when the
       // estimate is above what is sent (seen: Chrome's held still for 25 s through 30–50% loss).
@@ -174,6 +186,7 @@ export class BandwidthAllocator {
     } else {
       // What flows is carried: nothing is cut without congestion (nor when a rate dips a moment).
       this.allowanceBps = Math.max(this.allowanceBps, sending, estimate * this.opts.headroom, this.opts.floorBps);
+      if (!probing && this.loss < this.opts.lossCongested / 2) this.remember(videos, current);
       if (this.probeStartedAt !== undefined && now - this.probeStartedAt >= this.opts.settleMs) {
         // The try held: the next one comes after the first wait.
         this.probeStartedAt = undefined;
@@ -207,13 +220,19 @@ export class BandwidthAllocator {
     return next;
   }
 
+  /** Keeps `choice` as what the link carries if it costs more now than the one kept. */
+  private remember(videos: readonly VideoDemand[], choice: ReadonlyMap<string, number>): void {
+    if (cost(videos, choice) > cost(videos, this.carried)) this.carried = new Map(choice);
+  }
+
   /**
    * Every video at its lowest layer by priority while that fits; then the lead videos up to their
    * best; then each other back to the layer it has now (a change of speaker below the lead moves
    * no layer: every move costs a keyframe and a flicker), then better layers by priority.
    */
   private allot(videos: readonly VideoDemand[], audioBps: number, current: ReadonlyMap<string, number>): Map<string, number> {
-    let left = this.allowanceBps - audioBps;
+    this.carriedBps = audioBps + cost(videos, this.carried);
+    let left = Math.max(this.allowanceBps, this.carriedBps) - audioBps;
     const byPriority = [...videos].sort((a, b) => a.priority - b.priority);
     const out = new Map<string, number>();
     // At most one more video is paused per decision (the least important that does not fit): a

@@ -13,6 +13,8 @@ export interface LayerDecision {
   estimateBps: number | undefined;
   loss: number;
   allowanceBps: number;
+  /** what the choice that flowed without loss since the last cut costs now (also allowed) */
+  carriedBps: number;
   paddingBps: number;
   probing: boolean;
   /** each video: the layer chosen (-1 paused), the best its tile wants, and each layer's price */
