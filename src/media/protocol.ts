@@ -66,6 +66,8 @@ export interface WorkerRequests {
   testFailRecordingWrites: [{ afterBytes: number }, void];
   /** Test-only (testHooks): the worker throws an error nobody catches, as a bug would. */
   testCrash: [Record<string, never>, void];
+  /** Test-only (testHooks): the worker's thread stops for `ms`, as in a long garbage collection. */
+  testStall: [{ ms: number }, void];
   /**
    * Test-only fault injection (worker/test-hooks.ts), rejected unless the worker was started
    * with `testHooks`; sent by src/media/testing.ts, never by the public classes.
@@ -92,6 +94,9 @@ export interface WorkerCounters {
   tracksForwarded: number;
   /** CPU seconds of the worker thread (Linux only) */
   cpuSeconds: number | undefined;
+  /** Times the thread could not run for 250 ms or more, and how long they lasted (s): worker/loop-stalls.ts */
+  loopStalls: number;
+  loopStalledSeconds: number;
 }
 
 export type MainToWorker = {

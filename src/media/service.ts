@@ -255,6 +255,8 @@ export class MediaService extends EventEmitter<MediaServiceEvents> {
           bytesOut: counters?.bytesOut ?? 0,
           restarts: host.restarts,
           cpuSeconds: counters?.cpuSeconds,
+          loopStalls: counters?.loopStalls ?? 0,
+          loopStalledSeconds: counters?.loopStalledSeconds ?? 0,
         };
       }),
     );

@@ -20,6 +20,11 @@ export class TestMediaService extends MediaService {
     return this.requestRoomWorker(roomId, 'testCrash', {});
   }
 
+  /** The room's worker thread stops for `ms` (no packet read meanwhile), as in a long garbage collection. */
+  stallWorker(roomId: string, ms: number): Promise<void> {
+    return this.requestRoomWorker(roomId, 'testStall', { ms });
+  }
+
   /** The recordings of the room's worker fail their writes (ENOSPC) once `afterBytes` more are written. */
   failRecordingWrites(roomId: string, afterBytes: number): Promise<void> {
     return this.requestRoomWorker(roomId, 'testFailRecordingWrites', { afterBytes });

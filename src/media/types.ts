@@ -269,6 +269,12 @@ export interface WorkerStats {
    * eventLoopUtilization it does not count time the thread waited for a CPU.
    */
   cpuSeconds: number | undefined;
+  /**
+   * Times the worker thread could not run for 250 ms or more (a long task, a garbage collection,
+   * no free core), and how long they lasted in seconds: publishers' estimates fall after them.
+   */
+  loopStalls: number;
+  loopStalledSeconds: number;
 }
 
 export type MediaErrorCode =

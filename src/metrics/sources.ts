@@ -54,6 +54,8 @@ export function mediaSources(metrics: Metrics, media: MediaService): void {
   metrics.registerCounterSource('parley_media_worker_cpu_seconds_total', 'CPU time of the media worker thread (Linux)', perWorker((w) => w.cpuSeconds), worker);
   metrics.registerCounterSource('parley_media_worker_event_loop_active_seconds_total', 'Busy time of the worker event loop; its rate is the utilisation', perWorker((w) => w.eventLoopActiveSeconds), worker);
   metrics.registerGaugeSource('parley_media_worker_event_loop_utilization', 'Worker event-loop utilisation over the last 2 s (0..1)', perWorker((w) => w.recentEventLoopUtilization), worker);
+  metrics.registerCounterSource('parley_media_worker_stalls_total', 'Times the media worker thread could not run for 250 ms or more (publishers see a congested link after one)', perWorker((w) => w.loopStalls), worker);
+  metrics.registerCounterSource('parley_media_worker_stalled_seconds_total', 'Time the media worker thread spent in such stalls', perWorker((w) => w.loopStalledSeconds), worker);
   metrics.registerGaugeSource('parley_media_rooms', 'Media rooms open in the worker', perWorker((w) => w.rooms), worker);
   metrics.registerGaugeSource('parley_media_peers', 'Media peers (participants with a transport) in the worker', perWorker((w) => w.peers), worker);
   metrics.registerGaugeSource('parley_media_tracks_published', 'Tracks received from publishers now', perWorker((w) => w.tracksPublished), worker);

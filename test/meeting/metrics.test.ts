@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { AccountCredentials } from '../../src/core/index.js';
+import { TestMediaService } from '../../src/media/testing.js';
 import type { RoomLink } from '../../src/protocol/messages.js';
 import { nativeApi } from '../helpers/http.js';
 import { BotHost, eventually, MeetingBot, personalLink } from '../helpers/meeting-bot.js';
@@ -9,12 +10,13 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 // /metrics follows a real meeting: bots join through the join API and WebSocket, publish audio
 // and video through the media worker, and leave. Loopback only.
 let t: TestServer;
+let media: TestMediaService;
 let host: BotHost;
 let acc: AccountCredentials;
 const bots: MeetingBot[] = [];
 
 beforeAll(async () => {
-  t = await startTestServer({ MEDIA_WORKERS: '1' });
+  t = await startTestServer({ MEDIA_WORKERS: '1' }, { mediaService: (config, logger) => (media = new TestMediaService(config, logger)) });
   host = new BotHost();
   acc = await t.newAccount('metrics');
 });
@@ -63,6 +65,15 @@ it('meetings, participants, tracks, packets and bytes move when people join, and
   const elu = running.sum('parley_media_worker_event_loop_utilization');
   expect(elu).toBeGreaterThanOrEqual(0);
   expect(elu).toBeLessThanOrEqual(1);
+
+  // The worker's thread stops for 600 ms (as in a long garbage collection): one stall more, and
+  // at least that long. (Others may come from this machine's own load.)
+  const stalls = running.sum('parley_media_worker_stalls_total');
+  const stalled = running.sum('parley_media_worker_stalled_seconds_total');
+  await media.stallWorker(m.id as string, 600);
+  const after = await scrape(t.url);
+  expect(after.sum('parley_media_worker_stalls_total')).toBeGreaterThanOrEqual(stalls + 1);
+  expect(after.sum('parley_media_worker_stalled_seconds_total')).toBeGreaterThanOrEqual(stalled + 0.6);
 
   // Both leave (a dropped socket would keep its seat for the resume window): the room empties,
   // the tracks go.

@@ -7,6 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { MainToWorker, RequestName, WorkerEvent, WorkerRequests, WorkerSettings, WorkerToMain } from '../protocol.js';
 import { MediaError } from '../types.js';
 import { createGatherLock, type WorkerContext } from './context.js';
+import { LoopStalls } from './loop-stalls.js';
 import { fileSink } from './recorder.js';
 import { SfuRoom } from './room.js';
 
@@ -43,6 +44,7 @@ process.on('uncaughtException', (error) => {
 });
 
 const rooms = new Map<string, SfuRoom>();
+const stalls = new LoopStalls();
 
 // Test-only code is not even loaded by a production worker.
 const testHooks = settings.testHooks ? await import('./test-hooks.js') : undefined;
@@ -123,7 +125,10 @@ const handlers: Handlers = {
         tracksForwarded += counts.forwarded;
       }
     }
-    return { rooms: rooms.size, peers, tracksPublished, tracksForwarded, ...ctx.counters, cpuSeconds: threadCpuSeconds() };
+    return {
+      rooms: rooms.size, peers, tracksPublished, tracksForwarded, ...ctx.counters, cpuSeconds: threadCpuSeconds(),
+      loopStalls: stalls.count, loopStalledSeconds: stalls.seconds,
+    };
   },
   async closeAll({ reason }) {
     const all = [...rooms.values()];
@@ -149,6 +154,11 @@ const handlers: Handlers = {
     setImmediate(() => {
       throw new Error('a crash asked for by a test');
     });
+  },
+  testStall({ ms }) {
+    if (!testHooks) throw new MediaError('invalid_state', 'test hooks are off in this worker');
+    // Blocks the thread without spinning: packets wait in the sockets meanwhile.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
   },
   testPacketLoss({ roomId, peerId, direction, percent }) {
     if (!testHooks) throw new MediaError('invalid_state', 'test hooks are off in this worker');
