@@ -13,11 +13,15 @@ export type LabApi = (method: string, path: string, body?: unknown) => Promise<J
  * `parley serve` inside the lab's server namespace, listening (HTTP and media) on the veth
  * address, one media worker; `env` is added.
  */
-export function startLabServer(lab: NetLab, dataDir: string, env: Record<string, string> = {}): Promise<Spawned> {
-  return spawnListening([BIN, 'serve'], {
-    DATA_DIR: dataDir, HOST: SERVER_IP, PORT: '0', LOG_LEVEL: 'warn', MEDIA_WORKERS: '1',
+export async function startLabServer(lab: NetLab, dataDir: string, env: Record<string, string> = {}): Promise<Spawned> {
+  // PARLEY_TEST_LOG_LEVEL=debug (or trace): its log goes to the test's stderr, to see why a test went as it did.
+  const logLevel = process.env.PARLEY_TEST_LOG_LEVEL;
+  const server = await spawnListening([BIN, 'serve'], {
+    DATA_DIR: dataDir, HOST: SERVER_IP, PORT: '0', LOG_LEVEL: logLevel ?? 'warn', MEDIA_WORKERS: '1',
     RTC_LISTEN_IP: SERVER_IP, ANNOUNCED_IP: SERVER_IP, ...env,
   }, [...lab.inServer, process.execPath]);
+  if (logLevel) server.child.stdout?.on('data', (chunk: Buffer) => process.stderr.write(chunk));
+  return server;
 }
 
 /** The native API of a lab server, from the test's own namespace, with the token it printed. */

@@ -224,3 +224,65 @@ describe('the bandwidth allocator', () => {
     expect([...a.decide(tiny, 20_000, 500).values()]).toEqual([0, 0, 0, 0]);
   });
 });
+
+describe('probe clusters', () => {
+  it('asks for one when a better layer does not fit, tries what the link carried, and waits longer after a full link', () => {
+    const a = new BandwidthAllocator();
+    const one = [simulcast('v', 1)];
+    a.setEstimate(300_000); // 270k: audio and the low layer, no room for layer 1
+    expect(layers(a, 0, one)).toEqual({ v: 0 });
+    // The next step (+200k), twice what flows, or 700k more, whichever is most: audio 100k + 800k.
+    expect(a.clusterWanted).toEqual({ testedBps: 900_000, paddingBps: 700_000 });
+    a.clusterStarted(0);
+    expect(a.clusterWanted).toBeUndefined();
+    expect(layers(a, 500, one)).toEqual({ v: 0 });
+    expect(a.paddingBps).toBe(0); // no padding beside a cluster
+    a.clusterResult('carried', 900_000, 600);
+    expect(layers(a, 700, one)).toEqual({ v: 1 }); // tried, whatever the estimate says
+    layers(a, 2700, one);
+    expect(a.clusterWanted).toBeUndefined(); // not while the try is under way
+    expect(layers(a, 3100, one)).toEqual({ v: 1 }); // it held for 2.5 s
+    layers(a, 3600, one);
+    // Layer 2 (+600k), twice the 300k of video, or 700k more: audio 100k + 1M.
+    expect(a.clusterWanted).toEqual({ testedBps: 1_100_000, paddingBps: 700_000 });
+    a.clusterStarted(3600);
+    a.clusterResult('full', 1_100_000, 4200);
+    expect(layers(a, 4300, one)).toEqual({ v: 1 });
+    layers(a, 5100, one);
+    expect(a.clusterWanted).toBeUndefined(); // 1 s after a full link, then 2, 4, up to 8 s
+    layers(a, 5200, one);
+    expect(a.clusterWanted).toEqual({ testedBps: 1_100_000, paddingBps: 700_000 });
+  });
+
+  it('takes back what a cluster found at the first fall of the estimate (a shaper\'s burst fooled it)', () => {
+    const a = new BandwidthAllocator();
+    const one = [simulcast('v', 1)];
+    a.setEstimate(300_000);
+    layers(a, 0, one);
+    a.clusterStarted(0);
+    a.clusterResult('carried', 900_000, 600);
+    expect(layers(a, 700, one)).toEqual({ v: 1 });
+    a.setEstimate(260_000); // the link queues
+    expect(layers(a, 1200, one)).toEqual({ v: 0 });
+    layers(a, 4100, one);
+    expect(a.clusterWanted).toBeUndefined(); // the hold after a cut: 3 s
+    layers(a, 4200, one);
+    expect(a.clusterWanted).toEqual({ testedBps: 900_000, paddingBps: 700_000 });
+    a.clusterStarted(4200);
+    a.clusterResult('full', 900_000, 4800);
+    layers(a, 5700, one);
+    expect(a.clusterWanted).toBeUndefined(); // the failed try doubled the wait: 2 s after a full link now
+    layers(a, 6800, one);
+    expect(a.clusterWanted).toEqual({ testedBps: 900_000, paddingBps: 700_000 });
+  });
+
+  it('asks for none while the tile wants no better layer, or while the link loses', () => {
+    const a = new BandwidthAllocator();
+    a.setEstimate(300_000);
+    layers(a, 0, [simulcast('v', 1, 0)]);
+    expect(a.clusterWanted).toBeUndefined();
+    a.setLoss(0.2);
+    layers(a, 500, [simulcast('v', 1)]);
+    expect(a.clusterWanted).toBeUndefined();
+  });
+});

@@ -1,15 +1,13 @@
-import { TransportWideCC } from 'werift';
 import { describe, expect, it } from 'vitest';
 import { buildFeedback, encodeChunks, SequenceUnwrapper, TransportFeedback } from '../../src/media/worker/twcc-feedback.js';
+import { parseFeedback } from '../helpers/twcc.js';
 
 /** Parses a feedback with werift's own parser (an independent reading of the format). */
 function parse(packet: Buffer) {
   expect(packet.length % 4).toBe(0);
   expect(packet[1]).toBe(205);
   expect(packet.readUInt16BE(2)).toBe(packet.length / 4 - 1);
-  const padded = (packet[0]! & 0x20) !== 0;
-  const body = padded ? packet.subarray(4, packet.length - packet[packet.length - 1]!) : packet.subarray(4);
-  return TransportWideCC.deSerialize(body, undefined as never);
+  return parseFeedback(packet);
 }
 
 describe('transport-wide feedback', () => {

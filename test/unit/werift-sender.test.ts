@@ -27,7 +27,8 @@ interface Sent {
   payload: string;
 }
 
-function makeSender(w: Werift, sent: Sent[]) {
+/** `wideSeq`: the transport-wide sequence number is negotiated (id 5). */
+function makeSender(w: Werift, sent: Sent[], wideSeq = false) {
   const sender = new w.RTCRtpSender('video');
   const s = sender as unknown as Record<string, unknown>;
   s.stopped = true; // runRtcp() returns at once: no SR timer in a unit test
@@ -40,7 +41,7 @@ function makeSender(w: Werift, sent: Sent[]) {
   s.headerExtensions = [
     { id: 4, uri: w.RTP_EXTENSION_URI.sdesMid },
     { id: 3, uri: w.RTP_EXTENSION_URI.absSendTime },
-    { id: 5, uri: w.RTP_EXTENSION_URI.transportWideCC },
+    ...(wideSeq ? [{ id: 5, uri: w.RTP_EXTENSION_URI.transportWideCC }] : []),
     { id: 10, uri: w.RTP_EXTENSION_URI.sdesRTPStreamID },
     { id: 11, uri: w.RTP_EXTENSION_URI.repairedRtpStreamId }, // no repaired id set: not written
   ];
@@ -106,4 +107,15 @@ it('sends the same packets and leaves the sender in the same state as werift', a
   (p as unknown as { dtlsTransport: { state: string } }).dtlsTransport.state = 'closed';
   await p.sendRtp(packet(patched, 1));
   expect(mine.length).toBe(400);
+});
+
+it('writes no transport-wide sequence number of its own: only probe padding carries one (DownTrack)', async () => {
+  patchWeriftSender();
+  const sent: Sent[] = [];
+  const sender = makeSender(patched, sent, true);
+  const header = new patched.RtpHeader({ sequenceNumber: 1, timestamp: 1, ssrc: 42, payloadType: 100 } as never);
+  await sender.sendRtp(new patched.RtpPacket(header, Buffer.alloc(10)));
+  const parsed = patched.RtpHeader.deSerialize(Buffer.from(sent[0]!.header, 'hex'));
+  expect(parsed.extensions.map((e) => e.id).sort((a, b) => a - b)).toEqual([3, 4, 10]); // abs-send-time, mid, rid
+  expect((sender as unknown as { dtlsTransport: { transportSequenceNumber: number } }).dtlsTransport.transportSequenceNumber).toBe(65530);
 });

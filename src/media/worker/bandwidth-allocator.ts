@@ -63,20 +63,51 @@ export interface AllocatorOptions {
    * what the link carries (it stops growing as soon as the queue does) before a layer moves.
    */
   padUpTo: number;
+  /**
+   * First wait before a probe cluster (probe-cluster.ts) tests whether the link carries the next
+   * step, and the wait after one that it carried; doubled after each that found the link full,
+   * up to clusterBackoffMaxMs: how long a lifted limit may go unnoticed, and how often a full
+   * link gets a burst more than it carries.
+   */
+  clusterAfterMs: number;
+  clusterBackoffMaxMs: number;
+  /**
+   * A try of what a cluster found holds after this long without loss or a falling estimate
+   * (Chrome's REMB fell 2 s after a layer went up into a full link).
+   */
+  clusterSettleMs: number;
 }
+
+/** What a probe cluster should test (what flows, audio included, plus its padding), and its padding. */
+export interface ClusterRequest {
+  testedBps: number;
+  paddingBps: number;
+}
+
+/**
+ * A probe cluster adds at least this much: a shaper lets a burst through at once (16 KB in the
+ * tests' tbf), and only an excess that empties it within the first half of the cluster (judged
+ * on its second half) shows a link that is full. 500 kbit/s more did not on a 500 kbit/s link
+ * carrying 290 kbit/s (its excess, 290 kbit/s, took 440 ms of the 500 to empty 16 KB): a layer
+ * went up into 50% loss.
+ */
+const CLUSTER_MIN_EXTRA_BPS = 700_000;
 
 /** Loss reported this soon after padding was sent is the padding's doing (the loss window is ~2 s). */
 const PADDING_BLAME_MS = 2500;
 
 const DEFAULTS: AllocatorOptions = {
   headroom: 0.9, lossCongested: 0.1, floorBps: 150_000, probeAfterMs: 2000, probeBackoffMaxMs: 30_000, padBackoffMaxMs: 8000, settleMs: 2000, holdAfterCutMs: 3000, padUpTo: 0.9,
+  clusterAfterMs: 500, clusterBackoffMaxMs: 8000, clusterSettleMs: 2500,
 };
 
 /**
  * A receiver-side estimate (Chrome's REMB) grows only with what is actually received, up to about
  * 1.5× that, by 5–10% a second, and stops growing when the link queues: padding raises what is
  * received towards the next step, and a better layer is taken once the estimate covers it. A
- * paused video is tried again at its low layer (a probe) and kept if that causes no loss.
+ * paused video is tried again at its low layer (a probe) and kept if that causes no loss. Faster
+ * than the estimate can grow, a probe cluster (probe-cluster.ts) shows whether the link carries
+ * more now; what it found is tried the same way.
  */
 export class BandwidthAllocator {
   private readonly opts: AllocatorOptions;
@@ -108,11 +139,53 @@ export class BandwidthAllocator {
   private paddedBps = 0;
   private padAfter = 0;
   private padWaitMs: number;
+  private cluster: ClusterRequest | undefined;
+  /** a cluster is under way (no verdict yet); none before `nextClusterAt`, which moves by a doubling wait */
+  private clusterPending = false;
+  private nextClusterAt = 0;
+  private clusterWaitMs: number;
+  /** the try under way (`probeStartedAt`) is what a cluster found, not a paused video */
+  private clusterTry = false;
 
   constructor(options: Partial<AllocatorOptions> = {}) {
     this.opts = { ...DEFAULTS, ...options };
     this.probeWaitMs = this.opts.probeAfterMs;
     this.padWaitMs = this.opts.probeAfterMs;
+    this.clusterWaitMs = this.opts.clusterAfterMs;
+  }
+
+  /** A probe cluster to send now, if one is due. */
+  get clusterWanted(): ClusterRequest | undefined {
+    return this.clusterPending ? undefined : this.cluster;
+  }
+
+  /** The cluster asked for is being sent: loss meanwhile is its doing, like padding's. */
+  clusterStarted(now: number): void {
+    if (!this.cluster) return;
+    this.clusterPending = true;
+    this.paddedAt = now;
+    this.paddedBps = this.cluster.paddingBps;
+    this.cluster = undefined;
+  }
+
+  /**
+   * What a cluster found: `carried`, the link carries `testedBps` of video (with the audio and
+   * all else that flowed), which is then allowed, whatever the estimate says; `full`, it does
+   * not, and the next cluster waits twice as long.
+   */
+  clusterResult(verdict: 'carried' | 'full', testedBps: number, now: number): void {
+    this.clusterPending = false;
+    if (verdict === 'carried' && testedBps > Math.max(this.allowanceBps, this.carriedBps) && this.probeStartedAt === undefined) {
+      // A try, like a paused video's: a shaper lets a burst through at once, so a cluster may
+      // find room that is not there; the first loss or fall of the estimate takes it back.
+      this.beforeProbe = { allowanceBps: this.allowanceBps, estimateBps: this.estimateBps ?? 0 };
+      this.allowanceBps = testedBps;
+      this.probeStartedAt = now;
+      this.clusterTry = true;
+      return;
+    }
+    this.clusterWaitMs = verdict === 'carried' ? this.opts.clusterAfterMs : Math.min(this.clusterWaitMs * 2, this.opts.clusterBackoffMaxMs);
+    this.nextClusterAt = now + this.clusterWaitMs;
   }
 
   /** The subscriber's latest estimate of what its link carries (REMB), in bit/s. */
@@ -132,8 +205,11 @@ export class BandwidthAllocator {
   }
 
   /** What the last decision went by (for the debug log). */
-  get state(): { estimateBps: number | undefined; loss: number; allowanceBps: number; carriedBps: number; paddingBps: number; probing: boolean } {
-    return { estimateBps: this.estimateBps, loss: this.loss, allowanceBps: this.allowanceBps, carriedBps: this.carriedBps, paddingBps: this.padding, probing: this.probeStartedAt !== undefined };
+  get state(): { estimateBps: number | undefined; loss: number; allowanceBps: number; carriedBps: number; paddingBps: number; probing: boolean; cluster: boolean } {
+    return {
+      estimateBps: this.estimateBps, loss: this.loss, allowanceBps: this.allowanceBps, carriedBps: this.carriedBps, paddingBps: this.padding,
+      probing: this.probeStartedAt !== undefined, cluster: this.clusterPending,
+    };
   }
 
   /** The layer of each video now, given every video it could receive and the audio's rate. */
@@ -165,9 +241,7 @@ export class BandwidthAllocator {
       // Back to what was carried before the try (the estimate may still be sliding).
       this.allowanceBps = this.beforeProbe.allowanceBps;
       this.holdUntil = now + this.opts.holdAfterCutMs;
-      this.probeStartedAt = undefined;
-      this.probeWaitMs = Math.min(this.probeWaitMs * 2, this.opts.probeBackoffMaxMs);
-      this.nextProbeAt = now + this.probeWaitMs;
+      this.endTry(false, now);
     } else if (congested) {
       this.holdUntil = now + this.opts.holdAfterCutMs;
       this.carried = new Map();
@@ -178,21 +252,15 @@ export class BandwidthAllocator {
       const through = sending * (1 - this.loss);
       const carried = estimate < sending ? Math.max(estimate, through) : through;
       this.allowanceBps = Math.max(carried * this.opts.headroom, this.opts.floorBps);
-      if (this.probeStartedAt !== undefined) {
-        this.probeStartedAt = undefined;
-        this.probeWaitMs = Math.min(this.probeWaitMs * 2, this.opts.probeBackoffMaxMs);
-      }
+      if (this.probeStartedAt !== undefined) this.endTry(false, now);
       this.nextProbeAt = now + this.probeWaitMs;
     } else {
       // What flows is carried: nothing is cut without congestion (nor when a rate dips a moment).
       this.allowanceBps = Math.max(this.allowanceBps, sending, estimate * this.opts.headroom, this.opts.floorBps);
       if (!probing && this.loss < this.opts.lossCongested / 2) this.remember(videos, current);
-      if (this.probeStartedAt !== undefined && now - this.probeStartedAt >= this.opts.settleMs) {
-        // The try held: the next one comes after the first wait.
-        this.probeStartedAt = undefined;
-        this.probeWaitMs = this.opts.probeAfterMs;
-        this.nextProbeAt = now + this.probeWaitMs;
-      }
+      // The try held: the next one comes after the first wait.
+      const settleMs = this.clusterTry ? this.opts.clusterSettleMs : this.opts.settleMs;
+      if (this.probeStartedAt !== undefined && now - this.probeStartedAt >= settleMs) this.endTry(true, now);
     }
     let next = this.allot(videos, audioBps, current);
     const calm = this.probeStartedAt === undefined && this.loss < this.opts.lossCongested / 2;
@@ -209,8 +277,15 @@ export class BandwidthAllocator {
     // Padding towards the next better layer, within what the estimate says the link carries.
     const video = cost(videos, next);
     const room = estimate * this.opts.padUpTo - video;
-    const padTowards = calm && now >= this.holdUntil && now >= this.padAfter && !step?.resumes ? step : undefined;
+    const padTowards = calm && now >= this.holdUntil && now >= this.padAfter && !step?.resumes && !this.clusterPending ? step : undefined;
     this.padding = padTowards ? Math.max(0, Math.min(room, padTowards.extraBps)) : 0;
+    // A better layer the allowance does not cover: a cluster tests the next step, twice what
+    // flows, or CLUSTER_MIN_EXTRA_BPS more, whichever is most (a lifted limit is found in a few).
+    this.cluster = undefined;
+    if (calm && now >= this.holdUntil && step && !step.resumes && !this.clusterPending && now >= this.nextClusterAt) {
+      const videoBps = Math.max(video + step.extraBps, 2 * video, video + CLUSTER_MIN_EXTRA_BPS);
+      this.cluster = { testedBps: audioBps + videoBps, paddingBps: videoBps - video };
+    }
     if (this.padding > 0) {
       this.paddedAt = now;
       this.paddedBps = this.padding;
@@ -218,6 +293,22 @@ export class BandwidthAllocator {
     if (video > cost(videos, this.chosen)) this.padWaitMs = this.opts.probeAfterMs; // a step was taken
     this.chosen = next;
     return next;
+  }
+
+  /**
+   * A try is over: a paused video back, or what a probe cluster found the link carries. A failed
+   * one makes the next of its kind wait twice as long, a held one the first wait.
+   */
+  private endTry(held: boolean, now: number): void {
+    this.probeStartedAt = undefined;
+    if (this.clusterTry) {
+      this.clusterTry = false;
+      this.clusterWaitMs = held ? this.opts.clusterAfterMs : Math.min(this.clusterWaitMs * 2, this.opts.clusterBackoffMaxMs);
+      this.nextClusterAt = now + this.clusterWaitMs;
+      return;
+    }
+    this.probeWaitMs = held ? this.opts.probeAfterMs : Math.min(this.probeWaitMs * 2, this.opts.probeBackoffMaxMs);
+    this.nextProbeAt = now + this.probeWaitMs;
   }
 
   /** Keeps `choice` as what the link carries if it costs more now than the one kept. */

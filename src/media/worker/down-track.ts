@@ -1,6 +1,6 @@
 // One published track forwarded to one subscriber: SSRC/sequence/timestamp rewriting,
 // keyframe gating for video, PLI/NACK bookkeeping.
-import { RTP_EXTENSION_URI, RtpHeader, RtpPacket, type RTCRtpCodecParameters, type RTCRtpTransceiver } from 'werift';
+import { RTP_EXTENSION_URI, RtpHeader, RtpPacket, serializeTransportWideCC, type RTCRtpCodecParameters, type RTCRtpTransceiver } from 'werift';
 import type { DownTrackStats } from '../types.js';
 import type { WorkerContext } from './context.js';
 import type { AudioLevel, PublishedTrack } from './published-track.js';
@@ -188,6 +188,8 @@ export class DownTrack {
   private readonly audioLevelId: number | undefined;
   /** header-extension id of abs-send-time on the subscriber m-line, if negotiated (video) */
   private readonly absSendTimeId: number | undefined;
+  /** header-extension id of the transport-wide sequence number, which only probe padding carries */
+  private readonly wideSeqId: number | undefined;
 
   constructor(
     private readonly ctx: WorkerContext,
@@ -201,6 +203,7 @@ export class DownTrack {
     this.layerSwitch.setTarget(track.layers.length - 1);
     this.audioLevelId = transceiver.headerExtensions.find((e) => e.uri === RTP_EXTENSION_URI.audioLevelIndication)?.id;
     this.absSendTimeId = transceiver.headerExtensions.find((e) => e.uri === RTP_EXTENSION_URI.absSendTime)?.id;
+    this.wideSeqId = track.kind === 'video' ? transceiver.headerExtensions.find((e) => e.uri === RTP_EXTENSION_URI.transportWideCC)?.id : undefined;
     const sender = transceiver.sender;
     const pli = sender.onPictureLossIndication.subscribe(() => this.onKeyframeRequest());
     const nack = sender.onGenericNack.subscribe(() => {
@@ -322,12 +325,19 @@ export class DownTrack {
     this.send(header, extensions, rtp.payload);
   }
 
+  /** Whether its padding can carry a probe cluster's sequence numbers (the subscriber negotiated them). */
+  get probes(): boolean {
+    return this.wideSeqId !== undefined;
+  }
+
   /**
    * Up to `count` padding-only packets (`PADDING_PAYLOAD`), if the newest packet sent ended a
-   * frame (padding inside a frame would break it); how many were sent.
+   * frame (padding inside a frame would break it); how many were sent. `wideSeq`: a probe
+   * cluster's, each packet carries the transport-wide sequence number it gives.
    */
-  sendPadding(count: number): number {
+  sendPadding(count: number, wideSeq?: () => number): number {
     if (this.closed || this.paused || this.track.kind !== 'video' || !this.atFrameEnd || count <= 0) return 0;
+    if (wideSeq && this.wideSeqId === undefined) return 0;
     if (this.transceiver.sender.dtlsTransport?.state !== 'connected' || !this.outCodec) return 0;
     const numbers = this.layerSwitch.insertPadding(count);
     if (!numbers) return 0;
@@ -337,7 +347,9 @@ export class DownTrack {
       header.sequenceNumber = (numbers.firstSeq + i) & 0xffff;
       header.timestamp = numbers.ts;
       header.padding = true;
-      this.send(header, this.sendTime(), PADDING_PAYLOAD);
+      const extensions = this.sendTime();
+      if (wideSeq) extensions.push({ id: this.wideSeqId!, payload: serializeTransportWideCC(wideSeq()) });
+      this.send(header, extensions, PADDING_PAYLOAD);
     }
     this.newestSeq = (numbers.firstSeq + count - 1) & 0xffff;
     return count;

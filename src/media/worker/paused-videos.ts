@@ -2,7 +2,7 @@
 // its own link, else which simulcast layer (bandwidth-allocator.ts, fed by its REMB and the tile
 // sizes its page reports).
 import type { PausedVideo, VideoSize } from '../types.js';
-import { BandwidthAllocator, PAUSED, type Allocation, type VideoDemand } from './bandwidth-allocator.js';
+import { BandwidthAllocator, PAUSED, type Allocation, type ClusterRequest, type VideoDemand } from './bandwidth-allocator.js';
 import type { PublishedTrack } from './published-track.js';
 import { layerCosts } from './simulcast-layer.js';
 
@@ -17,6 +17,8 @@ export interface LayerDecision {
   carriedBps: number;
   paddingBps: number;
   probing: boolean;
+  /** a probe cluster is under way */
+  cluster: boolean;
   /** each video: the layer chosen (-1 paused), the best its tile wants, and each layer's price */
   videos: { video: string; layer: number | undefined; maxLayer: number; costsBps: Record<number, number> }[];
 }
@@ -58,6 +60,19 @@ export class PausedVideos {
   /** Padding to send now (bit/s), for the subscriber's estimate to grow towards a better layer. */
   get paddingBps(): number {
     return this.allocator.paddingBps;
+  }
+
+  /** A probe cluster to send now, if one is due (bandwidth-allocator.ts). */
+  get clusterWanted(): ClusterRequest | undefined {
+    return this.allocator.clusterWanted;
+  }
+
+  clusterStarted(now: number): void {
+    this.allocator.clusterStarted(now);
+  }
+
+  clusterResult(verdict: 'carried' | 'full', testedBps: number, now: number): void {
+    this.allocator.clusterResult(verdict, testedBps, now);
   }
 
   setLastN(peerIds: ReadonlySet<string>): void {

@@ -17,6 +17,7 @@ import type { SubscriberTransportEvents } from './peer-types.js';
 import type { PublishedTrack } from './published-track.js';
 import { ReportedLoss } from './loss.js';
 import { PausedVideos } from './paused-videos.js';
+import { ProbeSender } from './probe-sender.js';
 import { keepInactiveSectionsAlive, sanitizeRemoteSdp } from './sdp.js';
 import { createPeerConnection, reportedStateChanges } from './webrtc.js';
 
@@ -78,6 +79,7 @@ export class SubscriberTransport extends EventEmitter<SubscriberTransportEvents>
   private paddingTimer: NodeJS.Timeout | undefined;
   /** bytes of padding owed (a tick where no video was between frames sends them later) */
   private paddingOwed = 0;
+  private readonly probes = new ProbeSender(PADDING_WIRE_BYTES);
 
   constructor(
     private readonly ctx: WorkerContext,
@@ -89,7 +91,7 @@ export class SubscriberTransport extends EventEmitter<SubscriberTransportEvents>
       ctx.settings.debugLog ? (d, changed) => ctx.log(changed ? 'debug' : 'trace', 'video layers chosen', { peer: peerId, ...d }) : undefined,
       ctx.settings.traceLog === true,
     );
-    this.pc = createPeerConnection(ctx.settings, { absSendTime: true, rtx: true });
+    this.pc = createPeerConnection(ctx.settings, { absSendTime: true, rtx: true, probes: true });
     this.stopWatching = reportedStateChanges(this.pc, (state) => {
       if (this.closed) return;
       // Connected, or heard again after a drop or an ICE restart: a fresh picture on every m-line.
@@ -170,9 +172,31 @@ export class SubscriberTransport extends EventEmitter<SubscriberTransportEvents>
     }
     // (An m-line that closes or changes track lowers the sums once: that sample counts nothing.)
     this.paused.setLoss(this.videoLoss.sample(sent, lost));
+    const probed = this.probes.poll(now);
+    if (probed) {
+      this.paused.clusterResult(probed.verdict, probed.testedBps, now);
+      if (this.ctx.settings.debugLog) this.ctx.log('debug', 'probe cluster', { peer: this.peerId, verdict: probed.verdict, testedBps: probed.testedBps, ...probed.summary });
+    }
     this.paused.allocate(forwarded.filter((t) => t.kind === 'video'), audio, priorityOf, now);
     this.applyPauses();
     this.pad();
+    this.probe(now);
+  }
+
+  /** Starts the probe cluster the allocator asks for, on the video m-lines that can carry it. */
+  private probe(now: number): void {
+    const wanted = this.paused.clusterWanted;
+    if (!wanted || !this.probes.idle || this.closed) return;
+    if (!this.slots.some((s) => s.down?.probes)) return;
+    this.paused.clusterStarted(now);
+    this.probes.start(wanted, now, (count, wideSeq) => {
+      let sent = 0;
+      for (const slot of this.slots) {
+        if (sent >= count) break;
+        if (slot.down?.probes) sent += slot.down.sendPadding(count - sent, wideSeq);
+      }
+      return sent;
+    });
   }
 
   /** Sends the padding the allocator asks for (its estimate can then grow), paced. */
@@ -347,6 +371,7 @@ export class SubscriberTransport extends EventEmitter<SubscriberTransportEvents>
       if (this.knownTransports.has(transport)) continue;
       this.knownTransports.add(transport);
       transport.onRtcp.subscribe((packet: RtcpPacket) => {
+        this.probes.onRtcp(packet);
         if (!(packet instanceof RtcpPayloadSpecificFeedback)) return;
         if (packet.feedback instanceof ReceiverEstimatedMaxBitrate) return this.paused.setEstimate(Number(packet.feedback.bitrate));
         // werift parses FIR (FMT 4) but does not export its class.
@@ -388,6 +413,7 @@ export class SubscriberTransport extends EventEmitter<SubscriberTransportEvents>
     this.closed = true;
     clearTimeout(this.negotiationTimer);
     clearInterval(this.paddingTimer);
+    this.probes.close();
     for (const slot of this.slots) slot.down?.close();
     this.wanted.clear();
     this.stopWatching();

@@ -57,7 +57,7 @@ patchWeriftSenderBwe();
  */
 export function createPeerConnection(
   settings: WorkerSettings,
-  opts: { transportCc?: boolean; simulcast?: boolean; absSendTime?: boolean; rtx?: boolean } = {},
+  opts: { transportCc?: boolean; simulcast?: boolean; absSendTime?: boolean; rtx?: boolean; probes?: boolean } = {},
 ): RTCPeerConnection {
   const feedback = [useNACK(), usePLI(), useFIR(), useREMB(), ...(opts.transportCc ? [useTWCC()] : [])];
   const announced = settings.announcedAddresses;
@@ -102,7 +102,8 @@ export function createPeerConnection(
       video: [
         useSdesMid(),
         ...(opts.simulcast ? [useSdesRTPStreamId()] : []),
-        ...(opts.transportCc ? [useTransportWideCC()] : []),
+        // `probes`: the sequence numbers only, which probe clusters carry (subscribers).
+        ...(opts.transportCc || opts.probes ? [useTransportWideCC()] : []),
         ...(opts.absSendTime ? [useAbsSendTime()] : []),
       ],
     },

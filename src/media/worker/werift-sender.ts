@@ -13,7 +13,6 @@ import {
   serializeAbsSendTime,
   serializeRepairedRtpStreamId,
   serializeSdesRTPStreamID,
-  serializeTransportWideCC,
   uint16Add,
   uint32Add,
   type RtpHeader,
@@ -95,8 +94,9 @@ function extensionPayload(s: Sender, uri: string, ntpTimestamp: bigint): Buffer 
     case RTP_EXTENSION_URI.repairedRtpStreamId:
       return s.repairedRtpStreamId ? serializeRepairedRtpStreamId(s.repairedRtpStreamId) : undefined;
     case RTP_EXTENSION_URI.transportWideCC:
-      s.dtlsTransport.transportSequenceNumber = uint16Add(s.dtlsTransport.transportSequenceNumber, 1);
-      return serializeTransportWideCC(s.dtlsTransport.transportSequenceNumber);
+      // Only probe clusters carry it (DownTrack writes it): a browser leaves packets that carry
+      // it out of its REMB, which sizes what subscribers get (probe-cluster.ts).
+      return undefined;
     case RTP_EXTENSION_URI.absSendTime:
       return serializeAbsSendTime(ntpTimestamp);
   }
