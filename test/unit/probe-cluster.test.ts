@@ -52,6 +52,11 @@ describe('a probe cluster', () => {
     expect(run((i) => 20_000 + Math.max(0, i - 20) * 4000).verdict(600)).toBe('full');
   });
 
+  it('finds the link full when a queue built up in the first half and stayed', () => {
+    // 80 ms more from packet 10 on, flat after that: the second half alone shows no growth.
+    expect(run((i) => 20_000 + Math.min(Math.max(0, i - 10), 8) * 10_000).verdict(600)).toBe('full');
+  });
+
   it('finds the link full when the judged packets are lost, and says so while still sending', () => {
     expect(run((i) => (i >= 20 && i % 4 === 0 ? null : 20_000)).verdict(600)).toBe('full');
     const early = run((i) => 20_000 + Math.max(0, i - 20) * 4000, 32);

@@ -5,7 +5,7 @@ import { TransportWideCC, type RtcpPacket } from 'werift';
 import type { ClusterRequest } from './bandwidth-allocator.js';
 import { feedbackArrivals, ProbeCluster, type ProbeVerdict } from './probe-cluster.js';
 
-/** A burst is paced in this many steps a second. */
+/** A burst is paced in steps this far apart (ms), and never owes more than OWED_MAX_MS of padding. */
 const CLUSTER_TICK_MS = 10;
 const OWED_MAX_MS = 50;
 /** Clusters in a row with no answer at all: the browser does not send transport-cc feedback. */
