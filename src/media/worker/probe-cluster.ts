@@ -128,9 +128,7 @@ export class ProbeCluster {
       const delays = arrived.map((s) => s.arrival - s.at);
       if (median(delays.slice(-5)) - Math.min(...delays) > this.opts.delayGrowthUs) return 'full';
     }
-    const judged = this.order.slice(Math.floor(this.order.length * this.opts.judgeAfter));
-    const answered = judged.map((seq) => this.sent.get(seq)!).filter((s) => s.arrival !== undefined);
-    const received = answered.filter((s): s is Sent & { arrival: number } => s.arrival !== null);
+    const { judged, answered, received } = this.judged();
     const over = !this.sending(now);
     if (answered.length >= 6) {
       const lost = answered.length - received.length;
@@ -149,10 +147,16 @@ export class ProbeCluster {
     const first = this.sent.get(this.order[0]!)?.at ?? 0;
     const last = this.sent.get(this.order.at(-1)!)?.at ?? 0;
     const sentBps = last > first ? ((this.order.length - 1) * this.packetBits * 1e6) / (last - first) : 0;
+    const { judged, answered, received } = this.judged();
+    return { packets: this.order.length, sentBps: Math.round(sentBps), judged: judged.length, answered: answered.length, lost: answered.length - received.length, growthMs: Math.round(delayGrowth(received) / 100) / 10 };
+  }
+
+  /** The packets judged (the share sent after `judgeAfter`), those the feedback covered, and those it says arrived. */
+  private judged(): { judged: Sent[]; answered: Sent[]; received: (Sent & { arrival: number })[] } {
     const judged = this.order.slice(Math.floor(this.order.length * this.opts.judgeAfter)).map((seq) => this.sent.get(seq)!);
     const answered = judged.filter((s) => s.arrival !== undefined);
     const received = answered.filter((s): s is Sent & { arrival: number } => s.arrival !== null);
-    return { packets: this.order.length, sentBps: Math.round(sentBps), judged: judged.length, answered: answered.length, lost: answered.length - received.length, growthMs: Math.round(delayGrowth(received) / 100) / 10 };
+    return { judged, answered, received };
   }
 
   /** Packets sent so far. */
