@@ -69,6 +69,11 @@ export interface WorkerRequests {
   /** Test-only (testHooks): the worker's thread stops for `ms`, as in a long garbage collection. */
   testStall: [{ ms: number }, void];
   /**
+   * Test-only (testHooks): a probe cluster of `paddingBps` to the peer's subscriber transport now;
+   * its verdict and what the browser answered (worker/probe-cluster.ts).
+   */
+  testProbe: [{ roomId: string; peerId: string; paddingBps: number }, { verdict: 'carried' | 'full' | 'unclear'; packets: number; judged: number; answered: number; lost: number; growthMs: number; queueMs: number }];
+  /**
    * Test-only fault injection (worker/test-hooks.ts), rejected unless the worker was started
    * with `testHooks`; sent by src/media/testing.ts, never by the public classes.
    */

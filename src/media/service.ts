@@ -49,7 +49,7 @@ export class MediaService extends EventEmitter<MediaServiceEvents> {
     Pick<MediaConfig, 'rtcMinPort' | 'rtcMaxPort'>;
   private readonly logger: MediaLogger;
   private slots: Slot[] = [];
-  private readonly rooms = new Map<string, MediaRoom>();
+  protected readonly rooms = new Map<string, MediaRoom>();
   private readonly opening = new Map<string, Promise<MediaRoom>>();
   private state: 'idle' | 'starting' | 'running' | 'stopping' = 'idle';
   private eluTimer: NodeJS.Timeout | undefined;

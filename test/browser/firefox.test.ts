@@ -5,15 +5,17 @@ import { XVFB, type FirefoxPerson, audioPacketsFx, clickButtonFx, framesDecodedF
 import { basic, post } from '../helpers/http.js';
 import { eventually } from '../helpers/meeting-bot.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { TestMediaService } from '../../src/media/testing.js';
 
 // Firefox (Debian's firefox-esr over WebDriver BiDi) in real meetings, with Chromium and with
 // itself: what one publishes, the other decodes. One worker, so both sides meet in one SFU.
 let t: TestServer;
+let media: TestMediaService;
 let acc: AccountCredentials;
 const cleanup: (() => Promise<void> | void)[] = [];
 
 beforeAll(async () => {
-  t = await startTestServer({ MEDIA_WORKERS: '1' });
+  t = await startTestServer({ MEDIA_WORKERS: '1' }, { mediaService: (config, logger) => (media = new TestMediaService(config, logger)) });
   acc = await t.newAccount('firefox');
 });
 afterEach(async () => {
@@ -132,6 +134,18 @@ describe('Firefox in a meeting', () => {
     await cr.join(m.guestUrl);
     expect(await receives(cr)).toBe(true);
     expect(await receives(fx)).toBe(true);
+
+    // Each answers the server's probe clusters (numbered padding, transport-cc feedback), with
+    // which a subscriber's layers go back up once its link allows (src/media/README.md).
+    for (const [name, side] of [['Firefox', fx], ['Chromium', cr]] as const) {
+      const peer = media.peerOf((await side.selfId())!);
+      expect(peer, name).toBeDefined();
+      const outcome = await media.probeSubscriber(peer!, 1_000_000);
+      console.log(`${name} probe cluster: ${JSON.stringify(outcome)}`);
+      expect(outcome.judged, name).toBeGreaterThanOrEqual(15);
+      expect(outcome.answered, `${name}: ${JSON.stringify(outcome)}`).toBeGreaterThanOrEqual(outcome.judged * 0.9);
+      expect(outcome.answered - outcome.lost, `${name}: ${JSON.stringify(outcome)}`).toBeGreaterThanOrEqual(outcome.judged * 0.9);
+    }
   }, 90_000);
 
   // Firefox's ICE agent waits for the server to nominate a pair after a restart the server

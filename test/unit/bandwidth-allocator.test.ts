@@ -228,7 +228,7 @@ describe('the bandwidth allocator', () => {
 describe('probe clusters', () => {
   it('asks for one when a better layer does not fit, tries what the link carried, and waits longer after a full link', () => {
     const a = new BandwidthAllocator();
-    const one = [simulcast('v', 1)];
+    const one = [simulcast('v', 1, 1)]; // the tile shows layer 1 at most
     a.setEstimate(300_000); // 270k: audio and the low layer, no room for layer 1
     expect(layers(a, 0, one)).toEqual({ v: 0 });
     // The next step (+200k), twice what flows, or 700k more, whichever is most: audio 100k + 800k.
@@ -239,24 +239,114 @@ describe('probe clusters', () => {
     expect(a.paddingBps).toBe(0); // no padding beside a cluster
     a.clusterResult('carried', 900_000, 600);
     expect(layers(a, 700, one)).toEqual({ v: 1 }); // tried, whatever the estimate says
-    layers(a, 2700, one);
+    const all = [simulcast('v', 1)]; // the tile grows
+    layers(a, 2700, all);
     expect(a.clusterWanted).toBeUndefined(); // not while the try is under way
-    expect(layers(a, 3100, one)).toEqual({ v: 1 }); // it held for 2.5 s
-    layers(a, 3600, one);
+    expect(layers(a, 3100, all)).toEqual({ v: 1 }); // it held for 2.5 s
+    layers(a, 3600, all);
     // Layer 2 (+600k), twice the 300k of video, or 700k more: audio 100k + 1M.
     expect(a.clusterWanted).toEqual({ testedBps: 1_100_000, paddingBps: 700_000 });
     a.clusterStarted(3600);
     a.clusterResult('full', 1_100_000, 4200);
-    expect(layers(a, 4300, one)).toEqual({ v: 1 });
-    layers(a, 5100, one);
+    expect(layers(a, 4300, all)).toEqual({ v: 1 });
+    layers(a, 5100, all);
     expect(a.clusterWanted).toBeUndefined(); // 1 s after a full link, then 2, 4, up to 8 s
-    layers(a, 5200, one);
+    layers(a, 5200, all);
     expect(a.clusterWanted).toEqual({ testedBps: 1_100_000, paddingBps: 700_000 });
+    a.clusterStarted(5200);
+    a.clusterResult('full', 1_100_000, 5800);
+    a.clusterStarted(7800);
+    a.clusterResult('full', 1_100_000, 8400);
+    a.clusterStarted(12_400);
+    a.clusterResult('full', 1_100_000, 13_000);
+    a.clusterStarted(21_000);
+    a.clusterResult('full', 1_100_000, 21_600);
+    layers(a, 29_500, all);
+    expect(a.clusterWanted).toBeUndefined();
+    layers(a, 29_600, all);
+    expect(a.clusterWanted).toEqual({ testedBps: 1_100_000, paddingBps: 700_000 });
+  });
+
+  /** Three cameras at their low layers; a first cluster (1.1M) carried, and a larger one asked for at 600 ms. */
+  const three = [simulcast('a', 2), simulcast('b', 3), simulcast('c', 4)];
+  function carriedOnce(): BandwidthAllocator {
+    const a = new BandwidthAllocator();
+    a.setEstimate(450_000);
+    layers(a, 0, three);
+    a.clusterStarted(0);
+    a.clusterResult('carried', 1_100_000, 600);
+    layers(a, 600, three);
+    return a;
+  }
+
+  it('follows a cluster the link carried with a larger one at once, up to the best layers, and tries the most it carried', () => {
+    const a = new BandwidthAllocator();
+    a.setEstimate(450_000); // audio and the three low layers
+    expect(layers(a, 0, three)).toEqual({ a: 0, b: 0, c: 0 });
+    expect(a.clusterWanted).toEqual({ testedBps: 1_100_000, paddingBps: 700_000 });
+    a.clusterStarted(0);
+    a.clusterResult('carried', 1_100_000, 600);
+    // Nothing moves yet: twice the 1M of video it carried, within the 2.7M of the best layers.
+    expect(layers(a, 600, three)).toEqual({ a: 0, b: 0, c: 0 });
+    expect(a.clusterWanted).toEqual({ testedBps: 2_100_000, paddingBps: 1_700_000 });
+    a.clusterStarted(600);
+    a.clusterResult('carried', 2_100_000, 1200);
+    expect(layers(a, 1200, three)).toEqual({ a: 0, b: 0, c: 0 });
+    // Then the best layers' 2.7M and a quarter more (padding may fall short of what is asked).
+    expect(a.clusterWanted).toEqual({ testedBps: 3_475_000, paddingBps: 3_075_000 });
+    a.clusterStarted(1200);
+    a.clusterResult('full', 3_475_000, 1800);
+    // The most it carried, 2.1M: a and b at their best (by priority), c low.
+    expect(layers(a, 1800, three)).toEqual({ a: 2, b: 2, c: 0 });
+
+    // When what a cluster carried covers the best layers, all are tried at once.
+    const b = carriedOnce();
+    b.clusterStarted(600);
+    b.clusterResult('carried', 2_800_000, 1200);
+    expect(layers(b, 1200, three)).toEqual({ a: 2, b: 2, c: 2 });
+
+    // One whose padding fell short of what was asked is followed again, from the most carried.
+    const d = carriedOnce();
+    d.clusterStarted(600);
+    d.clusterResult('carried', 600_000, 1200); // asked 2.1M
+    expect(layers(d, 1200, three)).toEqual({ a: 0, b: 0, c: 0 });
+    expect(d.clusterWanted).toEqual({ testedBps: 2_100_000, paddingBps: 1_700_000 });
+  });
+
+  it('sends an unclear cluster again after the first wait, twice, then counts it full', () => {
+    const a = carriedOnce();
+    a.clusterStarted(600);
+    a.clusterResult('unclear', 2_100_000, 1200);
+    expect(layers(a, 1200, three)).toEqual({ a: 0, b: 0, c: 0 });
+    expect(a.clusterWanted).toBeUndefined();
+    layers(a, 1700, three);
+    // The same larger one again: what the first carried is still remembered.
+    expect(a.clusterWanted).toEqual({ testedBps: 2_100_000, paddingBps: 1_700_000 });
+    a.clusterStarted(1700);
+    a.clusterResult('unclear', 2_100_000, 2300);
+    layers(a, 2800, three);
+    a.clusterStarted(2800);
+    a.clusterResult('unclear', 2_100_000, 3400); // the third in a row: full, and the first is tried
+    expect(layers(a, 3400, three)).toEqual({ a: 1, b: 1, c: 1 });
+  });
+
+  it('tries nothing a cluster found once the link loses before the larger one', () => {
+    const a = new BandwidthAllocator();
+    a.setEstimate(450_000);
+    layers(a, 0, three);
+    a.clusterStarted(0);
+    a.clusterResult('carried', 1_100_000, 600);
+    a.setLoss(0.2);
+    expect(layers(a, 600, three)).toEqual({ a: 0, b: 0, c: 0 });
+    expect(a.clusterWanted).toBeUndefined();
+    a.setLoss(0);
+    a.clusterResult('full', 2_100_000, 700); // a late verdict: no try of the first one's rate
+    expect(layers(a, 800, three)).toEqual({ a: 0, b: 0, c: 0 });
   });
 
   it('takes back what a cluster found at the first fall of the estimate (a shaper\'s burst fooled it)', () => {
     const a = new BandwidthAllocator();
-    const one = [simulcast('v', 1)];
+    const one = [simulcast('v', 1, 1)];
     a.setEstimate(300_000);
     layers(a, 0, one);
     a.clusterStarted(0);

@@ -52,9 +52,15 @@ describe('a probe cluster', () => {
     expect(run((i) => 20_000 + Math.max(0, i - 20) * 4000).verdict(600)).toBe('full');
   });
 
-  it('finds the link full when a queue built up in the first half and stayed', () => {
+  it('finds the link full when a queue shows while sending, and calls one seen only after it unclear', () => {
     // 80 ms more from packet 10 on, flat after that: the second half alone shows no growth.
-    expect(run((i) => 20_000 + Math.min(Math.max(0, i - 10), 8) * 10_000).verdict(600)).toBe('full');
+    const stayed = (i: number) => 20_000 + Math.min(Math.max(0, i - 10), 8) * 10_000;
+    const whileSending = run(stayed);
+    expect(whileSending.verdict(400)).toBe('full'); // its padding stops here
+    expect(whileSending.verdict(600)).toBe('full');
+    // Seen only once all was sent, with a second half that neither grew nor lost: it says
+    // nothing either way (seen on free links just after a limit lifted).
+    expect(run(stayed).verdict(600)).toBe('unclear');
   });
 
   it('finds the link full when the judged packets are lost, and says so while still sending', () => {
@@ -64,7 +70,7 @@ describe('a probe cluster', () => {
     expect(early.verdict(400)).toBe('full');
   });
 
-  it('says nothing is carried when too few packets went out to tell (padding goes only between frames)', () => {
+  it('calls it unclear when too few packets went out to tell (padding goes only between frames)', () => {
     const few = new ProbeCluster(1_000_000, 600_000, 0);
     const arrivals = new Map<number, number>();
     for (let i = 0; i < 20; i++) {
@@ -72,7 +78,7 @@ describe('a probe cluster', () => {
       arrivals.set(i, 5_000_000 + i * 25_000);
     }
     few.feedback(arrivals);
-    expect(few.verdict(600)).toBe('full');
+    expect(few.verdict(600)).toBe('unclear');
   });
 
   it('waits for the answer, and without one raises nothing', () => {

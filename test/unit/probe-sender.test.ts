@@ -32,10 +32,26 @@ it('paces a cluster\'s padding over its duration with numbered packets, and give
   // Everything arrived 20 ms after it was sent.
   sender.onRtcp(feedbackPacket(1, sent.map((s) => s.at + 20_000)));
   const result = sender.poll(Date.now());
-  expect(result).toMatchObject({ verdict: 'carried', summary: { packets: sent.length, lost: 0, growthMs: 0 } });
+  expect(result).toMatchObject({ verdict: 'carried', summary: { packets: sent.length, lost: 0, growthMs: 0, queueMs: 0 } });
   // What flowed (520k) and the padding that went out.
   expect(result!.testedBps).toBe(520_000 + (sent.length * 300 * 8) / 0.5);
   expect(sender.idle).toBe(true);
+});
+
+it('calls a cluster whose padding fell short of what was asked unclear, not carried', () => {
+  const sender = new ProbeSender(300, () => Date.now() * 1000);
+  const sent: { seq: number; at: number }[] = [];
+  // One packet a tick where two were owed (few frame boundaries): about half of the padding goes out.
+  sender.start({ testedBps: 1_000_000, paddingBps: 480_000 }, Date.now(), (count, wideSeq) => {
+    if (count === 0) return 0;
+    sent.push({ seq: wideSeq(), at: Date.now() * 1000 });
+    return 1;
+  });
+  vi.advanceTimersByTime(600);
+  sender.onRtcp(feedbackPacket(1, sent.map((s) => s.at + 20_000)));
+  expect(sent.length).toBeGreaterThanOrEqual(40); // 20 and more judged: enough to be carried
+  expect(sent.length).toBeLessThan(80);
+  expect(sender.poll(Date.now())).toMatchObject({ verdict: 'unclear' });
 });
 
 it('stops probing a browser that never answers', () => {

@@ -160,6 +160,11 @@ const handlers: Handlers = {
     // Blocks the thread without spinning: packets wait in the sockets meanwhile.
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
   },
+  async testProbe({ roomId, peerId, paddingBps }) {
+    if (!testHooks) throw new MediaError('invalid_state', 'test hooks are off in this worker');
+    const outcome = await room(roomId).getPeer(peerId).subscriber.probeForTest(paddingBps);
+    return { verdict: outcome.verdict, ...outcome.summary };
+  },
   testPacketLoss({ roomId, peerId, direction, percent }) {
     if (!testHooks) throw new MediaError('invalid_state', 'test hooks are off in this worker');
     testHooks.setPacketLoss(room(roomId).getPeer(peerId), direction, percent);

@@ -4,6 +4,7 @@
 import type { PausedVideo, VideoSize } from '../types.js';
 import { BandwidthAllocator, PAUSED, type Allocation, type ClusterRequest, type VideoDemand } from './bandwidth-allocator.js';
 import type { PublishedTrack } from './published-track.js';
+import type { ProbeVerdict } from './probe-cluster.js';
 import { layerCosts } from './simulcast-layer.js';
 
 export const videoKey = (track: Pick<PublishedTrack, 'peerId' | 'source'>) => `${track.peerId}:${track.source}`;
@@ -71,7 +72,7 @@ export class PausedVideos {
     this.allocator.clusterStarted(now);
   }
 
-  clusterResult(verdict: 'carried' | 'full', testedBps: number, now: number): void {
+  clusterResult(verdict: ProbeVerdict, testedBps: number, now: number): void {
     this.allocator.clusterResult(verdict, testedBps, now);
   }
 

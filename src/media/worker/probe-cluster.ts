@@ -48,7 +48,12 @@ export function feedbackArrivals(fb: FeedbackLike): Map<number, number | null> {
   return out;
 }
 
-export type ProbeVerdict = 'carried' | 'full';
+/**
+ * `unclear`: too little of the padding went out to tell (it goes only between frames), or a
+ * queue showed at the end that the second half neither grew nor lost (seen on free links, just
+ * after a limit lifted, where waiting 8 s for the next cluster was the longest part of going back up).
+ */
+export type ProbeVerdict = 'carried' | 'full' | 'unclear';
 
 export interface ProbeOptions {
   durationMs: number;
@@ -81,6 +86,8 @@ export class ProbeCluster {
   private readonly sent = new Map<number, Sent>();
   private readonly order: number[] = [];
   private heard = false;
+  /** found full while sending (its padding then stopped): it stays so */
+  private fullWhileSending = false;
 
   /** `testedBps`: the video rate the burst tests (what flowed plus the padding); ms clock. */
   constructor(
@@ -118,37 +125,45 @@ export class ProbeCluster {
 
   /**
    * `carried`: the judged packets came as they were sent. `full`: their delay grew or they were
-   * lost (judged as soon as that shows, even while sending, so that a full link gets less of it).
-   * `undefined`: not yet known. A browser that never answers: `full` (nothing is raised on it).
+   * lost, or a queue showed while sending (judged as soon as that shows, so that a full link gets
+   * less of it). `unclear`: see ProbeVerdict. `undefined`: not yet known. A browser that never
+   * answers: `full` (nothing is raised on it).
    */
   verdict(now: number): ProbeVerdict | undefined {
-    // A queue anywhere: the latest packets' delay above the cluster's lowest (the link's own).
-    const arrived = this.order.map((seq) => this.sent.get(seq)!).filter((s): s is Sent & { arrival: number } => typeof s.arrival === 'number');
-    if (arrived.length >= 6) {
-      const delays = arrived.map((s) => s.arrival - s.at);
-      if (median(delays.slice(-5)) - Math.min(...delays) > this.opts.delayGrowthUs) return 'full';
-    }
-    const { judged, answered, received } = this.judged();
+    if (this.fullWhileSending) return 'full';
     const over = !this.sending(now);
-    if (answered.length >= 6) {
-      const lost = answered.length - received.length;
-      if (lost > answered.length * this.opts.lossShare) return 'full';
-      if (delayGrowth(received) > this.opts.delayGrowthUs) return 'full';
+    // A queue anywhere: the latest packets' delay above the cluster's lowest (the link's own).
+    const queued = this.queueUs() > this.opts.delayGrowthUs;
+    const { judged, answered, received } = this.judged();
+    const lost = answered.length - received.length;
+    const full = answered.length >= 6 && (lost > answered.length * this.opts.lossShare || delayGrowth(received) > this.opts.delayGrowthUs);
+    if (full || (queued && !over)) {
+      this.fullWhileSending = !over;
+      return 'full';
     }
     const late = over && now - this.startedAt - this.opts.durationMs > this.opts.answerWithinMs;
     if (!over || (answered.length < judged.length && !late)) return undefined;
-    // Carried only if enough of it went out, came back, and kept its pace (or no answer: no raise).
+    if (answered.length < judged.length || !this.heard) return 'full'; // not all answered: not carried
     const enough = judged.length >= this.opts.minJudged && received.length >= judged.length * (1 - this.opts.lossShare);
-    return enough ? 'carried' : 'full';
+    if (enough) return queued ? 'unclear' : 'carried';
+    return queued ? 'full' : 'unclear';
   }
 
   /** What the debug log says of it: packets sent and their rate, and of the judged ones how many were answered, lost, and how much their delay grew (ms). */
-  summary(): { packets: number; sentBps: number; judged: number; answered: number; lost: number; growthMs: number } {
+  summary(): { packets: number; sentBps: number; judged: number; answered: number; lost: number; growthMs: number; queueMs: number } {
     const first = this.sent.get(this.order[0]!)?.at ?? 0;
     const last = this.sent.get(this.order.at(-1)!)?.at ?? 0;
     const sentBps = last > first ? ((this.order.length - 1) * this.packetBits * 1e6) / (last - first) : 0;
     const { judged, answered, received } = this.judged();
-    return { packets: this.order.length, sentBps: Math.round(sentBps), judged: judged.length, answered: answered.length, lost: answered.length - received.length, growthMs: Math.round(delayGrowth(received) / 100) / 10 };
+    return { packets: this.order.length, sentBps: Math.round(sentBps), judged: judged.length, answered: answered.length, lost: answered.length - received.length, growthMs: Math.round(delayGrowth(received) / 100) / 10, queueMs: Math.round(this.queueUs() / 100) / 10 };
+  }
+
+  /** A queue anywhere: the latest packets' delay above the cluster's lowest (the link's own); 0 before 6 arrived. */
+  private queueUs(): number {
+    const arrived = this.order.map((seq) => this.sent.get(seq)!).filter((s): s is Sent & { arrival: number } => typeof s.arrival === 'number');
+    if (arrived.length < 6) return 0;
+    const delays = arrived.map((s) => s.arrival - s.at);
+    return median(delays.slice(-5)) - Math.min(...delays);
   }
 
   /** The packets judged (the share sent after `judgeAfter`), those the feedback covered, and those it says arrived. */

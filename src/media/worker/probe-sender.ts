@@ -10,9 +10,18 @@ const CLUSTER_TICK_MS = 10;
 const OWED_MAX_MS = 50;
 /** Clusters in a row with no answer at all: the browser does not send transport-cc feedback. */
 const SILENT_LIMIT = 2;
+/** A cluster whose padding fell below this share of what was asked is not carried (unclear). */
+const SHORT_PADDING = 0.8;
 
 /** Sends up to `count` padding packets, each with the sequence number `wideSeq` gives; how many went. */
 export type SendPadding = (count: number, wideSeq: () => number) => number;
+
+/** A cluster's verdict, the rate it tested, and what the debug log says of it. */
+export interface ProbeOutcome {
+  verdict: ProbeVerdict;
+  testedBps: number;
+  summary: ReturnType<ProbeCluster['summary']>;
+}
 
 export class ProbeSender {
   private seq = 0;
@@ -68,10 +77,10 @@ export class ProbeSender {
   }
 
   /** The cluster's verdict once known (then it is over), with the rate it tested. */
-  poll(now: number): { verdict: ProbeVerdict; testedBps: number; summary: ReturnType<ProbeCluster['summary']> } | undefined {
+  poll(now: number): ProbeOutcome | undefined {
     const cluster = this.cluster;
-    const verdict = cluster?.verdict(now);
-    if (!cluster || !verdict) return undefined;
+    const judged = cluster?.verdict(now);
+    if (!cluster || !judged) return undefined;
     clearInterval(this.timer);
     this.cluster = undefined;
     if (cluster.answered) this.silent = 0;
@@ -79,6 +88,9 @@ export class ProbeSender {
     // What it tested: what flowed, and the padding that went out (it goes only between frames).
     const sentBps = (cluster.packets * this.packetBytes * 8 * 1000) / cluster.opts.durationMs;
     const testedBps = cluster.testedBps - cluster.paddingBps + Math.min(cluster.paddingBps, sentBps);
+    // Padding well short of what was asked may not have emptied a shaper's burst allowance, and
+    // says nothing (seen: carried on a 500 kbit/s link while its queue built, a layer went up into loss).
+    const verdict = judged === 'carried' && sentBps < cluster.paddingBps * SHORT_PADDING ? 'unclear' : judged;
     return { verdict, testedBps, summary: cluster.summary() };
   }
 

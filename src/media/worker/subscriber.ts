@@ -16,8 +16,9 @@ import { CLOCK_RATE, DownTrack, PADDING_PAYLOAD, SeqTsRewriter } from './down-tr
 import type { SubscriberTransportEvents } from './peer-types.js';
 import type { PublishedTrack } from './published-track.js';
 import { ReportedLoss } from './loss.js';
+import type { ClusterRequest } from './bandwidth-allocator.js';
 import { PausedVideos } from './paused-videos.js';
-import { ProbeSender } from './probe-sender.js';
+import { ProbeSender, type ProbeOutcome } from './probe-sender.js';
 import { keepInactiveSectionsAlive, sanitizeRemoteSdp } from './sdp.js';
 import { createPeerConnection, reportedStateChanges } from './webrtc.js';
 
@@ -80,6 +81,8 @@ export class SubscriberTransport extends EventEmitter<SubscriberTransportEvents>
   /** bytes of padding owed (a tick where no video was between frames sends them later) */
   private paddingOwed = 0;
   private readonly probes = new ProbeSender(PADDING_WIRE_BYTES);
+  /** a test's own cluster (probeForTest) waits for its verdict; the allocator never sees it */
+  private testProbe: ((outcome: ProbeOutcome) => void) | undefined;
 
   constructor(
     private readonly ctx: WorkerContext,
@@ -173,7 +176,10 @@ export class SubscriberTransport extends EventEmitter<SubscriberTransportEvents>
     // (An m-line that closes or changes track lowers the sums once: that sample counts nothing.)
     this.paused.setLoss(this.videoLoss.sample(sent, lost));
     const probed = this.probes.poll(now);
-    if (probed) {
+    if (probed && this.testProbe) {
+      this.testProbe(probed);
+      this.testProbe = undefined;
+    } else if (probed) {
       this.paused.clusterResult(probed.verdict, probed.testedBps, now);
       if (this.ctx.settings.debugLog) this.ctx.log('debug', 'probe cluster', { peer: this.peerId, verdict: probed.verdict, testedBps: probed.testedBps, ...probed.summary });
     }
@@ -186,10 +192,29 @@ export class SubscriberTransport extends EventEmitter<SubscriberTransportEvents>
   /** Starts the probe cluster the allocator asks for, on the video m-lines that can carry it. */
   private probe(now: number): void {
     const wanted = this.paused.clusterWanted;
-    if (!wanted || !this.probes.idle || this.closed) return;
+    if (!wanted || !this.probes.idle || this.closed || this.testProbe) return;
     if (!this.slots.some((s) => s.down?.probes)) return;
     this.paused.clusterStarted(now);
-    this.probes.start(wanted, now, (count, wideSeq) => {
+    this.startCluster(wanted, now);
+  }
+
+  /**
+   * Test hook (entry.ts's `testProbe`, only with testHooks): a cluster of `paddingBps` now,
+   * whatever the allocator wants; its verdict once known. Whether a browser answers at all.
+   */
+  async probeForTest(paddingBps: number): Promise<ProbeOutcome> {
+    for (let waited = 0; !this.probes.idle || !this.slots.some((s) => s.down?.probes); waited += 100) {
+      if (this.closed || waited >= 10_000) throw new MediaError('invalid_state', 'no probe cluster can be sent to this peer now');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return new Promise((resolve) => {
+      this.testProbe = resolve;
+      this.startCluster({ testedBps: paddingBps, paddingBps }, performance.now());
+    });
+  }
+
+  private startCluster(request: ClusterRequest, now: number): void {
+    this.probes.start(request, now, (count, wideSeq) => {
       let sent = 0;
       for (const slot of this.slots) {
         if (sent >= count) break;
