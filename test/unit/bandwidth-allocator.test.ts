@@ -305,10 +305,10 @@ describe('probe clusters', () => {
     b.clusterResult('carried', 2_800_000, 1200);
     expect(layers(b, 1200, three)).toEqual({ a: 2, b: 2, c: 2 });
 
-    // One whose padding fell short of what was asked is followed again, from the most carried.
+    // A larger one that carried less than the last is followed again, from the most carried.
     const d = carriedOnce();
     d.clusterStarted(600);
-    d.clusterResult('carried', 600_000, 1200); // asked 2.1M
+    d.clusterResult('carried', 600_000, 1200); // asked 2.1M (its padding went out short)
     expect(layers(d, 1200, three)).toEqual({ a: 0, b: 0, c: 0 });
     expect(d.clusterWanted).toEqual({ testedBps: 2_100_000, paddingBps: 1_700_000 });
   });

@@ -208,7 +208,7 @@ export class BandwidthAllocator {
     const found = verdict === 'carried' ? Math.max(testedBps, escalated?.testedBps ?? 0) : escalated?.testedBps;
     if (found !== undefined && found > Math.max(this.allowanceBps, this.carriedBps) && this.probeStartedAt === undefined) {
       const count = escalated?.count ?? 0;
-      // (One whose padding fell short of what was asked, seen once at a third, is followed again.)
+      // (A larger one that carried less than the last is followed again: the most carried stays.)
       if (verdict === 'carried' && testedBps < this.clusterGoalBps && count < CLUSTER_ESCALATIONS) {
         this.escalated = { testedBps: found, count: count + 1 };
         this.nextClusterAt = now;
