@@ -144,8 +144,8 @@ export class ProbeCluster {
     const late = over && now - this.startedAt - this.opts.durationMs > this.opts.answerWithinMs;
     if (!over || (answered.length < judged.length && !late)) return undefined;
     if (answered.length < judged.length || !this.heard) return 'full'; // not all answered: not carried
-    const enough = judged.length >= this.opts.minJudged && received.length >= judged.length * (1 - this.opts.lossShare);
-    if (enough) return queued ? 'unclear' : 'carried';
+    // All answered and no more lost than lossShare (else full above): enough of them to tell?
+    if (judged.length >= this.opts.minJudged) return queued ? 'unclear' : 'carried';
     return queued ? 'full' : 'unclear';
   }
 

@@ -192,8 +192,7 @@ export class SubscriberTransport extends EventEmitter<SubscriberTransportEvents>
   /** Starts the probe cluster the allocator asks for, on the video m-lines that can carry it. */
   private probe(now: number): void {
     const wanted = this.paused.clusterWanted;
-    if (!wanted || !this.probes.idle || this.closed || this.testProbe) return;
-    if (!this.slots.some((s) => s.down?.probes)) return;
+    if (!wanted || !this.probes.idle || this.closed || this.testProbe || !this.canProbe) return;
     this.paused.clusterStarted(now);
     this.startCluster(wanted, now);
   }
@@ -203,7 +202,7 @@ export class SubscriberTransport extends EventEmitter<SubscriberTransportEvents>
    * whatever the allocator wants; its verdict once known. Whether a browser answers at all.
    */
   async probeForTest(paddingBps: number): Promise<ProbeOutcome> {
-    for (let waited = 0; !this.probes.idle || !this.slots.some((s) => s.down?.probes); waited += 100) {
+    for (let waited = 0; !this.probes.idle || !this.canProbe; waited += 100) {
       if (this.closed || waited >= 10_000) throw new MediaError('invalid_state', 'no probe cluster can be sent to this peer now');
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -211,6 +210,11 @@ export class SubscriberTransport extends EventEmitter<SubscriberTransportEvents>
       this.testProbe = resolve;
       this.startCluster({ testedBps: paddingBps, paddingBps }, performance.now());
     });
+  }
+
+  /** Whether a video m-line negotiated the numbered padding a cluster needs. */
+  private get canProbe(): boolean {
+    return this.slots.some((s) => s.down?.probes);
   }
 
   private startCluster(request: ClusterRequest, now: number): void {
