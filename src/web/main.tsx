@@ -19,6 +19,8 @@ declare global {
       waiting(): { id: string; name: string }[];
       publisher(): RTCPeerConnection | undefined;
       subscriber(): RTCPeerConnection | undefined;
+      /** the sender of one source's m-line (its simulcast layers' stats) */
+      sender(source: TrackSource): RTCRtpSender | undefined;
       dropSocket(): void;
     };
   }
@@ -55,6 +57,7 @@ if (root && bootstrap) {
     waiting: () => [],
     publisher: () => undefined,
     subscriber: () => undefined,
+    sender: () => undefined,
     dropSocket: () => undefined,
   };
 }

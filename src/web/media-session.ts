@@ -81,6 +81,10 @@ export class MediaSession {
     return this.subscriber?.pc;
   }
 
+  senderOf(source: TrackSource): RTCRtpSender | undefined {
+    return this.publisher?.senderOf(source);
+  }
+
   /**
    * STUN and this seat's TURN credentials: for transports made from now on, and for the live ones'
    * next ICE restart (their allocations made with older credentials keep working).

@@ -471,6 +471,7 @@ export class Meeting {
       resumeWindowMs: (): number => this.connection.resumeWindowMs,
       publisher: (): RTCPeerConnection | undefined => this.media.publisherPc,
       subscriber: (): RTCPeerConnection | undefined => this.media.subscriberPc,
+      sender: (source: TrackSource): RTCRtpSender | undefined => this.media.senderOf(source),
       dropSocket: (): void => this.connection.simulateDrop(),
       // An ICE restart on both transports without a network drop (the same call the recovery makes).
       restartIce: (): void => this.media.restartIce(),

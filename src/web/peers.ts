@@ -25,6 +25,17 @@ export const CAMERA_LAYERS: RTCRtpEncodingParameters[] = [
   { rid: 'f', maxBitrate: 1_500_000 },
 ];
 
+/**
+ * A screen share goes out as two layers, lowest first: half the size, for a small tile or a link
+ * that cannot carry the whole screen (with one layer such a link lost a share's packets or had it
+ * paused: measured at 400 kbit/s, 27–30% of the time frozen), and the whole screen at up to
+ * Chromium's own cap for a share. (A `maxFramerate` on the half layer made Chromium send both at it.)
+ */
+export const SCREEN_LAYERS: RTCRtpEncodingParameters[] = [
+  { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 200_000 },
+  { rid: 'f', maxBitrate: 2_500_000 },
+];
+
 export function iceUfrags(sdp: string): string[] {
   return [...sdp.matchAll(/^a=ice-ufrag:(\S+)/gm)].map((m) => m[1]!);
 }
@@ -142,6 +153,11 @@ export class Publisher extends Transport {
     return this.started;
   }
 
+  /** The sender of one source's m-line, if it has one (tests read its layers' stats). */
+  senderOf(source: TrackSource): RTCRtpSender | undefined {
+    return [...this.sources].find(([, s]) => s === source)?.[0].sender;
+  }
+
   /** What `source` sends now (null: nothing). Before `start` this is a no-op: start reads the tracks. */
   async setTrack(source: TrackSource, track: MediaStreamTrack | null): Promise<void> {
     if (!this.started || this.closed) return;
@@ -193,7 +209,8 @@ export class Publisher extends Transport {
 
   private add(source: TrackSource, track: MediaStreamTrack | null): void {
     const kind = source === 'microphone' ? 'audio' : 'video';
-    const sendEncodings = source === 'camera' ? CAMERA_LAYERS.map((l) => ({ ...l })) : undefined;
+    const layers = source === 'camera' ? CAMERA_LAYERS : source === 'screen' ? SCREEN_LAYERS : undefined;
+    const sendEncodings = layers?.map((l) => ({ ...l }));
     const transceiver = this.pc.addTransceiver(track ?? kind, { direction: 'sendonly', ...(sendEncodings ? { sendEncodings } : {}) });
     this.sources.set(transceiver, source);
   }

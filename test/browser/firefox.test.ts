@@ -46,6 +46,8 @@ interface Side {
   participants(): Promise<{ id: string; videoMuted?: boolean; screenSharing?: boolean }[]>;
   selfId(): Promise<string | undefined>;
   click(button: string): Promise<void>;
+  /** frames encoded so far by each simulcast layer of one of its sources, by rid */
+  framesEncoded(source: string): Promise<Record<string, number>>;
 }
 
 async function chromiumSide(): Promise<Side> {
@@ -59,6 +61,7 @@ async function chromiumSide(): Promise<Side> {
     participants: () => p.page.evaluate(inPage.participants),
     selfId: () => p.page.evaluate(inPage.selfId),
     click: (name) => p.page.getByRole('button', { name, exact: true }).click(),
+    framesEncoded: (source) => p.page.evaluate(inPage.framesEncoded, source),
   };
 }
 
@@ -74,6 +77,7 @@ async function firefoxSide(display?: string): Promise<Side & { page: FirefoxPers
     participants: () => p.page.evaluate(inPage.participants),
     selfId: () => p.page.evaluate(inPage.selfId),
     click: (name) => clickButtonFx(p.page, name),
+    framesEncoded: (source) => p.page.evaluate(inPage.framesEncoded, source),
   };
 }
 
@@ -96,8 +100,8 @@ async function seenBy(rx: Side, whom: Side) {
 }
 
 /**
- * `sharer` turns its camera off and shares its screen; `viewer` is told so and decodes it.
- * Camera off first: from then on every frame the viewer decodes is the screen.
+ * `sharer` turns its camera off and shares its screen, in two simulcast layers; `viewer` is told
+ * so and decodes it. Camera off first: from then on every frame the viewer decodes is the screen.
  */
 async function shareReaches(sharer: Side, viewer: Side): Promise<void> {
   expect(await receives(viewer)).toBe(true);
@@ -106,6 +110,9 @@ async function shareReaches(sharer: Side, viewer: Side): Promise<void> {
   await sharer.click('Share screen');
   expect(await eventually(async () => (await seenBy(viewer, sharer))?.screenSharing === true && (await hasSource(viewer, sharer, 'screen')), 20_000)).toBe(true);
   expect(await receives(viewer)).toBe(true);
+  // Both layers go out once the sharer's estimate allows (it grows over the first seconds).
+  const layers = async () => Object.entries(await sharer.framesEncoded('screen')).filter(([, frames]) => frames > 0).map(([rid]) => rid).sort().join();
+  expect(await eventually(async () => (await layers()) === 'f,h', 30_000), await layers()).toBe(true);
 }
 
 type IceHooks = { restartIce(): void; publisher(): MarkedPc | undefined; subscriber(): MarkedPc | undefined };

@@ -93,6 +93,7 @@ export interface RoomHooks {
   remoteSources(): { participantId: string; source: string }[];
   publisher(): PeerConnectionLike | undefined;
   subscriber(): PeerConnectionLike | undefined;
+  sender(source: string): PeerConnectionLike | undefined;
   dropSocket(): void;
 }
 
@@ -139,6 +140,14 @@ export const inPage = {
     });
     const estimate = (selected === undefined ? undefined : pairs.get(selected)) ?? Math.max(0, ...pairs.values());
     return { estimateKbps: estimate / 1000, videoBytes: bytes, layers: layers.sort().join(', ') };
+  },
+  /** Frames encoded so far by each simulcast layer of one source (camera, screen), by rid. */
+  framesEncoded: async (source: string): Promise<Record<string, number>> => {
+    const out: Record<string, number> = {};
+    (await (globalThis as unknown as { __parley?: RoomHooks }).__parley?.sender(source)?.getStats())?.forEach((s) => {
+      if (s.type === 'outbound-rtp' && s.rid !== undefined) out[s.rid] = s.framesEncoded ?? 0;
+    });
+    return out;
   },
   /**
    * The video streams of one transport (inbound on the subscriber, outbound on the publisher)
