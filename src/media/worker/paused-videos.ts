@@ -16,6 +16,8 @@ export interface LayerDecision {
   allowanceBps: number;
   /** what the choice that flowed without loss since the last cut costs now (also allowed) */
   carriedBps: number;
+  /** what arrives (padding and a grown estimate included): more than 1.5× that waits for a probe cluster */
+  arrivingBps: number;
   paddingBps: number;
   probing: boolean;
   /** a probe cluster is under way */
