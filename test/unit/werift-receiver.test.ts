@@ -3,7 +3,7 @@
 // same order, reach the same tracks, the NACK handler, the TWCC feedback and the statistics.
 import { createRequire } from 'node:module';
 import * as patched from 'werift';
-import { expect, it } from 'vitest';
+import { afterEach, expect, it, vi } from 'vitest';
 import { patchWeriftReceiver } from '../../src/media/worker/werift-receiver.js';
 
 const original = createRequire(import.meta.url)('werift') as typeof patched;
@@ -58,18 +58,26 @@ function packets(w: Werift, kind: 'video' | 'audio') {
   return out;
 }
 
+const ARRIVALS_FROM = Date.UTC(2026, 11, 6, 12);
+afterEach(() => {
+  vi.useRealTimers();
+});
+
 function run(w: Werift, kind: 'video' | 'audio'): string[] {
+  vi.useFakeTimers({ toFake: ['Date'] });
   const log: string[] = [];
   const { receiver, track } = makeReceiver(w, kind, log);
   const r = receiver as unknown as { handleRTP(p: patched.RtpPacket, ext: unknown, t: unknown): void; remoteStreams: Record<number, Record<string, unknown>>; stopped: boolean };
   for (const [i, { packet, ssrc }] of packets(w, kind).entries()) {
+    vi.setSystemTime(ARRIVALS_FROM + i * 13 + (i % 4) * 5); // the statistics' jitter reads Date.now()
     const ext = { [w.RTP_EXTENSION_URI.transportWideCC]: 100 + i };
     r.handleRTP(packet, ext, ssrc === OTHER_SSRC && kind === 'video' ? undefined : track);
   }
   r.stopped = true;
   r.handleRTP(packets(w, kind)[0]!.packet, {}, track);
   for (const [ssrc, s] of Object.entries(r.remoteStreams)) {
-    log.push(`stats ${ssrc} ${String(s.packets_received)} ${String(s.bytesReceived)} ${String(s.max_seq)} ${String(s.cycles)}`);
+    const fields = ['packets_received', 'bytesReceived', 'headerBytesReceived', 'base_seq', 'max_seq', 'cycles', 'jitter_q4', 'last_arrival', 'last_timestamp'];
+    log.push(`stats ${ssrc} ${fields.map((f) => `${f}=${String(s[f])}`).join(' ')}`);
   }
   return log;
 }
@@ -83,6 +91,7 @@ it('hands on video (with RTX and an unknown payload type) and audio as werift do
   expect(after.video.filter((l) => l.startsWith('track 1111')).length).toBeGreaterThan(20);
   expect(after.video.some((l) => l.startsWith('nack 1111/'))).toBe(true);
   expect(after.video.filter((l) => l === 'runRtcp')).toHaveLength(1);
+  expect(after.video.find((l) => l.startsWith('stats 1111'))).toMatch(/jitter_q4=[1-9]/);
 });
 
 it('learns again when the codecs change', () => {

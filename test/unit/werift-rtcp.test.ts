@@ -1,4 +1,5 @@
-// The RtcpPacketConverter patch: each packet of a compound is parsed from its own bytes.
+// The RtcpPacketConverter patch: each packet of a compound is parsed from its own bytes, and a
+// report block's cumulative loss is signed.
 import { createRequire } from 'node:module';
 import * as patched from 'werift';
 import { expect, it } from 'vitest';
@@ -40,4 +41,18 @@ it('parses a single packet, and a sender report followed by an SDES, as werift d
   for (const data of [sr, Buffer.concat([sr, sdes])]) {
     expect(text(patched.RtcpPacketConverter.deSerialize(data))).toBe(text(original.RtcpPacketConverter.deSerialize(data)));
   }
+});
+
+it('reads a receiver report\'s cumulative loss as signed: duplicates make it negative', () => {
+  patchWeriftRtcp();
+  const rr = (packetsLost: number) => new patched.RtcpRrPacket({
+    ssrc: 7, reports: [new patched.RtcpReceiverInfo({ ssrc: 9, fractionLost: 0, packetsLost, highestSequence: 3, jitter: 4, lsr: 5, dlsr: 6 })],
+  }).serialize();
+  const lost = (data: Buffer) => patched.RtcpPacketConverter.deSerialize(data).flatMap((p) => (p as patched.RtcpRrPacket).reports.map((r) => r.packetsLost));
+  // werift alone: -1 (0xffffff in 24 bits) is 16,777,215 packets lost.
+  expect((original.RtcpPacketConverter.deSerialize(rr(0xffffff))[0] as patched.RtcpRrPacket).reports[0]!.packetsLost).toBe(0xffffff);
+  expect(lost(rr(0xffffff))).toEqual([-1]);
+  expect(lost(rr(0x800000))).toEqual([-0x800000]);
+  expect(lost(rr(0x7fffff))).toEqual([0x7fffff]);
+  expect(lost(rr(2))).toEqual([2]);
 });

@@ -5,6 +5,9 @@
 // of which would be resent if it matched a packet in the send history, and each of which took a
 // slot of the NACK limit's table. Here each parser gets its packet only (and a padded packet
 // loses its padding from its own end, not from the compound's).
+// It also reads a report block's cumulative packets lost unsigned: RFC 3550 makes it a signed
+// 24-bit count, below zero when duplicates outnumber losses, so -1 became 16,777,215 lost (and a
+// subscriber's loss 100%). Here it is signed, for every reader of receiver and sender reports.
 import { RtcpPacketConverter } from 'werift';
 
 const PATCHED = Symbol.for('parley.werift-rtcp-patched');
@@ -25,10 +28,20 @@ export function patchWeriftRtcp(): void {
       const words = data.readUInt16BE(pos + 2);
       const end = pos + HEADER_SIZE + words * 4;
       if (end > data.length) break; // truncated: werift would read past it too
-      packets.push(...original(data.subarray(pos, end)));
+      for (const packet of original(data.subarray(pos, end))) packets.push(withSignedLoss(packet));
       pos = end;
     }
     return packets;
   };
   converter[PATCHED] = true;
+}
+
+/** A receiver or sender report's blocks with their cumulative loss sign-extended from 24 bits. */
+function withSignedLoss(packet: unknown): unknown {
+  const reports = (packet as { reports?: unknown }).reports;
+  if (!Array.isArray(reports)) return packet;
+  for (const report of reports as { packetsLost?: unknown }[]) {
+    if (typeof report.packetsLost === 'number' && report.packetsLost >= 0x800000) report.packetsLost -= 0x1000000;
+  }
+  return packet;
 }
