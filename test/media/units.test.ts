@@ -253,6 +253,79 @@ describe('DownTrack', () => {
     expect(requests() - before).toBe(2);
   });
 
+  it('holds video that comes before DTLS is up, from a keyframe on, and sends it as soon as it is', () => {
+    const { down, sent, requests } = downTrack();
+    const dtls = (down.transceiver.sender as unknown as { dtlsTransport: { state: string } }).dtlsTransport;
+    dtls.state = 'connecting';
+    const before = requests();
+    give(down, vp8(100, false)); // not a keyframe: asked for one now, while DTLS shakes hands
+    expect(requests() - before).toBe(1);
+    give(down, vp8(101, true));
+    give(down, vp8(102, false));
+    expect(sent).toEqual([]);
+    dtls.state = 'connected';
+    down.transportUp();
+    expect(sent.map((p) => p.header.sequenceNumber - sent[0]!.header.sequenceNumber)).toEqual([0, 1]);
+    expect(requests() - before).toBe(1); // the held keyframe needs no other
+    give(down, vp8(103, false));
+    expect(sent).toHaveLength(3);
+    expect((sent[2]!.header.sequenceNumber - sent[1]!.header.sequenceNumber) & 0xffff).toBe(1);
+    // Up again after a drop, with a stream running: a fresh keyframe is asked for.
+    down.transportUp();
+    expect(requests() - before).toBe(2);
+  });
+
+  it('sends what it held before the next packet when that comes before the transport says it is up', () => {
+    const { down, sent } = downTrack();
+    const dtls = (down.transceiver.sender as unknown as { dtlsTransport: { state: string } }).dtlsTransport;
+    dtls.state = 'connecting';
+    give(down, vp8(10, true));
+    dtls.state = 'connected';
+    give(down, vp8(11, false));
+    expect(sent.map((p) => p.header.sequenceNumber - sent[0]!.header.sequenceNumber)).toEqual([0, 1]);
+    down.transportUp(); // nothing held any more: a keyframe for the running stream
+    expect(sent).toHaveLength(2);
+  });
+
+  it('holds at most ~1 s of video before DTLS is up, then starts again from the next keyframe', () => {
+    const { down, sent } = downTrack();
+    const dtls = (down.transceiver.sender as unknown as { dtlsTransport: { state: string } }).dtlsTransport;
+    dtls.state = 'connecting';
+    give(down, vp8(1, true));
+    for (let seq = 2; seq <= 400; seq++) give(down, vp8(seq, false));
+    give(down, vp8(401, true));
+    give(down, vp8(402, false));
+    dtls.state = 'connected';
+    down.transportUp();
+    // What is sent starts on a keyframe (401), not on the interframes of the dropped stretch.
+    expect(sent.length).toBeLessThanOrEqual(150);
+    expect(sent[0]!.payload[1]).toBe(0x00);
+    expect(sent.at(-1)!.payload[1]).toBe(0x01);
+  });
+
+  it('drops what it held before DTLS was up when the video is paused meanwhile (last-N)', () => {
+    const { down, sent } = downTrack();
+    const dtls = (down.transceiver.sender as unknown as { dtlsTransport: { state: string } }).dtlsTransport;
+    dtls.state = 'connecting';
+    give(down, vp8(1, true));
+    give(down, vp8(2, false));
+    down.setPaused(true);
+    dtls.state = 'connected';
+    down.setPaused(false);
+    give(down, vp8(3, false)); // not a keyframe: the resumed stream waits for one
+    expect(sent).toEqual([]);
+    give(down, vp8(4, true));
+    expect(sent.map((p) => p.payload[1])).toEqual([0x00]);
+  });
+
+  it('drops audio that comes before DTLS is up (it would be stale)', () => {
+    const { down, sent } = downTrack();
+    (down.track as unknown as { kind: string }).kind = 'audio';
+    (down.transceiver.sender as unknown as { dtlsTransport: { state: string } }).dtlsTransport.state = 'connecting';
+    give(down, vp8(1, true));
+    expect(sent).toEqual([]);
+  });
+
   const h264 = (seq: number, keyframeStart: boolean) => {
     const header = new RtpHeader();
     header.ssrc = 1111;

@@ -11,6 +11,8 @@ const ONE_BYTE_PROFILE = 0xbede;
 export const CLOCK_RATE = { audio: 48_000, video: 90_000 } as const;
 /** How long after a resume the losses a subscriber reports are left out (two of its reports). */
 const RESUME_GRACE_MS = 2500;
+/** Video packets held at most while DTLS is not up yet (~1 s of a 1.5 Mbit/s layer). */
+const EARLY_MAX = 150;
 
 /** 1-byte audio-level payloads, indexed by (v << 7) | level; built once to avoid per-packet allocation. */
 const AUDIO_LEVEL_PAYLOADS = Array.from({ length: 256 }, (_, i) => Buffer.from([i]));
@@ -171,6 +173,8 @@ export class DownTrack {
   private uncounted = { sent: 0, lost: 0 };
   private nacksReceived = 0;
   private keyframeRequests = 0;
+  /** video mapped before DTLS was up, from a keyframe on (see forward) */
+  private early: { header: RtpHeader; payload: Buffer }[] = [];
   /** the newest packet sent ended a frame: padding may follow it */
   private atFrameEnd = false;
   private newestSeq: number | undefined;
@@ -211,8 +215,8 @@ export class DownTrack {
     });
     this.unsubscribers.push(pli.unSubscribe, nack.unSubscribe);
     track.addDownTrack(this);
-    // The new subscriber needs a keyframe to decode anything; on a transport still connecting
-    // SubscriberTransport asks once it is up (a keyframe now would be dropped).
+    // The new subscriber needs a keyframe to decode anything (on a transport still connecting,
+    // the first packet that is not one asks: see forward).
     if (sender.dtlsTransport?.state === 'connected') this.requestKeyframe();
   }
 
@@ -229,6 +233,7 @@ export class DownTrack {
    * continues this m-line's numbering, on a keyframe for video.
    */
   restartStream(): void {
+    this.early = []; // (held before DTLS was up: the stretch that ends here)
     this.layerSwitch.restart();
   }
 
@@ -242,7 +247,7 @@ export class DownTrack {
    * cumulative), both still for a while after a resume (`now`: performance.now()).
    */
   sentAndLost(now: number): { sent: number; lost: number } {
-    // werift's RTCRtpSender keeps the RR's count in a field its types call private.
+    // werift's RTCRtpSender keeps the RR's count in a field its types call private (signed by werift-rtcp.ts).
     const lost = (this.transceiver.sender as unknown as { remotePacketsLost?: number }).remotePacketsLost ?? 0;
     if (this.countsAtResume) {
       if (now < this.resumeGraceUntil) return this.countsAtResume;
@@ -264,6 +269,7 @@ export class DownTrack {
   setPaused(paused: boolean): void {
     if (paused === this.paused || this.closed) return;
     this.paused = paused;
+    this.early = []; // what was held before DTLS was up belongs to the stretch that ends here
     if (paused) return;
     // Packets lost just before the pause (in a full queue, often the reason for it) are counted
     // by the subscriber only once newer ones arrive: its first reports after a resume blame the
@@ -290,9 +296,12 @@ export class DownTrack {
   forward(rtp: RtpPacket, level: AudioLevel | undefined, layer: number, codec: VideoCodec | undefined, now: number): void {
     if (this.closed || this.paused) return;
     const h = rtp.header;
-    // Before DTLS is up werift drops what we send: a keyframe forwarded now would be lost and the
-    // subscriber left waiting. SubscriberTransport asks for a keyframe when it connects.
-    if (this.transceiver.sender.dtlsTransport?.state !== 'connected') return;
+    // Before DTLS is up werift drops what we send. Audio from then would be stale; video is held
+    // from its keyframe on and goes out once DTLS is up (`transportUp`), so that a new
+    // subscriber's first picture does not wait for a keyframe asked for only then (the request
+    // goes out with the first packet that is not one, while DTLS still shakes hands).
+    const connected = this.transceiver.sender.dtlsTransport?.state === 'connected';
+    if (!connected && this.track.kind !== 'video') return;
     if (this.track.kind === 'video' && !this.pickVideoCodec(h.payloadType, codec)) {
       this.undecodable++;
       return;
@@ -322,7 +331,38 @@ export class DownTrack {
       this.newestSeq = seq;
       this.atFrameEnd = h.marker;
     }
+    if (!connected) return this.hold(header, rtp.payload);
+    if (this.early.length > 0) this.sendHeld();
     this.send(header, extensions, rtp.payload);
+  }
+
+  /** Keeps a video packet mapped before DTLS was up; too many (DTLS slow to come): from the next keyframe again. */
+  private hold(header: RtpHeader, payload: Buffer): void {
+    if (this.early.length >= EARLY_MAX) {
+      this.early = [];
+      this.layerSwitch.restart();
+      return;
+    }
+    this.early.push({ header, payload });
+  }
+
+  /** Sends the video held before DTLS was up, stamped with the time it goes. */
+  private sendHeld(): void {
+    const held = this.early;
+    this.early = [];
+    for (const { header, payload } of held) this.send(header, this.sendTime(), payload);
+  }
+
+  /**
+   * The subscriber's transport is up, the first time or again after a drop: what was held goes
+   * out; a stream already running gets a fresh keyframe. One that has none yet asks with its
+   * next packet (LayerSwitch.map), or already did.
+   */
+  transportUp(): void {
+    // (DTLS not up yet, whatever the transport said: the next packet once it is sends the held ones.)
+    if (this.closed || this.paused || this.transceiver.sender.dtlsTransport?.state !== 'connected') return;
+    if (this.early.length > 0) this.sendHeld();
+    else if (this.layerSwitch.currentLayer !== undefined) this.requestKeyframe();
   }
 
   /** Whether its padding can carry a probe cluster's sequence numbers (the subscriber negotiated them). */

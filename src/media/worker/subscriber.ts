@@ -97,9 +97,9 @@ export class SubscriberTransport extends EventEmitter<SubscriberTransportEvents>
     this.pc = createPeerConnection(ctx.settings, { absSendTime: true, rtx: true, probes: true });
     this.stopWatching = reportedStateChanges(this.pc, (state) => {
       if (this.closed) return;
-      // Connected, or heard again after a drop or an ICE restart: a fresh picture on every m-line.
+      // Connected, or heard again after a drop or an ICE restart: a picture on every m-line.
       if (state === 'connected') {
-        for (const slot of this.slots) if (slot.down && !this.paused.isPaused(slot.down.track)) slot.down.requestKeyframe();
+        for (const slot of this.slots) if (slot.down && !this.paused.isPaused(slot.down.track)) slot.down.transportUp();
       }
       this.emit('connectionState', state);
     });
