@@ -176,14 +176,13 @@ describe('deliveries', () => {
   it('sends nothing to a disabled endpoint', async () => {
     const hook = (await api('POST', '/webhooks', { url: hookUrl, enabled: false })).body;
     expect((await api('POST', `/webhooks/${hook.id}/ping`)).status).toBe(409);
-    const before = receiver.received.length;
     // Meeting events happen (a cancellation ends it) but the endpoint gets none.
     const m = (await api('POST', '/meetings', { title: 'quiet' })).body;
     await api('POST', `/meetings/${m.id}/cancel`);
     await new Promise((r) => setTimeout(r, 300));
     t.server.webhooks.kick();
     expect(await deliveries(hook.id)).toEqual([]);
-    expect(receiver.received.length).toBe(before);
+    expect(receiver.received.filter((r) => r.event.meeting?.id === m.id)).toEqual([]);
     await api('DELETE', `/webhooks/${hook.id}`);
   });
 

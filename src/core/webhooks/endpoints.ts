@@ -141,13 +141,14 @@ export class WebhookEndpoints {
 
   /** Sends a delivery again now (whatever became of it), retried for the usual period from now. */
   async redeliver(account: AccountRecord, id: string, deliveryId: string): Promise<DeliveryWithAttempts> {
-    const { delivery } = await this.delivery(account, id, deliveryId);
+    const { delivery, attempts } = await this.delivery(account, id, deliveryId);
     const endpoint = await this.get(account, id);
     if (!endpoint.enabled) throw conflict('the endpoint is disabled: enable it to receive anything');
     const now = new Date();
     const patch = { state: 'pending' as const, nextAttemptAt: now, giveUpAt: new Date(now.getTime() + this.outbox.retryForMs), updatedAt: now };
     await this.outbox.atomically(this.store, (tx) => tx.webhookOutbox.updateDelivery(delivery.id, patch));
-    return this.delivery(account, id, deliveryId);
+    // The delivery as queued, not read back: the worker, woken on commit, may already have sent it.
+    return { delivery: { ...delivery, ...patch }, attempts };
   }
 
   private async withAttempts(deliveries: WebhookDeliveryRecord[]): Promise<DeliveryWithAttempts[]> {
