@@ -1,13 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { CHROMIUM, inPage, joinRoom, openPerson, type Person } from '../helpers/browser.js';
-import { fakeCamera, labApi, startLabServer, type Json } from '../helpers/lab-server.js';
+import { fakeCamera, labForTests, labMeeting } from '../helpers/lab-server.js';
 import { eventually } from '../helpers/meeting-bot.js';
-import { makeNetLab, type NetLab } from '../helpers/netlab.js';
-import { namespacesUnavailable } from '../helpers/netns.js';
-import { stopSpawned, type Spawned } from '../helpers/spawn.js';
 
 // Issue 9, item 1: a publisher's bitrate follows its uplink. The SFU sends transport-wide
 // congestion feedback (werift-twcc.ts); Chromium's estimate is built from it: high on a free
@@ -15,27 +9,13 @@ import { stopSpawned, type Spawned } from '../helpers/spawn.js';
 // Without the feedback Chromium starts at 300 kbit/s and creeps up on loss reports alone (measured
 // ~1 Mbit/s after 15 s); with werift's own feedback it stayed at 300 kbit/s.
 
-let lab: NetLab;
-let server: Spawned | undefined;
-let dir: string;
 let camera: string;
 let person: Person | undefined;
 
-// Skipped where namespaces cannot be made (not root); CI runs as root.
-const unavailable = namespacesUnavailable();
-
-beforeAll(async () => {
-  if (unavailable) return;
-  dir = mkdtempSync(join(tmpdir(), 'parley-uplink-'));
+const setup = labForTests('parley-uplink-');
+beforeAll(() => {
   // A detailed moving picture, so that the encoder wants more than the limited link carries.
-  camera = fakeCamera(dir, '960x540', 30);
-  lab = await makeNetLab();
-  server = await startLabServer(lab, join(dir, 'data'));
-}, 60_000);
-afterAll(async () => {
-  if (server) await stopSpawned(server, 'SIGKILL');
-  await lab?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  if (!setup.unavailable) camera = fakeCamera(setup.dir, '960x540', 30);
 });
 
 const sending = (p: Person) => p.page.evaluate(inPage.sending);
@@ -47,15 +27,14 @@ const sending = (p: Person) => p.page.evaluate(inPage.sending);
 // 9.5 s; one CI run stayed at 1137 kbit/s for 20 s. Without our feedback the estimate climbs
 // ~8% a second from 300 kbit/s (1236 kbit/s after 20 s), so it fails on both tries.
 it('the publisher’s estimate rises on a free uplink, falls to what a limited one carries, and rises again', { retry: 1, timeout: 150_000 }, async (ctx) => {
-  if (unavailable) return ctx.skip(true, unavailable);
+  if (setup.unavailable) return ctx.skip(true, setup.unavailable);
+  const { lab, server } = setup;
   ctx.onTestFinished(async () => {
     await person?.close();
     person = undefined;
     await lab.limitUplink(undefined);
   });
-  const api = await labApi(lab, server!);
-  const m = await api('POST', '/meetings', { title: 'Uplink', host: { externalId: 'h', name: 'Uma Uplink' } });
-  const url = ((await api('GET', `/meetings/${m.id}/participants`)).data as Json[])[0]!.joinUrl as string;
+  const { hostUrl: url } = await labMeeting(lab, server, 'Uplink', 'Uma Uplink');
   person = await openPerson({
     executablePath: lab.chromiumIn('client', CHROMIUM),
     args: [`--unsafely-treat-insecure-origin-as-secure=${new URL(server!.url).origin}`, `--use-file-for-fake-video-capture=${camera}`],

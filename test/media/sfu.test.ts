@@ -93,10 +93,17 @@ describe('a room of six', () => {
       expect(b.peer.connectionState('publisher')).toBe('connected');
       expect(b.peer.connectionState('subscriber')).toBe('connected');
     }
-    const stats = await svc.stats();
-    const worker = stats.find((w) => w.index === room.workerIndex)!;
-    expect(worker).toMatchObject({ rooms: 1, peers: 6, alive: true });
-    expect(worker.packetsOut).toBeGreaterThan(worker.packetsIn * 4);
+    const worker = async () => (await svc.stats()).find((w) => w.index === room.workerIndex)!;
+    const before = await worker();
+    expect(before).toMatchObject({ rooms: 1, peers: 6, alive: true });
+    // Each packet in goes out to the five others (measured 5.00), counted over a second once
+    // everyone receives: the totals also hold what came in before anyone could be sent it (DTLS,
+    // the first keyframe), which under the parallel pass's load brought them to 3.94× once.
+    await new Promise((r) => setTimeout(r, 1000));
+    const after = await worker();
+    const ratio = (after.packetsOut - before.packetsOut) / (after.packetsIn - before.packetsIn);
+    console.log(`forwarded ${ratio.toFixed(2)} packets per packet in`);
+    expect(ratio).toBeGreaterThan(4.5);
   });
 
   it('makes the loud participant the active speaker, and follows a change of voice', async () => {
@@ -327,7 +334,10 @@ describe('retransmission', () => {
     // LOSS_WINDOW packets are forwarded: ~LOSS_WINDOW / 10 dropped (4-6 s of this video).
     const start = await read();
     await svc.setPacketLoss(receiver.peer, 'downlink', 10);
-    const { server, client } = await afterLossWindow(start, read, (r) => r.server.packets, (r) => r.server.retransmitted > 0);
+    // Repaired: as many resent as the receiver counted lost. A reading can fall between a loss and
+    // its resend (CI 2026-12-06: 22 lost, 21 resent), so the next reading is waited for then.
+    const lostSince = (r: Awaited<ReturnType<typeof read>>) => r.client.packetsLost - start.client.packetsLost;
+    const { server, client } = await afterLossWindow(start, read, (r) => r.server.packets, (r) => r.server.retransmitted > 0 && r.server.retransmitted >= lostSince(r));
     expect(client.nackCount).toBeGreaterThan(0);
     expect(server.nacksReceived).toBeGreaterThan(0);
     expect(server.retransmitted).toBeGreaterThan(0);
