@@ -3,7 +3,7 @@
 // never answers is no longer probed.
 import { TransportWideCC, type RtcpPacket } from 'werift';
 import type { ClusterRequest } from './bandwidth-allocator.js';
-import { feedbackArrivals, ProbeCluster, type ProbeVerdict } from './probe-cluster.js';
+import { feedbackArrivals, ProbeCluster, type ProbeOptions, type ProbeVerdict } from './probe-cluster.js';
 
 /** A burst is paced in steps this far apart (ms), and never owes more than OWED_MAX_MS of padding. */
 const CLUSTER_TICK_MS = 10;
@@ -41,9 +41,9 @@ export class ProbeSender {
   }
 
   /** Sends `request.paddingBps` of numbered padding for the cluster's duration. */
-  start(request: ClusterRequest, now: number, send: SendPadding): void {
+  start(request: ClusterRequest, now: number, send: SendPadding, options: Partial<ProbeOptions> = {}): void {
     if (!this.idle) return;
-    const cluster = new ProbeCluster(request.testedBps, request.paddingBps, now, {}, this.packetBytes * 8);
+    const cluster = new ProbeCluster(request.testedBps, request.paddingBps, now, options, this.packetBytes * 8);
     this.cluster = cluster;
     let owed = 0;
     let tickedAt = now;
