@@ -217,7 +217,7 @@ export class DownTrack {
     track.addDownTrack(this);
     // The new subscriber needs a keyframe to decode anything (on a transport still connecting,
     // the first packet that is not one asks: see forward).
-    if (sender.dtlsTransport?.state === 'connected') this.requestKeyframe();
+    if (this.dtlsUp) this.requestKeyframe();
   }
 
   get mid(): string {
@@ -233,8 +233,18 @@ export class DownTrack {
    * continues this m-line's numbering, on a keyframe for video.
    */
   restartStream(): void {
-    this.early = []; // (held before DTLS was up: the stretch that ends here)
+    this.newStretch();
+  }
+
+  /** The next packet starts a new stretch on a keyframe; what was held before DTLS was up belonged to the one that ends. */
+  private newStretch(): void {
+    this.early = [];
     this.layerSwitch.restart();
+  }
+
+  /** werift drops what is sent before DTLS is up. */
+  private get dtlsUp(): boolean {
+    return this.transceiver.sender.dtlsTransport?.state === 'connected';
   }
 
   /** The simulcast layer it receives now (undefined: none yet), and the one it moves to. */
@@ -269,15 +279,17 @@ export class DownTrack {
   setPaused(paused: boolean): void {
     if (paused === this.paused || this.closed) return;
     this.paused = paused;
-    this.early = []; // what was held before DTLS was up belongs to the stretch that ends here
-    if (paused) return;
+    if (paused) {
+      this.early = []; // (held before DTLS was up: it belongs to the stretch that ends here)
+      return;
+    }
     // Packets lost just before the pause (in a full queue, often the reason for it) are counted
     // by the subscriber only once newer ones arrive: its first reports after a resume blame the
     // resume for them.
     const now = performance.now();
     this.countsAtResume ??= this.sentAndLost(now);
     this.resumeGraceUntil = now + RESUME_GRACE_MS;
-    this.layerSwitch.restart();
+    this.newStretch();
     this.track.requestKeyframe(this.layerSwitch.targetLayer);
   }
 
@@ -300,7 +312,7 @@ export class DownTrack {
     // from its keyframe on and goes out once DTLS is up (`transportUp`), so that a new
     // subscriber's first picture does not wait for a keyframe asked for only then (the request
     // goes out with the first packet that is not one, while DTLS still shakes hands).
-    const connected = this.transceiver.sender.dtlsTransport?.state === 'connected';
+    const connected = this.dtlsUp;
     if (!connected && this.track.kind !== 'video') return;
     if (this.track.kind === 'video' && !this.pickVideoCodec(h.payloadType, codec)) {
       this.undecodable++;
@@ -320,12 +332,6 @@ export class DownTrack {
     header.ssrc = h.ssrc;
     // werift's parser took any padding off the payload, and its sender writes the payload only:
     // a P bit copied here would make the subscriber cut the end off the frame.
-    // The publisher's extension ids mean nothing on the subscriber m-line: drop them all, then
-    // carry the audio level under the subscriber's id (werift adds the mid itself).
-    const extensions =
-      level && this.audioLevelId !== undefined
-        ? [{ id: this.audioLevelId, payload: AUDIO_LEVEL_PAYLOADS[((level.v ? 1 : 0) << 7) | (level.level & 0x7f)] }]
-        : this.sendTime();
     // Only the newest packet says whether a frame just ended (a late one says nothing about it).
     if (this.newestSeq === undefined || seqNewer(seq, this.newestSeq)) {
       this.newestSeq = seq;
@@ -333,16 +339,18 @@ export class DownTrack {
     }
     if (!connected) return this.hold(header, rtp.payload);
     if (this.early.length > 0) this.sendHeld();
+    // The publisher's extension ids mean nothing on the subscriber m-line: drop them all, then
+    // carry the audio level under the subscriber's id (werift adds the mid itself).
+    const extensions =
+      level && this.audioLevelId !== undefined
+        ? [{ id: this.audioLevelId, payload: AUDIO_LEVEL_PAYLOADS[((level.v ? 1 : 0) << 7) | (level.level & 0x7f)] }]
+        : this.sendTime();
     this.send(header, extensions, rtp.payload);
   }
 
   /** Keeps a video packet mapped before DTLS was up; too many (DTLS slow to come): from the next keyframe again. */
   private hold(header: RtpHeader, payload: Buffer): void {
-    if (this.early.length >= EARLY_MAX) {
-      this.early = [];
-      this.layerSwitch.restart();
-      return;
-    }
+    if (this.early.length >= EARLY_MAX) return this.newStretch();
     this.early.push({ header, payload });
   }
 
@@ -360,7 +368,7 @@ export class DownTrack {
    */
   transportUp(): void {
     // (DTLS not up yet, whatever the transport said: the next packet once it is sends the held ones.)
-    if (this.closed || this.paused || this.transceiver.sender.dtlsTransport?.state !== 'connected') return;
+    if (this.closed || this.paused || !this.dtlsUp) return;
     if (this.early.length > 0) this.sendHeld();
     else if (this.layerSwitch.currentLayer !== undefined) this.requestKeyframe();
   }
@@ -378,7 +386,7 @@ export class DownTrack {
   sendPadding(count: number, wideSeq?: () => number): number {
     if (this.closed || this.paused || this.track.kind !== 'video' || !this.atFrameEnd || count <= 0) return 0;
     if (wideSeq && this.wideSeqId === undefined) return 0;
-    if (this.transceiver.sender.dtlsTransport?.state !== 'connected' || !this.outCodec) return 0;
+    if (!this.dtlsUp || !this.outCodec) return 0;
     const numbers = this.layerSwitch.insertPadding(count);
     if (!numbers) return 0;
     for (let i = 0; i < count; i++) {
@@ -426,7 +434,7 @@ export class DownTrack {
     const sender = this.transceiver.sender;
     if (payloadType !== this.inPayloadType) {
       if (codec !== this.inCodec) {
-        if (this.inCodec !== undefined) this.layerSwitch.restart();
+        if (this.inCodec !== undefined) this.newStretch();
         this.codecsSeen = undefined;
       }
       this.inPayloadType = payloadType;

@@ -9,7 +9,7 @@
 // time into a string and back (`Number.parseInt(n, 10)`) and read the stats clock through
 // `performance.timeOrigin`: 4% of the media worker's receive path in bench:sfu's publish run.
 // The same arithmetic here (test/unit/werift-receiver.test.ts compares the counters).
-import { RTCRtpReceiver, RTP_EXTENSION_URI, Red, unwrapRtx, codecParametersFromString } from 'werift';
+import { RTCRtpReceiver, RTP_EXTENSION_URI, Red, unwrapRtx, codecParametersFromString, uint16Gt } from 'werift';
 import type { RtpPacket } from 'werift';
 
 const PATCHED = Symbol.for('parley.werift-receiver-patched');
@@ -70,13 +70,10 @@ interface StreamStatistics {
 
 const TIME_ORIGIN = performance.timeOrigin;
 
-/** RFC 3550's sequence comparison: `a` is newer than `b` (16 bits, wrapping). */
-const newerSeq = (a: number, b: number) => (a < b && b - a > 0x8000) || (a > b && a - b < 0x8000);
-
 /** werift's StreamStatistics.add without the string round trip (arrival times are positive: trunc is parseInt). */
 function addToStatistics(this: StreamStatistics, packet: RtpPacket, now = Date.now() / 1000): void {
   const { sequenceNumber: seq, timestamp } = packet.header;
-  const inOrder = this.max_seq === undefined || newerSeq(seq, this.max_seq);
+  const inOrder = this.max_seq === undefined || uint16Gt(seq, this.max_seq);
   this.packets_received++;
   this.bytesReceived += packet.payload.length;
   this.headerBytesReceived += packet.header.serializeSize;
