@@ -14,6 +14,8 @@ export interface ComposerOptions {
   concurrency: number;
   /** a composition is killed after this long plus twice the recording's length */
   timeoutMs: number;
+  /** ...or once its output has not grown for this long (default STALL_MS) */
+  stallMs?: number;
   /** how often retention is applied */
   retentionSweepMs?: number;
   ffmpeg?: string;
@@ -25,6 +27,13 @@ export interface ComposerOptions {
   filesHereOnly?: boolean;
   onError?: (error: unknown, where: string) => void;
 }
+
+/**
+ * ffmpeg reports its output time every half second: this long without it moving is a stall, not
+ * a slow machine (seen: ffmpeg 5.1 stopped for good part-way through a 10 s recording, see
+ * layout.ts). The attempt fails and the recording is composed again, up to the core's limit.
+ */
+const STALL_MS = 120_000;
 
 export class Composer {
   private readonly running = new Map<string, Promise<void>>();
@@ -125,7 +134,20 @@ export class Composer {
       const child = spawn(this.options.ffmpeg ?? 'ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
       this.children.add(child);
       const limit = this.options.timeoutMs + 2 * durationMs;
-      const timer = setTimeout(() => child.kill('SIGKILL'), limit);
+      const stallMs = this.options.stallMs ?? STALL_MS;
+      let killedFor: string | undefined;
+      const kill = (why: string) => {
+        killedFor ??= why;
+        child.kill('SIGKILL');
+      };
+      const timer = setTimeout(() => kill(`composition took longer than its limit (${Math.round(limit / 1000)} s)`), limit);
+      let stall: NodeJS.Timeout | undefined;
+      let outTime = -1;
+      const watchStall = () => {
+        clearTimeout(stall);
+        stall = setTimeout(() => kill(`ffmpeg stalled: its output did not grow for ${Math.round(stallMs / 1000)} s`), stallMs);
+      };
+      watchStall();
       let stderr = '';
       let reportedAt = 0;
       child.stderr.on('data', (chunk: Buffer) => {
@@ -133,20 +155,26 @@ export class Composer {
       });
       child.stdout.on('data', (chunk: Buffer) => {
         const match = /out_time_us=(\d+)/.exec(chunk.toString());
-        if (!match || Date.now() - reportedAt < 1000) return;
+        if (!match) return;
+        const reached = Number(match[1]);
+        if (reached > outTime) watchStall();
+        outTime = Math.max(outTime, reached);
+        if (Date.now() - reportedAt < 1000) return;
         reportedAt = Date.now();
-        void this.core.recordings.progress(recordingId, Number(match[1]) / 1000 / durationMs).catch(() => undefined);
+        void this.core.recordings.progress(recordingId, reached / 1000 / durationMs).catch(() => undefined);
       });
       child.on('error', (error) => {
         clearTimeout(timer);
+        clearTimeout(stall);
         this.children.delete(child);
         reject(new Error(`ffmpeg could not start: ${error.message}`));
       });
       child.on('close', (code, signal) => {
         clearTimeout(timer);
+        clearTimeout(stall);
         this.children.delete(child);
         if (code === 0) resolve();
-        else if (signal === 'SIGKILL' && !this.stopped) reject(new Error(`composition took longer than its limit (${Math.round(limit / 1000)} s)`));
+        else if (killedFor && !this.stopped) reject(new Error(killedFor));
         else reject(new Error(`ffmpeg failed (${signal ?? code}): ${stderr.trim().split('\n').slice(-3).join(' ')}`));
       });
     });

@@ -56,7 +56,23 @@ export function layout(cameras: number, screens: number, o: Pick<ComposeOptions,
 /** ffmpeg's arguments (without the binary) writing `output`; progress as key=value lines on stdout. */
 export function composeArgs(inputs: ComposeInput[], output: string, o: ComposeOptions): string[] {
   const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', '-progress', 'pipe:1'];
-  inputs.forEach((input) => args.push('-i', input.path));
+  // Each file is opened once for its video and once for its audio: with one demuxer feeding both
+  // chains, Debian 12's ffmpeg 5.1 stalled for good on the files of a recording whose cameras
+  // moved from H.264 to VP8 mid-way (part-way through, every time; video alone and audio alone
+  // finished; test/recording/compose-stall.test.ts has those files).
+  const videoOf = new Map<number, number>();
+  const audioOf = new Map<number, number>();
+  let opened = 0;
+  inputs.forEach((input, i) => {
+    if (!input.video) return;
+    args.push('-i', input.path);
+    videoOf.set(i, opened++);
+  });
+  inputs.forEach((input, i) => {
+    if (!input.audio) return;
+    args.push('-i', input.path);
+    audioOf.set(i, opened++);
+  });
   const seconds = (o.durationMs / 1000).toFixed(3);
   // What lies past the recording's end in a file is cut before anything fills gaps: a stray
   // timestamp hours late would otherwise be reached by hours of repeated frames and silence.
@@ -75,7 +91,7 @@ export function composeArgs(inputs: ComposeInput[], output: string, o: ComposeOp
     const start = (offsetMs / 1000).toFixed(3);
     // Resolution changes mid-file are scaled like the rest; pauses hold the last picture.
     filters.push(
-      `[${i}:v]trim=end=${keep(offsetMs)},setpts=PTS-STARTPTS+${start}/TB,fps=${o.fps},scale=${box.w}:${box.h}:force_original_aspect_ratio=decrease,` +
+      `[${videoOf.get(i)}:v]trim=end=${keep(offsetMs)},setpts=PTS-STARTPTS+${start}/TB,fps=${o.fps},scale=${box.w}:${box.h}:force_original_aspect_ratio=decrease,` +
         `pad=${box.w}:${box.h}:(ow-iw)/2:(oh-ih)/2,setsar=1[v${k}]`,
       `[${last}][v${k}]overlay=${box.x}:${box.y}:eof_action=pass[o${k}]`,
     );
@@ -89,7 +105,7 @@ export function composeArgs(inputs: ComposeInput[], output: string, o: ComposeOp
   } else {
     // Gaps (mutes) become silence; each microphone starts where it started.
     audios.forEach(({ input, i }, k) => {
-      filters.push(`[${i}:a]atrim=end=${keep(input.offsetMs)},aresample=48000:async=1:first_pts=0,adelay=${Math.round(input.offsetMs)}:all=1[a${k}]`);
+      filters.push(`[${audioOf.get(i)}:a]atrim=end=${keep(input.offsetMs)},aresample=48000:async=1:first_pts=0,adelay=${Math.round(input.offsetMs)}:all=1[a${k}]`);
     });
     const labels = audios.map((_, k) => `[a${k}]`).join('');
     filters.push(`${labels}amix=inputs=${audios.length}:duration=longest:dropout_transition=0:normalize=0,apad,atrim=0:${seconds}[aout]`);

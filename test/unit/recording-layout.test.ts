@@ -26,7 +26,10 @@ describe('the composed picture', () => {
     const graph = args[args.indexOf('-filter_complex') + 1]!;
     // Each file is cut 2 s past the recording's end before gaps are filled.
     expect(graph).toContain('[0:v]trim=end=12.000,setpts=PTS-STARTPTS+0.000/TB');
-    expect(graph).toContain('[1:a]atrim=end=10.500,aresample=');
+    // Every file opened once per chain (video first, then audio): see layout.ts.
+    expect(args.filter((_, i) => args[i - 1] === '-i')).toEqual(['a.webm', 'a.webm', 'b.webm']);
+    expect(graph).toContain('[1:a]atrim=end=12.000,aresample=');
+    expect(graph).toContain('[2:a]atrim=end=10.500,aresample=');
     expect(graph).not.toContain('[1:v]');
     expect(graph).toContain('adelay=1500:all=1');
     expect(graph).toContain('amix=inputs=2');
