@@ -219,6 +219,8 @@ export interface DownTrackStats {
   rtxPayloadType: number | undefined;
   /** PLI/FIR the subscriber sent us */
   keyframeRequests: number;
+  /** keyframes asked for it because a packet it asked for stayed lost after our resends */
+  keyframesForLoss: number;
   /** mime type the track is sent with now (`video/H264`, `video/VP8`, `audio/opus`), once known */
   codec: string | undefined;
   /** video packets not forwarded because the subscriber did not accept the publisher's codec */

@@ -222,7 +222,7 @@ describe('DownTrack', () => {
       // the publisher's payload types: 96 VP8, 102 H.264
       codecOf: (pt: number) => (pt === 96 ? 'vp8' : pt === 102 ? 'h264' : undefined),
     } as unknown as PublishedTrack;
-    const ctx = { counters: { packetsIn: 0, bytesIn: 0, packetsOut: 0, bytesOut: 0 } } as unknown as WorkerContext;
+    const ctx = { counters: { packetsIn: 0, bytesIn: 0, packetsOut: 0, bytesOut: 0 }, settings: { debugLog: false } } as unknown as WorkerContext;
     const down = new DownTrack(ctx, track, transceiver, new SeqTsRewriter(90_000));
     return { down, sent, requests: () => keyframeRequests, requestedLayers };
   }
@@ -251,6 +251,22 @@ describe('DownTrack', () => {
     expect(sent).toHaveLength(2);
     expect((sent[1]!.header.sequenceNumber - sent[0]!.header.sequenceNumber) & 0xffff).toBe(1);
     expect(requests() - before).toBe(2);
+  });
+
+  it('asks a keyframe when a packet stays lost after its resends, at most once a second, not while paused', () => {
+    const { down, requests } = downTrack();
+    give(down, vp8(100, true));
+    const before = requests();
+    down.onLostForGood(10_000);
+    expect(requests() - before).toBe(1);
+    down.onLostForGood(10_999);
+    expect(requests() - before).toBe(1);
+    down.onLostForGood(11_000);
+    expect(requests() - before).toBe(2);
+    down.setPaused(true);
+    down.onLostForGood(20_000);
+    expect(requests() - before).toBe(2);
+    expect(down.stats().keyframesForLoss).toBe(2);
   });
 
   it('holds video that comes before DTLS is up, from a keyframe on, and sends it as soon as it is', () => {

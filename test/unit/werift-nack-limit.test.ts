@@ -1,23 +1,26 @@
 import { GenericNack, RTCRtpSender, RtcpTransportLayerFeedback, RtpHeader, RtpPacket } from 'werift';
 import { expect, it } from 'vitest';
-import { nackedToResend, patchWeriftNackLimit } from '../../src/media/worker/werift-nack-limit.js';
+import { nackedToResend, onLostForGood, patchWeriftNackLimit } from '../../src/media/worker/werift-nack-limit.js';
 
 it('resends a packet at most once per round trip and three times in all, and forgets it when its slot is reused', () => {
   const sender: { rtt?: number } = { rtt: 0.2 };
-  expect(nackedToResend(sender, [10, 11], 1000)).toEqual([10, 11]);
-  expect(nackedToResend(sender, [10, 11, 12], 1100)).toEqual([12]); // 100 ms < the 200 ms round trip
-  expect(nackedToResend(sender, [10], 1200)).toEqual([10]);
-  expect(nackedToResend(sender, [10], 1400)).toEqual([10]);
-  expect(nackedToResend(sender, [10], 1600)).toEqual([]); // three times already
-  expect(nackedToResend(sender, [10 + 128], 1700)).toEqual([138]); // another packet in that history slot
+  expect(nackedToResend(sender, [10, 11], 1000).resend).toEqual([10, 11]);
+  expect(nackedToResend(sender, [10, 11, 12], 1100).resend).toEqual([12]); // 100 ms < the 200 ms round trip
+  expect(nackedToResend(sender, [10], 1200).resend).toEqual([10]);
+  expect(nackedToResend(sender, [10], 1400).resend).toEqual([10]);
+  expect(nackedToResend(sender, [10], 1500)).toEqual({ resend: [], lostForGood: [] }); // three times already; the last may still come
+  // Asked again a round trip after the third resend: lost for good, said once.
+  expect(nackedToResend(sender, [10], 1600)).toEqual({ resend: [], lostForGood: [10] });
+  expect(nackedToResend(sender, [10], 1800)).toEqual({ resend: [], lostForGood: [] });
+  expect(nackedToResend(sender, [10 + 128], 1900).resend).toEqual([138]); // another packet in that history slot
   // Without a measured round trip, 100 ms; a nonsense one is held within 30–500 ms.
   const fresh: { rtt?: number } = {};
-  expect(nackedToResend(fresh, [5], 0)).toEqual([5]);
-  expect(nackedToResend(fresh, [5], 99)).toEqual([]);
-  expect(nackedToResend(fresh, [5], 100)).toEqual([5]);
+  expect(nackedToResend(fresh, [5], 0).resend).toEqual([5]);
+  expect(nackedToResend(fresh, [5], 99).resend).toEqual([]);
+  expect(nackedToResend(fresh, [5], 100).resend).toEqual([5]);
   fresh.rtt = 40;
-  expect(nackedToResend(fresh, [6], 200)).toEqual([6]);
-  expect(nackedToResend(fresh, [6], 700)).toEqual([6]);
+  expect(nackedToResend(fresh, [6], 200).resend).toEqual([6]);
+  expect(nackedToResend(fresh, [6], 700).resend).toEqual([6]);
 });
 
 it('resends padding as it was sent, outside werift (whose RTX wrapper would drop its P bit)', async () => {
@@ -57,4 +60,31 @@ it('passes werift only the packets to resend, and still tells who listens for NA
   sender.handleRtcpPacket(nack([1, 2]));
   sender.handleRtcpPacket(nack([1, 2, 3]));
   expect(told).toEqual([[1, 2], [3]]);
+});
+
+it('tells the DownTrack once a media packet stays lost after its resends, not for padding', () => {
+  patchWeriftNackLimit();
+  const sender = new RTCRtpSender('video');
+  const s = sender as unknown as { rtpCache: unknown[]; dtlsTransport: unknown; rtt: number };
+  s.dtlsTransport = { state: 'connected', sendRtp: async () => 0 };
+  s.rtt = 0.05;
+  s.rtpCache[7] = new RtpPacket(new RtpHeader({ sequenceNumber: 7, padding: true, payloadType: 96, ssrc: sender.ssrc }), Buffer.alloc(255));
+  let told = 0;
+  onLostForGood(sender, () => told++);
+  const nack = (lost: number[]) => sender.handleRtcpPacket(new RtcpTransportLayerFeedback({ feedback: new GenericNack({ senderSsrc: 1, mediaSourceSsrc: sender.ssrc, lost }) }));
+  const realNow = performance.now;
+  let now = 1000;
+  performance.now = () => now;
+  try {
+    // The padding 7: resent three times, then asked again: nothing to tell.
+    for (let i = 0; i < 5; i++, now += 60) nack([7]);
+    expect(told).toBe(0);
+    // The media packet 8 (not in the history: werift finds nothing to resend): told once.
+    for (let i = 0; i < 4; i++, now += 60) nack([8]);
+    expect(told).toBe(1);
+    nack([8]);
+    expect(told).toBe(1);
+  } finally {
+    performance.now = realNow;
+  }
 });

@@ -6,6 +6,7 @@ import type { WorkerContext } from './context.js';
 import type { AudioLevel, PublishedTrack } from './published-track.js';
 import { rtxPayloadTypeFor, videoCodecOf, type VideoCodec } from './codecs.js';
 import { LayerSwitch } from './layer-switch.js';
+import { onLostForGood } from './werift-nack-limit.js';
 
 const ONE_BYTE_PROFILE = 0xbede;
 export const CLOCK_RATE = { audio: 48_000, video: 90_000 } as const;
@@ -13,6 +14,8 @@ export const CLOCK_RATE = { audio: 48_000, video: 90_000 } as const;
 const RESUME_GRACE_MS = 2500;
 /** Video packets held at most while DTLS is not up yet (~1 s of a 1.5 Mbit/s layer). */
 const EARLY_MAX = 150;
+/** A keyframe for a packet lost for good at most this often per subscriber's video (ms). */
+const LOST_KEYFRAME_GAP_MS = 1000;
 
 /** 1-byte audio-level payloads, indexed by (v << 7) | level; built once to avoid per-packet allocation. */
 const AUDIO_LEVEL_PAYLOADS = Array.from({ length: 256 }, (_, i) => Buffer.from([i]));
@@ -173,6 +176,8 @@ export class DownTrack {
   private uncounted = { sent: 0, lost: 0 };
   private nacksReceived = 0;
   private keyframeRequests = 0;
+  private keyframesForLoss = 0;
+  private lostKeyframeAt = -Infinity;
   /** video mapped before DTLS was up, from a keyframe on (see forward) */
   private early: { header: RtpHeader; payload: Buffer }[] = [];
   /** the newest packet sent ended a frame: padding may follow it */
@@ -214,6 +219,7 @@ export class DownTrack {
       this.nacksReceived++;
     });
     this.unsubscribers.push(pli.unSubscribe, nack.unSubscribe);
+    if (track.kind === 'video') onLostForGood(sender, () => this.onLostForGood(performance.now()));
     track.addDownTrack(this);
     // The new subscriber needs a keyframe to decode anything (on a transport still connecting,
     // the first packet that is not one asks: see forward).
@@ -296,6 +302,19 @@ export class DownTrack {
   onKeyframeRequest(): void {
     if (this.paused) return; // a frozen picture is expected; the resume asks for a keyframe
     this.keyframeRequests++;
+    this.requestKeyframe();
+  }
+
+  /**
+   * A packet the subscriber still asks for after its last resend (werift-nack-limit.ts): no picture
+   * until a keyframe, which it would ask for only after ~3 s. Asked now, at most once per
+   * LOST_KEYFRAME_GAP_MS (a congested link loses many; its keyframes cost it too).
+   */
+  onLostForGood(now: number): void {
+    if (this.paused || this.closed || now - this.lostKeyframeAt < LOST_KEYFRAME_GAP_MS) return;
+    this.lostKeyframeAt = now;
+    this.keyframesForLoss++;
+    if (this.ctx.settings.debugLog) this.ctx.log('debug', 'keyframe for a packet lost for good', { peer: this.track.peerId, mid: this.mid, layer: this.layerSwitch.currentLayer });
     this.requestKeyframe();
   }
 
@@ -471,6 +490,7 @@ export class DownTrack {
       retransmitted,
       rtxPayloadType: this.outRtx,
       keyframeRequests: this.keyframeRequests,
+      keyframesForLoss: this.keyframesForLoss,
       codec: this.outCodec?.mimeType ?? (this.track.kind === 'audio' ? this.transceiver.sender.codec?.mimeType : undefined),
       undecodable: this.undecodable,
       layer: this.layerSwitch.currentLayer,

@@ -22,6 +22,8 @@ interface Resend {
   seq: number;
   at: number;
   count: number;
+  /** asked for again after the last resend could have arrived: reported lost for good once */
+  givenUp?: true;
 }
 
 interface CachedPacket {
@@ -36,17 +38,32 @@ interface Sender {
   rtpCache?: (CachedPacket | undefined)[];
   dtlsTransport?: { sendRtp(payload: Buffer, header: CachedPacket['header']): Promise<unknown> };
   [RESENT]?: (Resend | undefined)[];
+  [LOST_FOR_GOOD]?: () => void;
+}
+
+const LOST_FOR_GOOD = Symbol('parley.lost-for-good');
+
+/**
+ * `listener` hears when the subscriber asks again for a media packet this sender resent
+ * MAX_RESENDS times, a round trip after the last one: that frame, and every later one that
+ * refers to it, cannot be decoded before a keyframe (the browser asks for one only after ~3 s
+ * without a picture: traced on the 500 kbit/s link of downlink.test.ts).
+ */
+export function onLostForGood(sender: object, listener: () => void): void {
+  (sender as Sender)[LOST_FOR_GOOD] = listener;
 }
 
 /**
  * Which of the sequence numbers a NACK names to resend now (`now`: ms, monotonic), remembering
- * them: not one resent within the last round trip, nor one resent MAX_RESENDS times already.
+ * them: not one resent within the last round trip, nor one resent MAX_RESENDS times already
+ * (`lostForGood`: those asked again a round trip after their last resend, each once).
  */
-export function nackedToResend(sender: Sender, lost: readonly number[], now: number): number[] {
+export function nackedToResend(sender: Sender, lost: readonly number[], now: number): { resend: number[]; lostForGood: number[] } {
   const resent = (sender[RESENT] ??= new Array<Resend | undefined>(RTP_HISTORY_SIZE));
   const rttMs = sender.rtt !== undefined && sender.rtt > 0 ? sender.rtt * 1000 : DEFAULT_RTT_MS;
   const gap = Math.min(MAX_GAP_MS, Math.max(MIN_GAP_MS, rttMs));
   const out: number[] = [];
+  const lostForGood: number[] = [];
   for (const seq of lost) {
     const slot = seq % RTP_HISTORY_SIZE;
     let entry = resent[slot];
@@ -55,12 +72,17 @@ export function nackedToResend(sender: Sender, lost: readonly number[], now: num
       entry = { seq, at: -Infinity, count: 0 };
       resent[slot] = entry;
     }
-    if (entry.count >= MAX_RESENDS || now - entry.at < gap) continue;
+    if (now - entry.at < gap) continue;
+    if (entry.count >= MAX_RESENDS) {
+      if (!entry.givenUp) lostForGood.push(seq);
+      entry.givenUp = true;
+      continue;
+    }
     entry.at = now;
     entry.count++;
     out.push(seq);
   }
-  return out;
+  return { resend: out, lostForGood };
 }
 
 export function patchWeriftNackLimit(): void {
@@ -71,14 +93,18 @@ export function patchWeriftNackLimit(): void {
   proto.handleRtcpPacket = function (this: Sender, packet: RtcpPacket) {
     if (packet instanceof RtcpTransportLayerFeedback && packet.feedback instanceof GenericNack) {
       const media: number[] = [];
-      for (const seq of nackedToResend(this, packet.feedback.lost, performance.now())) {
+      const { resend, lostForGood } = nackedToResend(this, packet.feedback.lost, performance.now());
+      const padding = (seq: number) => {
         const cached = this.rtpCache?.[seq % RTP_HISTORY_SIZE];
-        if (cached && cached.header.sequenceNumber === seq && cached.header.padding) {
-          this.dtlsTransport?.sendRtp(cached.payload, cached.header).catch(() => undefined);
-        } else {
-          media.push(seq);
-        }
+        return cached?.header.sequenceNumber === seq && cached.header.padding ? cached : undefined;
+      };
+      for (const seq of resend) {
+        const cached = padding(seq);
+        if (cached) this.dtlsTransport?.sendRtp(cached.payload, cached.header).catch(() => undefined);
+        else media.push(seq);
       }
+      // (Padding lost for good leaves no picture behind.)
+      if (lostForGood.some((seq) => !padding(seq))) this[LOST_FOR_GOOD]?.();
       packet.feedback.lost = media;
     }
     return original.call(this, packet);
