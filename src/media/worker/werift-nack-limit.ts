@@ -3,7 +3,8 @@
 // retransmission is on its way: on a slow link whose queue holds 200 ms, every loss became up to
 // ten retransmissions, and the link filled with them (seen: 25–35 NACKs a second per 8-packet/s
 // video, three quarters of its frames never shown). Here a packet is resent at most once per
-// round trip and at most MAX_RESENDS times; the rest of werift's NACK handling stays.
+// round trip and at most MAX_RESENDS times (asked for again after that, it is lost for good: see
+// onLostForGood); the rest of werift's NACK handling stays.
 // Padding is resent here as it was sent (media SSRC, P bit): werift's RTX wrapper would drop its
 // P bit and hand the browser 255 bytes of zeros as video. (Left unanswered, Chrome asks for a lost
 // padding packet up to ten times.)
