@@ -157,22 +157,25 @@ export class Composer {
         const match = /out_time_us=(\d+)/.exec(chunk.toString());
         if (!match) return;
         const reached = Number(match[1]);
-        if (reached > outTime) watchStall();
-        outTime = Math.max(outTime, reached);
+        if (reached > outTime) {
+          outTime = reached;
+          watchStall();
+        }
         if (Date.now() - reportedAt < 1000) return;
         reportedAt = Date.now();
         void this.core.recordings.progress(recordingId, reached / 1000 / durationMs).catch(() => undefined);
       });
-      child.on('error', (error) => {
+      const ended = () => {
         clearTimeout(timer);
         clearTimeout(stall);
         this.children.delete(child);
+      };
+      child.on('error', (error) => {
+        ended();
         reject(new Error(`ffmpeg could not start: ${error.message}`));
       });
       child.on('close', (code, signal) => {
-        clearTimeout(timer);
-        clearTimeout(stall);
-        this.children.delete(child);
+        ended();
         if (code === 0) resolve();
         else if (killedFor && !this.stopped) reject(new Error(killedFor));
         else reject(new Error(`ffmpeg failed (${signal ?? code}): ${stderr.trim().split('\n').slice(-3).join(' ')}`));
