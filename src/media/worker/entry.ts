@@ -125,6 +125,8 @@ const handlers: Handlers = {
         tracksForwarded += counts.forwarded;
       }
     }
+    // A stall that just ended is counted now, not at the next tick (this answer may come first).
+    stalls.check();
     return {
       rooms: rooms.size, peers, tracksPublished, tracksForwarded, ...ctx.counters, cpuSeconds: threadCpuSeconds(),
       loopStalls: stalls.count, loopStalledSeconds: stalls.seconds,
