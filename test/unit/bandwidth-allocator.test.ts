@@ -305,7 +305,7 @@ describe('probe clusters', () => {
     a.clusterResult('full', 1_100_000, 4200);
     expect(layers(a, 4300, all)).toEqual({ v: 1 });
     layers(a, 5100, all);
-    expect(a.clusterWanted).toBeUndefined(); // 1 s after a full link, then 2, 4, up to 8 s
+    expect(a.clusterWanted).toBeUndefined(); // 1 s after a full link, then 2, up to 4 s
     layers(a, 5200, all);
     expect(a.clusterWanted).toEqual({ testedBps: 1_100_000, paddingBps: 700_000 });
     a.clusterStarted(5200);
@@ -314,11 +314,15 @@ describe('probe clusters', () => {
     a.clusterResult('full', 1_100_000, 8400);
     a.clusterStarted(12_400);
     a.clusterResult('full', 1_100_000, 13_000);
-    a.clusterStarted(21_000);
-    a.clusterResult('full', 1_100_000, 21_600);
-    layers(a, 29_500, all);
+    layers(a, 16_900, all);
     expect(a.clusterWanted).toBeUndefined();
-    layers(a, 29_600, all);
+    layers(a, 17_000, all);
+    expect(a.clusterWanted).toEqual({ testedBps: 1_100_000, paddingBps: 700_000 });
+    a.clusterStarted(17_000);
+    a.clusterResult('full', 1_100_000, 17_600);
+    layers(a, 21_500, all);
+    expect(a.clusterWanted).toBeUndefined(); // no longer than 4 s
+    layers(a, 21_600, all);
     expect(a.clusterWanted).toEqual({ testedBps: 1_100_000, paddingBps: 700_000 });
   });
 

@@ -124,7 +124,7 @@ const STEP_MIN_BPS = 100_000;
 
 const DEFAULTS: AllocatorOptions = {
   headroom: 0.9, lossCongested: 0.1, floorBps: 150_000, probeAfterMs: 2000, probeBackoffMaxMs: 30_000, padBackoffMaxMs: 8000, settleMs: 2000, holdAfterCutMs: 3000, padUpTo: 0.9,
-  clusterAfterMs: 500, clusterBackoffMaxMs: 8000, clusterSettleMs: 2500,
+  clusterAfterMs: 500, clusterBackoffMaxMs: 4000, clusterSettleMs: 2500,
 };
 
 /**
