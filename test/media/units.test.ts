@@ -400,6 +400,26 @@ describe('DownTrack', () => {
     for (let i = 1; i < ts.length; i++) expect(((ts[i]! - ts[i - 1]!) >>> 0) < 90_000).toBe(true); // no jump across layers
   });
 
+  it('continues the VP8 picture IDs and TL0PICIDX across a layer switch (each layer has its own)', () => {
+    const { down, sent } = downTrack(undefined, 3);
+    /** Layer `layer`'s picture `n`: its own picture ID and TL0PICIDX sequences, temporal pattern 0-2-1-2. */
+    const picture = (layer: number, n: number, keyframe: boolean) => {
+      const packet = layered(layer, n, keyframe);
+      const id = (layer * 9000 + n) & 0x7fff;
+      const tl0 = (layer * 100 + (n >> 2)) & 0xff;
+      packet.payload = Buffer.from([0x90, 0xe0, 0x80 | (id >> 8), id & 0xff, tl0, [0, 2, 1, 2][n % 4]! << 6, keyframe ? 0x00 : 0x01, 0x9d, 0x01, 0x2a]);
+      return packet;
+    };
+    for (let n = 1; n <= 6; n++) for (const layer of [0, 1, 2]) give(down, picture(layer, n, n === 1), layer);
+    down.setLayer(0);
+    for (let n = 7; n <= 12; n++) for (const layer of [0, 1, 2]) give(down, picture(layer, n, n === 8), layer);
+    const ids = sent.map((p) => ((p.payload[2]! & 0x7f) << 8) | p.payload[3]!);
+    const tl0s = sent.map((p) => p.payload[4]!);
+    // layer 2 for pictures 1-7, layer 0 from its keyframe (picture 8) on
+    expect(ids).toEqual([18001, 18002, 18003, 18004, 18005, 18006, 18007, 18008, 18009, 18010, 18011, 18012]);
+    expect(tl0s).toEqual([200, 200, 200, 201, 201, 201, 201, 202, 202, 202, 202, 203]);
+  });
+
   it('drops padding-only packets of layers it does not forward, without asking for keyframes', () => {
     const { down, sent, requestedLayers } = downTrack(undefined, 3);
     give(down, layered(2, 1, true), 2);

@@ -7,6 +7,7 @@ import type { AudioLevel, PublishedTrack } from './published-track.js';
 import { rtxPayloadTypeFor, videoCodecOf, type VideoCodec } from './codecs.js';
 import { LayerSwitch } from './layer-switch.js';
 import { onLostForGood } from './werift-nack-limit.js';
+import { Vp8Pictures } from './vp8-pictures.js';
 
 const ONE_BYTE_PROFILE = 0xbede;
 export const CLOCK_RATE = { audio: 48_000, video: 90_000 } as const;
@@ -71,6 +72,8 @@ export class SeqTsRewriter {
   private inLast: number | undefined;
   /** offsets in force before input sequence number `before`, oldest first */
   private history: { before: number; offset: number }[] = [];
+  /** the VP8 picture IDs and TL0PICIDX of the same stream, continuous the same way */
+  readonly pictures = new Vp8Pictures();
 
   constructor(private readonly clockRate: number) {}
 
@@ -101,6 +104,7 @@ export class SeqTsRewriter {
     this.tsOffset = (nextTs - ts) >>> 0;
     this.inLast = undefined;
     this.history = [];
+    this.pictures.restart();
   }
 
   /** Maps one packet of the current source; remembers the newest for the next `start()`. */
@@ -205,7 +209,7 @@ export class DownTrack {
     readonly track: PublishedTrack,
     readonly transceiver: RTCRtpTransceiver,
     /** owned by the subscriber m-line, so numbering continues when the m-line is reused */
-    rewriter: SeqTsRewriter,
+    private readonly rewriter: SeqTsRewriter,
   ) {
     rewriter.reset();
     this.layerSwitch = new LayerSwitch(track.kind, rewriter, (layer) => track.requestKeyframe(layer));
@@ -340,6 +344,7 @@ export class DownTrack {
     const mapped = this.layerSwitch.map(h, rtp.payload, layer, codec, now);
     if (!mapped) return;
     const { seq, ts } = mapped;
+    const payload = codec === 'vp8' ? this.rewriter.pictures.rewrite(rtp.payload) : rtp.payload;
 
     // A fresh header per subscriber: werift's RTCRtpSender mutates it (SSRC, payload type,
     // extensions) and keeps the packet in its NACK history, so it cannot be shared.
@@ -356,7 +361,7 @@ export class DownTrack {
       this.newestSeq = seq;
       this.atFrameEnd = h.marker;
     }
-    if (!connected) return this.hold(header, rtp.payload);
+    if (!connected) return this.hold(header, payload);
     if (this.early.length > 0) this.sendHeld();
     // The publisher's extension ids mean nothing on the subscriber m-line: drop them all, then
     // carry the audio level under the subscriber's id (werift adds the mid itself).
@@ -364,7 +369,7 @@ export class DownTrack {
       level && this.audioLevelId !== undefined
         ? [{ id: this.audioLevelId, payload: AUDIO_LEVEL_PAYLOADS[((level.v ? 1 : 0) << 7) | (level.level & 0x7f)] }]
         : this.sendTime();
-    this.send(header, extensions, rtp.payload);
+    this.send(header, extensions, payload);
   }
 
   /** Keeps a video packet mapped before DTLS was up; too many (DTLS slow to come): from the next keyframe again. */
