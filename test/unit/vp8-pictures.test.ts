@@ -8,7 +8,8 @@ function vp8(pictureId: number, tl0: number, tid: number, bits: 15 | 7 = 15): Bu
 }
 
 function read(payload: Buffer): { pictureId: number; tl0: number } {
-  const at = vp8Indices(payload)!;
+  const at = { pictureIdAt: -1, pictureIdBits: 0, tl0At: -1 };
+  expect(vp8Indices(payload, at)).toBe(true);
   const pictureId = at.pictureIdBits === 15 ? ((payload[at.pictureIdAt]! & 0x7f) << 8) | payload[at.pictureIdAt + 1]! : payload[at.pictureIdAt]! & 0x7f;
   return { pictureId, tl0: payload[at.tl0At]! };
 }

@@ -6,7 +6,7 @@
 // ~3 s until its PLI (traced 2026-12-07: two clear viewers of one camera froze at the same
 // moment, with every packet delivered). Like the sequence numbers (SeqTsRewriter), a new
 // source's first picture continues right after the last one sent.
-// Pure and allocation-free unless a field changes; unit-tested.
+// Pure, and allocates nothing unless a field changes; unit-tested.
 
 /** Where a VP8 payload descriptor keeps its picture ID (and its width) and TL0PICIDX; -1: absent. */
 export interface Vp8Indices {
@@ -16,25 +16,26 @@ export interface Vp8Indices {
   tl0At: number;
 }
 
-export function vp8Indices(payload: Uint8Array): Vp8Indices | undefined {
-  if (payload.length < 2 || (payload[0]! & 0x80) === 0) return undefined; // no X: no extension
+/** The indices of `payload` into `out` (reused: this runs for every forwarded VP8 packet); false without them. */
+export function vp8Indices(payload: Uint8Array, out: Vp8Indices): boolean {
+  if (payload.length < 2 || (payload[0]! & 0x80) === 0) return false; // no X: no extension
   const x = payload[1]!;
   let at = 2;
-  let pictureIdAt = -1;
-  let pictureIdBits = 0;
+  out.pictureIdAt = -1;
+  out.pictureIdBits = 0;
   if (x & 0x80) {
-    if (payload.length <= at) return undefined;
-    pictureIdAt = at;
-    pictureIdBits = payload[at]! & 0x80 ? 15 : 7;
-    at += pictureIdBits === 15 ? 2 : 1;
+    if (payload.length <= at) return false;
+    out.pictureIdAt = at;
+    out.pictureIdBits = payload[at]! & 0x80 ? 15 : 7;
+    at += out.pictureIdBits === 15 ? 2 : 1;
   }
-  let tl0At = -1;
+  out.tl0At = -1;
   if (x & 0x40) {
-    tl0At = at;
+    out.tl0At = at;
     at += 1;
   }
   if (x & 0x30) at += 1; // T or K: TID/Y/KEYIDX
-  return payload.length >= at ? { pictureIdAt, pictureIdBits, tl0At } : undefined;
+  return payload.length >= at;
 }
 
 function readPictureId(payload: Uint8Array, at: number, bits: number): number {
@@ -53,6 +54,7 @@ export class Vp8Pictures {
   private lastPictureId: number | undefined;
   private lastTl0: number | undefined;
   private restarting = false;
+  private readonly at: Vp8Indices = { pictureIdAt: -1, pictureIdBits: 0, tl0At: -1 };
 
   /** The next packet starts a new source (on its keyframe): its picture follows the last one sent. */
   restart(): void {
@@ -61,8 +63,8 @@ export class Vp8Pictures {
 
   /** The payload to send: `payload` itself when nothing changes, else a copy with the fields renumbered. */
   rewrite(payload: Buffer): Buffer {
-    const at = vp8Indices(payload);
-    if (!at) return payload;
+    const at = this.at;
+    if (!vp8Indices(payload, at)) return payload;
     const mask = at.pictureIdBits === 15 ? 0x7fff : 0x7f;
     const pictureId = at.pictureIdAt >= 0 ? readPictureId(payload, at.pictureIdAt, at.pictureIdBits) : undefined;
     const tl0 = at.tl0At >= 0 ? payload[at.tl0At]! : undefined;
