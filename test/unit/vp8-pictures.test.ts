@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { vp8Indices, Vp8Pictures } from '../../src/media/worker/vp8-pictures.js';
+import { Vp8Pictures } from '../../src/media/worker/vp8-pictures.js';
+import { readVp8Descriptor } from '../../src/media/worker/vp8.js';
 
 /** A VP8 payload descriptor (X, I with a 15- or 7-bit picture ID, L, T) and a few payload bytes. */
 function vp8(pictureId: number, tl0: number, tid: number, bits: 15 | 7 = 15): Buffer {
@@ -9,7 +10,7 @@ function vp8(pictureId: number, tl0: number, tid: number, bits: 15 | 7 = 15): Bu
 
 function read(payload: Buffer): { pictureId: number; tl0: number } {
   const at = { pictureIdAt: -1, pictureIdBits: 0, tl0At: -1 };
-  expect(vp8Indices(payload, at)).toBe(true);
+  expect(readVp8Descriptor(payload, at)).toBe(payload.length - 2); // the descriptor, then two bytes of payload
   const pictureId = at.pictureIdBits === 15 ? ((payload[at.pictureIdAt]! & 0x7f) << 8) | payload[at.pictureIdAt + 1]! : payload[at.pictureIdAt]! & 0x7f;
   return { pictureId, tl0: payload[at.tl0At]! };
 }

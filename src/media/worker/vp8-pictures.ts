@@ -8,35 +8,7 @@
 // source's first picture continues right after the last one sent.
 // Pure, and allocates nothing unless a field changes; unit-tested.
 
-/** Where a VP8 payload descriptor keeps its picture ID (and its width) and TL0PICIDX; -1: absent. */
-export interface Vp8Indices {
-  pictureIdAt: number;
-  /** 7 or 15 (0 without a picture ID) */
-  pictureIdBits: number;
-  tl0At: number;
-}
-
-/** The indices of `payload` into `out` (reused: this runs for every forwarded VP8 packet); false without them. */
-export function vp8Indices(payload: Uint8Array, out: Vp8Indices): boolean {
-  if (payload.length < 2 || (payload[0]! & 0x80) === 0) return false; // no X: no extension
-  const x = payload[1]!;
-  let at = 2;
-  out.pictureIdAt = -1;
-  out.pictureIdBits = 0;
-  if (x & 0x80) {
-    if (payload.length <= at) return false;
-    out.pictureIdAt = at;
-    out.pictureIdBits = payload[at]! & 0x80 ? 15 : 7;
-    at += out.pictureIdBits === 15 ? 2 : 1;
-  }
-  out.tl0At = -1;
-  if (x & 0x40) {
-    out.tl0At = at;
-    at += 1;
-  }
-  if (x & 0x30) at += 1; // T or K: TID/Y/KEYIDX
-  return payload.length >= at;
-}
+import { readVp8Descriptor, type Vp8Descriptor } from './vp8.js';
 
 function readPictureId(payload: Uint8Array, at: number, bits: number): number {
   return bits === 15 ? ((payload[at]! & 0x7f) << 8) | payload[at + 1]! : payload[at]! & 0x7f;
@@ -54,7 +26,7 @@ export class Vp8Pictures {
   private lastPictureId: number | undefined;
   private lastTl0: number | undefined;
   private restarting = false;
-  private readonly at: Vp8Indices = { pictureIdAt: -1, pictureIdBits: 0, tl0At: -1 };
+  private readonly at: Vp8Descriptor = { pictureIdAt: -1, pictureIdBits: 0, tl0At: -1 };
 
   /** The next packet starts a new source (on its keyframe): its picture follows the last one sent. */
   restart(): void {
@@ -64,7 +36,7 @@ export class Vp8Pictures {
   /** The payload to send: `payload` itself when nothing changes, else a copy with the fields renumbered. */
   rewrite(payload: Buffer): Buffer {
     const at = this.at;
-    if (!vp8Indices(payload, at)) return payload;
+    if (readVp8Descriptor(payload, at) < 0 || (at.pictureIdAt < 0 && at.tl0At < 0)) return payload;
     const mask = at.pictureIdBits === 15 ? 0x7fff : 0x7f;
     const pictureId = at.pictureIdAt >= 0 ? readPictureId(payload, at.pictureIdAt, at.pictureIdBits) : undefined;
     const tl0 = at.tl0At >= 0 ? payload[at.tl0At]! : undefined;
