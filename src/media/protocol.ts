@@ -93,6 +93,9 @@ export interface WorkerCounters {
   packetsLost: number;
   /** Incoming packets older than the highest seen while some were missing (retransmitted or reordered) */
   packetsLate: number;
+  /** Packets sent again for subscribers' NACKs, and NACKed packets no longer in the send history (worker/werift-nack-limit.ts) */
+  packetsResent: number;
+  resendsMissing: number;
   /** Tracks received from publishers now */
   tracksPublished: number;
   /** Tracks sent to subscribers now (one per subscriber and track) */

@@ -249,6 +249,8 @@ export class MediaService extends EventEmitter<MediaServiceEvents> {
           tracksForwarded: counters?.tracksForwarded ?? 0,
           packetsLost: counters?.packetsLost ?? 0,
           packetsLate: counters?.packetsLate ?? 0,
+          packetsResent: counters?.packetsResent ?? 0,
+          resendsMissing: counters?.resendsMissing ?? 0,
           packetsIn: counters?.packetsIn ?? 0,
           bytesIn: counters?.bytesIn ?? 0,
           packetsOut: counters?.packetsOut ?? 0,

@@ -258,6 +258,9 @@ export interface WorkerStats {
   /** incoming sequence numbers skipped, and packets that arrived after a later one while some were missing */
   packetsLost: number;
   packetsLate: number;
+  /** packets sent again for subscribers' NACKs, and NACKed packets already gone from the send history */
+  packetsResent: number;
+  resendsMissing: number;
   /** RTP received from publishers since the worker started */
   packetsIn: number;
   bytesIn: number;

@@ -63,6 +63,8 @@ export function mediaSources(metrics: Metrics, media: MediaService): void {
   metrics.registerCounterSource('parley_media_rtp_packets_total', 'RTP packets received from publishers (in) and forwarded to subscribers (out)', perDirection((w) => w.packetsIn, (w) => w.packetsOut), directed);
   metrics.registerCounterSource('parley_media_rtp_bytes_total', 'RTP bytes in and out; 8 × rate() is the bitrate', perDirection((w) => w.bytesIn, (w) => w.bytesOut), directed);
   metrics.registerCounterSource('parley_media_rtp_packets_lost_total', 'Incoming RTP sequence numbers skipped (loss between publishers and the server)', perWorker((w) => w.packetsLost), worker);
+  metrics.registerCounterSource('parley_media_rtp_packets_resent_total', 'RTP packets sent again to subscribers for their NACKs', perWorker((w) => w.packetsResent), worker);
+  metrics.registerCounterSource('parley_media_rtp_resends_missing_total', 'Packets a subscriber NACKed that were no longer in the send history (lost for that subscriber)', perWorker((w) => w.resendsMissing), worker);
   metrics.registerCounterSource('parley_media_rtp_packets_late_total', 'Incoming RTP packets that came after a later one while some were missing (recovered by NACK or reordered)', perWorker((w) => w.packetsLate), worker);
 }
 

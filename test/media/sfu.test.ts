@@ -317,7 +317,7 @@ describe('retransmission', () => {
     await svc?.stop();
   });
 
-  it('answers a subscriber’s NACKs from werift’s send history', async () => {
+  it('answers a subscriber’s NACKs from the send history', async () => {
     svc = new TestMediaService({ ...LOOPBACK, workers: 1 }, logger);
     await svc.start();
     const room = await svc.openRoom('nack');
@@ -350,6 +350,10 @@ describe('retransmission', () => {
     expect(server.retransmitted).toBeGreaterThanOrEqual(lost);
     expect(client.nackCount - start.client.nackCount).toBeLessThanOrEqual(lost + 2);
     expect(client.pliCount - start.client.pliCount).toBe(0);
+    // The worker's counters (metrics) saw them, and none asked for was gone from the history.
+    const [worker] = await svc.stats();
+    expect(worker!.packetsResent).toBeGreaterThanOrEqual(server.retransmitted);
+    expect(worker!.resendsMissing).toBe(0);
     // And video keeps being decoded under the loss.
     const framesBefore = (await host.frames('receiver'))[camMid] ?? 0;
     const decoding = await waitFor(async () => ((await host.frames('receiver'))[camMid] ?? 0) - framesBefore > 8, 5000);

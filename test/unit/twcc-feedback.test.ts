@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { SharedInterval } from '../../src/media/worker/shared-interval.js';
 import { buildFeedback, encodeChunks, SequenceUnwrapper, TransportFeedback } from '../../src/media/worker/twcc-feedback.js';
 import { parseFeedback } from '../helpers/twcc.js';
 
@@ -38,7 +39,7 @@ describe('transport-wide feedback', () => {
     const sent: Buffer[] = [];
     let now = 1_000_000;
     const sink = { sendRtcp: async (packets: { serialize(): Buffer }[]) => sent.push(...packets.map((p) => p.serialize())) };
-    const feedback = new TransportFeedback(sink, 11, 22, () => now, 60_000);
+    const feedback = new TransportFeedback(sink, 11, 22, () => now, { add: () => () => undefined });
     try {
       for (const seq of [100, 101, 103]) {
         feedback.received(seq);
@@ -56,6 +57,26 @@ describe('transport-wide feedback', () => {
       expect([b!.baseSequenceNumber, b!.packetStatusCount, b!.recvDeltas.length, b!.fbPktCount]).toEqual([104, 1, 1, 1]);
     } finally {
       feedback.stop();
+    }
+  });
+
+  it('feedbacks share one timer (SharedInterval), which stops when the last one leaves', () => {
+    vi.useFakeTimers();
+    try {
+      const clock = new SharedInterval(50);
+      const calls: string[] = [];
+      const leaveA = clock.add(() => calls.push('a'));
+      const leaveB = clock.add(() => calls.push('b'));
+      expect(vi.getTimerCount()).toBe(1);
+      vi.advanceTimersByTime(100);
+      expect(calls).toEqual(['a', 'b', 'a', 'b']);
+      leaveA();
+      vi.advanceTimersByTime(50);
+      expect(calls.slice(4)).toEqual(['b']);
+      leaveB();
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
     }
   });
 });

@@ -1,7 +1,30 @@
 import dgram, { createSocket } from 'node:dgram';
 import { once } from 'node:events';
-import { expect, it } from 'vitest';
+import dns from 'node:dns';
+import { expect, it, vi } from 'vitest';
 import { closeAllUdpSockets } from '../../src/media/worker/udp-sockets.js';
+
+it('sends to an IP address without a DNS lookup, and to a host name through one', async () => {
+  const receiver = createSocket('udp4');
+  const sender = createSocket('udp4');
+  const lookup = vi.spyOn(dns, 'lookup');
+  try {
+    for (const s of [receiver, sender]) s.bind(0, '127.0.0.1');
+    // 'listening' comes after bind() returns (werift listens for it then): bind's lookup stays async.
+    await Promise.all([once(receiver, 'listening'), once(sender, 'listening')]);
+    lookup.mockClear();
+    const port = receiver.address().port;
+    sender.send(Buffer.from('by address'), port, '127.0.0.1');
+    expect(String((await once(receiver, 'message'))[0])).toBe('by address');
+    expect(lookup).not.toHaveBeenCalled();
+    sender.send(Buffer.from('by name'), port, 'localhost');
+    expect(String((await once(receiver, 'message'))[0])).toBe('by name');
+    expect(lookup).toHaveBeenCalledTimes(1);
+  } finally {
+    lookup.mockRestore();
+    await Promise.all([receiver, sender].map((s) => new Promise<void>((r) => s.close(() => r()))));
+  }
+});
 
 // A worker thread's end: every UDP socket is closed first, and one opened meanwhile (werift still
 // gathering) closes as soon as it listens, before a datagram could reach it and abort the process.

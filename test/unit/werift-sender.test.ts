@@ -99,10 +99,15 @@ it('sends the same packets and leaves the sender in the same state as werift', a
       twcc: s.dtlsTransport.transportSequenceNumber,
       // werift's milliTime is Date.now itself, taken at load: the times are real, leave them out.
       sentInfos: Object.entries(s.senderBWE.sentInfos).map(([k, v]) => [k, v.wideSeq, v.size]),
-      cache: s.rtpCache.map((r) => r.serialize().toString('hex')),
     };
   };
   expect(state(p)).toEqual(state(o));
+  // The history: werift's last 128 packets, the same bytes, and older ones besides.
+  const history = (x: unknown) => new Map((x as { rtpCache: (patched.RtpPacket | undefined)[] }).rtpCache.flatMap((r) => (r ? [[r.header.sequenceNumber, r.serialize().toString('hex')] as const] : [])));
+  const [ours, werifts] = [history(p), history(o)];
+  expect(werifts.size).toBe(128);
+  expect(ours.size).toBeGreaterThan(200);
+  for (const [seq, bytes] of werifts) expect(ours.get(seq)).toBe(bytes);
   // Not sent: not connected.
   (p as unknown as { dtlsTransport: { state: string } }).dtlsTransport.state = 'closed';
   await p.sendRtp(packet(patched, 1));

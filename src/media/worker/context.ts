@@ -6,7 +6,7 @@ export interface WorkerContext {
   settings: WorkerSettings;
   emit(event: WorkerEvent): void;
   log(level: 'trace' | 'debug' | 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>): void;
-  counters: Omit<WorkerCounters, 'rooms' | 'peers' | 'cpuSeconds' | 'tracksPublished' | 'tracksForwarded' | 'loopStalls' | 'loopStalledSeconds'>;
+  counters: Omit<WorkerCounters, 'rooms' | 'peers' | 'cpuSeconds' | 'tracksPublished' | 'tracksForwarded' | 'loopStalls' | 'loopStalledSeconds' | 'packetsResent' | 'resendsMissing'>;
   /**
    * Runs ICE gathering (setLocalDescription) one at a time when a port range is configured:
    * werift probes the range by binding and closing sockets, then binds again, so two

@@ -8,6 +8,7 @@ import type { MainToWorker, RequestName, WorkerEvent, WorkerRequests, WorkerSett
 import { MediaError } from '../types.js';
 import { createGatherLock, type WorkerContext } from './context.js';
 import { LoopStalls } from './loop-stalls.js';
+import { resendCounts } from './werift-nack-limit.js';
 import { fileSink } from './recorder.js';
 import { SfuRoom } from './room.js';
 
@@ -130,6 +131,7 @@ const handlers: Handlers = {
     return {
       rooms: rooms.size, peers, tracksPublished, tracksForwarded, ...ctx.counters, cpuSeconds: threadCpuSeconds(),
       loopStalls: stalls.count, loopStalledSeconds: stalls.seconds,
+      packetsResent: resendCounts.resent, resendsMissing: resendCounts.missing,
     };
   },
   async closeAll({ reason }) {

@@ -7,6 +7,7 @@ import { SfuPeer } from './peer.js';
 import type { PeerHost } from './peer-types.js';
 import type { PublishedTrack } from './published-track.js';
 import { RoomRecorder, type SinkFactory } from './recorder.js';
+import { sharedInterval } from './shared-interval.js';
 
 const SPEAKER_TICK_MS = 200;
 /** How often each subscriber's videos are fitted to its link (bandwidth-allocator.ts). */
@@ -17,7 +18,8 @@ export class SfuRoom implements PeerHost {
   private readonly speaker = new ActiveSpeakerDetector();
   /** who spoke last, for last-N */
   private readonly recency = new SpeakerRecency();
-  private readonly speakerTimer: NodeJS.Timeout;
+  private readonly stopSpeakerTicks: () => void;
+  /** Its own timer: the allocation's work is spread over the period, not all rooms' in one turn. */
   private readonly allocateTimer: NodeJS.Timeout;
   closed = false;
   /** set while the room is recorded (worker/recorder.ts) */
@@ -27,12 +29,12 @@ export class SfuRoom implements PeerHost {
     private readonly ctx: WorkerContext,
     readonly id: string,
   ) {
-    this.speakerTimer = setInterval(() => {
+    this.stopSpeakerTicks = sharedInterval(SPEAKER_TICK_MS).add(() => {
       const changed = this.speaker.tick(performance.now());
       if (changed === undefined) return;
       if (changed !== null && this.recency.spoke(changed)) this.applyLastN();
       this.ctx.emit({ ev: 'activeSpeaker', roomId: this.id, peerId: changed });
-    }, SPEAKER_TICK_MS);
+    });
     this.allocateTimer = setInterval(() => this.allocate(performance.now()), ALLOCATE_TICK_MS);
   }
 
@@ -193,7 +195,7 @@ export class SfuRoom implements PeerHost {
   async close(reason: CloseReason): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.speakerTimer);
+    this.stopSpeakerTicks();
     clearInterval(this.allocateTimer);
     if (this.recorder) await this.endRecording(this.recorder, 'closed');
     const peerReason: CloseReason = reason === 'closed' ? 'room-closed' : reason;

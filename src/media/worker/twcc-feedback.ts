@@ -9,6 +9,8 @@
 // to 64 ms without moving the first delta (every feedback looked up to 64 ms early), and it does
 // not handle the 16-bit wrap. This one keeps one feedback per transport.
 
+import { sharedInterval, type Ticks } from './shared-interval.js';
+
 /** Where feedback goes: werift's DTLS transport (`sendRtcp` serializes each packet). */
 export interface RtcpSink {
   sendRtcp(packets: { serialize(): Buffer }[]): Promise<unknown>;
@@ -122,9 +124,12 @@ export function encodeChunks(statuses: ArrayLike<number>): Buffer {
   return out;
 }
 
+/** A 100 ms interval slowed Chrome's ramp-up on a free uplink (src/media/README.md, "Beside Janus"). */
+export const FEEDBACK_INTERVAL_MS = 50;
+
 /**
  * The feedback of one transport: every packet's transport-wide sequence number and arrival time,
- * reported every `intervalMs` (and sooner when many are waiting).
+ * reported on every tick of `clock` (and sooner when many are waiting).
  */
 export class TransportFeedback {
   private readonly unwrapper = new SequenceUnwrapper();
@@ -135,7 +140,7 @@ export class TransportFeedback {
   private next: number | undefined;
   private last = 0;
   private feedbackCount = 0;
-  private readonly timer: NodeJS.Timeout;
+  private readonly leaveClock: () => void;
   private stopped = false;
 
   constructor(
@@ -143,13 +148,12 @@ export class TransportFeedback {
     private readonly senderSsrc: number,
     private readonly mediaSsrc: number,
     private readonly nowUs: () => number = () => performance.now() * 1000,
-    intervalMs = 50,
+    clock: Ticks = sharedInterval(FEEDBACK_INTERVAL_MS),
   ) {
-    this.timer = setInterval(() => {
+    this.leaveClock = clock.add(() => {
       if (sink.state === 'closed') this.stop();
       else this.flush();
-    }, intervalMs);
-    this.timer.unref();
+    });
   }
 
   /** A packet arrived carrying this transport-wide sequence number. */
@@ -189,6 +193,6 @@ export class TransportFeedback {
 
   stop(): void {
     this.stopped = true;
-    clearInterval(this.timer);
+    this.leaveClock();
   }
 }

@@ -5,10 +5,12 @@
 // video, three quarters of its frames never shown). Here a packet is resent at most once per
 // round trip and at most MAX_RESENDS times (asked for again after that, it is lost for good: see
 // onLostForGood); the rest of werift's NACK handling stays.
-// Padding is resent here as it was sent (media SSRC, P bit): werift's RTX wrapper would drop its
-// P bit and hand the browser 255 bytes of zeros as video. (Left unanswered, Chrome asks for a lost
-// padding packet up to ten times.)
-import { GenericNack, RTCRtpSender, RtcpTransportLayerFeedback, type RtcpPacket } from 'werift';
+// The resends are all made here, from the sender's history (RTP_HISTORY_SIZE, larger than the
+// 128 packets werift's own lookup knows): media in RTX when negotiated, as werift does; padding as
+// it was sent (media SSRC, P bit), because werift's RTX wrapper would drop its P bit and hand the
+// browser 255 bytes of zeros as video. (Left unanswered, Chrome asks for a lost padding packet up
+// to ten times.)
+import { GenericNack, RTCRtpSender, RtcpTransportLayerFeedback, wrapRtx, type RtcpPacket, type RtpPacket } from 'werift';
 import { RTP_HISTORY_SIZE } from './werift-sender.js';
 
 const PATCHED = Symbol.for('parley.werift-nack-limit-patched');
@@ -27,20 +29,32 @@ interface Resend {
   givenUp?: true;
 }
 
-interface CachedPacket {
-  header: { sequenceNumber: number; padding: boolean };
-  payload: Buffer;
-}
-
+/** The fields of werift's RTCRtpSender that its NACK handling uses. */
 interface Sender {
   /** seconds, from receiver reports (werift) */
   rtt?: number;
-  /** werift's send history, by sequence number modulo RTP_HISTORY_SIZE */
-  rtpCache?: (CachedPacket | undefined)[];
-  dtlsTransport?: { sendRtp(payload: Buffer, header: CachedPacket['header']): Promise<unknown> };
+  /** the send history (werift-sender.ts), by sequence number modulo RTP_HISTORY_SIZE */
+  rtpCache?: (RtpPacket | undefined)[];
+  dtlsTransport?: { sendRtp(payload: Buffer, header: RtpPacket['header']): Promise<unknown> };
+  rtxPayloadType?: number;
+  rtxSsrc?: number;
+  rtxSequenceNumber?: number;
+  retransmittedPacketsSent?: number;
+  retransmittedBytesSent?: number;
+  headerBytesSent?: number;
+  nackCount?: number;
+  onGenericNack?: { execute(nack: GenericNack): void };
   [RESENT]?: (Resend | undefined)[];
   [LOST_FOR_GOOD]?: () => void;
 }
+
+/** This thread's resends so far, for the worker's counters (one thread, one module instance). */
+export const resendCounts = {
+  /** media and padding packets sent again for a NACK */
+  resent: 0,
+  /** NACKed packets chosen for a resend but no longer in the history */
+  missing: 0,
+};
 
 const LOST_FOR_GOOD = Symbol('parley.lost-for-good');
 
@@ -86,29 +100,47 @@ export function nackedToResend(sender: Sender, lost: readonly number[], now: num
   return { resend: out, lostForGood };
 }
 
+/** Sends `packet` again: media in RTX when the subscriber negotiated it (as werift does), padding as it was. */
+function resend(sender: Sender, packet: RtpPacket): void {
+  let out = packet;
+  if (!packet.header.padding && sender.rtxPayloadType !== undefined && sender.rtxSsrc !== undefined) {
+    const rtxSeq = sender.rtxSequenceNumber ?? 0;
+    out = wrapRtx(packet, sender.rtxPayloadType, rtxSeq, sender.rtxSsrc);
+    sender.rtxSequenceNumber = (rtxSeq + 1) & 0xffff;
+  }
+  sender.retransmittedPacketsSent = (sender.retransmittedPacketsSent ?? 0) + 1;
+  sender.retransmittedBytesSent = (sender.retransmittedBytesSent ?? 0) + out.payload.length;
+  sender.headerBytesSent = (sender.headerBytesSent ?? 0) + out.header.serializeSize;
+  resendCounts.resent++;
+  sender.dtlsTransport?.sendRtp(out.payload, out.header).catch(() => undefined);
+}
+
 export function patchWeriftNackLimit(): void {
   const proto = RTCRtpSender.prototype as unknown as { handleRtcpPacket: (this: Sender, packet: RtcpPacket) => unknown; [PATCHED]?: true };
   if (proto[PATCHED]) return;
   const original = proto.handleRtcpPacket;
   if (typeof original !== 'function') throw new Error('werift changed: RTCRtpSender.handleRtcpPacket is gone (see werift-nack-limit.ts)');
   proto.handleRtcpPacket = function (this: Sender, packet: RtcpPacket) {
-    if (packet instanceof RtcpTransportLayerFeedback && packet.feedback instanceof GenericNack) {
-      const media: number[] = [];
-      const { resend, lostForGood } = nackedToResend(this, packet.feedback.lost, performance.now());
-      const padding = (seq: number) => {
-        const cached = this.rtpCache?.[seq % RTP_HISTORY_SIZE];
-        return cached?.header.sequenceNumber === seq && cached.header.padding ? cached : undefined;
-      };
-      for (const seq of resend) {
-        const cached = padding(seq);
-        if (cached) this.dtlsTransport?.sendRtp(cached.payload, cached.header).catch(() => undefined);
-        else media.push(seq);
-      }
-      // (Padding lost for good leaves no picture behind.)
-      if (lostForGood.some((seq) => !padding(seq))) this[LOST_FOR_GOOD]?.();
-      packet.feedback.lost = media;
+    if (!(packet instanceof RtcpTransportLayerFeedback && packet.feedback instanceof GenericNack)) return original.call(this, packet);
+    const feedback = packet.feedback;
+    const { resend: chosen, lostForGood } = nackedToResend(this, feedback.lost, performance.now());
+    const sent = (seq: number) => {
+      const cached = this.rtpCache?.[seq % RTP_HISTORY_SIZE];
+      return cached?.header.sequenceNumber === seq ? cached : undefined;
+    };
+    const media: number[] = [];
+    for (const seq of chosen) {
+      const cached = sent(seq);
+      if (!cached) resendCounts.missing++;
+      else resend(this, cached);
+      if (!cached?.header.padding) media.push(seq);
     }
-    return original.call(this, packet);
+    // (Padding lost for good leaves no picture behind.)
+    if (lostForGood.some((seq) => !sent(seq)?.header.padding)) this[LOST_FOR_GOOD]?.();
+    // What werift's own handling did besides resending: count, and tell who listens.
+    this.nackCount = (this.nackCount ?? 0) + 1;
+    feedback.lost = media;
+    this.onGenericNack?.execute(feedback);
   };
   proto[PATCHED] = true;
 }

@@ -20,8 +20,14 @@ import {
 
 const PATCHED = Symbol.for('parley.werift-sender-patched');
 const MID = Symbol('parley.mid-payload');
-/** werift's rtpSender.ts: how many sent packets a sender keeps for resends */
-export const RTP_HISTORY_SIZE = 128;
+/**
+ * How many sent packets a sender keeps for resends (werift-nack-limit.ts answers the NACKs from
+ * them). werift keeps 128: one probe cluster's padding (up to ~140 packets, on one m-line) pushed
+ * every media packet out, and in the seconds after a link's limit came, 44% of the resends asked
+ * for found the packet gone (traced 2026-12-07). 512 hold ~2 s of a 2.5 Mbit/s layer with a
+ * cluster's padding; the payloads are mostly the publisher's, shared by every subscriber.
+ */
+export const RTP_HISTORY_SIZE = 512;
 const NTP_EPOCH_MS = Date.UTC(1900, 0, 1);
 const ntpBytes = Buffer.alloc(8);
 
