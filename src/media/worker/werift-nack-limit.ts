@@ -4,7 +4,7 @@
 // ten retransmissions, and the link filled with them (seen: 25–35 NACKs a second per 8-packet/s
 // video, three quarters of its frames never shown). Here a packet is resent at most once per
 // round trip and at most MAX_RESENDS times (asked for again after that, it is lost for good: see
-// onLostForGood); the rest of werift's NACK handling stays.
+// onLostForGood).
 // The resends are all made here, from the sender's history (RTP_HISTORY_SIZE, larger than the
 // 128 packets werift's own lookup knows): media in RTX when negotiated, as werift does; padding as
 // it was sent (media SSRC, P bit), because werift's RTX wrapper would drop its P bit and hand the
