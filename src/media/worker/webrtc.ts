@@ -18,6 +18,7 @@ import {
 } from 'werift';
 import type { WorkerSettings } from '../protocol.js';
 import type { TransportState } from '../types.js';
+import { patchWeriftCertificate } from './werift-certificate.js';
 import { patchWeriftIce } from './werift-ice.js';
 import { patchWeriftRtpHeader } from './werift-rtp-header.js';
 import { patchWeriftNackLimit } from './werift-nack-limit.js';
@@ -32,7 +33,8 @@ import { patchWeriftTwcc } from './werift-twcc.js';
 // transport-wide feedback that browsers can build a bandwidth estimate on; per-packet SRTP and
 // RTP header work without a cipher object, bit strings or array copies per packet (the media
 // worker's largest costs in a profile, src/media/README.md "Beside Janus"), and a sender that
-// builds less per forwarded packet (werift-sender.ts, werift-sender-bwe.ts).
+// builds less per forwarded packet (werift-sender.ts, werift-sender-bwe.ts); offers built without
+// parsing the certificate again for each m-line (werift-certificate.ts).
 patchWeriftIce();
 patchWeriftTwcc();
 patchWeriftRtpHeader();
@@ -42,6 +44,7 @@ patchWeriftNackLimit();
 patchWeriftReceiver();
 patchWeriftRtcp();
 patchWeriftSenderBwe();
+patchWeriftCertificate();
 
 /**
  * `transportCc`: negotiate transport-wide congestion control (publisher transports: the browser
