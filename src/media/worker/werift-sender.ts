@@ -25,7 +25,9 @@ const MID = Symbol('parley.mid-payload');
  * them). werift keeps 128: one probe cluster's padding (up to ~140 packets, on one m-line) pushed
  * every media packet out, and in the seconds after a link's limit came, 44% of the resends asked
  * for found the packet gone (traced 2026-12-07). 512 hold ~2 s of a 2.5 Mbit/s layer with a
- * cluster's padding; the payloads are mostly the publisher's, shared by every subscriber.
+ * cluster's padding. A payload is the publisher's own buffer, shared by every subscriber, unless
+ * the m-line renumbers VP8 pictures after a layer switch (vp8-pictures.ts): then it is this
+ * subscriber's copy, up to ~0.6 MB per forwarded video.
  */
 export const RTP_HISTORY_SIZE = 512;
 const NTP_EPOCH_MS = Date.UTC(1900, 0, 1);
