@@ -1,7 +1,7 @@
 // The join benchmark in Firefox ESR (puppeteer-core over WebDriver BiDi, as the tests drive it):
 // navigation start → Join pressed by the page itself → first decoded remote frame.
 import type { Page } from 'puppeteer-core';
-import { openFirefox } from '../test/helpers/firefox.js';
+import { clickButtonFx, openFirefox, waitInPageFx } from '../test/helpers/firefox.js';
 import { AUTO_JOIN } from './auto-join.js';
 
 async function timeJoin(page: Page, url: string): Promise<number> {
@@ -9,7 +9,8 @@ async function timeJoin(page: Page, url: string): Promise<number> {
   await page.goto(url);
   // A tab in the background may start its camera late (MEDIA-NOTES).
   await page.bringToFront();
-  await page.waitForFunction(() => (globalThis as { __firstFrameMs?: number }).__firstFrameMs !== undefined, { timeout: 20_000, polling: 50 });
+  // Not page.waitForFunction: test/helpers/firefox.ts says why.
+  await waitInPageFx(page, 'a first frame', () => (globalThis as { __firstFrameMs?: number }).__firstFrameMs !== undefined, { intervalMs: 50 });
   return page.evaluate(() => (globalThis as { __firstFrameMs?: number }).__firstFrameMs as number);
 }
 
@@ -22,7 +23,7 @@ export async function timeFirefoxJoins(links: string[], joins: number): Promise<
       const page = await firefox.browser.newPage();
       const ms = await timeJoin(page, links[i % links.length]!);
       if (i > 0) times.push(ms);
-      await page.locator('::-p-aria(Leave[role="button"])').click();
+      await clickButtonFx(page, 'Leave');
       await page.close();
     }
     return times;

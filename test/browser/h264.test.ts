@@ -76,8 +76,18 @@ const PREFER_H264 = `
   };
 `;
 
-/** Whether this browser can decode H.264 in WebRTC. */
-const DECODES_H264 = `(RTCRtpReceiver.getCapabilities('video')?.codecs ?? []).some((c) => c.mimeType.toLowerCase() === 'video/h264')`;
+/**
+ * Whether this browser offers to receive H.264 in WebRTC: what the server sees. Not
+ * `RTCRtpReceiver.getCapabilities`: Firefox ESR 140.12 lists H.264 there without OpenH264, and
+ * its offers leave it out (2026-12-07).
+ */
+const DECODES_H264 = `(async () => {
+  const pc = new RTCPeerConnection();
+  pc.addTransceiver('video', { direction: 'recvonly' });
+  const offer = await pc.createOffer();
+  pc.close();
+  return /^a=rtpmap:\\d+ H264\\//im.test(offer.sdp ?? '');
+})()`;
 
 async function chromium(prefersH264: boolean): Promise<Page> {
   const p = await openPerson();

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import puppeteer, { type Browser, type ElementHandle, type Page } from 'puppeteer-core';
 import { inPage } from './browser.js';
 
 /**
@@ -71,14 +71,60 @@ export async function openFirefox(
   };
 }
 
+/*
+ * Firefox ESR 140.12 applies the page's Content-Security-Policy (ours has no 'unsafe-eval') to the
+ * code that puppeteer's `waitForFunction` and `Locator` build inside the page (`new Function`):
+ * "blocked a JavaScript eval", and they wait until their timeout (every Firefox test failed so,
+ * 2026-12-07); so does `waitForSelector` once it has to poll. `page.evaluate`, `page.$` and element
+ * handles still work: these helpers poll with them.
+ */
+
+/** Polls `predicate` in the page until it is true (every `intervalMs`, at most `timeoutMs`). */
+export async function waitInPageFx(
+  page: Page,
+  what: string,
+  predicate: () => boolean,
+  opts: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<void> {
+  const timeoutMs = opts.timeoutMs ?? 20_000;
+  const intervalMs = opts.intervalMs ?? 100;
+  for (let waited = 0; ; waited += intervalMs) {
+    if (await page.evaluate(predicate)) return;
+    if (waited >= timeoutMs) throw new Error(`Firefox: ${what} not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** The element `selector` finds, once it is there (polled every 100 ms, at most `timeoutMs`). */
+async function elementFx(page: Page, selector: string, timeoutMs = 30_000): Promise<ElementHandle> {
+  for (let waited = 0; ; waited += 100) {
+    const handle = await page.$(selector);
+    if (handle) return handle;
+    if (waited >= timeoutMs) throw new Error(`Firefox: no ${selector} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Clicks the element `selector` finds once it is there (a trusted click). */
+async function clickFx(page: Page, selector: string): Promise<void> {
+  const handle = await elementFx(page, selector);
+  await handle.click();
+  await handle.dispose();
+}
+
 /** Opens a link and joins through the pre-join screen (a name if the page asks for one). */
 export async function joinRoomFx(page: Page, url: string, name?: string): Promise<void> {
   await page.goto(url);
   // A tab in the background may start its camera late (MEDIA-NOTES).
   await page.bringToFront();
-  if (name) await page.locator('::-p-aria(Your name)').fill(name);
-  await page.locator('::-p-aria(Join[role="button"])').click();
-  await page.waitForFunction(() => (globalThis as unknown as { __parley?: { state(): string } }).__parley?.state() === 'room', { timeout: 20_000 });
+  if (name) {
+    const field = await elementFx(page, '::-p-aria(Your name)');
+    await field.type(name);
+    await field.dispose();
+  }
+  await clickFx(page, '::-p-aria(Join[role="button"])');
+  const inRoom = () => (globalThis as unknown as { __parley?: { state(): string } }).__parley?.state() === 'room';
+  await waitInPageFx(page, 'the room', inRoom);
 }
 
 /** Video frames decoded so far from everyone else. */
@@ -93,7 +139,7 @@ export async function audioPacketsFx(page: Page): Promise<number> {
 
 /** Clicks the room's button with this accessible name (a trusted click: it may open a screen share). */
 export async function clickButtonFx(page: Page, name: string): Promise<void> {
-  await page.locator(`::-p-aria(${name}[role="button"])`).click();
+  await clickFx(page, `::-p-aria(${name}[role="button"])`);
 }
 
 /** A private X server for a Firefox with a window (screen capture); undefined without Xvfb. */
