@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import puppeteer, { type Browser, type ElementHandle, type Page } from 'puppeteer-core';
 import { inPage } from './browser.js';
+import { eventually } from './meeting-bot.js';
 
 /**
  * Debian's firefox-esr (.ci/run installs it), driven over WebDriver BiDi by puppeteer-core:
@@ -87,22 +88,18 @@ export async function waitInPageFx(
   opts: { timeoutMs?: number; intervalMs?: number } = {},
 ): Promise<void> {
   const timeoutMs = opts.timeoutMs ?? 20_000;
-  const intervalMs = opts.intervalMs ?? 100;
-  for (let waited = 0; ; waited += intervalMs) {
-    if (await page.evaluate(predicate)) return;
-    if (waited >= timeoutMs) throw new Error(`Firefox: ${what} not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, intervalMs));
+  if (!(await eventually(async () => Boolean(await page.evaluate(predicate)), timeoutMs, opts.intervalMs ?? 100))) {
+    throw new Error(`Firefox: ${what} not within ${timeoutMs} ms`);
   }
 }
 
 /** The element `selector` finds, once it is there (polled every 100 ms, at most `timeoutMs`). */
 async function elementFx(page: Page, selector: string, timeoutMs = 30_000): Promise<ElementHandle> {
-  for (let waited = 0; ; waited += 100) {
-    const handle = await page.$(selector);
-    if (handle) return handle;
-    if (waited >= timeoutMs) throw new Error(`Firefox: no ${selector} within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
+  const found: { handle?: ElementHandle | null } = {};
+  if (!(await eventually(async () => Boolean((found.handle = await page.$(selector))), timeoutMs, 100)) || !found.handle) {
+    throw new Error(`Firefox: no ${selector} within ${timeoutMs} ms`);
   }
+  return found.handle;
 }
 
 /** Clicks the element `selector` finds once it is there (a trusted click). */
