@@ -54,6 +54,27 @@ function literalLookup(bound: boolean, address: string, family: unknown, callbac
   (callback as (error: null, address: string, family: number) => void)(null, address, family4or6);
 }
 
+/** Takes a datagram before the socket's 'message' listeners; true when it was handled. */
+export type DatagramInterceptor = (data: Buffer, rinfo: dgram.RemoteInfo) => boolean;
+const INTERCEPTOR = Symbol('parley.datagram-interceptor');
+type InterceptedSocket = dgram.Socket & { [INTERCEPTOR]?: DatagramInterceptor };
+
+/**
+ * Gives `socket`'s datagrams to `interceptor` first (replacing an earlier one): what it handles,
+ * the 'message' listeners (werift's) never see. For werift-receive-path.ts.
+ */
+export function interceptDatagrams(socket: dgram.Socket, interceptor: DatagramInterceptor): void {
+  const s = socket as InterceptedSocket;
+  const wrapped = s[INTERCEPTOR] !== undefined;
+  s[INTERCEPTOR] = interceptor;
+  if (wrapped) return;
+  const emit = s.emit;
+  s.emit = function (this: InterceptedSocket, event: string | symbol, ...args: unknown[]): boolean {
+    if (event === 'message' && this[INTERCEPTOR]!(args[0] as Buffer, args[1] as dgram.RemoteInfo)) return true;
+    return (emit as (...a: unknown[]) => boolean).call(this, event, ...args);
+  } as typeof s.emit;
+}
+
 /** Closes every UDP socket still open in this thread, and any opened later (resolves once each open now has closed). */
 export async function closeAllUdpSockets(): Promise<number> {
   ending = true;

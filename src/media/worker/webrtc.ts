@@ -22,6 +22,7 @@ import { patchWeriftCertificate } from './werift-certificate.js';
 import { patchWeriftIce } from './werift-ice.js';
 import { patchWeriftRtpHeader } from './werift-rtp-header.js';
 import { patchWeriftNackLimit } from './werift-nack-limit.js';
+import { patchWeriftReceivePath } from './werift-receive-path.js';
 import { patchWeriftReceiver } from './werift-receiver.js';
 import { patchWeriftRtcp } from './werift-rtcp.js';
 import { patchWeriftSender } from './werift-sender.js';
@@ -34,7 +35,8 @@ import { patchWeriftTwcc } from './werift-twcc.js';
 // RTP header work without a cipher object, bit strings or array copies per packet (the media
 // worker's largest costs in a profile, src/media/README.md "Beside Janus"), and a sender that
 // builds less per forwarded packet (werift-sender.ts, werift-sender-bwe.ts); offers built without
-// parsing the certificate again for each m-line (werift-certificate.ts).
+// parsing the certificate again for each m-line (werift-certificate.ts); received SRTP taken from
+// its socket straight to the RTP router (werift-receive-path.ts).
 patchWeriftIce();
 patchWeriftTwcc();
 patchWeriftRtpHeader();
@@ -42,6 +44,7 @@ patchWeriftSrtp();
 patchWeriftSender();
 patchWeriftNackLimit();
 patchWeriftReceiver();
+patchWeriftReceivePath();
 patchWeriftRtcp();
 patchWeriftSenderBwe();
 patchWeriftCertificate();
