@@ -378,7 +378,7 @@ describe('retransmission', () => {
     await svc.setPacketLoss(sender, 'uplink', 10);
     const { published, senderOut } = await afterLossWindow(start, read, (r) => r.published.packets, (r) => r.senderOut.nackCount > 0);
     const client = (await host.stats('receiver')).inbound.find((s) => s.kind === 'video')!;
-    expect(published.nacksSent).toBeGreaterThan(0); // werift's receiver NACKed upstream
+    expect(published.nacksSent).toBeGreaterThan(0); // the publisher's transport NACKed upstream (nack-requester.ts)
     expect(senderOut.nackCount).toBeGreaterThan(0); // the publisher got them and resent
     // The repaired packets reached the subscriber: (almost) nothing lost downstream.
     expect(client.packetsLost - lostBefore).toBeLessThan(published.nacksSent / 2 + 1);

@@ -86,8 +86,8 @@ export function createPeerConnection(
       audio: [useOPUS()],
       // VP8 and H.264 (constrained baseline, packetization-mode 1: what iOS Safari encodes in
       // hardware and every WebRTC browser decodes; codecs.ts filters the variants a client
-      // offers), with NACK and PLI (werift's RTCRtpSender answers NACKs from its 128-packet
-      // history; its receiver sends NACKs upstream). RTX on subscriber transports only: werift
+      // offers), with NACK and PLI (werift-nack-limit.ts answers NACKs from a 512-packet
+      // history; nack-requester.ts sends them upstream). RTX on subscriber transports only: werift
       // does not receive it with simulcast (src/media/README.md).
       // Subscriber offers list both on every video m-line; a DownTrack picks the publisher's.
       // werift numbers an RTX codec's apt after the codec just before it.

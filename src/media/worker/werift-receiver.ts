@@ -9,11 +9,15 @@
 // time into a string and back (`Number.parseInt(n, 10)`) and read the stats clock through
 // `performance.timeOrigin`: 4% of the media worker's receive path in bench:sfu's publish run.
 // The same arithmetic here (test/unit/werift-receiver.test.ts compares the counters).
-import { RTCRtpReceiver, RTP_EXTENSION_URI, Red, unwrapRtx, codecParametersFromString, uint16Gt } from 'werift';
-import type { RtpPacket } from 'werift';
+// Its NACKs come from NackRequester (nack-requester.ts says what werift's NackHandler got wrong).
+import { GenericNack, RTCRtpReceiver, RTP_EXTENSION_URI, Red, RtcpTransportLayerFeedback, unwrapRtx, codecParametersFromString, uint16Gt } from 'werift';
+import type { RtcpPacket, RtpPacket } from 'werift';
+import { NACK_TICK_MS, NackRequester } from './nack-requester.js';
+import { sharedInterval } from './shared-interval.js';
 
 const PATCHED = Symbol.for('parley.werift-receiver-patched');
 const FLAGS = Symbol('parley.receiver-flags');
+const REQUESTER = Symbol('parley.nack-requester');
 
 interface Codec {
   payloadType: number;
@@ -47,6 +51,10 @@ interface ReceiverInternals {
   ssrcByRtx: Record<number, number>;
   trackBySSRC: Record<number, Track | undefined>;
   nack: { addPacket(packet: RtpPacket): void };
+  rtcpSsrc: number;
+  dtlsTransport: { sendRtcp(packets: RtcpPacket[]): Promise<unknown> } | undefined;
+  onPacketLost: { execute(nack: GenericNack): void };
+  [REQUESTER]?: NackRequester;
   audioRedHandler: { push(red: unknown, packet: RtpPacket): RtpPacket[] };
   runRtcp(): Promise<void>;
   [FLAGS]?: Flags;
@@ -104,6 +112,35 @@ function patchStatistics(stream: StreamStatistics | undefined): void {
   statisticsPatched = true;
 }
 
+function requesterOf(receiver: ReceiverInternals): NackRequester {
+  let requester = receiver[REQUESTER];
+  if (requester) return requester;
+  receiver.nack.addPacket = () => undefined; // werift's NackHandler hears nothing more: its 5 ms timer never starts
+  requester = new NackRequester({
+    now: () => performance.now(),
+    ticks: sharedInterval(NACK_TICK_MS),
+    send: (ssrc, lost) => {
+      if (receiver.stopped || !receiver.dtlsTransport) return requester!.close();
+      const nack = new GenericNack({ senderSsrc: receiver.rtcpSsrc, mediaSourceSsrc: ssrc, lost });
+      receiver.dtlsTransport.sendRtcp([new RtcpTransportLayerFeedback({ feedback: nack })]).catch(() => undefined);
+      receiver.onPacketLost.execute(nack); // werift's count per SSRC, and PublishedTrack's
+    },
+  });
+  receiver[REQUESTER] = requester;
+  return requester;
+}
+
+/** The first packet of an SSRC, for the NACKs: a video packet, or a retransmission in RTX. */
+function heardFirst(receiver: ReceiverInternals, flags: Flags, codec: Codec, packet: RtpPacket, track: Track | undefined): void {
+  const { ssrc, sequenceNumber } = packet.header;
+  if (nameOf(flags, codec) === 'rtx') {
+    const originalSsrc = receiver.ssrcByRtx[ssrc];
+    if (originalSsrc !== undefined && packet.payload.length >= 2) requesterOf(receiver).received(originalSsrc, packet.payload.readUInt16BE(0));
+  } else if ((track ?? receiver.trackBySSRC[ssrc])?.kind === 'video') {
+    requesterOf(receiver).received(ssrc, sequenceNumber);
+  }
+}
+
 function flagsOf(receiver: ReceiverInternals): Flags {
   return (receiver[FLAGS] ??= { nack: Boolean(receiver.nackEnabled), twcc: Boolean(receiver.twccEnabled), names: new Map() });
 }
@@ -141,6 +178,7 @@ export function patchWeriftReceiver(): void {
     const stream = this.remoteStreams[ssrc];
     // The first packet of a stream goes through werift's own code, which makes its statistics.
     if (!stream) {
+      if (flags.nack) heardFirst(this, flags, codec, packet, track);
       handleRTP.call(this, packet, extensions, track);
       return patchStatistics(this.remoteStreams[ssrc]);
     }
@@ -161,7 +199,7 @@ export function patchWeriftReceiver(): void {
       red = Red.deSerialize(packet.payload) as unknown as typeof red;
       if (this.codecs[red!.header.fields[0]!.blockPT] === undefined) return;
     }
-    if (track?.kind === 'video' && flags.nack) this.nack.addPacket(packet);
+    if (track?.kind === 'video' && flags.nack) requesterOf(this).received(packet.header.ssrc, packet.header.sequenceNumber);
     if (track) {
       if (!red) track.onReceiveRtp.execute(packet, extensions);
       else if (track.kind === 'audio') for (const p of this.audioRedHandler.push(red, packet)) track.onReceiveRtp.execute(p, extensions);
