@@ -8,8 +8,9 @@
 // Same counters, same rollover state, same drops; RTCP, STUN and DTLS take werift's own path, and
 // so does everything before the transport's SRTP keys exist (test/unit/werift-receive-path.test.ts).
 import type { Socket } from 'node:dgram';
-import { RTCDtlsTransport, RtpHeader, RtpPacket, SrtpAuthenticationError, isMedia, isRtcp } from 'werift';
+import { RTCDtlsTransport, RtpPacket, SrtpAuthenticationError, isMedia, isRtcp, type RtpHeader } from 'werift';
 import { interceptDatagrams } from './udp-sockets.js';
+import { parseSrtpRtpHeader } from './werift-srtp.js';
 
 const PATCHED = Symbol.for('parley.werift-receive-path-patched');
 
@@ -55,29 +56,12 @@ interface DtlsTransportInternals {
   startSrtp(): void;
 }
 
-const MIN_RTP_HEADER = 12;
-const FAILED = 'Failed to authenticate SRTP packet';
 // Reused for each packet's rollover update: committed to werift's state only once it authenticated.
 const next: SsrcState = { ssrc: 0, rolloverCounter: 0, lastSequenceNumber: 0 };
 
-/** werift's parseSrtpRtpHeader (not exported), with its errors. */
-function parseHeader(packet: Buffer, tagLength: number): RtpHeader {
-  const tagOffset = packet.length - tagLength;
-  if (packet.length < MIN_RTP_HEADER + tagLength) throw new SrtpAuthenticationError(FAILED);
-  let header: RtpHeader;
-  try {
-    header = RtpHeader.deSerialize(packet.subarray(0, tagOffset));
-  } catch {
-    throw new SrtpAuthenticationError(FAILED);
-  }
-  header.paddingSize = 0;
-  if (header.payloadOffset < MIN_RTP_HEADER || header.payloadOffset > tagOffset) throw new SrtpAuthenticationError(FAILED);
-  return header;
-}
-
 /** What werift's SrtpContext.decryptRtp does, without a new state object per packet. */
 function decrypt(context: SrtpContext, data: Buffer): [Buffer, RtpHeader] {
-  const header = parseHeader(data, context.rtpAuthTagLength);
+  const header = parseSrtpRtpHeader(data, context.rtpAuthTagLength);
   const existing = context.srtpSSRCStates[header.ssrc];
   next.ssrc = header.ssrc;
   next.rolloverCounter = existing?.rolloverCounter ?? 0;

@@ -64,8 +64,11 @@ function checkTag(actual: Buffer, expectedLength: number, message: string): void
   check(actual.length === expectedLength && timingSafeEqual(actual, expectedTag.subarray(0, expectedLength)), message);
 }
 
-// werift's parseSrtpRtpHeader (not exported): only used when a caller gives no parsed header.
-function parseHeader(packet: Buffer, tagLength: number): RtpHeader {
+/**
+ * werift's parseSrtpRtpHeader (not exported), with its errors: used when a caller gives no parsed
+ * header, and by werift-receive-path.ts.
+ */
+export function parseSrtpRtpHeader(packet: Buffer, tagLength: number): RtpHeader {
   const tagOffset = packet.length - tagLength;
   check(packet.length >= MIN_RTP_HEADER + tagLength, RTP_FAILED);
   let header: RtpHeader;
@@ -105,7 +108,7 @@ const cheaper: Omit<CipherAesCtrMethods, typeof PATCHED> = {
 
   decryptRtp(cipherText, rolloverCounter, parsed) {
     // werift's SrtpContext passes the header it parsed; its own default parses here.
-    const header = parsed ?? parseHeader(cipherText, this.authTagLength);
+    const header = parsed ?? parseSrtpRtpHeader(cipherText, this.authTagLength);
     const tagOffset = cipherText.length - this.authTagLength;
     writeAuthTag(state(this).rtpAuth, cipherText.subarray(0, tagOffset), rolloverCounter, expectedTag, 0, this.authTagLength);
     checkTag(cipherText.subarray(tagOffset), this.authTagLength, RTP_FAILED);
