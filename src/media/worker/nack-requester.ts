@@ -1,15 +1,18 @@
 // The NACKs a publisher's transport sends for video packets that did not arrive: one list per SSRC,
-// the first NACK as soon as a gap shows, each missing packet asked again every NACK_RETRY_MS up to
-// NACK_MAX_TRIES times (libwebrtc's NackRequester does the same, its retry being the round trip,
-// 100 ms until known). It replaces werift 0.24.4's NackHandler, which kept one sequence number per
-// m-line, so that a simulcast publisher's three layers (three sequence spaces) read as gaps into
-// each other and the lower layers' losses were never asked for; which lost its place for 65536
-// packets when the packet numbered 65535 was lost; and which asked ten times in 50 ms from a 5 ms
-// timer per receiver, then gave up before a retransmission could arrive on a 100 ms path.
+// the first NACK as soon as a gap shows, then each missing packet asked again every NACK_RETRY_MS,
+// NACK_MAX_TRIES times (~1 s). libwebrtc's NackRequester asks again every round trip; the receive
+// side has no round trip of its own here, and the browser resends a packet at most once per its
+// own round trip whatever we ask, so asking on each tick costs a small RTCP packet and repairs a
+// lost retransmission on a short path within the recorder's 200 ms jitter buffer.
+// It replaces werift 0.24.4's NackHandler, which kept one sequence number per m-line, so that a
+// simulcast publisher's three layers (three sequence spaces) read as gaps into each other and the
+// lower layers' losses were never asked for; which lost its place for 65536 packets when the
+// packet numbered 65535 was lost; and which asked ten times in 50 ms from a 5 ms timer per
+// receiver, then gave up before a retransmission could arrive on a 100 ms path.
 import type { Ticks } from './shared-interval.js';
 
-export const NACK_RETRY_MS = 100;
-export const NACK_MAX_TRIES = 10;
+export const NACK_RETRY_MS = 50;
+export const NACK_MAX_TRIES = 20;
 /** Per stream. A larger gap (an outage, a restarted encoder) is not asked for: it needs a keyframe. */
 export const NACK_MAX_MISSING = 150;
 /** The retries' timer (the TWCC feedback's period: the thread wakes for both at once). */
@@ -94,7 +97,7 @@ export class NackRequester {
       for (const [seq, m] of stream.missing) {
         if (now - m.askedAt < NACK_RETRY_MS) continue;
         if (m.tries >= NACK_MAX_TRIES) {
-          stream.missing.delete(seq); // asked often enough, a round trip ago: lost for good
+          stream.missing.delete(seq); // asked for ~1 s: lost for good
           continue;
         }
         m.tries++;

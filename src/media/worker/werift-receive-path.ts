@@ -7,8 +7,8 @@
 // (a call right after the thread wakes is ~4x a warm one), so fewer layers is fewer cold calls.
 // Same counters, same rollover state, same drops; RTCP, STUN and DTLS take werift's own path, and
 // so does everything before the transport's SRTP keys exist (test/unit/werift-receive-path.test.ts).
-import type { Socket } from 'node:dgram';
-import { RTCDtlsTransport, RtpPacket, SrtpAuthenticationError, isMedia, isRtcp, type RtpHeader } from 'werift';
+import { Socket } from 'node:dgram';
+import { RTCDtlsTransport, RtpPacket, isMedia, isRtcp, type RtpHeader } from 'werift';
 import { interceptDatagrams } from './udp-sockets.js';
 import { parseSrtpRtpHeader } from './werift-srtp.js';
 
@@ -36,7 +36,7 @@ interface CandidatePair {
 }
 
 interface IceProtocol {
-  transport?: { socket?: Socket; rinfo?: unknown };
+  transport?: { socket?: unknown; rinfo?: unknown };
 }
 
 interface IceConnection {
@@ -97,9 +97,10 @@ function receive(dtls: DtlsTransportInternals, protocol: IceProtocol, data: Buff
   let header: RtpHeader;
   try {
     [decrypted, header] = decrypt(dtls.srtp.remoteContext, data);
-  } catch (error) {
-    if (error instanceof SrtpAuthenticationError) return true; // dropped, as werift drops it
-    throw error;
+  } catch {
+    // Dropped, as werift drops a packet that fails authentication; any other error on a peer's
+    // datagram werift's socket handler logs and drops too: none may reach the event loop.
+    return true;
   }
   const packet = new RtpPacket(header, decrypted.subarray(header.payloadOffset, decrypted.length - header.paddingSize));
   try {
@@ -114,7 +115,8 @@ function receive(dtls: DtlsTransportInternals, protocol: IceProtocol, data: Buff
 function takeSockets(dtls: DtlsTransportInternals): void {
   for (const protocol of dtls.iceTransport.connection.protocols) {
     const socket = protocol.transport?.socket;
-    if (socket) interceptDatagrams(socket, (data, rinfo) => receive(dtls, protocol, data, rinfo));
+    // A UDP socket: an ICE-TCP candidate's is a stream, whose data werift frames itself.
+    if (socket instanceof Socket) interceptDatagrams(socket, (data, rinfo) => receive(dtls, protocol, data, rinfo));
   }
 }
 
