@@ -1,7 +1,7 @@
 // The bots' side of bench/sfu.ts: a bot host whose publishers send a fixed video bitrate, the
 // plan of a meeting (who publishes, who receives), and what the bots saw in a time window.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { BotHost, type BotStats } from '../../test/media/helpers/bots.js';
 
 /** Who is in a meeting: every subscriber receives every publisher except itself. */
@@ -74,10 +74,38 @@ function machineCpuSeconds(): { busy: number; total: number } {
   return { busy: total - ticks[3]! - ticks[4]!, total: total / 100 }; // minus idle and iowait
 }
 
+/**
+ * Datagrams the kernel dropped at a process's UDP sockets because its receive buffer was full
+ * (the `drops` column of /proc/net/udp and udp6, which show this namespace's sockets): the share
+ * of the loss that happened at that process, i.e. it did not read fast enough.
+ */
+export function socketDrops(pid: number): number {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const target = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (target) inodes.add(target[1]!);
+    } catch {
+      // closed since the listing
+    }
+  }
+  let drops = 0;
+  for (const file of ['/proc/net/udp', '/proc/net/udp6']) {
+    for (const line of readFileSync(file, 'utf8').split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols.length >= 13 && inodes.has(cols[9]!)) drops += Number(cols[12]);
+    }
+  }
+  return drops;
+}
+
 export interface Snapshot {
   at: number;
   cpu: number;
   botCpu: number;
+  /** socketDrops() of the server and of the bot process */
+  serverDrops: number;
+  botDrops: number;
   machine: { busy: number; total: number };
   stats: Map<string, BotStats>;
   frames: Map<string, Record<string, number>>;
@@ -91,7 +119,10 @@ export async function snapshot(host: BotHost, pid: number, plan: Plan): Promise<
     stats.set(n, await host.stats(n));
     frames.set(n, await host.frames(n));
   }
-  return { at: performance.now(), cpu: processCpuSeconds(pid), botCpu: processCpuSeconds(host.pid), machine: machineCpuSeconds(), stats, frames };
+  return {
+    at: performance.now(), cpu: processCpuSeconds(pid), botCpu: processCpuSeconds(host.pid),
+    serverDrops: socketDrops(pid), botDrops: socketDrops(host.pid), machine: machineCpuSeconds(), stats, frames,
+  };
 }
 
 export interface Window {
@@ -112,6 +143,14 @@ export interface Window {
   /** % of packets lost as the subscribers count them (RTCInboundRtpStats.packetsLost) */
   videoLossPercent: number;
   audioLossPercent: number;
+  /** packets the subscribers counted as lost (audio + video) */
+  lostPackets: number;
+  /**
+   * Datagrams the kernel dropped at full receive buffers: at the server's sockets (it fell behind
+   * reading what publishers and subscribers sent) and at the bots' (they fell behind).
+   */
+  serverSocketDrops: number;
+  botSocketDrops: number;
   /** frames decoded per subscriber per received video stream, per second: mean and worst */
   deliveredFps: number;
   worstDeliveredFps: number;
@@ -160,6 +199,9 @@ export function compare(plan: Plan, a: Snapshot, b: Snapshot): Window {
     receivedMbps: (bytes * 8) / 1e6 / seconds,
     videoLossPercent: pct(lost.video, got.video),
     audioLossPercent: pct(lost.audio, got.audio),
+    lostPackets: lost.audio + lost.video,
+    serverSocketDrops: b.serverDrops - a.serverDrops,
+    botSocketDrops: b.botDrops - a.botDrops,
     deliveredFps: fps.length ? fps.reduce((x, y) => x + y, 0) / fps.length : 0,
     worstDeliveredFps: fps.length ? Math.min(...fps) : 0,
   };

@@ -76,7 +76,7 @@ export interface ServerSummary {
 export interface Summary {
   servers: Record<string, ServerSummary>;
   ratios: { perPublished?: number; perForwarded?: number; byRun: Record<string, number> };
-  targets: { forwardedRatioAtMost1?: boolean; publishedRatioAtMost1_5?: boolean; noLossAt50?: { met: boolean; scenario: string; videoLossPercent: number; audioLossPercent: number; streamsFlowing: number } };
+  targets: { forwardedRatioAtMost1?: boolean; publishedRatioAtMost1_5?: boolean; noLossAt50?: { met: boolean; scenario: string; videoLossPercent: number; audioLossPercent: number; streamsFlowing: number; lostPackets: number; serverSocketDrops: number; botSocketDrops: number; lossAtBots: boolean } };
 }
 
 function slope(points: [number, number][]): number | undefined {
@@ -138,6 +138,12 @@ export function summarize(runs: RunResult[], idle: Record<string, number>): Summ
         videoLossPercent: big.window.videoLossPercent,
         audioLossPercent: big.window.audioLossPercent,
         streamsFlowing: big.window.streamsFlowing,
+        lostPackets: big.window.lostPackets,
+        serverSocketDrops: big.window.serverSocketDrops,
+        botSocketDrops: big.window.botSocketDrops,
+        // The server's sockets dropped nothing and the bots' full buffers dropped at least as many
+        // datagrams as the bots counted lost: the loss happened at the bots, not in the server.
+        lossAtBots: big.window.serverSocketDrops === 0 && big.window.lostPackets <= big.window.botSocketDrops,
       },
     },
   };
