@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import puppeteer, { type Browser, type ElementHandle, type Page } from 'puppeteer-core';
 import { inPage } from './browser.js';
-import { eventually } from './meeting-bot.js';
+import { eventually, eventuallyFound } from './meeting-bot.js';
 
 /**
  * Debian's firefox-esr (.ci/run installs it), driven over WebDriver BiDi by puppeteer-core:
@@ -95,11 +95,9 @@ export async function waitInPageFx(
 
 /** The element `selector` finds, once it is there (polled every 100 ms, at most `timeoutMs`). */
 async function elementFx(page: Page, selector: string, timeoutMs = 30_000): Promise<ElementHandle> {
-  const found: { handle?: ElementHandle | null } = {};
-  if (!(await eventually(async () => Boolean((found.handle = await page.$(selector))), timeoutMs, 100)) || !found.handle) {
-    throw new Error(`Firefox: no ${selector} within ${timeoutMs} ms`);
-  }
-  return found.handle;
+  const handle = await eventuallyFound(() => page.$(selector), timeoutMs, 100);
+  if (!handle) throw new Error(`Firefox: no ${selector} within ${timeoutMs} ms`);
+  return handle;
 }
 
 /** Clicks the element `selector` finds once it is there (a trusted click). */

@@ -132,10 +132,16 @@ export class MeetingBot {
 
 /** Polls `check` until it is true or `timeoutMs` passes; returns the last result. */
 export async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 15_000, stepMs = 150): Promise<boolean> {
+  return (await eventuallyFound(async () => (await check()) || undefined, timeoutMs, stepMs)) !== undefined;
+}
+
+/** Polls `find` until it gives something or `timeoutMs` passes; undefined if it never did. */
+export async function eventuallyFound<T>(find: () => Promise<T | null | undefined> | T | null | undefined, timeoutMs = 15_000, stepMs = 150): Promise<T | undefined> {
   const end = Date.now() + timeoutMs;
   for (;;) {
-    if (await check()) return true;
-    if (Date.now() >= end) return false;
+    const found = await find();
+    if (found !== null && found !== undefined) return found;
+    if (Date.now() >= end) return undefined;
     await new Promise((r) => setTimeout(r, stepMs));
   }
 }

@@ -84,9 +84,13 @@ export class NackRequester {
   }
 
   close(): void {
+    this.stopRetries();
+    this.streams.clear();
+  }
+
+  private stopRetries(): void {
     this.stopTicks?.();
     this.stopTicks = undefined;
-    this.streams.clear();
   }
 
   private retry(): void {
@@ -107,9 +111,6 @@ export class NackRequester {
       if (lost.length > 0) this.opts.send(ssrc, lost);
       waiting += stream.missing.size;
     }
-    if (waiting === 0) {
-      this.stopTicks?.();
-      this.stopTicks = undefined;
-    }
+    if (waiting === 0) this.stopRetries();
   }
 }
