@@ -1,7 +1,8 @@
 // The bots' side of bench/sfu.ts: a bot host whose publishers send a fixed video bitrate, the
 // plan of a meeting (who publishes, who receives), and what the bots saw in a time window.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { UdpReceiveDrops } from '../../src/media/udp-buffers.js';
 import { BotHost, type BotStats } from '../../test/media/helpers/bots.js';
 
 /** Who is in a meeting: every subscriber receives every publisher except itself. */
@@ -74,41 +75,26 @@ function machineCpuSeconds(): { busy: number; total: number } {
   return { busy: total - ticks[3]! - ticks[4]!, total: total / 100 }; // minus idle and iowait
 }
 
-/**
- * Datagrams the kernel dropped at a process's UDP sockets because its receive buffer was full
- * (the `drops` column of /proc/net/udp and udp6, which show this namespace's sockets): the share
- * of the loss that happened at that process, i.e. it did not read fast enough.
- */
-export function socketDrops(pid: number): number {
-  const inodes = new Set<string>();
-  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-    try {
-      const target = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
-      if (target) inodes.add(target[1]!);
-    } catch {
-      // closed since the listing
-    }
-  }
-  let drops = 0;
-  for (const file of ['/proc/net/udp', '/proc/net/udp6']) {
-    for (const line of readFileSync(file, 'utf8').split('\n').slice(1)) {
-      const cols = line.trim().split(/\s+/);
-      if (cols.length >= 13 && inodes.has(cols[9]!)) drops += Number(cols[12]);
-    }
-  }
-  return drops;
-}
-
 export interface Snapshot {
   at: number;
   cpu: number;
   botCpu: number;
-  /** socketDrops() of the server and of the bot process */
+  /** datagrams dropped at full receive buffers of the server's sockets and the bots' so far */
   serverDrops: number;
   botDrops: number;
   machine: { busy: number; total: number };
   stats: Map<string, BotStats>;
   frames: Map<string, Record<string, number>>;
+}
+
+/**
+ * Datagrams the kernel dropped at a process's full UDP receive buffers so far: the share of the
+ * loss that happened at that process (it did not read fast enough). One counter per process.
+ */
+const drops = new Map<number, UdpReceiveDrops>();
+function socketDrops(pid: number): number {
+  if (!drops.has(pid)) drops.set(pid, new UdpReceiveDrops(`/proc/${pid}`));
+  return drops.get(pid)!.read() ?? 0;
 }
 
 export async function snapshot(host: BotHost, pid: number, plan: Plan): Promise<Snapshot> {

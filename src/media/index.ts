@@ -3,3 +3,4 @@ export { MediaService } from './service.js';
 export { MediaRoom } from './room.js';
 export { MediaPeer } from './peer.js';
 export * from './types.js';
+export { UdpReceiveDrops } from './udp-buffers.js';

@@ -12,6 +12,7 @@ import {
   type MediaServiceEvents,
   type WorkerStats,
 } from './types.js';
+import { kernelReceiveBufferCap, smallReceiveBufferWarning } from './udp-buffers.js';
 import { WorkerHost } from './worker-host.js';
 
 const ELU_SAMPLE_MS = 2000;
@@ -91,6 +92,8 @@ export class MediaService extends EventEmitter<MediaServiceEvents> {
   async start(): Promise<void> {
     if (this.state !== 'idle') throw new MediaError('invalid_state', `media service is ${this.state}`);
     this.state = 'starting';
+    const bufferWarning = smallReceiveBufferWarning(kernelReceiveBufferCap());
+    if (bufferWarning) this.logger.warn({}, bufferWarning);
     this.slots = Array.from({ length: this.config.workers }, (_, index) => ({
       host: this.createHost(index),
       startedAt: 0,

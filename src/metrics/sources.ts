@@ -1,5 +1,5 @@
 import type { Core } from '../core/index.js';
-import type { MediaService, WorkerStats } from '../media/index.js';
+import { UdpReceiveDrops, type MediaService, type WorkerStats } from '../media/index.js';
 import type { Metrics, Sample } from './registry.js';
 
 /** What signaling tells about this node's rooms. */
@@ -65,6 +65,10 @@ export function mediaSources(metrics: Metrics, media: MediaService): void {
   metrics.registerCounterSource('parley_media_rtp_packets_lost_total', 'Incoming RTP sequence numbers skipped (loss between publishers and the server)', perWorker((w) => w.packetsLost), worker);
   metrics.registerCounterSource('parley_media_rtp_packets_resent_total', 'RTP packets sent again to subscribers for their NACKs', perWorker((w) => w.packetsResent), worker);
   metrics.registerCounterSource('parley_media_rtp_resends_missing_total', 'Packets a subscriber NACKed that were no longer in the send history (lost for that subscriber)', perWorker((w) => w.resendsMissing), worker);
+  const drops = new UdpReceiveDrops();
+  metrics.registerCounterSource('parley_media_udp_receive_drops_total',
+    'Datagrams the kernel dropped because a UDP socket of this process had a full receive buffer: the media workers fell behind (Linux)',
+    () => drops.read() ?? []);
   metrics.registerCounterSource('parley_media_rtp_packets_late_total', 'Incoming RTP packets that came after a later one while some were missing (recovered by NACK or reordered)', perWorker((w) => w.packetsLate), worker);
 }
 

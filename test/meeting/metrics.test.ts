@@ -62,6 +62,7 @@ it('meetings, participants, tracks, packets and bytes move when people join, and
   const running = await scrape(t.url);
   expect(running.samples.some((s) => s.name === 'parley_media_rtp_packets_lost_total' && s.labels.worker === '0')).toBe(true);
   expect(running.samples.some((s) => s.name === 'parley_media_worker_cpu_seconds_total')).toBe(true);
+  if (process.platform === 'linux') expect(running.samples.some((s) => s.name === 'parley_media_udp_receive_drops_total')).toBe(true);
   for (const name of ['parley_media_rtp_packets_resent_total', 'parley_media_rtp_resends_missing_total']) {
     expect(running.samples.some((s) => s.name === name && s.labels.worker === '0')).toBe(true);
   }

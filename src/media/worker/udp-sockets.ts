@@ -2,10 +2,11 @@ import dgram from 'node:dgram';
 import dns from 'node:dns';
 import { isIP } from 'node:net';
 import { syncBuiltinESMExports } from 'node:module';
+import { MEDIA_RECEIVE_BUFFER_BYTES } from '../udp-buffers.js';
 
 /**
  * Every UDP socket this worker thread opens (werift's, through `dgram.createSocket`), so that all
- * of them can be closed before the thread is terminated. Node 20 aborts the whole process
+ * of them can be closed before the thread is terminated (and each gets a larger receive buffer). Node 20 aborts the whole process
  * ("FATAL ERROR: v8::FromJust Maybe value is Nothing" in UDPWrap::OnRecv) when a datagram
  * arrives on an open socket of a worker that is being terminated; werift does not always close
  * every socket it gathered (ICE restarts, closed transports), so we do it ourselves.
@@ -28,7 +29,8 @@ dgram.createSocket = function trackedCreateSocket(this: unknown, ...args: Parame
   const options = typeof typeOrOptions === 'string' ? { type: typeOrOptions } : typeOrOptions;
   let bound = false;
   const lookup = (address: string, family: unknown, callback: unknown) => literalLookup(bound, address, family, callback);
-  const socket = createSocket.call(dgram, { lookup, ...options }, listener);
+  // A larger receive buffer than Linux's default: datagrams wait there while the thread is busy.
+  const socket = createSocket.call(dgram, { lookup, recvBufferSize: MEDIA_RECEIVE_BUFFER_BYTES, ...options }, listener);
   socket.once('listening', () => (bound = true));
   open.add(socket);
   socket.once('close', () => open.delete(socket));
