@@ -140,6 +140,11 @@ export class PublishedTrack {
     if (tap) this.requestKeyframe(); // a recorded video starts on a keyframe
   }
 
+  /** A keyframe for a recording: on the layer it takes (on all of them before it took one). */
+  requestRecordedKeyframe(): void {
+    this.requestKeyframe(this.recordSwitch?.currentLayer);
+  }
+
   /** The highest layer flowing now (0 when none does). */
   bestFlowingLayer(now: number): number {
     for (let i = this.layers.length - 1; i > 0; i--) if (this.layers[i]!.flowing(now)) return i;

@@ -6,13 +6,13 @@
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { VideoCodec } from './codecs.js';
-import { MediaStreamTrack, RTCRtpCodecParameters, RtcpSenderInfo, RtcpSrPacket, type RtpPacket } from 'werift';
-import { DurationPosition, MediaRecorder, replaceSegmentSize, SegmentSizePosition, type WebmOutput } from 'werift/nonstandard';
-import { Event } from 'werift';
+import { RtcpSenderInfo, RtcpSrPacket, type RtpPacket } from 'werift';
+import { DurationPosition, replaceSegmentSize, SegmentSizePosition, type WebmOutput } from 'werift/nonstandard';
 import type { RecordedFile, RecordingGroup } from '../types.js';
 import type { WorkerContext } from './context.js';
 import type { PublishedTrack } from './published-track.js';
 import { RecordTimeline } from './record-timeline.js';
+import { WebmWriter } from './webm-writer.js';
 
 /** What a file is written through; a test replaces it to inject a full disk. */
 export interface RecordingSink {
@@ -42,15 +42,12 @@ export const fileSink: SinkFactory = async (path) => {
   };
 };
 
-const OPUS = () => new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48000, channels: 2, payloadType: 111 });
-const VIDEO = (codec: VideoCodec) => new RTCRtpCodecParameters({ mimeType: codec === 'h264' ? 'video/H264' : 'video/VP8', clockRate: 90000, payloadType: 96 });
+/** werift's own wait for the end of a file it writes (its MediaRecorder's stop). */
+const EOL_TIMEOUT_MS = 5000;
 
 /** One WebM file: a participant's microphone + camera, or their screen. */
 class GroupFile {
-  private readonly audio?: MediaStreamTrack;
-  private readonly video: MediaStreamTrack;
-  private readonly recorder: MediaRecorder;
-  private readonly output = new Event<[WebmOutput]>();
+  private readonly writer: WebmWriter;
   private chain: Promise<void> = Promise.resolve();
   /** resolves once the end of the file (its duration) is written */
   private readonly eolWritten: Promise<void>;
@@ -73,14 +70,15 @@ class GroupFile {
     readonly videoCodec: VideoCodec,
     private readonly openSink: Promise<RecordingSink>,
     private readonly onFailure: (error: unknown) => void,
+    needKeyframe: () => void,
   ) {
     this.eolWritten = new Promise((resolve) => (this.onEolWritten = resolve));
-    this.video = new MediaStreamTrack({ kind: 'video', codec: VIDEO(videoCodec) });
-    if (group === 'camera') this.audio = new MediaStreamTrack({ kind: 'audio', codec: OPUS() });
-    const tracks = this.audio ? [this.audio, this.video] : [this.video];
-    this.output.subscribe((o) => this.enqueue(o));
-    this.recorder = new MediaRecorder({ tracks, stream: this.output, width: 640, height: 360 });
-    this.recorder.onError.subscribe((error) => this.fail(error));
+    this.writer = new WebmWriter({ audio: group === 'camera', videoCodec, output: (o) => this.enqueue(o), needKeyframe });
+  }
+
+  /** Video frames kept out after a loss until the next keyframe (KeyframeGate). */
+  get framesSkipped(): number {
+    return this.writer.gate.dropped;
   }
 
   private enqueue(o: WebmOutput): void {
@@ -109,9 +107,16 @@ class GroupFile {
   }
 
   rtp(kind: 'audio' | 'video', rtp: RtpPacket): void {
-    if (this.failed) return;
-    const track = kind === 'audio' ? this.audio : this.video;
-    if (!track) return;
+    if (this.failed || (kind === 'audio' && this.group !== 'camera')) return;
+    // A recording that breaks fails alone: the forwarding this tap sits on goes on.
+    try {
+      this.write(kind, rtp);
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  private write(kind: 'audio' | 'video', rtp: RtpPacket): void {
     const now = Date.now();
     this.firstPacketAt ??= now;
     if (kind === 'audio') this.audioPackets++;
@@ -129,21 +134,27 @@ class GroupFile {
       // whole second, moving the RTP timestamp back by the milliseconds past it.
       const clockRate = kind === 'audio' ? 48_000 : 90_000;
       const back = Math.round(((now % 1000) * clockRate) / 1000);
-      track.onReceiveRtcp.execute(new RtcpSrPacket({
+      this.writer.senderReport(kind, new RtcpSrPacket({
         ssrc: mapped.header.ssrc,
         senderInfo: new RtcpSenderInfo({
           ntpTimestamp: toNtp(now), rtpTimestamp: (mapped.header.timestamp - back + 2 ** 32) % 2 ** 32, packetCount: 0, octetCount: 0,
         }),
       }));
     }
-    track.onReceiveRtp.execute(mapped);
+    this.writer.rtp(kind, mapped);
   }
 
   async stop(): Promise<RecordedFile> {
-    // werift's stop waits 5 s for an end it only sees when it writes the file itself; we write
-    // it (through our sink), so the end of our own write is enough.
-    const stopping = this.recorder.stop().catch((error: unknown) => this.fail(error));
-    await Promise.race([this.eolWritten, stopping]);
+    // The end of the file comes through our own write; werift's recorder gave up after 5 s.
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      this.writer.stop();
+      await Promise.race([this.eolWritten, new Promise((resolve) => (timer = setTimeout(resolve, EOL_TIMEOUT_MS)))]);
+    } catch (error) {
+      this.fail(error);
+    } finally {
+      clearTimeout(timer);
+    }
     await this.chain;
     let bytes = 0;
     if (this.sink) {
@@ -211,7 +222,7 @@ export class RoomRecorder {
     const key = `${peerId}/${group}`;
     let file = this.files.get(key);
     if (file && videoCodec !== undefined && file.videoCodec !== videoCodec) {
-      this.rolledOver.push(file.stop());
+      this.rolledOver.push(this.stopFile(file));
       file = undefined;
     }
     if (!file) {
@@ -221,17 +232,32 @@ export class RoomRecorder {
       // Audio usually comes first: its file takes the codec the camera was answered with, or the
       // camera's first packet would close it at once.
       const codec = videoCodec ?? this.answeredVideoCodec(peerId, group) ?? 'vp8';
-      file = new GroupFile(peerId, group, path, codec, sink, (error) => this.fail(error));
+      const needKeyframe = () => this.videoTrackOf(peerId, group)?.requestRecordedKeyframe();
+      file = new GroupFile(peerId, group, path, codec, sink, (error) => this.fail(error), needKeyframe);
       this.files.set(key, file);
     }
     return file;
   }
 
   private answeredVideoCodec(peerId: string, group: RecordingGroup): VideoCodec | undefined {
+    return this.videoTrackOf(peerId, group)?.videoCodec;
+  }
+
+  private videoTrackOf(peerId: string, group: RecordingGroup): PublishedTrack | undefined {
     for (const t of this.tapped) {
-      if (t.peerId === peerId && t.kind === 'video' && (t.source === 'screen') === (group === 'screen')) return t.videoCodec;
+      if (t.peerId === peerId && t.kind === 'video' && (t.source === 'screen') === (group === 'screen')) return t;
     }
     return undefined;
+  }
+
+  private async stopFile(file: GroupFile): Promise<RecordedFile> {
+    const recorded = await file.stop();
+    if (file.framesSkipped > 0) {
+      this.ctx.log('info', 'recording: video frames left out after a loss, until a keyframe', {
+        recordingId: this.recordingId, path: file.path, frames: file.framesSkipped,
+      });
+    }
+    return recorded;
   }
 
   private fail(error: unknown): void {
@@ -245,7 +271,7 @@ export class RoomRecorder {
     this.stopped = true;
     for (const track of this.tapped) track.setRecordTap(undefined);
     this.tapped.clear();
-    return Promise.all([...this.rolledOver, ...[...this.files.values()].map((f) => f.stop())]);
+    return Promise.all([...this.rolledOver, ...[...this.files.values()].map((f) => this.stopFile(f))]);
   }
 }
 
