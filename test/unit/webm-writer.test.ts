@@ -1,6 +1,7 @@
 // The recorder's WebM pipeline with its keyframe gate, fed RTP as the record tap gives it: a
 // frame lost for good (the jitter buffer gives up on it) keeps every later frame out of the file
-// until a keyframe, and asks the publisher for one; without a loss every frame is written.
+// until a keyframe, and asks the publisher for one; without a loss every frame is written, the
+// last ones included.
 // The frames are synthetic VP8 (a keyframe's or a delta frame's header, then filler): ffprobe
 // lists the packets the file holds without decoding them.
 import { spawnSync } from 'node:child_process';
@@ -30,57 +31,74 @@ function vp8Frame(n: number, key: boolean): RtpPacket {
   return new RtpPacket(header, Buffer.concat([Buffer.from([0x10, ...tag]), Buffer.alloc(200, n & 0xff)]));
 }
 
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+function opusPacket(n: number): RtpPacket {
+  const header = new RtpHeader();
+  header.payloadType = 111;
+  header.ssrc = SSRC + 1;
+  header.sequenceNumber = (500 + n) & 0xffff;
+  header.timestamp = 48_000 + n * 960; // 20 ms
+  return new RtpPacket(header, Buffer.from([0xfc, 0xff, 0xfe])); // an Opus frame's TOC and filler
+}
+
+const report = (ssrc: number, rtpTimestamp: number) => new RtcpSrPacket({
+  ssrc, senderInfo: new RtcpSenderInfo({ ntpTimestamp: BigInt(3_900_000_000) << 32n, rtpTimestamp, packetCount: 0, octetCount: 0 }),
+});
+
 /** Writes frames 0..count-1 (keyframes where `isKey`), leaving out `lost`; what ffprobe lists. */
-async function record(count: number, isKey: (n: number) => boolean, lost: Set<number>) {
+async function record(count: number, isKey: (n: number) => boolean, lost: Set<number>, withAudio = false) {
   const chunks: Buffer[] = [];
   let ended!: () => void;
   const eol = new Promise<void>((resolve) => (ended = resolve));
   let asked = 0;
   const writer = new WebmWriter({
-    audio: false, videoCodec: 'vp8', needKeyframe: () => asked++,
+    audio: withAudio, videoCodec: 'vp8', needKeyframe: () => asked++,
     output: (o: WebmOutput) => {
       if (o.saveToFile) chunks.push(Buffer.from(o.saveToFile));
       if (o.eol) ended();
     },
   });
-  writer.senderReport('video', new RtcpSrPacket({
-    ssrc: SSRC,
-    senderInfo: new RtcpSenderInfo({ ntpTimestamp: BigInt(3_900_000_000) << 32n, rtpTimestamp: 90_000, packetCount: 0, octetCount: 0 }),
-  }));
-  for (let n = 0; n < count; n++) if (!lost.has(n)) writer.rtp('video', vp8Frame(n, isKey(n)));
+  writer.senderReport('video', report(SSRC, 90_000));
+  if (withAudio) writer.senderReport('audio', report(SSRC + 1, 48_000));
+  // In arrival order: a video frame every 100/3 ms, an audio frame every 20 ms, over the same span.
+  const events = [
+    ...range(0, count - 1).map((n) => ({ at: (n * 100) / 3, send: () => !lost.has(n) && writer.rtp('video', vp8Frame(n, isKey(n))) })),
+    ...(withAudio ? range(0, (count * 5) / 3 - 1).map((k) => ({ at: k * 20, send: () => writer.rtp('audio', opusPacket(k)) })) : []),
+  ].sort((a, b) => a.at - b.at);
+  for (const e of events) e.send();
   writer.stop();
   await eol;
   const file = join(dir, `${count}-${[...lost].join('_')}.webm`);
   writeFileSync(file, Buffer.concat(chunks));
-  const probe = spawnSync('ffprobe', ['-v', 'error', '-show_entries', 'packet=pts,flags', '-of', 'csv=p=0', file], { encoding: 'utf8' });
+  const probe = spawnSync('ffprobe', ['-v', 'error', '-show_entries', 'packet=codec_type,pts,flags', '-of', 'csv=p=0', file], { encoding: 'utf8' });
   expect(probe.status, probe.stderr).toBe(0);
-  const packets = probe.stdout.trim().split('\n').filter(Boolean).map((line) => {
-    const [pts, flags] = line.split(',');
-    return { frame: Math.round(Number(pts) / (1000 / 30)), key: flags!.startsWith('K') };
-  });
-  return { packets, asked, skipped: writer.gate.dropped };
+  const rows = probe.stdout.trim().split('\n').filter(Boolean).map((line) => line.split(','));
+  const packets = rows.filter(([type]) => type === 'video').map(([, pts, flags]) => ({ frame: Math.round(Number(pts) / (1000 / 30)), key: flags!.startsWith('K') }));
+  return { packets, audioPackets: rows.filter(([type]) => type === 'audio').length, asked, skipped: writer.gate.dropped };
 }
-
-const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 describe('WebmWriter', () => {
   const keyEvery60 = (n: number) => n % 60 === 0;
 
   it('writes every frame of a stream without loss, and asks for no keyframe', async () => {
     const { packets, asked, skipped } = await record(90, keyEvery60, new Set());
-    const last = packets.at(-1)!.frame;
-    expect(last).toBeGreaterThanOrEqual(70); // werift's pipeline drops its last half second at the end
-    expect(packets.map((p) => p.frame)).toEqual(range(0, last));
+    // Every frame to the last one: werift's lip-sync step dropped the last half second it held.
+    expect(packets.map((p) => p.frame)).toEqual(range(0, 89));
     expect(packets[0]!.key).toBe(true);
     expect(asked).toBe(0);
     expect(skipped).toBe(0);
   });
 
+  it('writes a camera’s audio beside its video to the end', async () => {
+    const { packets, audioPackets } = await record(90, keyEvery60, new Set(), true);
+    expect(packets.map((p) => p.frame)).toEqual(range(0, 89));
+    expect(audioPackets).toBe(150); // 3 s of 20 ms frames
+  });
+
   it('after a frame lost for good, writes nothing until the next keyframe, and asks for one', async () => {
     const { packets, asked, skipped } = await record(90, keyEvery60, new Set([20]));
-    const last = packets.at(-1)!.frame;
-    expect(last).toBeGreaterThanOrEqual(70);
-    expect(packets.map((p) => p.frame)).toEqual([...range(0, 19), ...range(60, last)]);
+    expect(packets.map((p) => p.frame)).toEqual([...range(0, 19), ...range(60, 89)]);
     expect(packets.find((p) => p.frame === 60)!.key).toBe(true);
     expect(asked).toBeGreaterThanOrEqual(1);
     expect(skipped).toBeGreaterThan(0); // of 21..59: werift's own steps drop a few before the gate sees them

@@ -22,6 +22,18 @@ interface Source {
   rtcp: RtcpSourceCallback;
 }
 
+/**
+ * werift's lip-sync holds frames for up to a second to put audio and video in time order, and
+ * drops what it holds when a track ends: the last ~0.5 s of every file. Let out first, in order.
+ */
+function releaseAll(lipsync: LipsyncCallback): void {
+  // A private method of LipsyncBase (werift 0.24.4): one step releases one slot of its ring.
+  const step = (lipsync as unknown as { executeTask?: () => void }).executeTask;
+  if (typeof step !== 'function') throw new Error('werift changed: LipsyncBase.executeTask is gone (see webm-writer.ts)');
+  if (lipsync.stopped || lipsync.baseTime === undefined) return;
+  for (let i = 0; i < lipsync.bufferLength; i++) step.call(lipsync);
+}
+
 export class WebmWriter {
   private readonly video: Source;
   private readonly audio?: Source;
@@ -51,7 +63,14 @@ export class WebmWriter {
       videoTime.input(o);
     });
     videoTime.pipe(videoFrames.input);
+    let flushed = false;
+    const beforeEnd = () => {
+      if (flushed) return;
+      flushed = true;
+      releaseAll(lipsync);
+    };
     videoFrames.pipe((o) => {
+      if (o.eol) beforeEnd();
       if (!o.frame || this.gate.pass(o.frame.isKeyframe)) lipsync.inputVideo(o);
     });
     lipsync.pipeVideo(webm.inputVideo);
@@ -63,7 +82,10 @@ export class WebmWriter {
       this.audio.rtp.pipe(audioTime.input);
       this.audio.rtcp.pipe(audioTime.input);
       audioTime.pipe(audioFrames.input);
-      audioFrames.pipe(lipsync.inputAudio);
+      audioFrames.pipe((o) => {
+        if (o.eol) beforeEnd();
+        lipsync.inputAudio(o);
+      });
       lipsync.pipeAudio(webm.inputAudio);
     }
   }
@@ -78,9 +100,13 @@ export class WebmWriter {
     (kind === 'audio' ? this.audio : this.video)?.rtcp.input(sr);
   }
 
-  /** Ends every track: the writer then outputs the end of the file (`eol`). As werift's stop, the RTP sources only. */
+  /**
+   * Ends every track: the writer then outputs the end of the file (`eol`). As werift's stop, the
+   * RTP sources only. Video first: its jitter buffer lets out what it held before the lip-sync
+   * step is emptied at the first end.
+   */
   stop(): void {
-    this.audio?.rtp.stop();
     this.video.rtp.stop();
+    this.audio?.rtp.stop();
   }
 }
