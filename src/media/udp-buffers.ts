@@ -48,9 +48,14 @@ export class UdpReceiveDrops {
     let lines: string[];
     try {
       inodes = this.socketInodes();
-      lines = ['udp', 'udp6'].flatMap((file) => readFileSync(`${this.proc}/net/${file}`, 'utf8').split('\n').slice(1));
+      lines = readFileSync(`${this.proc}/net/udp`, 'utf8').split('\n').slice(1);
     } catch {
       return undefined;
+    }
+    try {
+      lines.push(...readFileSync(`${this.proc}/net/udp6`, 'utf8').split('\n').slice(1));
+    } catch {
+      // a kernel without IPv6
     }
     const now = new Map<string, number>();
     for (const line of lines) {

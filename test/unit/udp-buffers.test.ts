@@ -79,6 +79,13 @@ describe('UdpReceiveDrops', () => {
       expect(drops.read()).toBe(12);
     });
 
+    it('reads IPv4 alone on a kernel without IPv6', () => {
+      dir = mkdtempSync(join(tmpdir(), 'parley-proc-'));
+      proc({ 11: 5 });
+      rmSync(join(dir, 'net', 'udp6'));
+      expect(new UdpReceiveDrops(dir).read()).toBe(5);
+    });
+
     it('says nothing where /proc cannot tell', () => {
       dir = mkdtempSync(join(tmpdir(), 'parley-proc-'));
       expect(new UdpReceiveDrops(join(dir, 'missing')).read()).toBeUndefined();
