@@ -5,8 +5,9 @@ import { syncBuiltinESMExports } from 'node:module';
 import { MEDIA_RECEIVE_BUFFER_BYTES } from '../udp-buffers.js';
 
 /**
- * Every UDP socket this worker thread opens (werift's, through `dgram.createSocket`), so that all
- * of them can be closed before the thread is terminated (and each gets a larger receive buffer). Node 20 aborts the whole process
+ * Every UDP socket this worker thread opens (werift's, through `dgram.createSocket`, each with a
+ * larger receive buffer), so that all of them can be closed before the thread is terminated.
+ * Node 20 aborts the whole process
  * ("FATAL ERROR: v8::FromJust Maybe value is Nothing" in UDPWrap::OnRecv) when a datagram
  * arrives on an open socket of a worker that is being terminated; werift does not always close
  * every socket it gathered (ICE restarts, closed transports), so we do it ourselves.
