@@ -77,7 +77,7 @@ export interface WorkerRequests {
    * Test-only fault injection (worker/test-hooks.ts), rejected unless the worker was started
    * with `testHooks`; sent by src/media/testing.ts, never by the public classes.
    */
-  testPacketLoss: [{ roomId: string; peerId: string; direction: 'uplink' | 'downlink' | 'uplink-for-good'; percent: number }, void];
+  testPacketLoss: [{ roomId: string; peerId: string; direction: 'uplink' | 'downlink'; percent: number }, void];
 }
 
 export type RequestName = keyof WorkerRequests;

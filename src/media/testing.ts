@@ -10,10 +10,9 @@ export class TestMediaService extends MediaService {
   /**
    * Drops `percent` % of the video RTP sent to `peer` ('downlink', first transmissions only:
    * werift's retransmissions pass) or received from it ('uplink', before werift's receiver:
-   * the publisher's retransmissions pass; 'uplink-for-good': they are dropped too, so the packets
-   * are lost for good). 0 stops it. See worker/test-hooks.ts.
+   * the publisher's retransmissions pass). 0 stops it. See worker/test-hooks.ts.
    */
-  setPacketLoss(peer: MediaPeer, direction: 'uplink' | 'downlink' | 'uplink-for-good', percent: number): Promise<void> {
+  setPacketLoss(peer: MediaPeer, direction: 'uplink' | 'downlink', percent: number): Promise<void> {
     return this.requestRoomWorker(peer.roomId, 'testPacketLoss', { roomId: peer.roomId, peerId: peer.id, direction, percent });
   }
 

@@ -4,30 +4,21 @@ import type { RTCDtlsTransport } from 'werift';
 import type { SfuPeer } from './peer.js';
 import type { SinkFactory } from './recorder.js';
 
-/**
- * 'uplink-for-good': as 'uplink', and the publisher's retransmissions of a dropped packet are
- * dropped too (every RTX packet, while it is on): the packets are lost for good.
- */
-export type LossDirection = 'uplink' | 'downlink' | 'uplink-for-good';
+export type LossDirection = 'uplink' | 'downlink';
 
 interface Loss {
   uplink: number;
   downlink: number;
-  uplinkForGood: boolean;
 }
 
 const lossOf = new WeakMap<SfuPeer, Loss>();
 const hooked = new WeakSet<RTCDtlsTransport>();
 
-/**
- * Drops a packet the first time its (ssrc, seq) is seen, `percent` % of the time; lets a repeat
- * through, unless `forGood`.
- */
-function dropper(): (ssrc: number, seq: number, percent: number, forGood?: boolean) => boolean {
+/** Drops a packet the first time its (ssrc, seq) is seen, `percent` % of the time; lets a repeat through. */
+function dropper(): (ssrc: number, seq: number, percent: number) => boolean {
   const dropped = new Set<number>();
-  return (ssrc, seq, percent, forGood = false) => {
+  return (ssrc, seq, percent) => {
     const key = ssrc * 0x10000 + seq;
-    if (forGood && dropped.has(key)) return true;
     if (dropped.delete(key)) return false; // a retransmission
     if (Math.random() * 100 >= percent) return false;
     dropped.add(key);
@@ -46,18 +37,14 @@ function dropper(): (ssrc: number, seq: number, percent: number, forGood?: boole
 export function setPacketLoss(peer: SfuPeer, direction: LossDirection, percent: number): void {
   let loss = lossOf.get(peer);
   if (!loss) {
-    const created: Loss = { uplink: 0, downlink: 0, uplinkForGood: false };
+    const created: Loss = { uplink: 0, downlink: 0 };
     lossOf.set(peer, created);
     peer.subscriber.on('dtlsTransport', (transport) => {
       if (created.downlink > 0) hookDownlink(peer, transport, created);
     });
     loss = created;
   }
-  if (direction === 'downlink') loss.downlink = percent;
-  else {
-    loss.uplink = percent;
-    loss.uplinkForGood = direction === 'uplink-for-good';
-  }
+  loss[direction] = percent;
   if (direction === 'downlink') {
     for (const transport of peer.subscriber.dtlsTransports) hookDownlink(peer, transport, loss);
   } else {
@@ -85,11 +72,8 @@ function hookUplink(peer: SfuPeer, transport: RTCDtlsTransport, loss: Loss): voi
   const drop = dropper();
   transport.onRtp.execute = (rtp) => {
     const { ssrc, sequenceNumber } = rtp.header;
-    const tracks = peer.publisher.tracks();
-    // For good: retransmissions come under an RTX SSRC, which is no track's.
-    if (loss.uplink > 0 && loss.uplinkForGood && !tracks.some((t) => t.ssrc === ssrc)) return;
-    const video = tracks.some((t) => t.kind === 'video' && t.ssrc === ssrc);
-    if (loss.uplink > 0 && video && drop(ssrc, sequenceNumber, loss.uplink, loss.uplinkForGood)) return;
+    const video = peer.publisher.tracks().some((t) => t.kind === 'video' && t.ssrc === ssrc);
+    if (loss.uplink > 0 && video && drop(ssrc, sequenceNumber, loss.uplink)) return;
     deliver(rtp);
   };
 }
