@@ -31,7 +31,7 @@ it('sends to an IP address without a DNS lookup, and to a host name through one'
 // Where net.core.rmem_max is no larger than the default a socket gets, there is nothing to see
 // (.ci/run raises it, as docs/operations.md asks operators to).
 const cap = kernelReceiveBufferCap();
-const rmemDefault = kernelReceiveBufferCap() === undefined ? undefined : Number(readFileSync('/proc/sys/net/core/rmem_default', 'utf8'));
+const rmemDefault = cap === undefined ? undefined : Number(readFileSync('/proc/sys/net/core/rmem_default', 'utf8'));
 it.runIf(cap !== undefined && rmemDefault !== undefined && cap > rmemDefault)('gives every socket the larger receive buffer, as far as the kernel allows', async () => {
   const socket = dgram.createSocket('udp4');
   try {

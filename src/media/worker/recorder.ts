@@ -231,16 +231,12 @@ export class RoomRecorder {
       sink.catch(() => undefined); // reported through the file's first write
       // Audio usually comes first: its file takes the codec the camera was answered with, or the
       // camera's first packet would close it at once.
-      const codec = videoCodec ?? this.answeredVideoCodec(peerId, group) ?? 'vp8';
+      const codec = videoCodec ?? this.videoTrackOf(peerId, group)?.videoCodec ?? 'vp8';
       const needKeyframe = () => this.videoTrackOf(peerId, group)?.requestRecordedKeyframe();
       file = new GroupFile(peerId, group, path, codec, sink, (error) => this.fail(error), needKeyframe);
       this.files.set(key, file);
     }
     return file;
-  }
-
-  private answeredVideoCodec(peerId: string, group: RecordingGroup): VideoCodec | undefined {
-    return this.videoTrackOf(peerId, group)?.videoCodec;
   }
 
   private videoTrackOf(peerId: string, group: RecordingGroup): PublishedTrack | undefined {

@@ -24,7 +24,8 @@ interface Source {
 
 /**
  * werift's lip-sync holds frames for up to a second to put audio and video in time order, and
- * drops what it holds when a track ends: the last ~0.5 s of every file. Let out first, in order.
+ * drops what it holds when a track ends: the last ~0.5 s of every file. Let out first, in order,
+ * at the first track's end (after it the step is stopped, and this does nothing).
  */
 function releaseAll(lipsync: LipsyncCallback): void {
   // A private method of LipsyncBase (werift 0.24.4): one step releases one slot of its ring.
@@ -41,12 +42,10 @@ export class WebmWriter {
 
   constructor(opts: { audio: boolean; videoCodec: VideoCodec; output: (o: WebmOutput) => void; needKeyframe: () => void }) {
     this.gate = new KeyframeGate(opts.needKeyframe);
+    const videoCodec = opts.videoCodec === 'h264' ? 'MPEG4/ISO/AVC' as const : 'VP8' as const;
     const tracks = [
       ...(opts.audio ? [{ kind: 'audio' as const, codec: 'OPUS' as const, clockRate: AUDIO_CLOCK, trackNumber: 1 }] : []),
-      {
-        kind: 'video' as const, codec: opts.videoCodec === 'h264' ? 'MPEG4/ISO/AVC' as const : 'VP8' as const,
-        clockRate: VIDEO_CLOCK, trackNumber: opts.audio ? 2 : 1, width: WIDTH, height: HEIGHT,
-      },
+      { kind: 'video' as const, codec: videoCodec, clockRate: VIDEO_CLOCK, trackNumber: opts.audio ? 2 : 1, width: WIDTH, height: HEIGHT },
     ];
     const webm = new WebmCallback(tracks, { duration: ONE_DAY_MS });
     const lipsync = new LipsyncCallback({});
@@ -55,7 +54,7 @@ export class WebmWriter {
     this.video = { rtp: new RtpSourceCallback(), rtcp: new RtcpSourceCallback() };
     const jitterBuffer = new JitterBufferCallback(VIDEO_CLOCK, {});
     const videoTime = new NtpTimeCallback(VIDEO_CLOCK);
-    const videoFrames = new DepacketizeCallback(tracks.at(-1)!.codec, { isFinalPacketInSequence: (h) => h.marker });
+    const videoFrames = new DepacketizeCallback(videoCodec, { isFinalPacketInSequence: (h) => h.marker });
     this.video.rtp.pipe(jitterBuffer.input);
     this.video.rtcp.pipe(videoTime.input);
     jitterBuffer.pipe((o) => {
@@ -63,14 +62,8 @@ export class WebmWriter {
       videoTime.input(o);
     });
     videoTime.pipe(videoFrames.input);
-    let flushed = false;
-    const beforeEnd = () => {
-      if (flushed) return;
-      flushed = true;
-      releaseAll(lipsync);
-    };
     videoFrames.pipe((o) => {
-      if (o.eol) beforeEnd();
+      if (o.eol) releaseAll(lipsync);
       if (!o.frame || this.gate.pass(o.frame.isKeyframe)) lipsync.inputVideo(o);
     });
     lipsync.pipeVideo(webm.inputVideo);
@@ -83,7 +76,7 @@ export class WebmWriter {
       this.audio.rtcp.pipe(audioTime.input);
       audioTime.pipe(audioFrames.input);
       audioFrames.pipe((o) => {
-        if (o.eol) beforeEnd();
+        if (o.eol) releaseAll(lipsync);
         lipsync.inputAudio(o);
       });
       lipsync.pipeAudio(webm.inputAudio);
